@@ -1,0 +1,92 @@
+//! `eventsync simulate <vendor>`: serves a vendor sandbox until interrupted.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig, Tier};
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Which vendor API to simulate.
+    vendor: Vendor,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Attendees to generate for the event.
+    #[arg(long, default_value_t = 1_000)]
+    attendees: u64,
+    /// Seed of the data generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The account's API usage tier, which sets its rate limits and daily quota.
+    #[arg(long, value_enum, default_value_t = TierArg::Premium)]
+    tier: TierArg,
+    /// Print one JSON line with base_url, client_id, client_secret and event_code.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Vendor {
+    /// Cvent's REST Platform API (`/ea`).
+    CventRest,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TierArg {
+    Free,
+    Standard,
+    Premium,
+}
+
+impl From<TierArg> for Tier {
+    fn from(tier: TierArg) -> Tier {
+        match tier {
+            TierArg::Free => Tier::Free,
+            TierArg::Standard => Tier::Standard,
+            TierArg::Premium => Tier::Premium,
+        }
+    }
+}
+
+pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    let Vendor::CventRest = args.vendor;
+    let config = SandboxConfig {
+        attendees: args.attendees,
+        seed: args.seed,
+        tier: args.tier.into(),
+        ..SandboxConfig::default()
+    };
+    let bind = SocketAddr::new(args.host, args.port);
+    let sandbox = CventRestSandbox::start_on(config, bind)
+        .await
+        .with_context(|| format!("could not listen on {bind}: choose another --port"))?;
+    if args.json {
+        let line = serde_json::json!({
+            "base_url": sandbox.base_url(),
+            "client_id": sandbox.client_id(),
+            "client_secret": sandbox.client_secret(),
+            "event_code": sandbox.event_code(),
+            "event_id": sandbox.event_id(),
+            "control_url": sandbox.control_url(),
+        });
+        println!("{line}");
+    } else {
+        println!("Cvent REST sandbox listening");
+        println!("  base URL      {}", sandbox.base_url());
+        println!("  client id     {}", sandbox.client_id());
+        println!("  client secret (shown with --json)");
+        println!("  event code    {}", sandbox.event_code());
+        println!("  control API   {}", sandbox.control_url());
+        println!("Press Ctrl-C to stop.");
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    sandbox.stop().await;
+    Ok(())
+}

@@ -1,0 +1,663 @@
+//! Paged listings as Cvent serves them: `limit` 1–200, UUIDv4 page tokens bound to the original
+//! query, `paging.nextToken` absent on the last page, `totalCount`, filters, `after`/`before`, sort.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::dataset::{Dataset, Modified, timestamp};
+use super::faults::Faults;
+use super::filter::{FieldValue, Filter, Filterable};
+use super::wire::{
+    Attendee, CustomField, Enrollment, Event, EventQuestion, Exhibitor, Session, SessionLocation,
+    Speaker,
+};
+
+/// Where a listing stands: a record position, and an item within it (enrollments and travel
+/// requests are listed per attendee).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub record: u64,
+    pub item: u32,
+}
+
+/// What is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Events,
+    Attendees,
+    Sessions,
+    Speakers,
+    Enrollments,
+    SessionLocations,
+    Exhibitors,
+    CustomFields,
+    EventQuestions,
+    AirRequests,
+    HotelRequests,
+}
+
+/// One listing request, fixed when its first page is asked for.
+#[derive(Debug)]
+pub struct Query {
+    pub collection: Collection,
+    pub filter: Option<Filter>,
+    /// Records modified after (exclusive) and before (exclusive) these instants.
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub limit: usize,
+    /// Sort keys with `true` for descending.
+    pub sort: Vec<(String, bool)>,
+    /// Whether sensitive contact fields may be returned.
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Cursor {
+    query: Arc<Query>,
+    position: Position,
+    /// For sorted listings, every matching position in order, and the offset reached.
+    order: Option<Arc<Vec<Position>>>,
+    total: Option<u64>,
+    /// The page after the last one, served empty when that fault is on.
+    trailing: bool,
+}
+
+/// Issued page tokens.
+#[derive(Debug, Default)]
+pub struct Pages {
+    cursors: HashMap<Uuid, Cursor>,
+}
+
+/// One page, serialized.
+pub struct Page {
+    pub body: Vec<u8>,
+}
+
+/// Errors a listing answers with 400.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadListing(pub String);
+
+/// Parses `after`/`before` query values into Cvent's timestamp spelling for comparisons.
+pub fn parse_instant(text: &str) -> Result<String, BadListing> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(timestamp(at.with_timezone(&Utc)));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(timestamp(date.and_time(chrono::NaiveTime::MIN).and_utc()));
+    }
+    Err(BadListing(format!(
+        "'{text}' is not an ISO 8601 date-time such as 2017-01-02T02:00:00Z"
+    )))
+}
+
+pub fn parse_limit(limit: Option<&str>) -> Result<usize, BadListing> {
+    match limit {
+        None => Ok(100),
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit @ 1..=200) => Ok(limit),
+            _ => Err(BadListing(format!(
+                "limit must be an integer between 1 and 200, got '{text}'"
+            ))),
+        },
+    }
+}
+
+impl Pages {
+    /// Serves the first page of `query`.
+    pub fn first(
+        &mut self,
+        dataset: &Dataset,
+        query: Query,
+        faults: &Faults,
+        event_scope: Option<&str>,
+    ) -> Page {
+        let query = Arc::new(query);
+        let order = (!query.sort.is_empty()).then(|| Arc::new(sorted_positions(dataset, &query)));
+        let cursor = Cursor {
+            query,
+            position: Position::default(),
+            order,
+            total: None,
+            trailing: false,
+        };
+        self.serve(dataset, Uuid::new_v4(), cursor, faults, event_scope)
+    }
+
+    /// Serves the page behind `token`; `None` when the token is unknown.
+    pub fn next(
+        &mut self,
+        dataset: &Dataset,
+        token: &str,
+        faults: &Faults,
+        event_scope: Option<&str>,
+    ) -> Option<Page> {
+        let token = Uuid::parse_str(token).ok()?;
+        let cursor = self.cursors.get(&token)?.clone();
+        Some(self.serve(dataset, token, cursor, faults, event_scope))
+    }
+
+    fn serve(
+        &mut self,
+        dataset: &Dataset,
+        token: Uuid,
+        mut cursor: Cursor,
+        faults: &Faults,
+        event_scope: Option<&str>,
+    ) -> Page {
+        let query = cursor.query.clone();
+        let mut data = Vec::with_capacity(query.limit * 1024);
+        let mut next = None;
+        if !cursor.trailing {
+            let (count, resume) = collect(dataset, &query, &cursor, event_scope, &mut data);
+            if cursor.total.is_none() {
+                cursor.total = Some(count_matches(
+                    dataset,
+                    &query,
+                    cursor.order.as_deref(),
+                    event_scope,
+                ));
+            }
+            next = match resume {
+                Some(position) => Some(Cursor {
+                    position,
+                    ..cursor.clone()
+                }),
+                None if faults.trailing_empty_page => Some(Cursor {
+                    trailing: true,
+                    ..cursor.clone()
+                }),
+                None => None,
+            };
+            let _ = count;
+        }
+        let next_token = next.map(|next_cursor| {
+            let next_token = Uuid::new_v4();
+            self.cursors.insert(next_token, next_cursor);
+            next_token
+        });
+        self.cursors.insert(token, cursor.clone());
+        let paging = PagingOut {
+            current_token: token.to_string(),
+            next_token: next_token.map(|t| t.to_string()),
+            limit: query.limit,
+            total_count: if faults.blank_total_count {
+                None
+            } else {
+                cursor.total
+            },
+            links: LinksOut {
+                self_link: Href {
+                    href: format!("?token={token}"),
+                },
+                next: next_token.map(|t| Href {
+                    href: format!("?token={t}"),
+                }),
+            },
+        };
+        let mut body = Vec::with_capacity(data.len() + 512);
+        body.extend_from_slice(b"{\"paging\":");
+        // Serializing plain structs into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, &paging);
+        body.extend_from_slice(b",\"data\":[");
+        body.extend_from_slice(&data);
+        body.extend_from_slice(b"]}");
+        Page { body }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PagingOut {
+    current_token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+    limit: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_count: Option<u64>,
+    #[serde(rename = "_links")]
+    links: LinksOut,
+}
+
+#[derive(Serialize)]
+struct LinksOut {
+    #[serde(rename = "self")]
+    self_link: Href,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<Href>,
+}
+
+#[derive(Serialize)]
+struct Href {
+    href: String,
+}
+
+/// Whether a record passes the query's time window and filter.
+fn admits<T: Filterable>(query: &Query, record: &T, modified: Option<&str>) -> bool {
+    if let Some(modified) = modified {
+        if query
+            .after
+            .as_deref()
+            .is_some_and(|after| modified <= after)
+        {
+            return false;
+        }
+        if query
+            .before
+            .as_deref()
+            .is_some_and(|before| modified >= before)
+        {
+            return false;
+        }
+    }
+    query
+        .filter
+        .as_ref()
+        .is_none_or(|filter| filter.matches(record))
+}
+
+/// The earliest modification time any match can have, when the query implies one.
+fn modified_floor(query: &Query) -> Option<String> {
+    let from_filter = query
+        .filter
+        .as_ref()
+        .and_then(|f| f.lower_bound("lastModified"))
+        .and_then(|bound| parse_instant(bound).ok());
+    match (from_filter, query.after.clone()) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Calls `visit` for every matching item at or after `from`, in position order, until it
+/// returns `false`. This is the one place that knows how each collection is laid out.
+fn walk(
+    dataset: &Dataset,
+    query: &Query,
+    from: Position,
+    event_scope: Option<&str>,
+    visit: &mut dyn FnMut(Position, &dyn Emit) -> bool,
+) {
+    // Generated records are all older than this; a query that only wants newer ones needs to
+    // look at changed records alone, which keeps incremental pulls cheap at any size.
+    let changes_only =
+        modified_floor(query).is_some_and(|floor| floor.as_str() > dataset.latest_generated());
+    let main_event = dataset.main_event_id();
+    let scoped_out = event_scope.is_some_and(|event| !event.eq_ignore_ascii_case(&main_event));
+    match query.collection {
+        Collection::Events => walk_held(
+            dataset.events.len(),
+            from,
+            |p| dataset.events.get(p),
+            query,
+            visit,
+        ),
+        Collection::Sessions => walk_held(
+            dataset.sessions.len(),
+            from,
+            |p| dataset.sessions.get(p),
+            query,
+            visit,
+        ),
+        Collection::Speakers => walk_held(
+            dataset.speakers.len(),
+            from,
+            |p| dataset.speakers.get(p),
+            query,
+            visit,
+        ),
+        Collection::SessionLocations if !scoped_out => {
+            walk_slice(&dataset.locations, from, query, visit)
+        }
+        Collection::Exhibitors if !scoped_out => {
+            walk_slice(&dataset.exhibitors, from, query, visit)
+        }
+        Collection::CustomFields => walk_slice(&dataset.custom_fields, from, query, visit),
+        Collection::EventQuestions => walk_slice(&dataset.event_questions, from, query, visit),
+        Collection::Attendees => {
+            let positions: Box<dyn Iterator<Item = u64>> = if changes_only {
+                Box::new(
+                    dataset
+                        .changed_attendee_positions(from.record)
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                )
+            } else {
+                Box::new(from.record..dataset.attendee_end())
+            };
+            for position in positions {
+                if let Some(attendee) = dataset.attendee(position) {
+                    if !admits(query, attendee.as_ref(), Some(attendee.last_modified())) {
+                        continue;
+                    }
+                    let mut attendee = attendee;
+                    if !query.sensitive {
+                        attendee.to_mut().contact.strip_sensitive();
+                    }
+                    if !visit(
+                        Position {
+                            record: position,
+                            item: 0,
+                        },
+                        &Json(attendee.as_ref()),
+                    ) {
+                        return;
+                    }
+                }
+            }
+        }
+        Collection::Enrollments => {
+            let positions: Box<dyn Iterator<Item = u64>> = if changes_only {
+                Box::new(
+                    dataset
+                        .changed_enrollment_positions(from.record)
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                )
+            } else {
+                Box::new(from.record..dataset.attendee_end())
+            };
+            for position in positions {
+                let enrollments = dataset.enrollments(position);
+                let skip = if position == from.record {
+                    from.item as usize
+                } else {
+                    0
+                };
+                for (item, enrollment) in enrollments.iter().enumerate().skip(skip) {
+                    if !admits(query, enrollment, Some(enrollment.last_modified())) {
+                        continue;
+                    }
+                    let at = Position {
+                        record: position,
+                        item: item as u32,
+                    };
+                    if !visit(at, &Json(enrollment)) {
+                        return;
+                    }
+                }
+            }
+        }
+        Collection::AirRequests | Collection::HotelRequests if !scoped_out && !changes_only => {
+            for position in from.record..dataset.attendee_end() {
+                let at = Position {
+                    record: position,
+                    item: 0,
+                };
+                let keep_going = if query.collection == Collection::AirRequests {
+                    match dataset.air_request(position) {
+                        Some(mut request) if admits(query, &request, None) => {
+                            if !query.sensitive {
+                                request.strip_sensitive();
+                            }
+                            visit(at, &Json(&request))
+                        }
+                        _ => true,
+                    }
+                } else {
+                    match dataset.hotel_request(position) {
+                        Some(request) if admits(query, &request, None) => {
+                            visit(at, &Json(&request))
+                        }
+                        _ => true,
+                    }
+                };
+                if !keep_going {
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn walk_held<'a, T: Filterable + Serialize + MaybeModified + 'a>(
+    len: u64,
+    from: Position,
+    get: impl Fn(u64) -> Option<&'a T>,
+    query: &Query,
+    visit: &mut dyn FnMut(Position, &dyn Emit) -> bool,
+) {
+    for position in from.record..len {
+        if let Some(record) = get(position)
+            && admits(query, record, record.modified())
+            && !visit(
+                Position {
+                    record: position,
+                    item: 0,
+                },
+                &Json(record),
+            )
+        {
+            return;
+        }
+    }
+}
+
+fn walk_slice<T: Filterable + Serialize + MaybeModified>(
+    records: &[T],
+    from: Position,
+    query: &Query,
+    visit: &mut dyn FnMut(Position, &dyn Emit) -> bool,
+) {
+    walk_held(
+        records.len() as u64,
+        from,
+        |p| records.get(p as usize),
+        query,
+        visit,
+    );
+}
+
+/// Records whose modification time `after`/`before` apply to.
+pub trait MaybeModified {
+    fn modified(&self) -> Option<&str>;
+}
+
+macro_rules! always_modified {
+    ($($record:ty),*) => {$(
+        impl MaybeModified for $record {
+            fn modified(&self) -> Option<&str> {
+                Some(self.last_modified())
+            }
+        }
+    )*};
+}
+always_modified!(Event, Attendee, Session, Speaker, Enrollment);
+
+macro_rules! sometimes_modified {
+    ($($record:ty),*) => {$(
+        impl MaybeModified for $record {
+            fn modified(&self) -> Option<&str> {
+                self.last_modified.as_deref()
+            }
+        }
+    )*};
+}
+sometimes_modified!(Exhibitor, CustomField, EventQuestion);
+
+impl MaybeModified for SessionLocation {
+    fn modified(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// A record that can be written into a page and sorted on.
+trait Emit {
+    fn write(&self, out: &mut Vec<u8>);
+    fn sort_key(&self, field: &str) -> String;
+}
+
+struct Json<'a, T>(&'a T);
+
+impl<T: Serialize + Filterable> Emit for Json<'_, T> {
+    fn write(&self, out: &mut Vec<u8>) {
+        // Writing a derived Serialize into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, self.0);
+    }
+
+    fn sort_key(&self, field: &str) -> String {
+        match self.0.field(field) {
+            FieldValue::Text(text) => text.to_lowercase(),
+            FieldValue::Number(n) => format!("{n:020.6}"),
+            FieldValue::Bool(b) => b.to_string(),
+            FieldValue::List(_) | FieldValue::Null => String::new(),
+        }
+    }
+}
+
+/// Writes the page into `data`; returns how many were written and where the next page starts
+/// (`None` when nothing matches after this page).
+fn collect(
+    dataset: &Dataset,
+    query: &Query,
+    cursor: &Cursor,
+    event_scope: Option<&str>,
+    data: &mut Vec<u8>,
+) -> (usize, Option<Position>) {
+    let mut written = 0;
+    let mut resume = None;
+    if let Some(order) = &cursor.order {
+        let start = cursor.position.record as usize;
+        for (offset, position) in order.iter().enumerate().skip(start) {
+            if written == query.limit {
+                resume = Some(Position {
+                    record: offset as u64,
+                    item: 0,
+                });
+                break;
+            }
+            let mut emitted = false;
+            walk(dataset, query, *position, event_scope, &mut |at, record| {
+                if at == *position {
+                    if written > 0 {
+                        data.push(b',');
+                    }
+                    record.write(data);
+                    emitted = true;
+                }
+                false
+            });
+            if emitted {
+                written += 1;
+            }
+        }
+        return (written, resume);
+    }
+    walk(
+        dataset,
+        query,
+        cursor.position,
+        event_scope,
+        &mut |at, record| {
+            if written == query.limit {
+                // Looking one match ahead tells whether a next page exists, so none is announced
+                // when the results divide evenly; the next page starts right here.
+                resume = Some(at);
+                return false;
+            }
+            if written > 0 {
+                data.push(b',');
+            }
+            record.write(data);
+            written += 1;
+            true
+        },
+    );
+    (written, resume)
+}
+
+fn count_matches(
+    dataset: &Dataset,
+    query: &Query,
+    order: Option<&Vec<Position>>,
+    event_scope: Option<&str>,
+) -> u64 {
+    if let Some(order) = order {
+        return order.len() as u64;
+    }
+    let unconstrained = query.filter.is_none() && query.after.is_none() && query.before.is_none();
+    if unconstrained && query.collection == Collection::Attendees {
+        return dataset.live_attendee_count();
+    }
+    let mut count = 0;
+    walk(
+        dataset,
+        query,
+        Position::default(),
+        event_scope,
+        &mut |_, _| {
+            count += 1;
+            true
+        },
+    );
+    count
+}
+
+fn sorted_positions(dataset: &Dataset, query: &Query) -> Vec<Position> {
+    let mut keyed: Vec<(Vec<String>, Position)> = Vec::new();
+    walk(
+        dataset,
+        query,
+        Position::default(),
+        None,
+        &mut |at, record| {
+            let keys = query
+                .sort
+                .iter()
+                .map(|(field, _)| record.sort_key(field))
+                .collect();
+            keyed.push((keys, at));
+            true
+        },
+    );
+    keyed.sort_by(|(a, pa), (b, pb)| {
+        for (index, (_, descending)) in query.sort.iter().enumerate() {
+            let ordering = a[index].cmp(&b[index]);
+            let ordering = if *descending {
+                ordering.reverse()
+            } else {
+                ordering
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        pa.cmp(pb)
+    });
+    keyed.into_iter().map(|(_, position)| position).collect()
+}
+
+/// Parses `sort=field:ASC,field2:DESC` against the fields an endpoint can sort on.
+pub fn parse_sort(text: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, bool)>, BadListing> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(|part| {
+            let (field, direction) = part.trim().split_once(':').unwrap_or((part.trim(), "ASC"));
+            if !allowed.contains(&field) {
+                return Err(BadListing(format!(
+                    "cannot sort on '{field}'; sortable fields: {}",
+                    allowed.join(", ")
+                )));
+            }
+            match direction.to_ascii_uppercase().as_str() {
+                "ASC" => Ok((field.to_string(), false)),
+                "DESC" => Ok((field.to_string(), true)),
+                other => Err(BadListing(format!(
+                    "sort direction must be ASC or DESC, got '{other}'"
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Cow helper kept for call sites that read a single record by position.
+pub fn owned<T: Clone>(record: Cow<'_, T>) -> T {
+    record.into_owned()
+}

@@ -1,0 +1,188 @@
+//! Simulator of Cvent's REST "Platform API" (`/ea`), faithful to Cvent's official OpenAPI spec.
+//!
+//! - Auth: OAuth2 client credentials at `POST /ea/oauth2/token` (HTTP Basic, form
+//!   `grant_type=client_credentials`, optional space-separated `scope`), bearer tokens valid for
+//!   `expires_in` seconds; 401 for unknown or expired tokens, 403 when a token lacks the route's
+//!   scope. Token requests themselves are not metered.
+//! - Paging: `limit` 1–200 (default 100), UUIDv4 `token`s bound to the original query,
+//!   `paging.nextToken` absent on the last page, `totalCount`.
+//! - Filters: Cvent's `filter` grammar over each endpoint's documented fields (see `filter`).
+//! - Rate limits: per account, by tier (see `limits`), answered with the two 429 bodies.
+//! - Data: generated lazily from a seed (see `generate`), changed through the `/_sandbox` control
+//!   API or the write endpoints; faults injected through the same control API.
+
+pub mod auth;
+pub mod control;
+pub mod dataset;
+pub mod faults;
+pub mod filter;
+pub mod generate;
+pub mod limits;
+pub mod listing;
+mod routes;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use auth::{ALL_SCOPES, Client, Tokens};
+use dataset::Dataset;
+use faults::{FaultDice, Faults};
+use limits::RateLimiter;
+pub use limits::Tier;
+use listing::Pages;
+
+/// How a sandbox account is set up.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Attendees generated for the main event.
+    pub attendees: u64,
+    pub seed: u64,
+    pub tier: Tier,
+    /// Lifetime of issued tokens; Cvent's is 3600 seconds.
+    pub token_ttl: Duration,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Scopes associated with the API client.
+    pub scopes: Vec<String>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            attendees: 1_000,
+            seed: 1,
+            tier: Tier::Premium,
+            token_ttl: Duration::from_secs(3600),
+            client_id: "sandbox-client".into(),
+            client_secret: "sandbox-secret".into(),
+            scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// The account's state, shared by every request.
+pub(crate) struct Shared {
+    config: SandboxConfig,
+    client: Client,
+    clock: Clock,
+    data: RwLock<Dataset>,
+    tokens: Mutex<Tokens>,
+    pages: Mutex<Pages>,
+    limiter: Mutex<RateLimiter>,
+    faults: RwLock<Faults>,
+    dice: FaultDice,
+    calls: Mutex<control::CallLog>,
+    event_id: String,
+    event_code: String,
+}
+
+/// A running sandbox; dropping it stops the server.
+pub struct CventRestSandbox {
+    address: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl CventRestSandbox {
+    /// Starts a sandbox on 127.0.0.1 with an ephemeral port.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<CventRestSandbox> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a sandbox on the given address (port 0 picks a free one).
+    pub async fn start_on(
+        config: SandboxConfig,
+        bind: SocketAddr,
+    ) -> std::io::Result<CventRestSandbox> {
+        let generator = generate::Generator::new(config.seed, config.attendees);
+        let event = generator.event();
+        let dataset = Dataset::new(generator);
+        let shared = Arc::new(Shared {
+            client: Client {
+                client_id: config.client_id.clone(),
+                client_secret: config.client_secret.clone(),
+                scopes: config.scopes.clone(),
+            },
+            clock: Clock::default(),
+            data: RwLock::new(dataset),
+            tokens: Mutex::new(Tokens::default()),
+            pages: Mutex::new(Pages::default()),
+            limiter: Mutex::new(RateLimiter::new(config.tier)),
+            faults: RwLock::new(Faults::default()),
+            dice: FaultDice::default(),
+            calls: Mutex::new(control::CallLog::default()),
+            event_id: event.id.clone(),
+            event_code: event.code.clone(),
+            config,
+        });
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        let address = listener.local_addr()?;
+        let app = routes::router(shared.clone()).merge(control::router(shared.clone()));
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "Cvent sandbox server stopped");
+            }
+        });
+        Ok(CventRestSandbox {
+            address,
+            shared,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The API base, ending in `/ea`, as a client configures it.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/ea", self.address)
+    }
+
+    /// The control API base (`/_sandbox`).
+    pub fn control_url(&self) -> String {
+        format!("http://{}/_sandbox", self.address)
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.shared.config.client_id
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.shared.config.client_secret
+    }
+
+    pub fn event_code(&self) -> &str {
+        &self.shared.event_code
+    }
+
+    pub fn event_id(&self) -> &str {
+        &self.shared.event_id
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.shared.config
+    }
+
+    /// Waits until the server is stopped by a signal (for `eventsync simulate`).
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl Drop for CventRestSandbox {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
