@@ -1,118 +1,159 @@
-//! `eventsync demo`: a guided tour on the built-in Cvent sandbox that needs no setup.
+//! `eventsync demo`: the whole job on the built-in Cvent sandbox, with no setup — check, preview,
+//! sync, changes at the "vendor", then an incremental sync — explained step by step.
 
-use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use clap::Args;
+use engine::{Config, RunKind, RunOptions};
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::commands::print_report;
+use crate::exit;
 
 #[derive(Args)]
 pub struct DemoArgs {
     /// Attendees the sandbox event has.
     #[arg(long, default_value_t = 3_000)]
     attendees: u64,
-    /// Keep the sandbox running after the tour, until Ctrl-C.
+    /// Where the demo writes its configuration, workspace and report.
+    #[arg(long, default_value = "eventsync-demo")]
+    dir: PathBuf,
+    /// Keep the sandbox running after the demo, until Ctrl-C.
     #[arg(long)]
     keep_running: bool,
 }
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let config = SandboxConfig {
+const CONNECTION: &str = "cvent-sandbox";
+
+fn write_config(dir: &Path, sandbox: &CventRestSandbox) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let secret = dir.join("cvent-client-secret");
+    std::fs::write(&secret, sandbox.client_secret()).context("writing the demo secret file")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let config = dir.join("eventsync.toml");
+    let text = format!(
+        r#"# Written by `eventsync demo`. A real Cvent connection looks the same, with
+# region = "na" (or "eu") instead of base_url, and your own event code and client.
+database = "workspace.sqlite"
+
+[[connections]]
+name = "{CONNECTION}"
+kind = "cvent-rest"
+base_url = "{base_url}"
+event_code = "{event_code}"
+client_id = "{client_id}"
+# Secrets are given by reference: client_secret = "${{ENV_VAR}}", or a file like this one.
+client_secret_file = "cvent-client-secret"
+data_types = ["people", "sessions", "speakers", "session_registrations", "locations", "sponsors", "sponsor_levels"]
+"#,
+        base_url = sandbox.base_url(),
+        event_code = sandbox.event_code(),
+        client_id = sandbox.client_id(),
+    );
+    std::fs::write(&config, text).context("writing the demo configuration")?;
+    Ok(config)
+}
+
+async fn control(http: &reqwest::Client, sandbox: &CventRestSandbox, method: reqwest::Method, path: &str, body: Value) -> anyhow::Result<Value> {
+    let response = http
+        .request(method, format!("{}{path}", sandbox.control_url()))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(response.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
+    let sandbox = CventRestSandbox::start(SandboxConfig {
         attendees: args.attendees,
         ..SandboxConfig::default()
-    };
-    let sandbox = CventRestSandbox::start(config)
-        .await
-        .context("starting the Cvent sandbox")?;
-    println!("1. Started a Cvent REST sandbox at {}", sandbox.base_url());
-    println!("   It behaves like Cvent's Platform API: OAuth2, paging, filters, rate limits.");
+    })
+    .await
+    .context("starting the Cvent sandbox")?;
+    println!("eventsync demo — a Cvent event synced into a local workspace\n");
+    println!(
+        "1. A Cvent REST sandbox is running at {} with {} attendees.",
+        sandbox.base_url(),
+        args.attendees
+    );
+    println!("   It follows Cvent's published API: OAuth2, paging, filters, rate limits, error bodies.");
 
+    let _ = std::fs::remove_file(args.dir.join("workspace.sqlite"));
+    let _ = std::fs::remove_file(args.dir.join("workspace.sqlite-wal"));
+    let _ = std::fs::remove_file(args.dir.join("workspace.sqlite-shm"));
+    let config_path = write_config(&args.dir, &sandbox)?;
+    let config = Config::load(&config_path)?;
+    let connection = config.connection(CONNECTION)?.clone();
+    let database = args.dir.join("workspace.sqlite");
+    let store = store::Store::open(&database.display().to_string()).await?;
+    println!("2. Wrote {} and opened the workspace {}.", config_path.display(), database.display());
+
+    println!("\n3. Checking the connection:");
+    let connector = engine::connect(&connection, &connection.data_types, Default::default(), Default::default())?;
+    let check = connector.check(&connection.data_types).await;
+    for finding in &check.findings {
+        println!("   {} {:<22} {}", if finding.ok { "ok  " } else { "FAIL" }, finding.subject, finding.detail);
+    }
+    drop(connector);
+
+    let report_path = args.dir.join("preview.csv");
+    let mut options = RunOptions {
+        kind: RunKind::Preview,
+        data_types: connection.data_types.clone(),
+        full: false,
+        report: Some(report_path.clone()),
+        retry: Default::default(),
+    };
+    println!("\n4. Preview: the same pipeline as a sync, but nothing is written.");
+    let preview = engine::run(&store, &connection, &options, &|_| {}).await?;
+    print_report(&preview, CONNECTION, Some(&report_path));
+
+    println!("\n5. Sync: the changes the preview showed are applied, page by page.");
+    options.kind = RunKind::Sync;
+    options.report = None;
+    let first = engine::run(&store, &connection, &options, &|_| {}).await?;
+    print_report(&first, CONNECTION, None);
+
+    println!("\n6. Meanwhile, at the vendor: two cancellations, a new company name, two new registrations.");
     let http = reqwest::Client::new();
-    let base = sandbox.base_url();
-    let token: Value = http
-        .post(format!("{base}/oauth2/token"))
-        .basic_auth(sandbox.client_id(), Some(sandbox.client_secret()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", sandbox.client_id()),
-        ])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let Some(bearer) = token["access_token"].as_str().map(str::to_string) else {
-        bail!("the sandbox answered the token request without an access_token");
-    };
-    println!(
-        "2. Signed in with client credentials: a bearer token valid for {} s",
-        token["expires_in"]
-    );
-
-    let filter = format!("code eq '{}'", sandbox.event_code());
-    let events: Value = http
-        .get(format!("{base}/events"))
-        .bearer_auth(&bearer)
-        .query(&[("filter", filter.as_str())])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let event = &events["data"][0];
-    println!(
-        "3. Event code {} is \"{}\" ({} to {})",
-        sandbox.event_code(),
-        event["title"].as_str().unwrap_or("?"),
-        event["start"].as_str().unwrap_or("?"),
-        event["end"].as_str().unwrap_or("?"),
-    );
-
-    let event_filter = format!("event.id eq '{}'", sandbox.event_id());
-    let mut pages = 0;
-    let mut attendees = 0;
-    let mut statuses = std::collections::BTreeMap::<String, u64>::new();
-    let mut next: Option<String> = None;
-    loop {
-        let mut request = http.get(format!("{base}/attendees")).bearer_auth(&bearer);
-        request = match &next {
-            Some(token) => request.query(&[("token", token.as_str())]),
-            None => request.query(&[("filter", event_filter.as_str()), ("limit", "200")]),
-        };
-        let page: Value = request.send().await?.error_for_status()?.json().await?;
-        pages += 1;
-        for attendee in page["data"].as_array().into_iter().flatten() {
-            attendees += 1;
-            let status = attendee["status"].as_str().unwrap_or("?").to_string();
-            *statuses.entry(status).or_default() += 1;
-        }
-        next = page["paging"]["nextToken"].as_str().map(str::to_string);
-        if next.is_none() {
-            break;
-        }
+    let people = store.export_page(Some(CONNECTION), "people", None, 10).await?;
+    let active: Vec<_> = people
+        .iter()
+        .filter(|p| p.fields.get("status").and_then(|s| s.get("value")).and_then(Value::as_str) == Some("active"))
+        .collect();
+    for person in active.iter().take(2) {
+        control(&http, &sandbox, reqwest::Method::POST, &format!("/attendees/{}/cancel", person.external_id), json!({})).await?;
+        println!("   cancelled {}", person.external_id);
     }
-    println!("4. Listed {attendees} attendees in {pages} pages of up to 200:");
-    for (status, count) in &statuses {
-        println!("     {status:<17} {count}");
+    if let Some(person) = active.get(2) {
+        control(&http, &sandbox, reqwest::Method::PATCH, &format!("/attendees/{}", person.external_id), json!({"contact": {"company": "Renamed Corp"}})).await?;
+        println!("   renamed the company of {}", person.external_id);
+    }
+    for _ in 0..2 {
+        let added = control(&http, &sandbox, reqwest::Method::POST, "/attendees", json!({"status": "Accepted"})).await?;
+        println!("   registered {}", added["id"].as_str().unwrap_or("?"));
     }
 
-    let usage: Value = http
-        .get(format!("{base}/usage"))
-        .bearer_auth(&bearer)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let today = &usage["data"][0];
-    println!(
-        "5. The account has used {} of its {} calls today.",
-        today["used"], today["total"]
-    );
-    println!();
-    println!("Run your own sandbox with: cargo run --release -- simulate cvent-rest --json");
+    println!("\n7. Incremental sync: only what changed since the last cursor is asked for.");
+    let second = engine::run(&store, &connection, &options, &|_| {}).await?;
+    print_report(&second, CONNECTION, None);
+
+    println!("\nWhat to try next (from {}):", args.dir.display());
+    println!("   eventsync --config {} status", config_path.display());
+    println!("   eventsync --config {} export people --format csv", config_path.display());
+    println!("   eventsync --config {} runs", config_path.display());
+    println!("   The preview report is {}: one row per record, every Cvent field as a column.", report_path.display());
     if args.keep_running {
-        println!("The sandbox keeps running at {base}; press Ctrl-C to stop.");
+        println!("\nThe sandbox keeps running at {}; press Ctrl-C to stop.", sandbox.base_url());
         tokio::signal::ctrl_c().await?;
     }
-    Ok(())
+    let ok = [&preview, &first, &second].iter().all(|r| r.status == engine::RunStatus::Succeeded);
+    Ok(if ok { exit::SUCCESS } else { exit::PARTIAL })
 }

@@ -1,8 +1,11 @@
 //! The `eventsync` command line: a thin shell over the library crates.
 
+mod commands;
 mod demo;
+mod exit;
 mod simulate;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -10,16 +13,38 @@ use clap::{Parser, Subcommand};
 /// Keeps an event's people and agenda in sync between registration platforms and the systems
 /// that use them.
 #[derive(Parser)]
-#[command(name = "eventsync", version, about)]
+#[command(name = "eventsync", version, about, after_help = exit::HELP)]
 struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "eventsync.toml", env = "EVENTSYNC_CONFIG")]
+    config: PathBuf,
+    /// The workspace database: a SQLite file path or a postgres:// URL (default: the config's
+    /// `database`, else eventsync.sqlite beside the config file).
+    #[arg(long, global = true, env = "EVENTSYNC_DATABASE")]
+    database: Option<String>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs a guided tour on the built-in Cvent sandbox, with no setup.
+    /// Runs the whole job on the built-in Cvent sandbox: check, preview, sync, changes, incremental sync.
     Demo(demo::DemoArgs),
+    /// Verifies a connection: credentials, scopes per data type, event code and quota left.
+    Check(commands::CheckArgs),
+    /// Shows what a sync would change, writing nothing.
+    Preview(commands::RunArgs),
+    /// Pulls changes from the vendor into the workspace.
+    Sync(commands::RunArgs),
+    /// Per connection and data type: last sync, records, last run result, calls used today.
+    Status,
+    /// Prints workspace records of one data type.
+    Export(commands::ExportArgs),
+    /// Lists past runs, newest first.
+    Runs(commands::RunsArgs),
     /// Runs a vendor sandbox: a local simulator of a vendor API, for tests and rehearsals.
     Simulate(simulate::SimulateArgs),
 }
@@ -37,20 +62,31 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(exit::FAILURE);
         }
+    };
+    let global = commands::Global {
+        config: cli.config,
+        database: cli.database,
+        json: cli.json,
     };
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Demo(args) => demo::run(args).await,
-            Command::Simulate(args) => simulate::run(args).await,
+            Command::Check(args) => commands::check(&global, args).await,
+            Command::Preview(args) => commands::run(&global, args, engine::RunKind::Preview).await,
+            Command::Sync(args) => commands::run(&global, args, engine::RunKind::Sync).await,
+            Command::Status => commands::status(&global).await,
+            Command::Export(args) => commands::export(&global, args).await,
+            Command::Runs(args) => commands::runs(&global, args).await,
+            Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
         }
     });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(exit::code_for(&error))
         }
     }
 }

@@ -1,0 +1,339 @@
+//! HTTP to Cvent's Platform API: the OAuth2 token, the rate budget, retries and error meanings.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::ConnectorError;
+use crate::budget::{RateBudget, next_midnight_utc};
+
+/// How long to wait between attempts: Cvent's SDK guidance is 2 s doubling to 16 s, with jitter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    pub initial: Duration,
+    pub max: Duration,
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(16),
+            attempts: 5,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (0-based), with ±50% jitter.
+    fn delay(&self, retry: u32) -> Duration {
+        let base = self.initial.saturating_mul(1u32 << retry.min(16)).min(self.max);
+        let jitter = 0.5 + jitter_fraction();
+        base.mul_f64(jitter)
+    }
+}
+
+/// A fraction in [0, 1) that differs between calls, without a random-number dependency.
+fn jitter_fraction() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = Utc::now().timestamp_subsec_nanos() as u64;
+    let mut x = nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    x ^= x >> 33;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    value: String,
+    /// When to stop using it: a little before it expires.
+    renew_at: DateTime<Utc>,
+}
+
+/// Credentials and where to send them.
+#[derive(Clone)]
+pub struct Credentials {
+    pub connection: String,
+    pub base_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("connection", &self.connection)
+            .field("base_url", &self.base_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A response the caller has to interpret.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+/// The HTTP client of one connection.
+pub struct Client {
+    http: reqwest::Client,
+    credentials: Credentials,
+    token: Mutex<Option<Token>>,
+    budget: Arc<RateBudget>,
+    retry: RetryPolicy,
+    calls: AtomicU64,
+}
+
+/// Renew tokens five minutes (or a tenth of their life, if shorter) before they expire, so a page
+/// never goes out with a dying token.
+fn renew_at(expires_in: i64) -> DateTime<Utc> {
+    let margin = (expires_in / 10).min(300);
+    Utc::now() + chrono::Duration::seconds(expires_in - margin)
+}
+
+impl Client {
+    pub fn new(credentials: Credentials, budget: Arc<RateBudget>, retry: RetryPolicy) -> Client {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("eventsync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Client {
+            http,
+            credentials,
+            token: Mutex::new(None),
+            budget,
+            retry,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    pub fn budget(&self) -> &RateBudget {
+        &self.budget
+    }
+
+    /// Metered calls made so far (token requests are not metered by Cvent).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    async fn bearer(&self, force: bool) -> Result<String, ConnectorError> {
+        let mut cached = self.token.lock().await;
+        if !force
+            && let Some(token) = cached.as_ref()
+            && token.renew_at > Utc::now()
+        {
+            return Ok(token.value.clone());
+        }
+        let token = self.request_token().await?;
+        let value = token.value.clone();
+        *cached = Some(token);
+        Ok(value)
+    }
+
+    async fn request_token(&self) -> Result<Token, ConnectorError> {
+        let credentials = &self.credentials;
+        let mut form = vec![
+            ("grant_type", "client_credentials".to_string()),
+            ("client_id", credentials.client_id.clone()),
+        ];
+        if !credentials.scopes.is_empty() {
+            form.push(("scope", credentials.scopes.join(" ")));
+        }
+        let mut retry = 0;
+        loop {
+            let sent = self
+                .http
+                .post(format!("{}/oauth2/token", credentials.base_url))
+                .basic_auth(&credentials.client_id, Some(&credentials.client_secret))
+                .form(&form)
+                .send()
+                .await;
+            let outcome = match sent {
+                Ok(response) => {
+                    let status = response.status();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    if status.is_success() {
+                        let value = body["access_token"].as_str().unwrap_or_default().to_string();
+                        let expires_in = body["expires_in"].as_i64().unwrap_or(3600);
+                        if value.is_empty() {
+                            return Err(ConnectorError::Auth(format!(
+                                "Cvent answered the token request for connection '{}' without an access_token",
+                                credentials.connection
+                            )));
+                        }
+                        return Ok(Token {
+                            value,
+                            renew_at: renew_at(expires_in),
+                        });
+                    }
+                    if status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED {
+                        let code = body["error"].as_str().unwrap_or("unknown_error");
+                        let hint = match code {
+                            "invalid_client" => "check client_id and client_secret",
+                            "unauthorized_client" => {
+                                "the application must be a machine-to-machine (client credentials) app"
+                            }
+                            _ => "check the connection's credentials and region",
+                        };
+                        return Err(ConnectorError::Auth(format!(
+                            "Cvent rejected the client credentials ({code}): {hint} for connection '{}'",
+                            credentials.connection
+                        )));
+                    }
+                    if status == StatusCode::NOT_FOUND {
+                        return Err(ConnectorError::Config(format!(
+                            "no Cvent token endpoint at {}/oauth2/token: check region or base_url for connection '{}'",
+                            credentials.base_url, credentials.connection
+                        )));
+                    }
+                    format!("token request answered {status}")
+                }
+                Err(error) => describe_transport(&error, &credentials.base_url),
+            };
+            if retry + 1 >= self.retry.attempts {
+                return Err(ConnectorError::Transient(format!(
+                    "could not get a Cvent token for connection '{}': {outcome}",
+                    credentials.connection
+                )));
+            }
+            tokio::time::sleep(self.retry.delay(retry)).await;
+            retry += 1;
+        }
+    }
+
+    /// Sends one request under the budget, retrying throttling, server errors and dropped
+    /// connections, and renewing the token once on a 401.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer, ConnectorError> {
+        let url = format!("{}{}", self.credentials.base_url, path);
+        let mut retry = 0;
+        let mut renewed = false;
+        loop {
+            let bearer = self.bearer(false).await?;
+            self.budget
+                .acquire()
+                .await
+                .map_err(|e| ConnectorError::QuotaExhausted {
+                    resets_at: e.resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                })?;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut request = self.http.request(method.clone(), &url).bearer_auth(&bearer).query(query);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let failure = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(bytes) => {
+                            let body = if bytes.is_empty() {
+                                Value::Null
+                            } else {
+                                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+                            };
+                            match classify(status, &body) {
+                                Verdict::Done => return Ok(Answer { status, body }),
+                                Verdict::RenewToken if !renewed => {
+                                    renewed = true;
+                                    self.bearer(true).await?;
+                                    continue;
+                                }
+                                Verdict::RenewToken => {
+                                    return Err(ConnectorError::Auth(format!(
+                                        "Cvent refused a fresh token for connection '{}': check that the application is still active",
+                                        self.credentials.connection
+                                    )));
+                                }
+                                Verdict::QuotaExhausted => {
+                                    let resets_at = next_midnight_utc(Utc::now());
+                                    self.budget.mark_exhausted(resets_at);
+                                    return Err(ConnectorError::QuotaExhausted {
+                                        resets_at: resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                    });
+                                }
+                                Verdict::Retry(reason) => reason,
+                            }
+                        }
+                        Err(error) => describe_transport(&error, &url),
+                    }
+                }
+                Err(error) => describe_transport(&error, &url),
+            };
+            if retry + 1 >= self.retry.attempts {
+                return Err(if failure.contains("Too Many Requests") {
+                    ConnectorError::Throttled(format!("{failure} (after {} attempts)", retry + 1))
+                } else {
+                    ConnectorError::Transient(format!("{failure} (after {} attempts)", retry + 1))
+                });
+            }
+            let delay = self.retry.delay(retry);
+            tracing::debug!(%url, %failure, ?delay, "retrying a Cvent call");
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+}
+
+enum Verdict {
+    Done,
+    RenewToken,
+    QuotaExhausted,
+    Retry(String),
+}
+
+/// Decides from status and body what a response means. Cvent sends both throttling and quota
+/// exhaustion as 429; only the message tells them apart, and unknown messages mean throttling.
+fn classify(status: StatusCode, body: &Value) -> Verdict {
+    match status.as_u16() {
+        401 => Verdict::RenewToken,
+        429 if body["message"].as_str() == Some("Limit Exceeded") => Verdict::QuotaExhausted,
+        429 => Verdict::Retry("429 Too Many Requests".into()),
+        500..=599 => Verdict::Retry(format!("server error {status}")),
+        _ => Verdict::Done,
+    }
+}
+
+fn describe_transport(error: &reqwest::Error, url: &str) -> String {
+    if error.is_connect() {
+        format!("cannot connect to {url}")
+    } else if error.is_timeout() {
+        format!("timed out talking to {url}")
+    } else {
+        format!("connection to {url} failed: {error}")
+    }
+}
+
+/// The brief reason in a Cvent error body, with its details.
+pub fn error_reason(body: &Value) -> String {
+    let message = body["message"].as_str().unwrap_or("no message");
+    let details: Vec<&str> = body["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    if details.is_empty() {
+        message.to_string()
+    } else {
+        format!("{message}: {}", details.join("; "))
+    }
+}

@@ -1,0 +1,479 @@
+//! Cvent's REST Platform API (`/ea`).
+//!
+//! - Auth: OAuth2 client credentials — HTTP Basic with the client id and secret, form
+//!   `grant_type=client_credentials&client_id=…&scope=…`; the bearer token lasts `expires_in`
+//!   seconds (3600) and is renewed 5 minutes early and once on a 401.
+//! - Hosts: `na` → `https://api-platform.cvent.com/ea`, `eu` → `https://api-platform-eur.cvent.com/ea`,
+//!   or an explicit `base_url`. The event code is resolved with `GET /events?filter=code eq '…'`.
+//! - Paging: `limit=200` (the maximum) and `paging.nextToken` until it is absent; an empty last
+//!   page and a missing `totalCount` are normal. Filters go through the `POST …/filter` endpoints,
+//!   which accept longer filters than a query string.
+//! - Incremental pulls: `lastModified ge '<cursor>'` — records at the boundary come back again and
+//!   diff as unchanged, so nothing modified in the same millisecond as the cursor is ever missed.
+//! - Rate limits: per account by tier (`GET /usage/tier`); `429 Too Many Requests` is retried
+//!   with backoff, `429 Limit Exceeded` stops the run until midnight UTC.
+
+mod client;
+mod defaults;
+
+use std::sync::Arc;
+
+use pipeline::DataType;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+pub use client::{Credentials, RetryPolicy};
+use client::{Answer, Client, error_reason};
+
+use crate::budget::{Limits, RateBudget};
+use crate::{CheckReport, ConnectorError, PullMode, PullSpec, VendorPage, VendorRecord};
+
+pub const KIND: &str = "cvent-rest";
+
+pub const DATA_TYPES: &[DataType] = &[
+    DataType::People,
+    DataType::Speakers,
+    DataType::Sessions,
+    DataType::SessionRegistrations,
+    DataType::Locations,
+    DataType::Sponsors,
+    DataType::SponsorLevels,
+];
+
+/// The largest page Cvent serves.
+pub const PAGE_SIZE: u32 = 200;
+
+pub use defaults::default_mapping;
+
+/// Where a Cvent account lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    NorthAmerica,
+    Europe,
+}
+
+impl Region {
+    pub fn parse(text: &str) -> Option<Region> {
+        match text.to_ascii_lowercase().as_str() {
+            "na" => Some(Region::NorthAmerica),
+            "eu" => Some(Region::Europe),
+            _ => None,
+        }
+    }
+
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Region::NorthAmerica => "https://api-platform.cvent.com/ea",
+            Region::Europe => "https://api-platform-eur.cvent.com/ea",
+        }
+    }
+}
+
+/// A connection's settings.
+#[derive(Debug, Clone)]
+pub struct CventRestConfig {
+    pub connection: String,
+    pub base_url: String,
+    pub event_code: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub retry: RetryPolicy,
+}
+
+/// What a previous run learned about the account, so later runs need not ask again.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Facts {
+    pub event_id: Option<String>,
+    pub event_title: Option<String>,
+    pub per_second: Option<f64>,
+    pub burst: Option<f64>,
+    pub daily_quota: Option<u64>,
+    /// When the tier was read (RFC 3339); re-read daily, since tiers can switch back.
+    pub tier_read_at: Option<String>,
+}
+
+/// The scope each data type needs.
+pub fn scope_for(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::People => "event/attendees:read",
+        DataType::Sessions | DataType::Locations => "event/sessions:read",
+        DataType::Speakers => "event/speakers:read",
+        DataType::SessionRegistrations => "event/session-enrollment:read",
+        DataType::Sponsors => "exhibitor/exhibitors:read",
+        DataType::SponsorLevels => "exhibitor/sponsorship-levels:read",
+    }
+}
+
+pub fn supports_incremental(data_type: DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::People | DataType::Sessions | DataType::Speakers | DataType::SessionRegistrations
+    )
+}
+
+/// Quotes a filter value as Cvent's grammar wants: single quotes, or double quotes with `\"`
+/// escapes when the value holds a single quote.
+pub fn quote(value: &str) -> String {
+    if value.contains('\'') {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        format!("'{value}'")
+    }
+}
+
+/// A Cvent REST connection.
+pub struct CventRest {
+    config: CventRestConfig,
+    client: Client,
+    facts: tokio::sync::Mutex<Facts>,
+    event_id: OnceCell<String>,
+    tier_loaded: OnceCell<()>,
+}
+
+impl CventRest {
+    /// `scopes`: the scopes to request; an empty list asks for all the client has.
+    pub fn new(config: CventRestConfig, data_types: &[DataType], facts: Facts) -> Result<CventRest, ConnectorError> {
+        if config.client_id.trim().is_empty() || config.client_secret.trim().is_empty() {
+            return Err(ConnectorError::Config(format!(
+                "connection '{}' needs client_id and client_secret",
+                config.connection
+            )));
+        }
+        if config.event_code.trim().is_empty() {
+            return Err(ConnectorError::Config(format!(
+                "connection '{}' needs an event_code",
+                config.connection
+            )));
+        }
+        let mut scopes = vec!["event/events:read".to_string()];
+        for data_type in data_types {
+            let scope = scope_for(*data_type).to_string();
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        let budget = RateBudget::for_account(&format!("{KIND}:{}:{}", config.base_url, config.client_id));
+        if let (Some(per_second), Some(burst)) = (facts.per_second, facts.burst) {
+            budget.set_limits(Limits {
+                per_second,
+                burst,
+                daily_quota: facts.daily_quota,
+            });
+        }
+        let credentials = Credentials {
+            connection: config.connection.clone(),
+            base_url: config.base_url.trim_end_matches('/').to_string(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            scopes,
+        };
+        let client = Client::new(credentials, budget, config.retry);
+        let event_id = OnceCell::new();
+        if let Some(id) = &facts.event_id {
+            let _ = event_id.set(id.clone());
+        }
+        let tier_loaded = OnceCell::new();
+        let fresh_tier = facts
+            .tier_read_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| chrono::Utc::now() - t.with_timezone(&chrono::Utc) < chrono::Duration::hours(24));
+        if fresh_tier && facts.per_second.is_some() {
+            let _ = tier_loaded.set(());
+        }
+        Ok(CventRest {
+            config,
+            client,
+            facts: tokio::sync::Mutex::new(facts),
+            event_id,
+            tier_loaded,
+        })
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+
+    /// What this connection has learned, for the next run.
+    pub async fn facts(&self) -> Facts {
+        self.facts.lock().await.clone()
+    }
+
+    async fn list_call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Value, ConnectorError> {
+        let Answer { status, body } = self.client.call(method, path, query, body).await?;
+        match status {
+            s if s.is_success() => Ok(body),
+            StatusCode::FORBIDDEN => Err(ConnectorError::Forbidden {
+                scope: String::new(),
+                message: format!("Cvent refused {path}: {}", error_reason(&body)),
+            }),
+            StatusCode::NOT_FOUND => Err(ConnectorError::NotFound(format!("Cvent has no {path}"))),
+            _ => Err(ConnectorError::Rejected(format!(
+                "Cvent refused {path} ({status}): {}",
+                error_reason(&body)
+            ))),
+        }
+    }
+
+    /// Reads the account's tier once and sets the shared budget from it.
+    async fn ensure_tier(&self) -> Result<(), ConnectorError> {
+        self.tier_loaded
+            .get_or_try_init(|| async {
+                let tier = self.list_call(Method::GET, "/usage/tier", &[], None).await?;
+                let limits = Limits {
+                    per_second: tier["rateLimit"].as_f64().unwrap_or(Limits::CAUTIOUS.per_second),
+                    burst: tier["burstLimit"].as_f64().unwrap_or(Limits::CAUTIOUS.burst),
+                    daily_quota: tier["quota"].as_u64(),
+                };
+                self.client.budget().set_limits(limits);
+                let mut facts = self.facts.lock().await;
+                facts.per_second = Some(limits.per_second);
+                facts.burst = Some(limits.burst);
+                facts.daily_quota = limits.daily_quota;
+                facts.tier_read_at = Some(chrono::Utc::now().to_rfc3339());
+                Ok(())
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// The event's id, resolved from its code once.
+    pub async fn event_id(&self) -> Result<String, ConnectorError> {
+        self.event_id
+            .get_or_try_init(|| async {
+                let filter = format!("code eq {}", quote(&self.config.event_code));
+                let page = self
+                    .list_call(Method::GET, "/events", &[("filter", filter)], None)
+                    .await?;
+                let Some(event) = page["data"].as_array().and_then(|d| d.first()) else {
+                    return Err(ConnectorError::Config(format!(
+                        "Cvent has no event with code '{}' in this account: check event_code for connection '{}'",
+                        self.config.event_code, self.config.connection
+                    )));
+                };
+                let id = event["id"].as_str().unwrap_or_default().to_string();
+                let mut facts = self.facts.lock().await;
+                facts.event_id = Some(id.clone());
+                facts.event_title = event["title"].as_str().map(str::to_string);
+                Ok(id)
+            })
+            .await
+            .cloned()
+    }
+
+    pub async fn check(&self, data_types: &[DataType]) -> CheckReport {
+        let mut report = CheckReport::default();
+        match self.ensure_tier().await {
+            Ok(()) => {
+                let limits = self.client.budget().limits();
+                let quota = limits.daily_quota.map_or("no daily quota".to_string(), |q| format!("{q} calls a day"));
+                report.pass(
+                    "credentials",
+                    format!("Cvent accepted client '{}'", self.config.client_id),
+                );
+                report.pass(
+                    "API tier",
+                    format!("{} calls a second, bursts of {}, {quota}", limits.per_second, limits.burst),
+                );
+            }
+            Err(error) => {
+                report.fail("credentials", error.to_string());
+                return report;
+            }
+        }
+        match self.list_call(Method::GET, "/usage", &[], None).await {
+            Ok(usage) => {
+                let today = &usage["data"][0];
+                let used = today["used"].as_u64().unwrap_or(0);
+                let remaining = today["remaining"].as_u64().unwrap_or(0);
+                self.client.budget().set_used_today(used);
+                if remaining == 0 && today["total"].as_u64().is_some() {
+                    let resets = crate::budget::next_midnight_utc(chrono::Utc::now());
+                    report.fail("quota", format!("the daily quota is used up until {}", resets.to_rfc3339()));
+                } else {
+                    report.pass("quota", format!("{used} calls used today, {remaining} left"));
+                }
+            }
+            Err(ConnectorError::QuotaExhausted { resets_at }) => {
+                report.fail("quota", format!("the daily quota is used up until {resets_at}"));
+                return report;
+            }
+            Err(error) => report.fail("quota", error.to_string()),
+        }
+        let event_id = match self.event_id().await {
+            Ok(id) => {
+                let title = self.facts.lock().await.event_title.clone().unwrap_or_default();
+                report.pass("event", format!("code '{}' is \"{title}\" ({id})", self.config.event_code));
+                id
+            }
+            Err(error) => {
+                report.fail("event", error.to_string());
+                return report;
+            }
+        };
+        for data_type in data_types {
+            let endpoint = Endpoint::for_type(*data_type, &event_id);
+            let outcome = endpoint.fetch(self, None, Some(1), None).await;
+            match outcome {
+                Ok(_) => report.pass(data_type.as_str(), format!("readable ({})", scope_for(*data_type))),
+                Err(ConnectorError::Forbidden { .. }) => report.fail(
+                    data_type.as_str(),
+                    format!(
+                        "the application lacks scope {}: add it to the application in Cvent's developer portal",
+                        scope_for(*data_type)
+                    ),
+                ),
+                Err(error) => report.fail(data_type.as_str(), error.to_string()),
+            }
+        }
+        report
+    }
+
+    pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
+        self.ensure_tier().await?;
+        let event_id = self.event_id().await?;
+        let endpoint = Endpoint::for_type(spec.data_type, &event_id);
+        let since = match (&spec.mode, supports_incremental(spec.data_type)) {
+            (PullMode::ModifiedSince(since), true) => Some(since.clone()),
+            _ => None,
+        };
+        Ok(Pull {
+            connector: self,
+            endpoint,
+            since,
+            next_token: spec.resume_token,
+            started: false,
+            done: false,
+        })
+    }
+}
+
+/// Where and how one data type is listed.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    method: Method,
+    path: String,
+    /// The event filter for `POST …/filter` endpoints; `None` for event-scoped paths.
+    event_filter: Option<String>,
+    paged: bool,
+}
+
+impl Endpoint {
+    fn for_type(data_type: DataType, event_id: &str) -> Endpoint {
+        let filtered = |path: &str| Endpoint {
+            method: Method::POST,
+            path: path.to_string(),
+            event_filter: Some(format!("event.id eq {}", quote(event_id))),
+            paged: true,
+        };
+        let scoped = |suffix: &str, paged: bool| Endpoint {
+            method: Method::GET,
+            path: format!("/events/{event_id}/{suffix}"),
+            event_filter: None,
+            paged,
+        };
+        match data_type {
+            DataType::People => filtered("/attendees/filter"),
+            DataType::Sessions => filtered("/sessions/filter"),
+            DataType::Speakers => filtered("/speakers/filter"),
+            DataType::SessionRegistrations => filtered("/sessions/enrollment/filter"),
+            DataType::Locations => scoped("session-locations", true),
+            DataType::Sponsors => scoped("exhibitors", true),
+            DataType::SponsorLevels => scoped("sponsorship-levels", false),
+        }
+    }
+
+    async fn fetch(
+        &self,
+        connector: &CventRest,
+        token: Option<&str>,
+        limit: Option<u32>,
+        since: Option<&str>,
+    ) -> Result<Value, ConnectorError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if self.paged {
+            match token {
+                // A token carries the whole query; Cvent ignores everything else.
+                Some(token) => query.push(("token", token.to_string())),
+                None => query.push(("limit", limit.unwrap_or(PAGE_SIZE).to_string())),
+            }
+        }
+        let body = match (&self.event_filter, token) {
+            (Some(event_filter), None) => {
+                let filter = match since {
+                    Some(since) => format!("{event_filter} and lastModified ge {}", quote(since)),
+                    None => event_filter.clone(),
+                };
+                Some(json!({ "filter": filter }))
+            }
+            (Some(_), Some(_)) => Some(json!({})),
+            (None, _) => None,
+        };
+        let outcome = connector.list_call(self.method.clone(), &self.path, &query, body.as_ref()).await;
+        match (outcome, token) {
+            (Err(ConnectorError::Rejected(_)), Some(token)) => Err(ConnectorError::ExpiredPageToken {
+                token: token.to_string(),
+            }),
+            (outcome, _) => outcome,
+        }
+    }
+}
+
+/// One listing in progress.
+pub struct Pull<'a> {
+    connector: &'a CventRest,
+    endpoint: Endpoint,
+    since: Option<String>,
+    next_token: Option<String>,
+    started: bool,
+    done: bool,
+}
+
+impl Pull<'_> {
+    pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        if self.done || (self.started && self.next_token.is_none()) {
+            return Ok(None);
+        }
+        let page = self
+            .endpoint
+            .fetch(self.connector, self.next_token.as_deref(), None, self.since.as_deref())
+            .await?;
+        self.started = true;
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        let next_token = page["paging"]["nextToken"].as_str().map(str::to_string);
+        self.next_token = next_token.clone();
+        if next_token.is_none() {
+            self.done = true;
+        }
+        let records = data
+            .into_iter()
+            .map(|raw| {
+                let modified = raw["lastModified"].as_str().map(str::to_string);
+                VendorRecord { raw, modified }
+            })
+            .collect();
+        Ok(Some(VendorPage {
+            records,
+            next_token,
+            total: page["paging"]["totalCount"].as_u64(),
+        }))
+    }
+}
+
+/// Builds a connector for a connection.
+pub fn connect(config: CventRestConfig, data_types: &[DataType], facts: Facts) -> Result<Arc<CventRest>, ConnectorError> {
+    CventRest::new(config, data_types, facts).map(Arc::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_values_are_quoted_as_cvent_expects() {
+        assert_eq!(quote("abc"), "'abc'");
+        assert_eq!(quote("O'Keenan"), "\"O'Keenan\"");
+        assert_eq!(quote("a\"b'c"), "\"a\\\"b'c\"");
+    }
+}

@@ -1,0 +1,148 @@
+//! Vendor connectors: one module per registration platform, all behind the same interface.
+//!
+//! A connector knows its vendor's auth, paging, filters and rate limits, and hands the engine
+//! pages of raw vendor records; it knows nothing of mappings, the workspace or runs. The engine
+//! drives every connector the same way through [`AnyConnector`], the registry of kinds.
+
+pub mod budget;
+pub mod cvent_rest;
+mod error;
+
+pub use error::ConnectorError;
+
+use pipeline::{DataType, Mapping};
+
+/// How a pull selects records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullMode {
+    /// Every record of the data type for the event.
+    Full,
+    /// Records modified at or after this vendor timestamp.
+    ModifiedSince(String),
+}
+
+/// One pull of one data type, possibly resuming a listing the vendor still remembers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullSpec {
+    pub data_type: DataType,
+    pub mode: PullMode,
+    /// The vendor's token for the next page of an interrupted listing of the same query.
+    pub resume_token: Option<String>,
+}
+
+/// A raw vendor record and its modification time, when the vendor has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorRecord {
+    pub raw: serde_json::Value,
+    pub modified: Option<String>,
+}
+
+/// One page as the vendor served it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorPage {
+    pub records: Vec<VendorRecord>,
+    /// Resumes the listing after this page; `None` on the last page.
+    pub next_token: Option<String>,
+    /// The vendor's total for the query, when it reports one.
+    pub total: Option<u64>,
+}
+
+/// The outcome of a connection check, one line per finding.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckReport {
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub ok: bool,
+    pub subject: String,
+    pub detail: String,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.findings.iter().all(|f| f.ok)
+    }
+
+    pub(crate) fn pass(&mut self, subject: &str, detail: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: true,
+            subject: subject.into(),
+            detail: detail.into(),
+        });
+    }
+
+    pub(crate) fn fail(&mut self, subject: &str, detail: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: false,
+            subject: subject.into(),
+            detail: detail.into(),
+        });
+    }
+}
+
+/// Every connector kind eventsync has; the engine dispatches through this.
+pub enum AnyConnector {
+    CventRest(cvent_rest::CventRest),
+}
+
+/// A listing in progress.
+pub enum AnyPull<'a> {
+    CventRest(cvent_rest::Pull<'a>),
+}
+
+impl AnyConnector {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::KIND,
+        }
+    }
+
+    pub fn data_types(&self) -> &'static [DataType] {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::DATA_TYPES,
+        }
+    }
+
+    /// Whether the vendor can list only records modified since a time for this data type.
+    pub fn supports_incremental(&self, data_type: DataType) -> bool {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::supports_incremental(data_type),
+        }
+    }
+
+    pub fn default_mapping(&self, data_type: DataType) -> Mapping {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::default_mapping(data_type),
+        }
+    }
+
+    pub async fn check(&self, data_types: &[DataType]) -> CheckReport {
+        match self {
+            AnyConnector::CventRest(connector) => connector.check(data_types).await,
+        }
+    }
+
+    pub async fn pull(&self, spec: PullSpec) -> Result<AnyPull<'_>, ConnectorError> {
+        match self {
+            AnyConnector::CventRest(connector) => Ok(AnyPull::CventRest(connector.pull(spec).await?)),
+        }
+    }
+
+    /// Vendor calls made through this connector so far.
+    pub fn calls(&self) -> u64 {
+        match self {
+            AnyConnector::CventRest(connector) => connector.calls(),
+        }
+    }
+}
+
+impl AnyPull<'_> {
+    /// The next page, or `None` when the listing is complete.
+    pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        match self {
+            AnyPull::CventRest(pull) => pull.next_page().await,
+        }
+    }
+}

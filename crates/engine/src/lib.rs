@@ -1,0 +1,14 @@
+//! Runs previews and syncs: a connector's pages go through flatten → map → validate → diff and,
+//! for a sync, into the store one transaction per page.
+//!
+//! The engine is vendor-neutral: it talks to vendors only through `connectors::AnyConnector`, and
+//! to the workspace only through `store::Store`.
+
+pub mod config;
+mod facts;
+pub mod report;
+pub mod run;
+pub mod sensitive;
+
+pub use config::{Config, ConfigError, Connection, Secret};
+pub use run::{EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, connect, run};

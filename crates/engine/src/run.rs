@@ -1,0 +1,604 @@
+//! One run — a preview or a sync of some data types of one connection.
+//!
+//! A sync commits each page in one transaction together with its checkpoint (the vendor's token
+//! for the next page and the largest modification time seen), and moves the cursor only with the
+//! listing's last page. Killed at any point, the next run resumes from the last committed page;
+//! records are upserted by external id, so a page seen twice changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use connectors::cvent_rest::{CventRest, CventRestConfig, RetryPolicy};
+use connectors::{AnyConnector, ConnectorError, PullMode, PullSpec, VendorPage};
+use pipeline::{Action, ActionKind, DataType, FieldValue, Mapping, Record, RejectReason, Rejection};
+use serde_json::{Map, Value};
+use store::{Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord, SyncState};
+
+use crate::config::Connection;
+use crate::facts;
+use crate::report::{ReportWriter, Row};
+use crate::sensitive;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    Preview,
+    Sync,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Preview => "preview",
+            RunKind::Sync => "sync",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Succeeded,
+    /// Some data types failed; the others completed.
+    Partial,
+    /// The vendor's daily quota ran out; state is saved and the run resumes after the reset.
+    PausedQuota,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Partial => "partial",
+            RunStatus::PausedQuota => "paused_quota",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub kind: RunKind,
+    pub data_types: Vec<DataType>,
+    /// Ignore cursors and list everything.
+    pub full: bool,
+    pub report: Option<PathBuf>,
+    pub retry: RetryPolicy,
+}
+
+/// What happened to one data type.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TypeSummary {
+    pub mode: String,
+    pub counts: BTreeMap<String, u64>,
+    pub api_calls: u64,
+    pub vendor_total: Option<u64>,
+    pub cursor_before: Option<String>,
+    pub cursor_after: Option<String>,
+    /// The first rejections, with their reasons.
+    pub rejected: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub kind: &'static str,
+    pub status: RunStatus,
+    pub types: BTreeMap<String, TypeSummary>,
+    pub api_calls: u64,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub resets_at: Option<String>,
+    pub report_rows: Option<u64>,
+    pub seconds: f64,
+}
+
+/// Progress, for bars and logs.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    Started { data_type: DataType, mode: &'static str },
+    Page { data_type: DataType, records: u64, total: Option<u64> },
+    Finished { data_type: DataType },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the report: {0}")]
+    Report(#[from] std::io::Error),
+}
+
+/// How many rejections a summary keeps; the CSV report has them all.
+const REJECTIONS_KEPT: usize = 20;
+
+/// Builds the connector of a connection.
+pub fn connect(connection: &Connection, data_types: &[DataType], facts: connectors::cvent_rest::Facts, retry: RetryPolicy) -> Result<AnyConnector, EngineError> {
+    let config = CventRestConfig {
+        connection: connection.name.clone(),
+        base_url: connection.base_url.clone(),
+        event_code: connection.event_code.clone(),
+        client_id: connection.client_id.clone(),
+        client_secret: connection.client_secret.expose().to_string(),
+        retry,
+    };
+    CventRest::new(config, data_types, facts)
+        .map(AnyConnector::CventRest)
+        .map_err(|e| EngineError::Config(e.to_string()))
+}
+
+pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<RunReport, EngineError> {
+    let started = std::time::Instant::now();
+    let known = facts::load(store, &connection.name).await?;
+    let connector = connect(connection, &options.data_types, known.clone(), options.retry)?;
+    let mut warnings = connection.warnings.clone();
+    let mut mappings = HashMap::new();
+    for data_type in &options.data_types {
+        let mapping = connection
+            .data
+            .get(data_type)
+            .and_then(|d| d.mapping.clone())
+            .unwrap_or_else(|| connector.default_mapping(*data_type));
+        for rule in &mapping.rules {
+            if sensitive::names_sensitive(&rule.source) {
+                warnings.push(format!(
+                    "{data_type}: mapping '{}' → '{}' names a sensitive field; eventsync never imports it",
+                    rule.source, rule.target
+                ));
+            }
+        }
+        mappings.insert(*data_type, mapping);
+    }
+    let mut cursor_before = Map::new();
+    for data_type in &options.data_types {
+        let state = store.state(&connection.name, data_type.as_str()).await?;
+        cursor_before.insert(data_type.as_str().into(), state.and_then(|s| s.cursor).map_or(Value::Null, Value::String));
+    }
+    let run_id = store
+        .start_run(&NewRun {
+            connection: connection.name.clone(),
+            kind: options.kind.as_str().into(),
+            data_types: options.data_types.iter().map(|t| t.as_str().to_string()).collect(),
+            cursor_before: Value::Object(cursor_before),
+        })
+        .await?;
+    let mut report = match &options.report {
+        Some(path) => Some(ReportWriter::create(path)?),
+        None => None,
+    };
+    let mut types = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut status = RunStatus::Succeeded;
+    let mut resets_at = None;
+    let mut created = CreatedInPreview::default();
+    for data_type in &options.data_types {
+        let mut job = TypeRun {
+            store,
+            connector: &connector,
+            connection: &connection.name,
+            run_id,
+            kind: options.kind,
+            data_type: *data_type,
+            mapping: &mappings[data_type],
+            report: report.as_mut(),
+            created: &mut created,
+            summary: TypeSummary::default(),
+        };
+        let outcome = job.run(options.full, progress).await;
+        let mut summary = job.summary;
+        match outcome {
+            Ok(()) => {}
+            Err(TypeError::Store(error)) => {
+                finish(store, run_id, RunStatus::Failed, &types, vec![error.to_string()], None).await;
+                return Err(EngineError::Store(error));
+            }
+            Err(TypeError::Report(error)) => return Err(EngineError::Report(error)),
+            Err(TypeError::Vendor(ConnectorError::QuotaExhausted { resets_at: at })) => {
+                let message = format!("{data_type}: paused — the vendor's daily quota is used up until {at}");
+                summary.error = Some(message.clone());
+                errors.push(message);
+                resets_at = Some(at);
+                status = RunStatus::PausedQuota;
+                types.insert(data_type.as_str().to_string(), summary);
+                break;
+            }
+            Err(TypeError::Vendor(error)) => {
+                let message = format!("{data_type}: {error}");
+                summary.error = Some(message.clone());
+                errors.push(message);
+                status = RunStatus::Partial;
+            }
+        }
+        progress(Progress::Finished { data_type: *data_type });
+        types.insert(data_type.as_str().to_string(), summary);
+    }
+    if status == RunStatus::Partial && types.values().all(|t| t.error.is_some()) {
+        status = RunStatus::Failed;
+    }
+    if options.kind == RunKind::Sync
+        && let AnyConnector::CventRest(cvent) = &connector
+    {
+        let learned = cvent.facts().await;
+        if learned != known {
+            facts::save(store, run_id, &connection.name, &learned).await?;
+        }
+    }
+    let report_rows = match report {
+        Some(writer) => Some(writer.finish()?),
+        None => None,
+    };
+    finish(store, run_id, status, &types, errors.clone(), resets_at.clone()).await;
+    Ok(RunReport {
+        run_id,
+        kind: options.kind.as_str(),
+        status,
+        api_calls: connector.calls(),
+        types,
+        errors,
+        warnings,
+        resets_at,
+        report_rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn finish(store: &Store, run_id: i64, status: RunStatus, types: &BTreeMap<String, TypeSummary>, errors: Vec<String>, resets_at: Option<String>) {
+    let cursor_after: Map<String, Value> = types
+        .iter()
+        .map(|(t, s)| (t.clone(), s.cursor_after.clone().map_or(Value::Null, Value::String)))
+        .collect();
+    let outcome = RunOutcome {
+        status: status.as_str().into(),
+        cursor_after: Value::Object(cursor_after),
+        errors,
+        resets_at,
+    };
+    if let Err(error) = store.finish_run(run_id, &outcome).await {
+        tracing::error!(%error, run_id, "could not record the end of the run");
+    }
+}
+
+enum TypeError {
+    Vendor(ConnectorError),
+    Store(StoreError),
+    Report(std::io::Error),
+}
+
+impl From<ConnectorError> for TypeError {
+    fn from(error: ConnectorError) -> Self {
+        TypeError::Vendor(error)
+    }
+}
+
+impl From<StoreError> for TypeError {
+    fn from(error: StoreError) -> Self {
+        TypeError::Store(error)
+    }
+}
+
+impl From<std::io::Error> for TypeError {
+    fn from(error: std::io::Error) -> Self {
+        TypeError::Report(error)
+    }
+}
+
+/// External ids a preview would create, so later data types in the same preview can refer to them.
+#[derive(Default)]
+struct CreatedInPreview {
+    ids: HashMap<DataType, HashSet<String>>,
+}
+
+struct TypeRun<'a> {
+    store: &'a Store,
+    connector: &'a AnyConnector,
+    connection: &'a str,
+    run_id: i64,
+    kind: RunKind,
+    data_type: DataType,
+    mapping: &'a Mapping,
+    report: Option<&'a mut ReportWriter>,
+    created: &'a mut CreatedInPreview,
+    summary: TypeSummary,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn later(a: Option<String>, b: Option<&str>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if instant(b) > instant(&a) { b.to_string() } else { a }),
+        (a, b) => a.or(b.map(str::to_string)),
+    }
+}
+
+/// Vendor timestamps compared as instants, whatever their spelling.
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+impl TypeRun<'_> {
+    async fn run(&mut self, full: bool, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(), TypeError> {
+        let data_type = self.data_type;
+        let state = self.store.state(self.connection, data_type.as_str()).await?.unwrap_or_default();
+        let incremental = !full && self.connector.supports_incremental(data_type) && state.cursor.is_some();
+        let mode = if incremental { "incremental" } else { "full" };
+        self.summary.mode = mode.into();
+        self.summary.cursor_before = state.cursor.clone();
+        let pull_mode = match (&state.cursor, incremental) {
+            (Some(cursor), true) => PullMode::ModifiedSince(cursor.clone()),
+            _ => PullMode::Full,
+        };
+        // Resume an interrupted sync of the same kind where its last committed page left off.
+        let resume = state.checkpoint.clone().filter(|c| self.kind == RunKind::Sync && c.mode == mode);
+        let started_at = resume.as_ref().map_or_else(now, |c| c.started_at.clone());
+        let mut cursor_high = resume.as_ref().and_then(|c| c.cursor_high.clone());
+        let mut spec = PullSpec {
+            data_type,
+            mode: pull_mode,
+            resume_token: resume.and_then(|c| c.resume_token),
+        };
+        progress(Progress::Started { data_type, mode });
+        let mut seen = 0u64;
+        let mut calls_before = self.connector.calls();
+        let mut pull = self.connector.pull(spec.clone()).await?;
+        loop {
+            let page = match pull.next_page().await {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(ConnectorError::ExpiredPageToken { token }) if spec.resume_token.is_some() => {
+                    tracing::info!(%token, %data_type, "the vendor forgot the resume token; listing again from the start");
+                    spec.resume_token = None;
+                    drop(pull);
+                    pull = self.connector.pull(spec.clone()).await?;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let last = page.next_token.is_none();
+            if page.total.is_some() {
+                self.summary.vendor_total = page.total;
+            }
+            seen += page.records.len() as u64;
+            for record in &page.records {
+                cursor_high = later(cursor_high, record.modified.as_deref());
+            }
+            let next_token = page.next_token.clone();
+            let (upserts, counts) = self.process(page).await?;
+            let calls = self.connector.calls() - calls_before;
+            calls_before += calls;
+            self.summary.api_calls += calls;
+            for (action, n) in &counts {
+                *self.summary.counts.entry(action.clone()).or_default() += n;
+            }
+            match self.kind {
+                RunKind::Sync => {
+                    let finished = now();
+                    let cursor = if last { later(state.cursor.clone(), cursor_high.as_deref()) } else { state.cursor.clone() };
+                    let commit = PageCommit {
+                        run_id: self.run_id,
+                        connection: self.connection.to_string(),
+                        data_type: data_type.as_str().to_string(),
+                        upserts,
+                        removals: Vec::new(),
+                        state: SyncState {
+                            cursor: cursor.clone(),
+                            checkpoint: (!last).then(|| Checkpoint {
+                                mode: mode.into(),
+                                resume_token: next_token,
+                                started_at: started_at.clone(),
+                                cursor_high: cursor_high.clone(),
+                            }),
+                            last_success_at: if last { Some(finished.clone()) } else { state.last_success_at.clone() },
+                            last_attempt_at: Some(finished.clone()),
+                            last_full_sync_at: if last && !incremental { Some(finished) } else { state.last_full_sync_at.clone() },
+                        },
+                        counts,
+                        api_calls: calls,
+                    };
+                    self.store.commit_page(&commit).await?;
+                    if last {
+                        self.summary.cursor_after = cursor;
+                    }
+                }
+                RunKind::Preview => {
+                    self.store.add_run_progress(self.run_id, data_type.as_str(), &counts, calls).await?;
+                    if last {
+                        self.summary.cursor_after = state.cursor.clone();
+                    }
+                }
+            }
+            progress(Progress::Page { data_type, records: seen, total: self.summary.vendor_total });
+        }
+        Ok(())
+    }
+
+    /// Maps, validates and diffs one page; returns what to store and the counts per action.
+    async fn process(&mut self, page: VendorPage) -> Result<(Vec<StoredRecord>, BTreeMap<String, u64>), TypeError> {
+        let data_type = self.data_type;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut candidates: Vec<(Record, BTreeSet<String>, Value, Vec<(String, String)>)> = Vec::new();
+        let mut rejections: Vec<(Rejection, Vec<(String, String)>)> = Vec::new();
+        for vendor_record in page.records {
+            let mut raw = vendor_record.raw;
+            sensitive::strip(&mut raw);
+            let flat = pipeline::flatten(&raw);
+            let paths: Vec<(String, String)> = if self.report.is_some() {
+                flat.iter().map(|(path, value)| (path.to_string(), scalar_text(&value))).collect()
+            } else {
+                Vec::new()
+            };
+            let mut mapped = self.mapping.apply(&flat, data_type);
+            let empty = std::mem::take(&mut mapped.empty);
+            match pipeline::validate(mapped, data_type) {
+                Ok(record) => candidates.push((record, empty, raw, paths)),
+                Err(rejection) => rejections.push((rejection, paths)),
+            }
+        }
+        // A record listed twice in a page (the incremental boundary) counts once: the last wins.
+        let mut positions: HashMap<String, usize> = HashMap::new();
+        let mut unique = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            match positions.get(&candidate.0.external_id) {
+                Some(&index) => unique[index] = candidate,
+                None => {
+                    positions.insert(candidate.0.external_id.clone(), unique.len());
+                    unique.push(candidate);
+                }
+            }
+        }
+        let (unique, referral_rejections) = self.check_references(unique).await?;
+        rejections.extend(referral_rejections);
+        let ids: Vec<String> = unique.iter().map(|c| c.0.external_id.clone()).collect();
+        let existing = self.store.records(self.connection, data_type.as_str(), &ids).await?;
+        let mut upserts = Vec::new();
+        for (record, empty, raw, paths) in unique {
+            let previous = existing.get(&record.external_id).map(|stored| to_record(data_type, stored));
+            let action = pipeline::diff(&record, &empty, previous.as_ref());
+            let kind = action.kind();
+            *counts.entry(kind.as_str().to_string()).or_default() += 1;
+            if kind == ActionKind::Create && self.kind == RunKind::Preview {
+                self.created.ids.entry(data_type).or_default().insert(record.external_id.clone());
+            }
+            if let Some(report) = self.report.as_deref_mut() {
+                report.add(&Row {
+                    data_type: data_type.as_str().into(),
+                    action: kind.as_str().into(),
+                    external_id: record.external_id.clone(),
+                    changes: describe_changes(&action),
+                    reason: String::new(),
+                    paths,
+                })?;
+            }
+            if !matches!(action, Action::Unchanged) {
+                let merged = pipeline::merge(previous.as_ref(), &record, &empty);
+                upserts.push(StoredRecord {
+                    external_id: merged.external_id.clone(),
+                    fields: to_json_fields(&merged),
+                    raw,
+                    updated_at: String::new(),
+                });
+            }
+        }
+        for (rejection, paths) in rejections {
+            *counts.entry(ActionKind::Reject.as_str().to_string()).or_default() += 1;
+            let id = rejection.external_id.clone().unwrap_or_default();
+            let reason = rejection.reason.to_string();
+            if self.summary.rejected.len() < REJECTIONS_KEPT {
+                self.summary.rejected.push((id.clone(), reason.clone()));
+            }
+            if let Some(report) = self.report.as_deref_mut() {
+                report.add(&Row {
+                    data_type: data_type.as_str().into(),
+                    action: ActionKind::Reject.as_str().into(),
+                    external_id: id,
+                    changes: String::new(),
+                    reason,
+                    paths,
+                })?;
+            }
+        }
+        Ok((upserts, counts))
+    }
+
+    /// Session registrations must point at a session and a person the workspace has.
+    #[allow(clippy::type_complexity)]
+    async fn check_references(
+        &self,
+        candidates: Vec<(Record, BTreeSet<String>, Value, Vec<(String, String)>)>,
+    ) -> Result<(Vec<(Record, BTreeSet<String>, Value, Vec<(String, String)>)>, Vec<(Rejection, Vec<(String, String)>)>), StoreError> {
+        if self.data_type != DataType::SessionRegistrations {
+            return Ok((candidates, Vec::new()));
+        }
+        let references = [("session_external_id", DataType::Sessions), ("person_external_id", DataType::People)];
+        let mut known: HashMap<&str, HashSet<String>> = HashMap::new();
+        for (field, target) in references {
+            let ids: Vec<String> = candidates
+                .iter()
+                .filter_map(|c| c.0.fields.get(field).and_then(FieldValue::as_text).map(str::to_string))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let found = self.store.records(self.connection, target.as_str(), &ids).await?;
+            let mut present: HashSet<String> = found.into_keys().collect();
+            if let Some(created) = self.created.ids.get(&target) {
+                present.extend(ids.iter().filter(|id| created.contains(*id)).cloned());
+            }
+            known.insert(field, present);
+        }
+        let mut kept = Vec::new();
+        let mut rejected = Vec::new();
+        'candidates: for candidate in candidates {
+            for (field, _) in references {
+                let value = candidate.0.fields.get(field).and_then(FieldValue::as_text).unwrap_or_default().to_string();
+                if !known.get(field).is_some_and(|ids| ids.contains(&value)) {
+                    let rejection = Rejection {
+                        external_id: Some(candidate.0.external_id.clone()),
+                        reason: RejectReason::UnknownReference { field: field.to_string(), value },
+                    };
+                    rejected.push((rejection, candidate.3));
+                    continue 'candidates;
+                }
+            }
+            kept.push(candidate);
+        }
+        Ok((kept, rejected))
+    }
+}
+
+fn scalar_text(value: &pipeline::Scalar<'_>) -> String {
+    match value {
+        pipeline::Scalar::Null => String::new(),
+        pipeline::Scalar::Bool(b) => b.to_string(),
+        pipeline::Scalar::Number(n) => n.to_string(),
+        pipeline::Scalar::Text(t) => t.to_string(),
+    }
+}
+
+fn describe_changes(action: &Action) -> String {
+    action.changes().iter().map(|c| c.to_string()).collect::<Vec<_>>().join("; ")
+}
+
+/// Workspace fields as stored: each value keeps its type tag so it reads back exactly.
+fn to_json_fields(record: &Record) -> Map<String, Value> {
+    record
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
+        .collect()
+}
+
+pub fn to_record(data_type: DataType, stored: &StoredRecord) -> Record {
+    Record {
+        data_type,
+        external_id: stored.external_id.clone(),
+        fields: stored
+            .fields
+            .iter()
+            .filter_map(|(k, v)| serde_json::from_value::<FieldValue>(v.clone()).ok().map(|v| (k.clone(), v)))
+            .collect(),
+    }
+}
+
+/// A stored record as an export shows it: plain JSON values under the workspace field names.
+pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("external_id".into(), Value::String(stored.external_id.clone()));
+    for (key, value) in &stored.fields {
+        let plain = match serde_json::from_value::<FieldValue>(value.clone()) {
+            Ok(FieldValue::Text(t)) | Ok(FieldValue::Timestamp(t)) => Value::String(t),
+            Ok(FieldValue::Bool(b)) => Value::Bool(b),
+            Ok(FieldValue::Integer(i)) => Value::from(i),
+            Ok(FieldValue::Null) | Err(_) => Value::Null,
+        };
+        out.insert(key.clone(), plain);
+    }
+    out
+}
+
+/// Shared so the CLI can hand the same store to several tasks.
+pub type SharedStore = Arc<Store>;

@@ -1,0 +1,358 @@
+//! End to end: the engine syncing from the Cvent REST sandbox over HTTP into a real SQLite
+//! workspace, checked field by field against what the sandbox serves.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connectors::cvent_rest::RetryPolicy;
+use engine::{Config, Connection, RunKind, RunOptions, RunReport, RunStatus};
+use pipeline::DataType;
+use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
+use serde_json::{Value, json};
+use store::Store;
+
+struct World {
+    sandbox: CventRestSandbox,
+    store: Store,
+    connection: Connection,
+    http: reqwest::Client,
+    dir: PathBuf,
+}
+
+const FAST_RETRY: RetryPolicy = RetryPolicy {
+    initial: Duration::from_millis(10),
+    max: Duration::from_millis(80),
+    attempts: 8,
+};
+
+impl World {
+    async fn start(config: SandboxConfig) -> World {
+        let sandbox = CventRestSandbox::start(config).await.expect("sandbox");
+        let dir = std::env::temp_dir().join(format!("eventsync-e2e-{}-{}", std::process::id(), sandbox.address().port()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = Store::open(&dir.join("workspace.sqlite").display().to_string()).await.expect("store");
+        let text = format!(
+            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n",
+            sandbox.base_url(),
+            sandbox.event_code(),
+            sandbox.client_id()
+        );
+        let secret = sandbox.client_secret().to_string();
+        let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| (name == "SECRET").then(|| secret.clone())).expect("config");
+        let connection = config.connection("cvent").expect("connection").clone();
+        World {
+            sandbox,
+            store,
+            connection,
+            http: reqwest::Client::new(),
+            dir,
+        }
+    }
+
+    async fn with_attendees(attendees: u64) -> World {
+        World::start(SandboxConfig {
+            attendees,
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
+    fn options(&self, kind: RunKind, types: &[DataType]) -> RunOptions {
+        RunOptions {
+            kind,
+            data_types: types.to_vec(),
+            full: false,
+            report: None,
+            retry: FAST_RETRY,
+        }
+    }
+
+    async fn run(&self, kind: RunKind, types: &[DataType]) -> RunReport {
+        engine::run(&self.store, &self.connection, &self.options(kind, types), &|_| {}).await.expect("run")
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.sandbox.control_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("control");
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Everything the sandbox lists at `path`, with a token that may read sensitive fields.
+    async fn vendor_all(&self, path: &str) -> Vec<Value> {
+        let token: Value = self
+            .http
+            .post(format!("{}/oauth2/token", self.sandbox.base_url()))
+            .basic_auth(self.sandbox.client_id(), Some(self.sandbox.client_secret()))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token json");
+        let bearer = token["access_token"].as_str().expect("access token").to_string();
+        let mut out = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let query: Vec<(&str, String)> = match &next {
+                Some(token) => vec![("token", token.clone())],
+                None => vec![("limit", "200".into())],
+            };
+            let page: Value = self
+                .http
+                .get(format!("{}{path}", self.sandbox.base_url()))
+                .bearer_auth(&bearer)
+                .query(&query)
+                .send()
+                .await
+                .expect("page")
+                .json()
+                .await
+                .expect("page json");
+            out.extend(page["data"].as_array().cloned().unwrap_or_default());
+            next = page["paging"]["nextToken"].as_str().map(str::to_string);
+            if next.is_none() {
+                return out;
+            }
+        }
+    }
+
+    async fn workspace(&self, data_type: DataType) -> HashMap<String, serde_json::Map<String, Value>> {
+        let mut out = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .export_page(Some("cvent"), data_type.as_str(), after.as_deref(), 1000)
+                .await
+                .expect("export");
+            if page.is_empty() {
+                return out;
+            }
+            after = page.last().map(|r| r.external_id.clone());
+            for record in &page {
+                let fields = engine::run::export_fields(record);
+                assert!(out.insert(record.external_id.clone(), fields).is_none(), "duplicate {}", record.external_id);
+            }
+        }
+    }
+
+    /// The workspace's people equal the sandbox's attendees, field by field.
+    async fn assert_people_exact(&self) {
+        let vendor = self.vendor_all("/attendees").await;
+        let workspace = self.workspace(DataType::People).await;
+        assert_eq!(workspace.len(), vendor.len(), "one person per attendee");
+        for attendee in &vendor {
+            let id = attendee["id"].as_str().expect("id");
+            let person = workspace.get(id).unwrap_or_else(|| panic!("attendee {id} missing"));
+            let status = match attendee["status"].as_str() {
+                Some("Cancelled" | "Declined") => "cancelled",
+                _ => "active",
+            };
+            let contact = &attendee["contact"];
+            let expected = [
+                ("status", json!(status)),
+                ("first_name", contact["firstName"].clone()),
+                ("last_name", contact["lastName"].clone()),
+                ("email", contact["email"].clone()),
+                ("company", contact["company"].clone()),
+                ("title", contact["title"].clone()),
+                ("contact_id", contact["id"].clone()),
+                ("is_guest", attendee["guest"].clone()),
+                ("registration_type", attendee["registrationType"]["name"].clone()),
+                ("primary_external_id", attendee.get("primaryId").cloned().unwrap_or(Value::Null)),
+            ];
+            for (field, value) in expected {
+                let stored = person.get(field).cloned().unwrap_or(Value::Null);
+                assert_eq!(stored, value, "{id}: {field}");
+            }
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn count(report: &RunReport, data_type: DataType, action: &str) -> u64 {
+    report.types.get(data_type.as_str()).and_then(|t| t.counts.get(action)).copied().unwrap_or(0)
+}
+
+const PEOPLE: &[DataType] = &[DataType::People];
+
+#[tokio::test]
+async fn a_full_sync_equals_the_vendor_and_an_incremental_one_keeps_it_so() {
+    let world = World::with_attendees(5_000).await;
+    let first = world.run(RunKind::Sync, &engine::config::SYNC_ORDER).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    assert_eq!(count(&first, DataType::People, "create"), 5_000);
+    let people = &first.types["people"];
+    assert_eq!(people.api_calls, 25, "5,000 attendees in pages of 200");
+    world.assert_people_exact().await;
+    let sessions = world.vendor_all("/sessions").await;
+    let stored = world.workspace(DataType::Sessions).await;
+    assert_eq!(stored.len(), sessions.len());
+    for session in &sessions {
+        let id = session["id"].as_str().expect("id");
+        let hidden = session["status"] == "Cancelled";
+        assert_eq!(stored[id]["hidden"], json!(hidden), "{id}");
+        assert_eq!(stored[id]["title"], session["title"]);
+    }
+    let registrations = world.vendor_all("/sessions/enrollment").await;
+    assert_eq!(world.workspace(DataType::SessionRegistrations).await.len(), registrations.len());
+
+    // Nothing changed: one call per data type that can list changes only.
+    let quiet = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(quiet.types["people"].mode, "incremental");
+    assert_eq!(quiet.types["people"].api_calls, 1);
+    assert_eq!(count(&quiet, DataType::People, "create") + count(&quiet, DataType::People, "update"), 0);
+
+    // Changes, cancellations and additions at the vendor.
+    let vendor = world.vendor_all("/attendees").await;
+    let accepted: Vec<&str> = vendor.iter().filter(|a| a["status"] == "Accepted").filter_map(|a| a["id"].as_str()).take(5).collect();
+    for id in &accepted[..2] {
+        world.control(reqwest::Method::POST, &format!("/attendees/{id}/cancel"), json!({})).await;
+    }
+    world.control(reqwest::Method::PATCH, &format!("/attendees/{}", accepted[2]), json!({"contact": {"lastName": "Changed"}})).await;
+    for _ in 0..3 {
+        world.control(reqwest::Method::POST, "/attendees", json!({"status": "Accepted"})).await;
+    }
+    let second = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(second.status, RunStatus::Succeeded);
+    assert_eq!(count(&second, DataType::People, "cancel"), 2);
+    assert_eq!(count(&second, DataType::People, "update"), 1);
+    assert_eq!(count(&second, DataType::People, "create"), 3);
+    assert_eq!(second.types["people"].api_calls, 1);
+    world.assert_people_exact().await;
+}
+
+#[tokio::test]
+async fn a_preview_writes_nothing() {
+    let world = World::with_attendees(600).await;
+    let report_path = world.dir.join("preview.csv");
+    let mut options = world.options(RunKind::Preview, &engine::config::SYNC_ORDER);
+    options.report = Some(report_path.clone());
+    let preview = engine::run(&world.store, &world.connection, &options, &|_| {}).await.expect("preview");
+    assert_eq!(preview.status, RunStatus::Succeeded);
+    assert_eq!(count(&preview, DataType::People, "create"), 600);
+    assert!(count(&preview, DataType::SessionRegistrations, "create") > 0, "references to records the preview would create resolve");
+    for data_type in engine::config::SYNC_ORDER {
+        assert_eq!(world.store.count("cvent", data_type.as_str()).await.expect("count"), 0);
+        assert_eq!(world.store.state("cvent", data_type.as_str()).await.expect("state").and_then(|s| s.cursor), None);
+    }
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let header = csv.lines().next().expect("header");
+    assert!(header.starts_with("data_type,action,external_id,changed_fields,reason"));
+    assert!(header.contains("contact.firstName") && header.contains("answers.0.value.0"), "{header}");
+    assert!(!header.to_lowercase().contains("dateofbirth") && !header.contains("passport"), "sensitive fields never reach the report");
+    assert_eq!(preview.report_rows, Some(csv.lines().count() as u64 - 1));
+    let sync = world.run(RunKind::Sync, &engine::config::SYNC_ORDER).await;
+    for (data_type, summary) in &preview.types {
+        assert_eq!(summary.counts, sync.types[data_type].counts, "a sync applies exactly what its preview showed ({data_type})");
+    }
+}
+
+#[tokio::test]
+async fn expired_tokens_mid_run_are_renewed() {
+    let world = World::with_attendees(2_000).await;
+    world.control(reqwest::Method::PUT, "/faults", json!({"latencyMs": 20})).await;
+    let control = format!("{}/tokens/expire", world.sandbox.control_url());
+    let expirer = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = http.post(&control).send().await;
+        }
+    });
+    let report = world.run(RunKind::Sync, PEOPLE).await;
+    expirer.abort();
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
+    let calls = world.control(reqwest::Method::GET, "/calls", Value::Null).await;
+    let refused = calls["recent"].as_array().expect("log").iter().filter(|c| c["status"] == 401).count();
+    assert!(refused > 0, "some calls met an expired token");
+    world.assert_people_exact().await;
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_server_errors_still_end_exact() {
+    let world = World::with_attendees(2_000).await;
+    // The first call reads the premium tier; then the account drops to the free tier, so the
+    // client's pace is too fast and Cvent answers 429 Too Many Requests.
+    world.control(reqwest::Method::PUT, "/faults", json!({"serverErrorRate": 0.1, "dropConnectionRate": 0.02})).await;
+    let tier = world.sandbox.control_url();
+    let http = world.http.clone();
+    let downgrade = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let _ = http.put(format!("{tier}/tier")).json(&json!({"tier": "free"})).send().await;
+    });
+    let mut options = world.options(RunKind::Sync, PEOPLE);
+    options.retry = RetryPolicy {
+        initial: Duration::from_millis(100),
+        max: Duration::from_millis(800),
+        attempts: 8,
+    };
+    let report = engine::run(&world.store, &world.connection, &options, &|_| {}).await.expect("run");
+    downgrade.await.ok();
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
+    let calls = world.control(reqwest::Method::GET, "/calls", Value::Null).await;
+    let statuses: Vec<u64> = calls["recent"].as_array().expect("log").iter().filter_map(|c| c["status"].as_u64()).collect();
+    assert!(statuses.iter().any(|s| *s >= 500), "server errors were injected");
+    assert!(statuses.contains(&429), "the account was throttled");
+    world.control(reqwest::Method::PUT, "/faults", json!({})).await;
+    world.control(reqwest::Method::PUT, "/tier", json!({"tier": "premium"})).await;
+    world.assert_people_exact().await;
+}
+
+#[tokio::test]
+async fn quota_exhaustion_pauses_and_the_next_run_resumes() {
+    let world = World::with_attendees(3_000).await;
+    // Leave room for the tier and event lookups and five pages, then the quota runs out.
+    world.control(reqwest::Method::PUT, "/usage", json!({"used": 500_000 - 7})).await;
+    let paused = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(paused.status, RunStatus::PausedQuota);
+    assert!(paused.resets_at.is_some());
+    let kept = world.store.count("cvent", "people").await.expect("count");
+    assert_eq!(kept, 1_000, "the pages before the quota ran out are kept");
+    let state = world.store.state("cvent", "people").await.expect("state").expect("saved");
+    assert!(state.checkpoint.is_some(), "where to resume is saved");
+
+    // After the reset (the sandbox's day turns; the client's budget is told so), the run resumes.
+    world.control(reqwest::Method::PUT, "/usage", json!({"used": 0})).await;
+    let key = format!("cvent-rest:{}:{}", world.sandbox.base_url(), world.sandbox.client_id());
+    connectors::budget::RateBudget::for_account(&key).mark_exhausted(chrono::Utc::now() - chrono::Duration::seconds(1));
+    let resumed = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(resumed.status, RunStatus::Succeeded, "{:?}", resumed.errors);
+    assert_eq!(count(&resumed, DataType::People, "create"), 2_000, "only what was left");
+    assert_eq!(resumed.types["people"].api_calls, 10, "it resumed from the saved page");
+    world.assert_people_exact().await;
+}
+
+#[tokio::test]
+async fn bad_credentials_and_unknown_event_codes_are_explained() {
+    let world = World::with_attendees(10).await;
+    let mut wrong_secret = world.connection.clone();
+    wrong_secret.client_secret = engine::Secret::new("nope");
+    let connector = engine::connect(&wrong_secret, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
+    let report = connector.check(PEOPLE).await;
+    assert!(!report.ok());
+    assert!(report.findings[0].detail.contains("invalid_client") && report.findings[0].detail.contains("client_secret"), "{:?}", report.findings);
+
+    let mut wrong_event = world.connection.clone();
+    wrong_event.event_code = "NOSUCHEVENT".into();
+    let connector = engine::connect(&wrong_event, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
+    let report = connector.check(PEOPLE).await;
+    let event = report.findings.iter().find(|f| f.subject == "event").expect("event finding");
+    assert!(!event.ok && event.detail.contains("NOSUCHEVENT"), "{event:?}");
+
+    let good = engine::connect(&world.connection, &engine::config::SYNC_ORDER, Default::default(), FAST_RETRY).expect("connector");
+    assert!(good.check(&engine::config::SYNC_ORDER).await.ok());
+}

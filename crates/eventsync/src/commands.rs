@@ -1,0 +1,413 @@
+//! The commands that work on a configured connection and the workspace.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use engine::{Config, ConfigError, Progress, RunKind, RunOptions, RunReport, RunStatus};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pipeline::DataType;
+use store::Store;
+
+use crate::exit;
+
+pub struct Global {
+    pub config: PathBuf,
+    pub database: Option<String>,
+    pub json: bool,
+}
+
+impl Global {
+    fn load(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(&self.config)?)
+    }
+
+    /// The database URL: `--database`, else the config's `database`, else a SQLite file beside it.
+    fn database_url(&self, config: Option<&Config>) -> String {
+        if let Some(url) = &self.database {
+            return url.clone();
+        }
+        let base = self.config.parent().map(PathBuf::from).unwrap_or_default();
+        match config.and_then(|c| c.database.clone()) {
+            Some(url) if url.contains("://") || url.starts_with("sqlite:") => url,
+            Some(path) => base.join(path).display().to_string(),
+            None => base.join("eventsync.sqlite").display().to_string(),
+        }
+    }
+
+    async fn store(&self, config: Option<&Config>) -> anyhow::Result<Store> {
+        let url = self.database_url(config);
+        let store = Store::open(&url).await?;
+        Ok(store)
+    }
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The connection's name in the configuration.
+    connection: String,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The connection's name in the configuration.
+    connection: String,
+    /// Data types to run, comma separated (default: every configured one).
+    #[arg(long, value_delimiter = ',')]
+    types: Vec<String>,
+    /// Ignore the saved cursors and list everything (sync only; a preview of a first sync is full).
+    #[arg(long)]
+    full: bool,
+    /// Write a CSV report with one row per record and every vendor field path as a column.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The data type to export (people, sessions, speakers, session_registrations, …).
+    data_type: String,
+    /// Only this connection's records.
+    #[arg(long)]
+    connection: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Args)]
+pub struct RunsArgs {
+    /// Only this connection's runs.
+    #[arg(long)]
+    connection: Option<String>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+}
+
+pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
+    let config = global.load()?;
+    let connection = config.connection(&args.connection)?;
+    let connector = engine::connect(connection, &connection.data_types, Default::default(), Default::default())
+        .map_err(|e| ConfigError(e.to_string()))?;
+    let report = connector.check(&connection.data_types).await;
+    if global.json {
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| serde_json::json!({"ok": f.ok, "subject": f.subject, "detail": f.detail}))
+            .collect();
+        let warnings = &connection.warnings;
+        println!("{}", serde_json::json!({"connection": connection.name, "ok": report.ok(), "findings": findings, "warnings": warnings}));
+    } else {
+        println!("Checking connection '{}' ({})", connection.name, connection.kind);
+        for finding in &report.findings {
+            let mark = if finding.ok { "ok  " } else { "FAIL" };
+            println!("  {mark} {:<22} {}", finding.subject, finding.detail);
+        }
+        for warning in &connection.warnings {
+            println!("  warn {warning}");
+        }
+    }
+    Ok(if report.ok() { exit::SUCCESS } else { exit::PARTIAL })
+}
+
+pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Result<u8> {
+    let config = global.load()?;
+    let connection = config.connection(&args.connection)?;
+    let data_types = if args.types.is_empty() {
+        connection.data_types.clone()
+    } else {
+        engine::config::parse_data_types(&args.types, connectors::cvent_rest::DATA_TYPES, &connection.name)?
+    };
+    let store = global.store(Some(&config)).await?;
+    let options = RunOptions {
+        kind,
+        data_types,
+        full: args.full,
+        report: args.report.clone(),
+        retry: Default::default(),
+    };
+    let bars = Bars::new(!global.json);
+    let report = engine::run(&store, connection, &options, &|event| bars.update(event))
+        .await
+        .map_err(|e| match e {
+            engine::EngineError::Config(message) => anyhow::Error::new(ConfigError(message)),
+            other => anyhow::Error::new(other),
+        })?;
+    bars.clear();
+    if global.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&report, &connection.name, args.report.as_deref());
+    }
+    Ok(match report.status {
+        RunStatus::Succeeded => exit::SUCCESS,
+        RunStatus::PausedQuota => exit::PAUSED,
+        RunStatus::Partial => exit::PARTIAL,
+        RunStatus::Failed => exit::FAILURE,
+    })
+}
+
+/// The terminal summary of a run.
+pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path::Path>) {
+    let verb = if report.kind == "preview" { "Preview" } else { "Sync" };
+    println!(
+        "{verb} of '{connection}' (run {}): {} in {:.1} s, {} vendor calls",
+        report.run_id,
+        report.status.as_str().replace('_', " "),
+        report.seconds,
+        report.api_calls
+    );
+    println!(
+        "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>6}",
+        "data type", "mode", "create", "update", "unchanged", "cancel", "reject", "calls"
+    );
+    for (data_type, summary) in &report.types {
+        let count = |action: &str| summary.counts.get(action).copied().unwrap_or(0);
+        println!(
+            "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>6}",
+            data_type,
+            summary.mode,
+            count("create"),
+            count("update"),
+            count("unchanged"),
+            count("cancel"),
+            count("reject"),
+            summary.api_calls
+        );
+        for (id, reason) in &summary.rejected {
+            println!("      rejected {id}: {reason}");
+        }
+    }
+    for warning in &report.warnings {
+        println!("  warning: {warning}");
+    }
+    for error in &report.errors {
+        println!("  error: {error}");
+    }
+    if let Some(at) = &report.resets_at {
+        println!("  The vendor's daily quota resets at {at}; run the same command then to resume.");
+    }
+    if let (Some(path), Some(rows)) = (csv, report.report_rows) {
+        println!("  Report: {} ({rows} rows)", path.display());
+    }
+    if report.kind == "preview" {
+        println!("  Nothing was written. Run `eventsync sync {connection}` to apply these changes.");
+    }
+}
+
+/// One progress bar per data type, hidden when output is not a terminal or is JSON.
+struct Bars {
+    multi: MultiProgress,
+    bars: std::sync::Mutex<std::collections::HashMap<DataType, ProgressBar>>,
+}
+
+impl Bars {
+    fn new(visible: bool) -> Bars {
+        let target = if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        Bars {
+            multi: MultiProgress::with_draw_target(target),
+            bars: Default::default(),
+        }
+    }
+
+    fn update(&self, event: Progress) {
+        let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            Progress::Started { data_type, mode } => {
+                let bar = self.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {prefix:<22} {wide_bar} {pos}/{len} {per_sec} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_prefix(data_type.as_str());
+                bar.set_message(mode);
+                bar.enable_steady_tick(Duration::from_millis(200));
+                bars.insert(data_type, bar);
+            }
+            Progress::Page { data_type, records, total } => {
+                if let Some(bar) = bars.get(&data_type) {
+                    if let Some(total) = total {
+                        bar.set_length(total.max(records));
+                    }
+                    bar.set_position(records);
+                }
+            }
+            Progress::Finished { data_type } => {
+                if let Some(bar) = bars.get(&data_type) {
+                    bar.finish();
+                }
+            }
+        }
+    }
+
+    fn clear(&self) {
+        let _ = self.multi.clear();
+    }
+}
+
+pub async fn status(global: &Global) -> anyhow::Result<u8> {
+    let config = global.load()?;
+    let store = global.store(Some(&config)).await?;
+    let mut rows = Vec::new();
+    for connection in &config.connections {
+        let runs = store.runs(Some(&connection.name), 50).await?;
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let calls_today: u64 = runs.iter().filter(|r| r.started_at.starts_with(&today)).map(|r| r.api_calls).sum();
+        for data_type in &connection.data_types {
+            let state = store.state(&connection.name, data_type.as_str()).await?.unwrap_or_default();
+            let records = store.count(&connection.name, data_type.as_str()).await?;
+            let last_run = runs.iter().find(|r| r.data_types.iter().any(|t| t == data_type.as_str()));
+            rows.push(serde_json::json!({
+                "connection": connection.name,
+                "data_type": data_type.as_str(),
+                "records": records,
+                "last_sync": state.last_success_at,
+                "last_attempt": state.last_attempt_at,
+                "cursor": state.cursor,
+                "resumable": state.checkpoint.is_some(),
+                "last_run": last_run.map(|r| serde_json::json!({"id": r.id, "kind": r.kind, "status": r.status})),
+                "calls_today": calls_today,
+            }));
+        }
+    }
+    if global.json {
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(exit::SUCCESS);
+    }
+    println!("{:<14} {:<22} {:>9}  {:<24} {:<24} calls today", "connection", "data type", "records", "last sync", "last run");
+    for row in &rows {
+        let last_run = match &row["last_run"] {
+            serde_json::Value::Null => "never".to_string(),
+            run => format!("#{} {} {}", run["id"], run["kind"].as_str().unwrap_or(""), run["status"].as_str().unwrap_or("")),
+        };
+        let mut last_sync = row["last_sync"].as_str().unwrap_or("never").to_string();
+        if row["resumable"] == true {
+            last_sync.push_str(" (resumable)");
+        }
+        println!(
+            "{:<14} {:<22} {:>9}  {:<24} {:<24} {}",
+            row["connection"].as_str().unwrap_or(""),
+            row["data_type"].as_str().unwrap_or(""),
+            row["records"],
+            last_sync,
+            last_run,
+            row["calls_today"]
+        );
+    }
+    Ok(exit::SUCCESS)
+}
+
+pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
+    let data_type: DataType = args.data_type.parse().map_err(|_| {
+        ConfigError(format!(
+            "'{}' is not a data type; choose from: {}",
+            args.data_type,
+            DataType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let config = Config::load(&global.config).ok();
+    let store = global.store(config.as_ref()).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let columns: Vec<String> = data_type.fields().iter().map(|f| f.name.to_string()).collect();
+    let mut csv = match args.format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record(&columns)?;
+            Some(writer)
+        }
+        Format::Json => None,
+    };
+    let mut after: Option<String> = None;
+    let mut first = true;
+    if csv.is_none() {
+        write!(out, "[")?;
+    }
+    loop {
+        let page = store.export_page(args.connection.as_deref(), data_type.as_str(), after.as_deref(), 1000).await?;
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|r| r.external_id.clone());
+        for record in &page {
+            let fields = engine::run::export_fields(record);
+            match &mut csv {
+                Some(writer) => {
+                    let values: Vec<String> = columns
+                        .iter()
+                        .map(|c| match fields.get(c) {
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(serde_json::Value::Null) | None => String::new(),
+                            Some(other) => other.to_string(),
+                        })
+                        .collect();
+                    writer.write_record(&values)?;
+                    out.write_all(&writer.get_ref()[..])?;
+                    writer.get_mut().clear();
+                }
+                None => {
+                    if !first {
+                        write!(out, ",")?;
+                    }
+                    writeln!(out)?;
+                    serde_json::to_writer(&mut out, &fields)?;
+                }
+            }
+            first = false;
+        }
+    }
+    match csv {
+        Some(mut writer) => {
+            writer.flush()?;
+            out.write_all(&writer.get_ref()[..])?;
+        }
+        None => writeln!(out, "\n]")?,
+    }
+    out.flush().context("writing the export")?;
+    Ok(exit::SUCCESS)
+}
+
+pub async fn runs(global: &Global, args: RunsArgs) -> anyhow::Result<u8> {
+    let config = Config::load(&global.config).ok();
+    let store = global.store(config.as_ref()).await?;
+    let runs = store.runs(args.connection.as_deref(), args.limit).await?;
+    if global.json {
+        println!("{}", serde_json::to_string(&runs)?);
+        return Ok(exit::SUCCESS);
+    }
+    println!("{:>5}  {:<14} {:<8} {:<13} {:<24} {:>6}  counts", "run", "connection", "kind", "status", "started", "calls");
+    for run in runs {
+        let counts: Vec<String> = run
+            .counts
+            .iter()
+            .filter(|(t, _)| !t.starts_with('_'))
+            .map(|(t, c)| {
+                let parts: Vec<String> = c.iter().filter(|(_, n)| **n > 0).map(|(a, n)| format!("{a} {n}")).collect();
+                format!("{t}: {}", parts.join(", "))
+            })
+            .collect();
+        println!(
+            "{:>5}  {:<14} {:<8} {:<13} {:<24} {:>6}  {}",
+            run.id,
+            run.connection,
+            run.kind,
+            run.status,
+            run.started_at,
+            run.api_calls,
+            counts.join("; ")
+        );
+        for error in &run.errors {
+            println!("         error: {error}");
+        }
+    }
+    Ok(exit::SUCCESS)
+}
