@@ -128,6 +128,10 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
         engine::config::parse_data_types(&args.types, connectors::cvent_rest::DATA_TYPES, &connection.name)?
     };
     let store = global.store(Some(&config)).await?;
+    let interrupted = store.interrupt_stale_runs().await?;
+    if interrupted > 0 && !global.json {
+        println!("Marked {interrupted} run(s) whose process stopped as interrupted; this run resumes their work.");
+    }
     let options = RunOptions {
         kind,
         data_types,
@@ -316,22 +320,19 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
     })?;
     let config = Config::load(&global.config).ok();
     let store = global.store(config.as_ref()).await?;
+    let columns: Vec<String> = data_type.fields().iter().map(|f| f.name.to_string()).collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let columns: Vec<String> = data_type.fields().iter().map(|f| f.name.to_string()).collect();
     let mut csv = match args.format {
-        Format::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            writer.write_record(&columns)?;
-            Some(writer)
-        }
+        Format::Csv => Some(csv::Writer::from_writer(Vec::new())),
         Format::Json => None,
     };
+    match &mut csv {
+        Some(writer) => writer.write_record(&columns)?,
+        None => write!(out, "[")?,
+    }
     let mut after: Option<String> = None;
     let mut first = true;
-    if csv.is_none() {
-        write!(out, "[")?;
-    }
     loop {
         let page = store.export_page(args.connection.as_deref(), data_type.as_str(), after.as_deref(), 1000).await?;
         if page.is_empty() {
@@ -351,8 +352,6 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
                         })
                         .collect();
                     writer.write_record(&values)?;
-                    out.write_all(&writer.get_ref()[..])?;
-                    writer.get_mut().clear();
                 }
                 None => {
                     if !first {
@@ -364,11 +363,17 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
             }
             first = false;
         }
+        // Hand each page's CSV to stdout, so memory stays flat on large exports.
+        if let Some(writer) = csv.take() {
+            let buffered = writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+            out.write_all(&buffered)?;
+            csv = Some(csv::Writer::from_writer(Vec::new()));
+        }
     }
     match csv {
-        Some(mut writer) => {
-            writer.flush()?;
-            out.write_all(&writer.get_ref()[..])?;
+        Some(writer) => {
+            let buffered = writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+            out.write_all(&buffered)?;
         }
         None => writeln!(out, "\n]")?,
     }
