@@ -421,8 +421,8 @@ impl TypeRun<'_> {
     async fn process(&mut self, page: VendorPage) -> Result<(Vec<StoredRecord>, BTreeMap<String, u64>), TypeError> {
         let data_type = self.data_type;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        let mut candidates: Vec<(Record, BTreeSet<String>, Value, Vec<(String, String)>)> = Vec::new();
-        let mut rejections: Vec<(Rejection, Vec<(String, String)>)> = Vec::new();
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut rejections: Vec<Rejected> = Vec::new();
         for vendor_record in page.records {
             let mut raw = vendor_record.raw;
             sensitive::strip(&mut raw);
@@ -506,11 +506,7 @@ impl TypeRun<'_> {
     }
 
     /// Session registrations must point at a session and a person the workspace has.
-    #[allow(clippy::type_complexity)]
-    async fn check_references(
-        &self,
-        candidates: Vec<(Record, BTreeSet<String>, Value, Vec<(String, String)>)>,
-    ) -> Result<(Vec<(Record, BTreeSet<String>, Value, Vec<(String, String)>)>, Vec<(Rejection, Vec<(String, String)>)>), StoreError> {
+    async fn check_references(&self, candidates: Vec<Candidate>) -> Result<(Vec<Candidate>, Vec<Rejected>), StoreError> {
         if self.data_type != DataType::SessionRegistrations {
             return Ok((candidates, Vec::new()));
         }
@@ -549,6 +545,13 @@ impl TypeRun<'_> {
         Ok((kept, rejected))
     }
 }
+
+/// A valid record on its way to the diff: the record, the fields to leave alone, the raw vendor
+/// record and its flattened paths for the report.
+type Candidate = (Record, BTreeSet<String>, Value, Vec<(String, String)>);
+
+/// A rejection and the record's flattened paths for the report.
+type Rejected = (Rejection, Vec<(String, String)>);
 
 fn scalar_text(value: &pipeline::Scalar<'_>) -> String {
     match value {

@@ -244,6 +244,34 @@ fn validator_accepts_custom_field_details_that_fit_several_alternatives() {
 }
 
 #[test]
+fn undeclared_properties_are_listed() {
+    let Some(spec) = openapi::spec_or_skip() else {
+        return;
+    };
+    let mut page = attendee_page();
+    assert_eq!(
+        spec.undeclared_properties("/attendees", "GET", 200, &page),
+        Vec::<String>::new()
+    );
+    // Misspellings of documented fields, at three depths; the audit fields come through `allOf`.
+    page["paging"]["total_count"] = json!(3);
+    page["data"][0]["checkInTime"] = json!("2018-01-13T02:00:00Z");
+    page["data"][0]["contact"]["emailAddress"] = json!("h@test.com");
+    assert_eq!(
+        spec.undeclared_properties("/attendees", "GET", 200, &page),
+        [
+            "/data/0/checkInTime",
+            "/data/0/contact/emailAddress",
+            "/paging/total_count"
+        ]
+    );
+    // The fact behind `Live::accepted_undeclared`: secure fields are the Contacts API's.
+    assert!(spec.defines_property("contact", "socialSecurityNumber"));
+    assert!(!spec.defines_property("attendee-contact-info.json", "socialSecurityNumber"));
+    assert!(spec.defines_property("attendee-contact-info.json", "email"));
+}
+
+#[test]
 fn every_declared_response_schema_compiles() {
     let Some(spec) = openapi::spec_or_skip() else {
         return;
@@ -405,15 +433,11 @@ impl Live {
         .expect("the Cvent sandbox starts");
         let mut live = Self {
             spec,
-            base: sandbox
-                .base_url()
-                .to_string()
-                .trim_end_matches('/')
-                .to_owned(),
-            client_id: sandbox.client_id().to_string(),
-            client_secret: sandbox.client_secret().to_string(),
-            event_id: sandbox.event_id().to_string(),
-            event_code: sandbox.event_code().to_string(),
+            base: sandbox.base_url(),
+            client_id: sandbox.client_id().to_owned(),
+            client_secret: sandbox.client_secret().to_owned(),
+            event_id: sandbox.event_id().to_owned(),
+            event_code: sandbox.event_code().to_owned(),
             _sandbox: sandbox,
             http: reqwest::Client::new(),
             token: String::new(),
@@ -511,7 +535,48 @@ impl Live {
             self.failures
                 .push(format!("{what}:\n{}", describe(&errors)));
         }
+        // Open schemas accept any extra member, so a misspelt optional field would pass
+        // validation unnoticed; a faithful simulator sends only fields Cvent documents.
+        let undeclared: Vec<String> = self
+            .spec
+            .undeclared_properties(template, method, expected, &body)
+            .into_iter()
+            .filter(|pointer| !self.accepted_undeclared(template, pointer))
+            .collect();
+        if !undeclared.is_empty() {
+            self.failures.push(format!(
+                "{what}: members the spec does not define anywhere in this response:\n{}",
+                describe(&by_shape(&undeclared))
+            ));
+        }
         body
+    }
+
+    /// Undeclared members the sandbox sends on purpose. An attendee's embedded `contact`
+    /// (`attendee-contact-info.json`) may carry fields of the spec's full `contact` schema, the
+    /// Contacts API's: the sandbox serves the secure ones (`dateOfBirth`, `passportNumber`, …)
+    /// to tokens holding `event/contacts:read-sensitive`, as Cvent documents for contacts.
+    fn accepted_undeclared(&self, template: &str, pointer: &str) -> bool {
+        let mut segments = pointer.rsplit('/');
+        let (Some(name), Some(parent)) = (segments.next(), segments.next()) else {
+            return false;
+        };
+        template.starts_with("/attendees")
+            && parent == "contact"
+            && self.spec.defines_property("contact", name)
+    }
+
+    /// Like [`conforms`](Self::conforms) for a list, also recording a failure when the list is
+    /// empty: a schema check of no items proves nothing. Returns the items.
+    fn conforms_with_items(&mut self, template: &str, method: &str, reply: &Reply) -> Vec<Value> {
+        let body = self.conforms(template, method, 200, reply);
+        let items = body["data"].as_array().cloned().unwrap_or_default();
+        if reply.status == 200 && items.is_empty() {
+            self.note(format!(
+                "{method} {template} → 200: `data` is empty, so no item was checked"
+            ));
+        }
+        items
     }
 
     /// Records a mismatch unless `reply` is the bodiless status the spec declares.
@@ -547,7 +612,7 @@ impl Live {
         }
     }
 
-    /// Records a mismatch that is not about a schema (a value the test needed to go on).
+    /// Records a mismatch that no schema expresses (a wrong value, or data the test needed).
     fn note(&mut self, failure: impl Display) {
         self.failures.push(failure.to_string());
     }
@@ -572,8 +637,7 @@ impl Live {
         let reply = self
             .get("/attendees", &[("filter", &filter), ("limit", "200")])
             .await;
-        let page = self.conforms("/attendees", "GET", 200, &reply);
-        page["data"].as_array().cloned().unwrap_or_default()
+        self.conforms_with_items("/attendees", "GET", &reply)
     }
 }
 
@@ -593,7 +657,7 @@ async fn read(sent: reqwest::Result<reqwest::Response>) -> Reply {
     }
 }
 
-/// The validation errors, numbered, cut after [`ERRORS_SHOWN`].
+/// The errors as a bulleted list, cut after [`ERRORS_SHOWN`].
 fn describe(errors: &[String]) -> String {
     let mut lines: Vec<String> = errors
         .iter()
@@ -606,6 +670,29 @@ fn describe(errors: &[String]) -> String {
     lines.join("\n")
 }
 
+/// Pointers grouped by shape, array indices as `*`: `/data/*/contact/npi (×18)`.
+fn by_shape(pointers: &[String]) -> Vec<String> {
+    let mut shapes: Vec<(String, usize)> = Vec::new();
+    for pointer in pointers {
+        let shape = pointer
+            .split('/')
+            .map(|segment| {
+                let index = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+                if index { "*" } else { segment }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        match shapes.iter_mut().find(|(known, _)| *known == shape) {
+            Some((_, count)) => *count += 1,
+            None => shapes.push((shape, 1)),
+        }
+    }
+    shapes
+        .into_iter()
+        .map(|(shape, count)| format!("{shape} (×{count})"))
+        .collect()
+}
+
 fn clip(text: &str) -> String {
     const MAX: usize = 400;
     match text.char_indices().nth(MAX) {
@@ -614,8 +701,8 @@ fn clip(text: &str) -> String {
     }
 }
 
-fn first_id(page: &Value) -> Option<String> {
-    page["data"][0]["id"].as_str().map(str::to_owned)
+fn first_id(items: &[Value]) -> Option<String> {
+    items.first()?["id"].as_str().map(str::to_owned)
 }
 
 #[tokio::test]
@@ -649,12 +736,12 @@ async fn events_conform() {
         return;
     };
     let reply = live.get("/events", &[]).await;
-    live.conforms("/events", "GET", 200, &reply);
+    live.conforms_with_items("/events", "GET", &reply);
 
     let filter = json!({ "filter": format!("code eq '{}'", live.event_code) });
     let reply = live.post("/events/filter", &[], &filter).await;
-    let page = live.conforms("/events/filter", "POST", 200, &reply);
-    if first_id(&page).as_deref() != Some(live.event_id.as_str()) {
+    let events = live.conforms_with_items("/events/filter", "POST", &reply);
+    if first_id(&events).as_deref() != Some(live.event_id.as_str()) {
         live.note(format!(
             "POST /events/filter by code did not return the sandbox's event {}",
             live.event_id
@@ -702,8 +789,8 @@ async fn attendee_filter_and_read_conform() {
     let reply = live
         .post("/attendees/filter", &[("limit", "50")], &body)
         .await;
-    let page = live.conforms("/attendees/filter", "POST", 200, &reply);
-    let Some(id) = first_id(&page) else {
+    let attendees = live.conforms_with_items("/attendees/filter", "POST", &reply);
+    let Some(id) = first_id(&attendees) else {
         live.note("POST /attendees/filter returned no attendee to read");
         return live.finish();
     };
@@ -760,11 +847,11 @@ async fn sessions_conform() {
     };
     let filter = live.event_filter();
     let reply = live.get("/sessions", &[("filter", &filter)]).await;
-    live.conforms("/sessions", "GET", 200, &reply);
+    live.conforms_with_items("/sessions", "GET", &reply);
     let reply = live
         .post("/sessions/filter", &[], &json!({ "filter": filter }))
         .await;
-    live.conforms("/sessions/filter", "POST", 200, &reply);
+    live.conforms_with_items("/sessions/filter", "POST", &reply);
     live.finish();
 }
 
@@ -774,10 +861,10 @@ async fn speakers_conform() {
         return;
     };
     let reply = live.get("/speakers", &[]).await;
-    live.conforms("/speakers", "GET", 200, &reply);
+    live.conforms_with_items("/speakers", "GET", &reply);
     let filter = json!({ "filter": live.event_filter() });
     let reply = live.post("/speakers/filter", &[], &filter).await;
-    live.conforms("/speakers/filter", "POST", 200, &reply);
+    live.conforms_with_items("/speakers/filter", "POST", &reply);
     live.finish();
 }
 
@@ -801,7 +888,7 @@ async fn event_resources_conform() {
         ),
     ] {
         let reply = live.get(&format!("/events/{event}/{suffix}"), &[]).await;
-        live.conforms(template, "GET", 200, &reply);
+        live.conforms_with_items(template, "GET", &reply);
     }
     live.finish();
 }
@@ -819,7 +906,7 @@ async fn custom_fields_and_event_questions_conform() {
     }
     let filter = live.event_filter();
     let reply = live.get("/event-questions", &[("filter", &filter)]).await;
-    live.conforms("/event-questions", "GET", 200, &reply);
+    live.conforms_with_items("/event-questions", "GET", &reply);
     live.finish();
 }
 
@@ -832,21 +919,15 @@ async fn session_enrollment_conforms() {
     let reply = live
         .get("/sessions/enrollment", &[("filter", &filter)])
         .await;
-    live.conforms("/sessions/enrollment", "GET", 200, &reply);
+    live.conforms_with_items("/sessions/enrollment", "GET", &reply);
     let body = json!({ "filter": filter });
     let reply = live.post("/sessions/enrollment/filter", &[], &body).await;
-    live.conforms("/sessions/enrollment/filter", "POST", 200, &reply);
+    live.conforms_with_items("/sessions/enrollment/filter", "POST", &reply);
 
     let reply = live.get("/sessions", &[("filter", &filter)]).await;
-    let sessions = live.conforms("/sessions", "GET", 200, &reply);
+    let sessions = live.conforms_with_items("/sessions", "GET", &reply);
     let accepted = live.attendees_with_status("Accepted").await;
-    let (Some(session), Some(attendee)) = (
-        first_id(&sessions),
-        accepted
-            .first()
-            .and_then(|a| a["id"].as_str())
-            .map(str::to_owned),
-    ) else {
+    let (Some(session), Some(attendee)) = (first_id(&sessions), first_id(&accepted)) else {
         live.note("the sandbox has no session or no Accepted attendee to enroll");
         return live.finish();
     };
@@ -865,11 +946,7 @@ async fn event_check_in_conforms() {
         return;
     };
     let accepted = live.attendees_with_status("Accepted").await;
-    let Some(attendee) = accepted
-        .first()
-        .and_then(|a| a["id"].as_str())
-        .map(str::to_owned)
-    else {
+    let Some(attendee) = first_id(&accepted) else {
         live.note("the sandbox has no Accepted attendee to check in");
         return live.finish();
     };
@@ -902,7 +979,7 @@ async fn usage_conforms() {
         return;
     };
     let reply = live.get("/usage", &[]).await;
-    live.conforms("/usage", "GET", 200, &reply);
+    live.conforms_with_items("/usage", "GET", &reply);
     let reply = live.get("/usage/tier", &[]).await;
     live.conforms("/usage/tier", "GET", 200, &reply);
     live.finish();

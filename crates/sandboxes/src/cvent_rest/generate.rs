@@ -8,7 +8,8 @@
 //! Three properties are built in rather than checked after the fact:
 //!
 //! * **Invertible ids.** Attendee, contact, session, speaker and enrollment ids are version-4 UUIDs
-//!   whose random bits are a keyed permutation of the record's index plus a 62-bit check, so
+//!   whose low half is the record's index under a keyed permutation ([`crate::seeded::indexed_uuid`])
+//!   and whose high half is a 60-bit check drawn from that index, so
 //!   [`Generator::attendee_position`] maps an id back to its index in O(1) and rejects ids it did
 //!   not make.
 //! * **Capacity.** Attendee `i` enrolls in slots `j < k(i) ≤ 4` of the optional, not-cancelled
@@ -32,9 +33,9 @@ use crate::cvent_rest::wire::{
     ExternalReference, HotelRequest, HotelRequestDetail, HotelRoomRate, IdName, IdRef, Leg, Link,
     LocationRef, Lookup, OptOut, Passport, Planner, RegistrationType, Session, SessionCategory,
     SessionLocation, SessionSpeaker, Speaker, SpeakerCategory, SpeakerSession, SponsorshipLevel,
-    Stakeholder, Venue, attendee_status, enrollment_status, session_status, travel_status,
+    Stakeholder, Text, Venue, attendee_status, enrollment_status, session_status, travel_status,
 };
-use crate::seeded::{draw, mix, uuid_v4};
+use crate::seeded::{draw, indexed_uuid, mix, unscramble62};
 
 // ---------------------------------------------------------------------------------------------
 // Time: milliseconds since the Unix epoch, formatted by hand because formatting runs several
@@ -85,38 +86,58 @@ fn push_padded(out: &mut String, value: u64, width: usize) {
         remaining /= 10;
         used += 1;
     }
-    for _ in used..width {
-        out.push('0');
+    let shown = used.max(width.min(20));
+    // Only ASCII digits were written, so this never falls back.
+    out.push_str(std::str::from_utf8(&digits[20 - shown..]).unwrap_or_default());
+}
+
+/// `"00"` to `"99"`, so a timestamp is written two digits per step.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut value = 0;
+    while value < 100 {
+        pairs[2 * value] = b'0' + (value / 10) as u8;
+        pairs[2 * value + 1] = b'0' + (value % 10) as u8;
+        value += 1;
     }
-    for &digit in &digits[20 - used..] {
-        out.push(char::from(digit));
-    }
+    pairs
+};
+
+/// Writes the last two decimal digits of `value` into `out[at..at + 2]`.
+fn write_pair(out: &mut [u8], at: usize, value: u64) {
+    let pair = (value % 100) as usize * 2;
+    out[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.sssZ` into a fixed buffer: one allocation per timestamp.
+fn timestamp_bytes(ms: i64) -> [u8; 24] {
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let (year, month, day) = civil_from_days(ms.div_euclid(DAY));
+    let year = year.clamp(0, 9_999) as u64;
+    let in_day = ms.rem_euclid(DAY) as u64;
+    let millis = in_day % SECOND as u64;
+    write_pair(&mut out, 0, year / 100);
+    write_pair(&mut out, 2, year);
+    write_pair(&mut out, 5, u64::from(month));
+    write_pair(&mut out, 8, u64::from(day));
+    write_pair(&mut out, 11, in_day / HOUR as u64);
+    write_pair(&mut out, 14, in_day / MINUTE as u64 % 60);
+    write_pair(&mut out, 17, in_day / SECOND as u64 % 60);
+    out[20] = b'0' + (millis / 100) as u8;
+    write_pair(&mut out, 21, millis);
+    out
 }
 
 fn push_date(out: &mut String, ms: i64) {
-    let (year, month, day) = civil_from_days(ms.div_euclid(DAY));
-    push_padded(out, year.max(0) as u64, 4);
-    out.push('-');
-    push_padded(out, u64::from(month), 2);
-    out.push('-');
-    push_padded(out, u64::from(day), 2);
+    let bytes = timestamp_bytes(ms);
+    out.push_str(std::str::from_utf8(&bytes[..10]).unwrap_or_default());
 }
 
 /// Cvent's audit timestamp spelling, `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC, milliseconds).
 pub fn format_timestamp(ms: i64) -> String {
-    let mut out = String::with_capacity(24);
-    push_date(&mut out, ms);
-    let in_day = ms.rem_euclid(DAY) as u64;
-    out.push('T');
-    push_padded(&mut out, in_day / HOUR as u64, 2);
-    out.push(':');
-    push_padded(&mut out, in_day / MINUTE as u64 % 60, 2);
-    out.push(':');
-    push_padded(&mut out, in_day / SECOND as u64 % 60, 2);
-    out.push('.');
-    push_padded(&mut out, in_day % SECOND as u64, 3);
-    out.push('Z');
-    out
+    let bytes = timestamp_bytes(ms);
+    // Only ASCII was written, so this never falls back.
+    std::str::from_utf8(&bytes).unwrap_or_default().to_owned()
 }
 
 /// `YYYY-MM-DD`.
@@ -245,62 +266,15 @@ mod field {
     pub const MISC: u64 = 0x3155;
 }
 
-const PAYLOAD_MASK: u64 = (1 << 60) - 1;
-/// A v4 UUID keeps 62 of its low 64 bits (the variant takes two).
-const CHECK_MASK: u64 = (1 << 62) - 1;
+/// Odd multipliers for the confirmation-number permutation.
 const MULTIPLIER_A: u64 = 0xD1B5_4A32_D192_ED03;
 const MULTIPLIER_B: u64 = 0xAEF1_7502_108E_F2D9;
-const MULTIPLIER_A_INVERSE: u64 = inverse_of_odd(MULTIPLIER_A);
-const MULTIPLIER_B_INVERSE: u64 = inverse_of_odd(MULTIPLIER_B);
-
-/// The multiplicative inverse of an odd number modulo 2^64 (Newton's iteration doubles the
-/// correct low bits each round: 3, 6, 12, 24, 48, 96).
-const fn inverse_of_odd(value: u64) -> u64 {
-    let mut inverse = value;
-    let mut round = 0;
-    while round < 5 {
-        inverse = inverse.wrapping_mul(2u64.wrapping_sub(value.wrapping_mul(inverse)));
-        round += 1;
-    }
-    inverse
-}
-
-/// Undoes `x ^= x >> shift` on values below 2^60.
-fn unxorshift(value: u64, shift: u32) -> u64 {
-    let mut result = value;
-    let mut applied = shift;
-    while applied < 60 {
-        result ^= value >> applied;
-        applied += shift;
-    }
-    result
-}
 
 fn namespace_keys(seed: u64, namespace: u64) -> (u64, u64) {
     (
         mix(seed ^ namespace.wrapping_mul(0x9FB2_1C65_1E98_DF25)),
         mix(seed.rotate_left(23) ^ namespace.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)),
     )
-}
-
-/// A keyed bijection on 60-bit values: indexes below 2^60 never share an id.
-fn scramble(index: u64, (key_a, key_b): (u64, u64)) -> u64 {
-    let mut x = (index ^ key_a) & PAYLOAD_MASK;
-    x = x.wrapping_mul(MULTIPLIER_A) & PAYLOAD_MASK;
-    x ^= x >> 31;
-    x = x.wrapping_add(key_b) & PAYLOAD_MASK;
-    x = x.wrapping_mul(MULTIPLIER_B) & PAYLOAD_MASK;
-    x ^= x >> 29;
-    x
-}
-
-fn unscramble(payload: u64, (key_a, key_b): (u64, u64)) -> u64 {
-    let mut x = unxorshift(payload & PAYLOAD_MASK, 29);
-    x = x.wrapping_mul(MULTIPLIER_B_INVERSE) & PAYLOAD_MASK;
-    x = x.wrapping_sub(key_b) & PAYLOAD_MASK;
-    x = unxorshift(x, 31);
-    x = x.wrapping_mul(MULTIPLIER_A_INVERSE) & PAYLOAD_MASK;
-    (x ^ key_a) & PAYLOAD_MASK
 }
 
 fn uuid_string(id: uuid::Uuid) -> String {
@@ -329,226 +303,49 @@ const MALE: &str = "Male";
 /// Names given to people of any gender; their gender is drawn from every spelling.
 const ANY: &str = "";
 
+#[rustfmt::skip]
 const FIRST_NAMES: &[(&str, &str)] = &[
-    ("Olivia", FEMALE),
-    ("Emma", FEMALE),
-    ("Ava", FEMALE),
-    ("Sophia", FEMALE),
-    ("Isabella", FEMALE),
-    ("Mia", FEMALE),
-    ("Amelia", FEMALE),
-    ("Harper", FEMALE),
-    ("Evelyn", FEMALE),
-    ("Abigail", FEMALE),
-    ("Emily", FEMALE),
-    ("Charlotte", FEMALE),
-    ("Madison", FEMALE),
-    ("Elizabeth", FEMALE),
-    ("Sofia", FEMALE),
-    ("Ella", FEMALE),
-    ("Scarlett", FEMALE),
-    ("Grace", FEMALE),
-    ("Chloe", FEMALE),
-    ("Victoria", FEMALE),
-    ("Aria", FEMALE),
-    ("Lily", FEMALE),
-    ("Zoe", FEMALE),
-    ("Hannah", FEMALE),
-    ("Nora", FEMALE),
-    ("Priya", FEMALE),
-    ("Aisha", FEMALE),
-    ("Mei", FEMALE),
-    ("Yuki", FEMALE),
-    ("Fatima", FEMALE),
-    ("Ana", FEMALE),
-    ("Lucía", FEMALE),
-    ("Ingrid", FEMALE),
-    ("Freya", FEMALE),
-    ("Amara", FEMALE),
-    ("Chiara", FEMALE),
-    ("Leila", FEMALE),
-    ("Naomi", FEMALE),
-    ("Rosa", FEMALE),
-    ("Keiko", FEMALE),
-    ("Ximena", FEMALE),
-    ("Anika", FEMALE),
-    ("Siobhan", FEMALE),
-    ("Margaret", FEMALE),
-    ("Linda", FEMALE),
-    ("Susan", FEMALE),
-    ("Karen", FEMALE),
-    ("Zoë", FEMALE),
-    ("Mary-Kate", FEMALE),
-    ("Liam", MALE),
-    ("Noah", MALE),
-    ("William", MALE),
-    ("James", MALE),
-    ("Oliver", MALE),
-    ("Benjamin", MALE),
-    ("Elijah", MALE),
-    ("Lucas", MALE),
-    ("Mason", MALE),
-    ("Logan", MALE),
-    ("Alexander", MALE),
-    ("Ethan", MALE),
-    ("Jacob", MALE),
-    ("Michael", MALE),
-    ("Daniel", MALE),
-    ("Henry", MALE),
-    ("Jackson", MALE),
-    ("Sebastian", MALE),
-    ("Aiden", MALE),
-    ("Matthew", MALE),
-    ("Samuel", MALE),
-    ("David", MALE),
-    ("Joseph", MALE),
-    ("Carter", MALE),
-    ("Owen", MALE),
-    ("Wyatt", MALE),
-    ("John", MALE),
-    ("Luke", MALE),
-    ("Gabriel", MALE),
-    ("Anthony", MALE),
-    ("Raj", MALE),
-    ("Arjun", MALE),
-    ("Wei", MALE),
-    ("Hiroshi", MALE),
-    ("Omar", MALE),
-    ("Mateo", MALE),
-    ("Diego", MALE),
-    ("Lars", MALE),
-    ("Kwame", MALE),
-    ("Tariq", MALE),
-    ("Jonas", MALE),
-    ("Marco", MALE),
-    ("Pierre", MALE),
-    ("Dmitri", MALE),
-    ("Seán", MALE),
-    ("Robert", MALE),
-    ("Thomas", MALE),
-    ("Charles", MALE),
-    ("Kenji", MALE),
-    ("André", MALE),
-    ("Alex", ANY),
-    ("Jordan", ANY),
-    ("Taylor", ANY),
-    ("Morgan", ANY),
-    ("Casey", ANY),
-    ("Jamie", ANY),
-    ("Robin", ANY),
-    ("Sam", ANY),
-    ("Quinn", ANY),
-    ("Riley", ANY),
+    ("Olivia", FEMALE), ("Emma", FEMALE), ("Ava", FEMALE), ("Sophia", FEMALE),
+    ("Isabella", FEMALE), ("Mia", FEMALE), ("Amelia", FEMALE), ("Harper", FEMALE),
+    ("Evelyn", FEMALE), ("Abigail", FEMALE), ("Emily", FEMALE), ("Charlotte", FEMALE),
+    ("Madison", FEMALE), ("Elizabeth", FEMALE), ("Sofia", FEMALE), ("Ella", FEMALE),
+    ("Scarlett", FEMALE), ("Grace", FEMALE), ("Chloe", FEMALE), ("Victoria", FEMALE),
+    ("Aria", FEMALE), ("Lily", FEMALE), ("Zoe", FEMALE), ("Hannah", FEMALE), ("Nora", FEMALE),
+    ("Priya", FEMALE), ("Aisha", FEMALE), ("Mei", FEMALE), ("Yuki", FEMALE), ("Fatima", FEMALE),
+    ("Ana", FEMALE), ("Lucía", FEMALE), ("Ingrid", FEMALE), ("Freya", FEMALE), ("Amara", FEMALE),
+    ("Chiara", FEMALE), ("Leila", FEMALE), ("Naomi", FEMALE), ("Rosa", FEMALE), ("Keiko", FEMALE),
+    ("Ximena", FEMALE), ("Anika", FEMALE), ("Siobhan", FEMALE), ("Margaret", FEMALE),
+    ("Linda", FEMALE), ("Susan", FEMALE), ("Karen", FEMALE), ("Zoë", FEMALE), ("Mary-Kate", FEMALE),
+    ("Liam", MALE), ("Noah", MALE), ("William", MALE), ("James", MALE), ("Oliver", MALE),
+    ("Benjamin", MALE), ("Elijah", MALE), ("Lucas", MALE), ("Mason", MALE), ("Logan", MALE),
+    ("Alexander", MALE), ("Ethan", MALE), ("Jacob", MALE), ("Michael", MALE), ("Daniel", MALE),
+    ("Henry", MALE), ("Jackson", MALE), ("Sebastian", MALE), ("Aiden", MALE), ("Matthew", MALE),
+    ("Samuel", MALE), ("David", MALE), ("Joseph", MALE), ("Carter", MALE), ("Owen", MALE),
+    ("Wyatt", MALE), ("John", MALE), ("Luke", MALE), ("Gabriel", MALE), ("Anthony", MALE),
+    ("Raj", MALE), ("Arjun", MALE), ("Wei", MALE), ("Hiroshi", MALE), ("Omar", MALE),
+    ("Mateo", MALE), ("Diego", MALE), ("Lars", MALE), ("Kwame", MALE), ("Tariq", MALE),
+    ("Jonas", MALE), ("Marco", MALE), ("Pierre", MALE), ("Dmitri", MALE), ("Seán", MALE),
+    ("Robert", MALE), ("Thomas", MALE), ("Charles", MALE), ("Kenji", MALE), ("André", MALE),
+    ("Alex", ANY), ("Jordan", ANY), ("Taylor", ANY), ("Morgan", ANY), ("Casey", ANY),
+    ("Jamie", ANY), ("Robin", ANY), ("Sam", ANY), ("Quinn", ANY), ("Riley", ANY),
 ];
 
 /// Includes apostrophes, hyphens, spaces and accents on purpose: filters, sorting and CSV
 /// mapping all meet them in real registrant lists.
+#[rustfmt::skip]
 const LAST_NAMES: &[&str] = &[
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Garcia",
-    "Miller",
-    "Davis",
-    "Rodriguez",
-    "Martinez",
-    "Hernandez",
-    "Lopez",
-    "Gonzalez",
-    "Wilson",
-    "Anderson",
-    "Thomas",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Perez",
-    "Thompson",
-    "White",
-    "Harris",
-    "Sanchez",
-    "Clark",
-    "Ramirez",
-    "Lewis",
-    "Robinson",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Torres",
-    "Nguyen",
-    "Hill",
-    "Flores",
-    "Green",
-    "Adams",
-    "Nelson",
-    "Baker",
-    "Hall",
-    "Rivera",
-    "Campbell",
-    "Mitchell",
-    "Carter",
-    "Roberts",
-    "Patel",
-    "Shah",
-    "Kim",
-    "Chen",
-    "Wang",
-    "Singh",
-    "Kumar",
-    "Tanaka",
-    "Suzuki",
-    "Sato",
-    "Müller",
-    "Schmidt",
-    "Fischer",
-    "Rossi",
-    "Russo",
-    "Dubois",
-    "Lefèvre",
-    "Silva",
-    "Santos",
-    "Oliveira",
-    "Kowalski",
-    "Nowak",
-    "Jensen",
-    "Hansen",
-    "Larsen",
-    "Andersson",
-    "Johansson",
-    "Okafor",
-    "Mensah",
-    "Adeyemi",
-    "O'Brien",
-    "O'Keenan",
-    "McDonald",
-    "MacLeod",
-    "Fitzgerald",
-    "Murphy",
-    "Kelly",
-    "Sullivan",
-    "Walsh",
-    "Byrne",
-    "Smith-Jones",
-    "García-López",
-    "Van der Berg",
-    "De Luca",
-    "St. Clair",
-    "Ivanov",
-    "Petrov",
-    "Cohen",
-    "Levi",
-    "Haddad",
-    "Khan",
-    "Ali",
-    "Hussain",
-    "Ahmed",
-    "Potterfield",
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
+    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
+    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
+    "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
+    "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Patel", "Shah", "Kim", "Chen",
+    "Wang", "Singh", "Kumar", "Tanaka", "Suzuki", "Sato", "Müller", "Schmidt", "Fischer",
+    "Rossi", "Russo", "Dubois", "Lefèvre", "Silva", "Santos", "Oliveira", "Kowalski", "Nowak",
+    "Jensen", "Hansen", "Larsen", "Andersson", "Johansson", "Okafor", "Mensah", "Adeyemi",
+    "O'Brien", "O'Keenan", "McDonald", "MacLeod", "Fitzgerald", "Murphy", "Kelly", "Sullivan",
+    "Walsh", "Byrne", "Smith-Jones", "García-López", "Van der Berg", "De Luca", "St. Clair",
+    "Ivanov", "Petrov", "Cohen", "Levi", "Haddad", "Khan", "Ali", "Hussain", "Ahmed", "Potterfield",
 ];
 
 /// Fictional organisations; `.example` domains (RFC 2606) so no generated address can reach
@@ -614,49 +411,26 @@ const COMPANIES: &[(&str, &str)] = &[
 /// Where guests' personal addresses live.
 const PERSONAL_DOMAINS: &[&str] = &["mail.example", "inbox.example", "post.example"];
 
+#[rustfmt::skip]
 const TITLES: &[&str] = &[
-    "Event Planner",
-    "Marketing Manager",
-    "Director of Marketing",
-    "VP of Sales",
-    "Chief Executive Officer",
-    "Chief Technology Officer",
-    "Software Engineer",
-    "Senior Software Engineer",
-    "Product Manager",
-    "Data Scientist",
-    "Account Executive",
-    "Customer Success Manager",
-    "Operations Manager",
-    "HR Business Partner",
-    "Financial Analyst",
-    "Controller",
-    "IT Director",
-    "Solutions Architect",
-    "Registered Nurse",
-    "Physician",
-    "Research Scientist",
-    "Professor",
-    "Graduate Student",
-    "Office Manager",
-    "Procurement Specialist",
-    "Communications Director",
-    "Program Manager",
-    "Business Analyst",
-    "UX Designer",
-    "Sales Engineer",
-    "Membership Coordinator",
-    "Executive Director",
-    "General Counsel",
-    "Head of Partnerships",
-    "Chief Financial Officer",
-    "Regional Sales Manager",
-    "Clinical Research Coordinator",
-    "Pharmacist",
-    "Security Analyst",
-    "Founder",
+    "Event Planner", "Marketing Manager", "Director of Marketing", "VP of Sales",
+    "Chief Executive Officer", "Chief Technology Officer", "Software Engineer",
+    "Senior Software Engineer", "Product Manager", "Data Scientist", "Account Executive",
+    "Customer Success Manager", "Operations Manager", "HR Business Partner", "Financial Analyst",
+    "Controller", "IT Director", "Solutions Architect", "Registered Nurse", "Physician",
+    "Research Scientist", "Professor", "Graduate Student", "Office Manager",
+    "Procurement Specialist", "Communications Director", "Program Manager", "Business Analyst",
+    "UX Designer", "Sales Engineer", "Membership Coordinator", "Executive Director",
+    "General Counsel", "Head of Partnerships", "Chief Financial Officer", "Regional Sales Manager",
+    "Clinical Research Coordinator", "Pharmacist", "Security Analyst", "Founder",
 ];
 
+/// Middle names are usually given as an initial.
+#[rustfmt::skip]
+const INITIALS: &[&str] = &[
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
+    "T", "U", "V", "W", "X", "Y", "Z",
+];
 const DESIGNATIONS: &[&str] = &["PhD", "MBA", "CPA", "MD", "RN", "CMP", "PMP", "JD"];
 const PRONOUNS: &[&str] = &["she/her", "he/him", "they/them"];
 const NOTES: &[&str] = &[
@@ -681,6 +455,8 @@ struct City {
     airport: &'static str,
 }
 
+// A table-row constructor: positional arguments keep each city on one line of `CITIES`.
+#[allow(clippy::too_many_arguments)]
 const fn city(
     name: &'static str,
     region: &'static str,
@@ -706,321 +482,43 @@ const fn city(
 }
 
 const US: &str = "United States";
+#[rustfmt::skip]
 const CITIES: &[City] = &[
-    city(
-        "New York",
-        "New York",
-        "NY",
-        "100",
-        2,
-        US,
-        "US",
-        "+1 212-555-",
-        "JFK",
-    ),
-    city(
-        "Chicago",
-        "Illinois",
-        "IL",
-        "606",
-        2,
-        US,
-        "US",
-        "+1 312-555-",
-        "ORD",
-    ),
-    city(
-        "San Francisco",
-        "California",
-        "CA",
-        "941",
-        2,
-        US,
-        "US",
-        "+1 415-555-",
-        "SFO",
-    ),
-    city(
-        "Austin",
-        "Texas",
-        "TX",
-        "787",
-        2,
-        US,
-        "US",
-        "+1 512-555-",
-        "AUS",
-    ),
-    city(
-        "Seattle",
-        "Washington",
-        "WA",
-        "981",
-        2,
-        US,
-        "US",
-        "+1 206-555-",
-        "SEA",
-    ),
-    city(
-        "Boston",
-        "Massachusetts",
-        "MA",
-        "021",
-        2,
-        US,
-        "US",
-        "+1 617-555-",
-        "BOS",
-    ),
-    city(
-        "Denver",
-        "Colorado",
-        "CO",
-        "802",
-        2,
-        US,
-        "US",
-        "+1 303-555-",
-        "DEN",
-    ),
-    city(
-        "Atlanta",
-        "Georgia",
-        "GA",
-        "303",
-        2,
-        US,
-        "US",
-        "+1 404-555-",
-        "ATL",
-    ),
-    city(
-        "Miami",
-        "Florida",
-        "FL",
-        "331",
-        2,
-        US,
-        "US",
-        "+1 305-555-",
-        "MIA",
-    ),
-    city(
-        "Los Angeles",
-        "California",
-        "CA",
-        "900",
-        2,
-        US,
-        "US",
-        "+1 213-555-",
-        "LAX",
-    ),
-    city(
-        "Washington",
-        "District of Columbia",
-        "DC",
-        "200",
-        2,
-        US,
-        "US",
-        "+1 202-555-",
-        "DCA",
-    ),
-    city(
-        "Philadelphia",
-        "Pennsylvania",
-        "PA",
-        "191",
-        2,
-        US,
-        "US",
-        "+1 215-555-",
-        "PHL",
-    ),
-    city(
-        "Minneapolis",
-        "Minnesota",
-        "MN",
-        "554",
-        2,
-        US,
-        "US",
-        "+1 612-555-",
-        "MSP",
-    ),
-    city(
-        "Phoenix",
-        "Arizona",
-        "AZ",
-        "850",
-        2,
-        US,
-        "US",
-        "+1 602-555-",
-        "PHX",
-    ),
-    city(
-        "Nashville",
-        "Tennessee",
-        "TN",
-        "372",
-        2,
-        US,
-        "US",
-        "+1 615-555-",
-        "BNA",
-    ),
-    city(
-        "Portland",
-        "Oregon",
-        "OR",
-        "972",
-        2,
-        US,
-        "US",
-        "+1 503-555-",
-        "PDX",
-    ),
-    city(
-        "Raleigh",
-        "North Carolina",
-        "NC",
-        "276",
-        2,
-        US,
-        "US",
-        "+1 919-555-",
-        "RDU",
-    ),
-    city(
-        "Dallas",
-        "Texas",
-        "TX",
-        "752",
-        2,
-        US,
-        "US",
-        "+1 214-555-",
-        "DFW",
-    ),
-    city(
-        "Salt Lake City",
-        "Utah",
-        "UT",
-        "841",
-        2,
-        US,
-        "US",
-        "+1 801-555-",
-        "SLC",
-    ),
-    city(
-        "Columbus",
-        "Ohio",
-        "OH",
-        "432",
-        2,
-        US,
-        "US",
-        "+1 614-555-",
-        "CMH",
-    ),
-    city(
-        "London",
-        "England",
-        "ENG",
-        "EC2A 4NE",
-        0,
-        "United Kingdom",
-        "GB",
-        "+44 20 7946 ",
-        "LHR",
-    ),
-    city(
-        "Toronto",
-        "Ontario",
-        "ON",
-        "M5V 2T6",
-        0,
-        "Canada",
-        "CA",
-        "+1 416-555-",
-        "YYZ",
-    ),
-    city(
-        "Berlin",
-        "Berlin",
-        "BE",
-        "101",
-        2,
-        "Germany",
-        "DE",
-        "+49 30 5557",
-        "BER",
-    ),
-    city(
-        "Sydney",
-        "New South Wales",
-        "NSW",
-        "20",
-        2,
-        "Australia",
-        "AU",
-        "+61 2 5550 ",
-        "SYD",
-    ),
-    city(
-        "Mexico City",
-        "Ciudad de México",
-        "CMX",
-        "066",
-        2,
-        "Mexico",
-        "MX",
-        "+52 55 5555 ",
-        "MEX",
-    ),
-    city(
-        "Paris",
-        "Île-de-France",
-        "IDF",
-        "750",
-        2,
-        "France",
-        "FR",
-        "+33 1 5555 ",
-        "CDG",
-    ),
+    city("New York", "New York", "NY", "100", 2, US, "US", "+1 212-555-", "JFK"),
+    city("Chicago", "Illinois", "IL", "606", 2, US, "US", "+1 312-555-", "ORD"),
+    city("San Francisco", "California", "CA", "941", 2, US, "US", "+1 415-555-", "SFO"),
+    city("Austin", "Texas", "TX", "787", 2, US, "US", "+1 512-555-", "AUS"),
+    city("Seattle", "Washington", "WA", "981", 2, US, "US", "+1 206-555-", "SEA"),
+    city("Boston", "Massachusetts", "MA", "021", 2, US, "US", "+1 617-555-", "BOS"),
+    city("Denver", "Colorado", "CO", "802", 2, US, "US", "+1 303-555-", "DEN"),
+    city("Atlanta", "Georgia", "GA", "303", 2, US, "US", "+1 404-555-", "ATL"),
+    city("Miami", "Florida", "FL", "331", 2, US, "US", "+1 305-555-", "MIA"),
+    city("Los Angeles", "California", "CA", "900", 2, US, "US", "+1 213-555-", "LAX"),
+    city("Washington", "District of Columbia", "DC", "200", 2, US, "US", "+1 202-555-", "DCA"),
+    city("Philadelphia", "Pennsylvania", "PA", "191", 2, US, "US", "+1 215-555-", "PHL"),
+    city("Minneapolis", "Minnesota", "MN", "554", 2, US, "US", "+1 612-555-", "MSP"),
+    city("Phoenix", "Arizona", "AZ", "850", 2, US, "US", "+1 602-555-", "PHX"),
+    city("Nashville", "Tennessee", "TN", "372", 2, US, "US", "+1 615-555-", "BNA"),
+    city("Portland", "Oregon", "OR", "972", 2, US, "US", "+1 503-555-", "PDX"),
+    city("Raleigh", "North Carolina", "NC", "276", 2, US, "US", "+1 919-555-", "RDU"),
+    city("Dallas", "Texas", "TX", "752", 2, US, "US", "+1 214-555-", "DFW"),
+    city("Salt Lake City", "Utah", "UT", "841", 2, US, "US", "+1 801-555-", "SLC"),
+    city("Columbus", "Ohio", "OH", "432", 2, US, "US", "+1 614-555-", "CMH"),
+    city("London", "England", "ENG", "EC2A 4NE", 0, "United Kingdom", "GB", "+44 20 7946 ", "LHR"),
+    city("Toronto", "Ontario", "ON", "M5V 2T6", 0, "Canada", "CA", "+1 416-555-", "YYZ"),
+    city("Berlin", "Berlin", "BE", "101", 2, "Germany", "DE", "+49 30 5557", "BER"),
+    city("Sydney", "New South Wales", "NSW", "20", 2, "Australia", "AU", "+61 2 5550 ", "SYD"),
+    city("Mexico City", "Ciudad de México", "CMX", "066", 2, "Mexico", "MX", "+52 55 5555 ", "MEX"),
+    city("Paris", "Île-de-France", "IDF", "750", 2, "France", "FR", "+33 1 5555 ", "CDG"),
 ];
 
+#[rustfmt::skip]
 const STREETS: &[&str] = &[
-    "Main Street",
-    "Oak Avenue",
-    "Market Street",
-    "Broadway",
-    "Park Avenue",
-    "Elm Street",
-    "Pine Street",
-    "Maple Drive",
-    "Cedar Lane",
-    "Washington Boulevard",
-    "Lake Shore Drive",
-    "Mission Street",
-    "Congress Avenue",
-    "Peachtree Street",
-    "Commonwealth Avenue",
-    "Harbor Way",
-    "Riverside Drive",
-    "Sunset Boulevard",
-    "Industrial Parkway",
-    "Technology Drive",
-    "Innovation Way",
-    "University Avenue",
-    "Church Street",
-    "High Street",
-    "King Street",
+    "Main Street", "Oak Avenue", "Market Street", "Broadway", "Park Avenue", "Elm Street",
+    "Pine Street", "Maple Drive", "Cedar Lane", "Washington Boulevard", "Lake Shore Drive",
+    "Mission Street", "Congress Avenue", "Peachtree Street", "Commonwealth Avenue", "Harbor Way",
+    "Riverside Drive", "Sunset Boulevard", "Industrial Parkway", "Technology Drive",
+    "Innovation Way", "University Avenue", "Church Street", "High Street", "King Street",
 ];
 
 /// A venue: where the event is held, with its city (index into [`CITIES`]), timezone, the UTC
@@ -1244,49 +742,14 @@ struct RegistrationTypeRow {
 const REGISTRATION_TYPE_MIX: &[(usize, u32)] = &[(0, 70), (1, 8), (2, 5), (3, 9), (4, 8)];
 
 const GUEST_TYPE: usize = 5;
+#[rustfmt::skip]
 const REGISTRATION_TYPES: &[RegistrationTypeRow] = &[
-    RegistrationTypeRow {
-        code: "GEN",
-        name: "General Attendee",
-        description: "Full conference access.",
-        admission_item: 0,
-        path: 0,
-    },
-    RegistrationTypeRow {
-        code: "VIP",
-        name: "VIP",
-        description: "Full access plus the VIP reception.",
-        admission_item: 0,
-        path: 1,
-    },
-    RegistrationTypeRow {
-        code: "SPK",
-        name: "Speaker",
-        description: "Presenters and panelists.",
-        admission_item: 0,
-        path: 1,
-    },
-    RegistrationTypeRow {
-        code: "EXH",
-        name: "Exhibitor",
-        description: "Exhibit hall staff.",
-        admission_item: 1,
-        path: 2,
-    },
-    RegistrationTypeRow {
-        code: "STU",
-        name: "Student",
-        description: "Full-time students with ID.",
-        admission_item: 0,
-        path: 0,
-    },
-    RegistrationTypeRow {
-        code: "GST",
-        name: "Guest",
-        description: "Guests of registered attendees.",
-        admission_item: 2,
-        path: 0,
-    },
+    RegistrationTypeRow { code: "GEN", name: "General Attendee", description: "Full conference access.", admission_item: 0, path: 0 },
+    RegistrationTypeRow { code: "VIP", name: "VIP", description: "Full access plus the VIP reception.", admission_item: 0, path: 1 },
+    RegistrationTypeRow { code: "SPK", name: "Speaker", description: "Presenters and panelists.", admission_item: 0, path: 1 },
+    RegistrationTypeRow { code: "EXH", name: "Exhibitor", description: "Exhibit hall staff.", admission_item: 1, path: 2 },
+    RegistrationTypeRow { code: "STU", name: "Student", description: "Full-time students with ID.", admission_item: 0, path: 0 },
+    RegistrationTypeRow { code: "GST", name: "Guest", description: "Guests of registered attendees.", admission_item: 2, path: 0 },
 ];
 
 const REGISTRATION_PATHS: &[(&str, &str)] = &[
@@ -1322,6 +785,14 @@ const INVITED_BY_MIX: &[(&str, u32)] = &[
     ("API Invited", 8),
     ("No Invitation", 5),
     ("Historical Import", 2),
+];
+
+/// How invitees who never registered were invited.
+const INVITED_ONLY_MIX: &[(&str, u32)] = &[
+    ("Planner-Invited", 60),
+    ("Import", 20),
+    ("API Invited", 15),
+    ("Historical Import", 5),
 ];
 
 const RESPONSE_METHOD_MIX: &[(&str, u32)] = &[
@@ -1463,99 +934,15 @@ const MEMBER_LEVELS: &[&str] = &[
     "Lifetime Member",
 ];
 
+#[rustfmt::skip]
 const CUSTOM_FIELDS: &[CustomFieldRow] = &[
-    CustomFieldRow {
-        category: "Contact",
-        name: "Membership Level",
-        code: "MEMBERSHIP_LEVEL",
-        field_type: "Choice - Single Answer",
-        value_type: "SingleChoice",
-        choices: MEMBER_LEVELS,
-        required: true,
-        active: true,
-    },
-    CustomFieldRow {
-        category: "Contact",
-        name: "Industry",
-        code: "INDUSTRY",
-        field_type: "Choice - Single Answer",
-        value_type: "SingleChoice",
-        choices: &[
-            "Technology",
-            "Healthcare",
-            "Financial Services",
-            "Education",
-            "Government",
-            "Manufacturing",
-            "Retail",
-            "Nonprofit",
-        ],
-        required: false,
-        active: true,
-    },
-    CustomFieldRow {
-        category: "Contact",
-        name: "Member ID",
-        code: "MEMBER_ID",
-        field_type: "Open Ended Text - One Line",
-        value_type: "OpenEndedText",
-        choices: &[],
-        required: false,
-        active: true,
-    },
-    CustomFieldRow {
-        category: "Contact",
-        name: "Areas of Interest",
-        code: "AREAS_OF_INTEREST",
-        field_type: "Choice - Multiple Answers",
-        value_type: "MultiChoice",
-        choices: &[
-            "Networking",
-            "Continuing Education",
-            "Certification",
-            "Vendor Discovery",
-            "Speaking Opportunities",
-        ],
-        required: false,
-        active: true,
-    },
-    CustomFieldRow {
-        category: "Contact",
-        name: "Badge Color (legacy)",
-        code: "BADGE_COLOR",
-        field_type: "Choice - Single Answer",
-        value_type: "SingleChoice",
-        choices: &["Blue", "Green", "Red"],
-        required: false,
-        active: false,
-    },
-    CustomFieldRow {
-        category: "Session",
-        name: "Track",
-        code: "TRACK",
-        field_type: "Choice - Single Answer",
-        value_type: "SingleChoice",
-        choices: &[
-            "Product",
-            "Engineering",
-            "Leadership",
-            "Customer Success",
-            "Data & AI",
-            "Operations",
-        ],
-        required: false,
-        active: true,
-    },
-    CustomFieldRow {
-        category: "Event",
-        name: "Cost Center",
-        code: "COST_CENTER",
-        field_type: "Open Ended Text - One Line",
-        value_type: "OpenEndedText",
-        choices: &[],
-        required: false,
-        active: true,
-    },
+    CustomFieldRow { category: "Contact", name: "Membership Level", code: "MEMBERSHIP_LEVEL", field_type: "Choice - Single Answer", value_type: "SingleChoice", choices: MEMBER_LEVELS, required: true, active: true },
+    CustomFieldRow { category: "Contact", name: "Industry", code: "INDUSTRY", field_type: "Choice - Single Answer", value_type: "SingleChoice", choices: &["Technology", "Healthcare", "Financial Services", "Education", "Government", "Manufacturing", "Retail", "Nonprofit"], required: false, active: true },
+    CustomFieldRow { category: "Contact", name: "Member ID", code: "MEMBER_ID", field_type: "Open Ended Text - One Line", value_type: "OpenEndedText", choices: &[], required: false, active: true },
+    CustomFieldRow { category: "Contact", name: "Areas of Interest", code: "AREAS_OF_INTEREST", field_type: "Choice - Multiple Answers", value_type: "MultiChoice", choices: &["Networking", "Continuing Education", "Certification", "Vendor Discovery", "Speaking Opportunities"], required: false, active: true },
+    CustomFieldRow { category: "Contact", name: "Badge Color (legacy)", code: "BADGE_COLOR", field_type: "Choice - Single Answer", value_type: "SingleChoice", choices: &["Blue", "Green", "Red"], required: false, active: false },
+    CustomFieldRow { category: "Session", name: "Track", code: "TRACK", field_type: "Choice - Single Answer", value_type: "SingleChoice", choices: &["Product", "Engineering", "Leadership", "Customer Success", "Data & AI", "Operations"], required: false, active: true },
+    CustomFieldRow { category: "Event", name: "Cost Center", code: "COST_CENTER", field_type: "Open Ended Text - One Line", value_type: "OpenEndedText", choices: &[], required: false, active: true },
 ];
 
 /// Session categories: name, code prefix, description. Keynotes and networking are included
@@ -1577,35 +964,16 @@ const WORKSHOP: usize = 2;
 const PANEL: usize = 3;
 const NETWORKING: usize = 4;
 
+#[rustfmt::skip]
 const SESSION_TOPICS: &[&str] = &[
-    "Event Data Integration",
-    "Customer Journey Analytics",
-    "Zero-Trust Security",
-    "Hybrid Event Production",
-    "Attendee Engagement",
-    "Sponsorship ROI",
-    "Membership Growth",
-    "Data Privacy by Design",
-    "Generative AI in Practice",
-    "Cloud Cost Optimization",
-    "Accessible Event Design",
-    "Sustainable Supply Chains",
-    "Revenue Operations",
-    "Incident Response",
-    "Clinical Data Standards",
-    "Product-Led Growth",
-    "Mobile App Strategy",
-    "Community Building",
-    "Pricing Experiments",
-    "Workforce Planning",
-    "API Design",
-    "Observability",
-    "Change Management",
-    "Board Governance",
-    "Real-Time Dashboards",
-    "Marketing Automation",
-    "Partner Ecosystems",
-    "Digital Badging",
+    "Event Data Integration", "Customer Journey Analytics", "Zero-Trust Security",
+    "Hybrid Event Production", "Attendee Engagement", "Sponsorship ROI", "Membership Growth",
+    "Data Privacy by Design", "Generative AI in Practice", "Cloud Cost Optimization",
+    "Accessible Event Design", "Sustainable Supply Chains", "Revenue Operations",
+    "Incident Response", "Clinical Data Standards", "Product-Led Growth",
+    "Mobile App Strategy", "Community Building", "Pricing Experiments", "Workforce Planning",
+    "API Design", "Observability", "Change Management", "Board Governance",
+    "Real-Time Dashboards", "Marketing Automation", "Partner Ecosystems", "Digital Badging",
 ];
 const TITLE_PATTERNS: &[(&str, &str)] = &[
     ("Introduction to ", ""),
@@ -2105,7 +1473,7 @@ impl Generator {
             title: format!("{title} {year}"),
             code: code.to_owned(),
             is_virtual: Some(false),
-            format: if self.seed % 3 == 0 {
+            format: if self.seed.is_multiple_of(3) {
                 "Hybrid"
             } else {
                 "In-person"
@@ -2125,12 +1493,12 @@ impl Generator {
                 name: venue.name.to_owned(),
                 address: Some(Address {
                     address1: Some(venue.address1.to_owned()),
-                    city: Some(city.name.to_owned()),
-                    region: Some(city.region.to_owned()),
-                    region_code: Some(city.region_code.to_owned()),
+                    city: Some(city.name.into()),
+                    region: Some(city.region.into()),
+                    region_code: Some(city.region_code.into()),
                     postal_code: Some(venue.postal_code.to_owned()),
-                    country: Some(city.country.to_owned()),
-                    country_code: Some(city.country_code.to_owned()),
+                    country: Some(city.country.into()),
+                    country_code: Some(city.country_code.into()),
                     ..Address::default()
                 }),
             }],
@@ -2169,15 +1537,15 @@ impl Generator {
             }],
             custom_fields: vec![CustomFieldValue {
                 id: self.custom_field_ids[COST_CENTER_FIELD].clone(),
-                name: Some(CUSTOM_FIELDS[COST_CENTER_FIELD].name.to_owned()),
-                value: vec![format!("CC-{}", 4_100 + self.seed % 900)],
+                name: Some(CUSTOM_FIELDS[COST_CENTER_FIELD].name.into()),
+                value: vec![format!("CC-{}", 4_100 + self.seed % 900).into()],
                 order: Some(1),
-                value_type: Some(CUSTOM_FIELDS[COST_CENTER_FIELD].value_type.to_owned()),
+                value_type: Some(CUSTOM_FIELDS[COST_CENTER_FIELD].value_type.into()),
             }],
             category: Some(Lookup {
                 id: make_id(self.seed, ns::MISC, 1),
-                code: Some("CONF".to_owned()),
-                name: Some("Conference".to_owned()),
+                code: Some("CONF".into()),
+                name: Some("Conference".into()),
             }),
             event_type: "Conference".to_owned(),
             links: Some(EventLinks {
@@ -2407,10 +1775,15 @@ impl Generator {
         let mut rolls = Rolls::new(draw(self.seed, index, field::PROFILE));
         let latest = self.timeline.latest;
 
-        let invited_by = if core.guest {
-            "Guest-Invited"
-        } else {
-            rolls.weighted(INVITED_BY_MIX)
+        // Only an invitee can leave an invitation unanswered or decline it; only a website
+        // visitor can be `Visited` without registering.
+        let invited_by = match core.status {
+            _ if core.guest => "Guest-Invited",
+            attendee_status::NO_RESPONSE | attendee_status::DECLINED => {
+                rolls.weighted(INVITED_ONLY_MIX)
+            }
+            attendee_status::VISITED => rolls.weighted(&[("Weblink", 70), ("No Invitation", 30)]),
+            _ => rolls.weighted(INVITED_BY_MIX),
         };
         let response_method = match core.status {
             attendee_status::NO_RESPONSE | attendee_status::VISITED => "No Response",
@@ -2442,11 +1815,12 @@ impl Generator {
         let registration = core
             .registered()
             .then(|| &REGISTRATION_TYPES[core.registration_type]);
-        let lookup = |ids: &[String], position: usize, (code, name): (&str, &str)| Lookup {
-            id: ids[position].clone(),
-            code: Some(code.to_owned()),
-            name: Some(name.to_owned()),
-        };
+        let lookup =
+            |ids: &[String], position: usize, (code, name): (&'static str, &'static str)| Lookup {
+                id: ids[position].clone(),
+                code: Some(code.into()),
+                name: Some(name.into()),
+            };
         let answers = if core.registered() {
             self.answers(core.guest, &mut rolls)
         } else {
@@ -2489,7 +1863,7 @@ impl Generator {
             }),
             invitation_list: (invited_by == "Planner-Invited").then(|| IdName {
                 id: self.invitation_list_id.clone(),
-                name: Some("Customer Invite List".to_owned()),
+                name: Some("Customer Invite List".into()),
             }),
             registration_type: registration.map(|row| {
                 lookup(
@@ -2500,7 +1874,7 @@ impl Generator {
             }),
             reference_id,
             external_references,
-            note: rolls.chance(4).then(|| rolls.pick(NOTES).to_owned()),
+            note: rolls.chance(4).then(|| rolls.pick(NOTES).into()),
             guest: core.guest,
             deleted_guest: false,
             primary_id: core.guest.then(|| self.attendee_id(index - 1)),
@@ -2511,8 +1885,8 @@ impl Generator {
             registered_at: core.registered_at.map(format_timestamp),
             registration_last_modified: core.registration_modified.map(format_timestamp),
             registration_cancelled_at: core.cancelled_at.map(format_timestamp),
-            invited_by: Some(invited_by.to_owned()),
-            response_method: Some(response_method.to_owned()),
+            invited_by: Some(invited_by.into()),
+            response_method: Some(response_method.into()),
             answers,
             admission_item: registration.map(|row| {
                 lookup(
@@ -2527,15 +1901,15 @@ impl Generator {
                 } else {
                     "Private"
                 }
-                .to_owned(),
+                .into(),
             ),
             test_record: Some(false),
             attendee_last_modified: Some(format_timestamp(attendee_modified)),
             appointment_groups: Vec::new(),
             created: format_timestamp(core.created),
-            created_by: Some(audit_user.to_owned()),
+            created_by: Some(audit_user.into()),
             last_modified: format_timestamp(attendee_modified.max(contact_modified)),
-            last_modified_by: Some(audit_user.to_owned()),
+            last_modified_by: Some(audit_user.into()),
         }
     }
 
@@ -2546,7 +1920,7 @@ impl Generator {
         rolls: &mut Rolls,
         created: i64,
         modified: i64,
-        audit_user: &str,
+        audit_user: &'static str,
     ) -> Contact {
         let first = FIRST_NAMES[identity.first].0;
         let last = LAST_NAMES[identity.last];
@@ -2582,11 +1956,9 @@ impl Generator {
         };
         Contact {
             id: self.contact_id(index),
-            first_name: Some(first.to_owned()),
-            last_name: Some(last.to_owned()),
-            middle_name: rolls
-                .chance(25)
-                .then(|| char::from(b'A' + rolls.below(26) as u8).to_string()),
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            middle_name: rolls.chance(25).then(|| rolls.pick(INITIALS).into()),
             nickname: None,
             prefix: rolls.chance(15).then(|| {
                 match identity.gender {
@@ -2595,23 +1967,19 @@ impl Generator {
                     "Male" => "Mr.",
                     _ => "Mx.",
                 }
-                .to_owned()
+                .into()
             }),
             email: Some(email),
             cc_email: None,
-            gender: Some(identity.gender.to_owned()),
-            company: identity
-                .company
-                .map(|company| COMPANIES[company].0.to_owned()),
-            designation: rolls
-                .chance(10)
-                .then(|| rolls.pick(DESIGNATIONS).to_owned()),
-            title: identity.title.map(|title| TITLES[title].to_owned()),
+            gender: Some(identity.gender.into()),
+            company: identity.company.map(|company| COMPANIES[company].0.into()),
+            designation: rolls.chance(10).then(|| rolls.pick(DESIGNATIONS).into()),
+            title: identity.title.map(|title| TITLES[title].into()),
             contact_type: Some(ContactType {
                 id: self.contact_type_ids[contact_type].clone(),
-                name: Some(CONTACT_TYPES[contact_type].to_owned()),
+                name: Some(CONTACT_TYPES[contact_type].into()),
             }),
-            primary_address_type: Some("Work".to_owned()),
+            primary_address_type: Some("Work".into()),
             home_address: None,
             home_phone: None,
             work_address: Some(Address {
@@ -2626,12 +1994,12 @@ impl Generator {
                     .chance(30)
                     .then(|| prefixed_number("Suite ", 100 + rolls.below(1_900), 1)),
                 address3: None,
-                city: Some(city.name.to_owned()),
-                region: Some(city.region.to_owned()),
-                region_code: Some(city.region_code.to_owned()),
+                city: Some(city.name.into()),
+                region: Some(city.region.into()),
+                region_code: Some(city.region_code.into()),
                 postal_code: Some(postal_code(city, rolls)),
-                country: Some(city.country.to_owned()),
-                country_code: Some(city.country_code.to_owned()),
+                country: Some(city.country.into()),
+                country_code: Some(city.country_code.into()),
             }),
             work_phone: rolls.chance(90).then(|| phone(city, rolls)),
             work_fax: None,
@@ -2644,7 +2012,7 @@ impl Generator {
             custom_fields: self.contact_custom_fields(rolls),
             source_id: None,
             deleted: Some(false),
-            pronouns: rolls.chance(20).then(|| rolls.pick(PRONOUNS).to_owned()),
+            pronouns: rolls.chance(20).then(|| rolls.pick(PRONOUNS).into()),
             headline: None,
             links: rolls.chance(35).then(|| ContactLinks {
                 linked_in_url: Some(Link::new({
@@ -2687,34 +2055,34 @@ impl Generator {
                 .chance(20)
                 .then(|| prefixed_number("1", rolls.below(1_000_000_000), 9)),
             created: Some(format_timestamp(created)),
-            created_by: Some(audit_user.to_owned()),
+            created_by: Some(audit_user.into()),
             last_modified: Some(format_timestamp(modified)),
-            last_modified_by: Some(audit_user.to_owned()),
+            last_modified_by: Some(audit_user.into()),
         }
     }
 
-    fn custom_value(&self, field_index: usize, value: Vec<String>) -> CustomFieldValue {
+    fn custom_value(&self, field_index: usize, value: Vec<Text>) -> CustomFieldValue {
         let row = &CUSTOM_FIELDS[field_index];
         CustomFieldValue {
             id: self.custom_field_ids[field_index].clone(),
-            name: Some(row.name.to_owned()),
+            name: Some(row.name.into()),
             value,
             order: Some(field_index as u32 + 1),
-            value_type: Some(row.value_type.to_owned()),
+            value_type: Some(row.value_type.into()),
         }
     }
 
     fn contact_custom_fields(&self, rolls: &mut Rolls) -> Vec<CustomFieldValue> {
         let mut fields = Vec::with_capacity(4);
         let level = rolls.weighted(&[(0, 50), (1, 30), (2, 8), (3, 8), (4, 4)]);
-        fields.push(self.custom_value(MEMBERSHIP_FIELD, vec![MEMBER_LEVELS[level].to_owned()]));
+        fields.push(self.custom_value(MEMBERSHIP_FIELD, vec![MEMBER_LEVELS[level].into()]));
         if rolls.chance(80) {
             let industry = rolls.pick(CUSTOM_FIELDS[INDUSTRY_FIELD].choices);
-            fields.push(self.custom_value(INDUSTRY_FIELD, vec![industry.to_owned()]));
+            fields.push(self.custom_value(INDUSTRY_FIELD, vec![industry.into()]));
         }
         if level != 1 {
             let member_id = prefixed_number("M-", rolls.below(1_000_000), 6);
-            fields.push(self.custom_value(MEMBER_ID_FIELD, vec![member_id]));
+            fields.push(self.custom_value(MEMBER_ID_FIELD, vec![member_id.into()]));
         }
         if rolls.chance(50) {
             let choices = CUSTOM_FIELDS[INTERESTS_FIELD].choices;
@@ -2733,17 +2101,17 @@ impl Generator {
             }
             let value = match question.kind {
                 AnswerKind::One(choices) | AnswerKind::Text(choices) => {
-                    vec![rolls.pick(choices).to_owned()]
+                    vec![rolls.pick(choices).into()]
                 }
                 AnswerKind::Many(choices) => {
                     let count = 1 + rolls.index(3);
                     pick_several(rolls, choices, count)
                 }
-                AnswerKind::ArrivalDate => vec![self.arrival_dates[rolls.index(2)].clone()],
+                AnswerKind::ArrivalDate => vec![self.arrival_dates[rolls.index(2)].clone().into()],
                 AnswerKind::Number(most) => {
                     let mut number = String::with_capacity(2);
                     push_padded(&mut number, rolls.below(most + 1), 1);
-                    vec![number]
+                    vec![number.into()]
                 }
             };
             answers.push(Answer {
@@ -2851,9 +2219,9 @@ impl Generator {
                 deleted: false,
                 status: status.to_owned(),
                 created: format_timestamp(created),
-                created_by: Some(audit_user.to_owned()),
+                created_by: Some(audit_user.into()),
                 last_modified: format_timestamp(last_modified),
-                last_modified_by: Some(audit_user.to_owned()),
+                last_modified_by: Some(audit_user.into()),
             });
         }
         enrollments
@@ -2923,13 +2291,13 @@ impl Generator {
     /// The main event's sessions: `clamp(N / 40, 20, 2000)` of them over three days.
     pub fn sessions(&self) -> Vec<Session> {
         (0..self.sessions.len())
-            .map(|index| self.session(index))
+            .filter_map(|index| self.session(index))
             .collect()
     }
 
-    /// One session; `index < session_count()`.
-    pub fn session(&self, index: usize) -> Session {
-        let plan = &self.sessions[index.min(self.sessions.len().saturating_sub(1))];
+    /// The session at `index` (`None` past [`session_count`](Self::session_count)).
+    pub fn session(&self, index: usize) -> Option<Session> {
+        let plan = self.sessions.get(index)?;
         let mut rolls = Rolls::new(draw(self.seed, index as u64, field::SESSION + 2));
         let (category_name, code_prefix, _) = SESSION_CATEGORIES[plan.category];
         let day = plan.slot / SLOTS_PER_DAY;
@@ -2967,7 +2335,7 @@ impl Generator {
         let active = plan.status == session_status::ACTIVE;
         let location = self.location(plan.location);
         let audit_user = self.planner(0).2;
-        Session {
+        Some(Session {
             id: plan.id.clone(),
             is_virtual: Some(false),
             event: IdRef {
@@ -2983,7 +2351,7 @@ impl Generator {
             }),
             category: Some(IdName {
                 id: self.session_category_ids[plan.category].clone(),
-                name: Some(category_name.to_owned()),
+                name: Some(category_name.into()),
             }),
             location: Some(LocationRef {
                 id: location.id,
@@ -3001,7 +2369,7 @@ impl Generator {
             waitlist_capacity: plan.waitlist_capacity,
             capacity: plan.capacity,
             capacity_unlimited: Some(plan.capacity.is_none()),
-            timezone: Some(VENUES[self.venue].timezone.to_owned()),
+            timezone: Some(VENUES[self.venue].timezone.into()),
             display_on_agenda: Some(plan.status != session_status::CANCELLED),
             featured: Some(plan.category == KEYNOTE || rolls.chance(5)),
             admission_items: if plan.category == WORKSHOP {
@@ -3027,7 +2395,7 @@ impl Generator {
                     NETWORKING => "Reception",
                     _ => "Presentation",
                 }
-                .to_owned(),
+                .into(),
             ),
             data_tag_code: Some(
                 if included {
@@ -3035,24 +2403,24 @@ impl Generator {
                 } else {
                     "Optional Session"
                 }
-                .to_owned(),
+                .into(),
             ),
             custom_fields: if included {
                 Vec::new()
             } else {
                 vec![self.custom_value(
                     TRACK_FIELD,
-                    vec![rolls.pick(CUSTOM_FIELDS[TRACK_FIELD].choices).to_owned()],
+                    vec![rolls.pick(CUSTOM_FIELDS[TRACK_FIELD].choices).into()],
                 )]
             },
             segments: Vec::new(),
             order: Some(index as u32 + 1),
             included_session: Some(included),
             created: format_timestamp(created),
-            created_by: Some(audit_user.to_owned()),
+            created_by: Some(audit_user.into()),
             last_modified: format_timestamp(last_modified),
-            last_modified_by: Some(audit_user.to_owned()),
-        }
+            last_modified_by: Some(audit_user.into()),
+        })
     }
 
     fn location(&self, index: u64) -> SessionLocation {
@@ -3134,7 +2502,7 @@ impl Generator {
         let category = self.speaker_category(speaker);
         IdName {
             id: self.speaker_category_ids[category].clone(),
-            name: Some(SPEAKER_CATEGORIES[category].0.to_owned()),
+            name: Some(SPEAKER_CATEGORIES[category].0.into()),
         }
     }
 
@@ -3175,14 +2543,17 @@ impl Generator {
 
     /// The event's speakers: about three for every five sessions (8 to 1,200).
     pub fn speakers(&self) -> Vec<Speaker> {
-        (0..self.speaker_count)
-            .map(|index| self.speaker(index as usize))
+        (0..self.speaker_count as usize)
+            .filter_map(|index| self.speaker(index))
             .collect()
     }
 
-    /// One speaker; `index < speaker_count()`.
-    pub fn speaker(&self, index: usize) -> Speaker {
+    /// The speaker at `index` (`None` past [`speaker_count`](Self::speaker_count)).
+    pub fn speaker(&self, index: usize) -> Option<Speaker> {
         let speaker = index as u64;
+        if speaker >= self.speaker_count {
+            return None;
+        }
         let mut rolls = Rolls::new(draw(self.seed, speaker, field::SPEAKER + 2));
         let (first, _) = FIRST_NAMES[rolls.index(FIRST_NAMES.len())];
         let last = LAST_NAMES[rolls.index(LAST_NAMES.len())];
@@ -3210,7 +2581,7 @@ impl Generator {
         );
         let last_modified = between(created, self.timeline.latest, rolls.unit());
         let audit_user = self.planner(0).2;
-        Speaker {
+        Some(Speaker {
             event: IdRef {
                 id: self.event_id.clone(),
             },
@@ -3219,14 +2590,12 @@ impl Generator {
             code: Some(code),
             email: Some(email),
             prefix: rolls.chance(25).then(|| "Dr.".to_owned()),
-            designation: rolls
-                .chance(20)
-                .then(|| rolls.pick(DESIGNATIONS).to_owned()),
+            designation: rolls.chance(20).then(|| rolls.pick(DESIGNATIONS).into()),
             company: Some(company.to_owned()),
             title: Some(title.to_owned()),
             category: Some(IdName {
                 id: self.speaker_category_ids[category].clone(),
-                name: Some(SPEAKER_CATEGORIES[category].0.to_owned()),
+                name: Some(SPEAKER_CATEGORIES[category].0.into()),
             }),
             links: Some(ContactLinks {
                 profile_picture: Some(Link::new(format!(
@@ -3255,11 +2624,11 @@ impl Generator {
                 id: make_id(self.seed, ns::SPEAKER_CONTACT, speaker),
             }),
             created: format_timestamp(created),
-            created_by: Some(audit_user.to_owned()),
+            created_by: Some(audit_user.into()),
             last_modified: format_timestamp(last_modified),
-            last_modified_by: Some(audit_user.to_owned()),
+            last_modified_by: Some(audit_user.into()),
             id,
-        }
+        })
     }
 
     // ---- registration types, sponsors, exhibitors ---------------------------------------------
@@ -3644,12 +3013,12 @@ impl Generator {
                 planner_memo: None,
                 hotel_address: Some(Address {
                     address1: Some(hotel_address.to_owned()),
-                    city: Some(city.name.to_owned()),
-                    region: Some(city.region.to_owned()),
-                    region_code: Some(city.region_code.to_owned()),
+                    city: Some(city.name.into()),
+                    region: Some(city.region.into()),
+                    region_code: Some(city.region_code.into()),
                     postal_code: Some(venue.postal_code.to_owned()),
-                    country: Some(city.country.to_owned()),
-                    country_code: Some(city.country_code.to_owned()),
+                    country: Some(city.country.into()),
+                    country_code: Some(city.country_code.into()),
                     ..Address::default()
                 }),
                 hotel_room_rates: rates,
@@ -3667,26 +3036,23 @@ impl Generator {
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-fn make_id(seed: u64, namespace: u64, index: u64) -> String {
-    let payload = scramble(index, namespace_keys(seed, namespace));
-    // The version nibble sits at bits 12..16 of the high half; the payload goes around it.
-    let high = ((payload >> 12) << 16) | (payload & 0xFFF);
-    let check = draw(seed, index, field::CHECK ^ (namespace << 20)) & CHECK_MASK;
-    uuid_string(uuid_v4(high, check))
+/// The random-looking half of an id: it doubles as the check that an id was generated here.
+fn id_high(seed: u64, namespace: u64, index: u64) -> u64 {
+    (draw(seed, index, field::CHECK ^ (namespace << 20)) & !0xF000) | 0x4000
 }
 
+/// A v4 UUID carrying `index` (scrambled under the namespace's key) in its low half.
+fn make_id(seed: u64, namespace: u64, index: u64) -> String {
+    let key = namespace_keys(seed, namespace).0;
+    uuid_string(indexed_uuid(index, key, id_high(seed, namespace, index)))
+}
+
+/// The index [`make_id`] put in `id`, if this seed and namespace made it (any letter case).
 fn decode_id(seed: u64, namespace: u64, id: &str) -> Option<u64> {
-    let parsed = uuid::Uuid::try_parse(id).ok()?;
-    let value = parsed.as_u128();
-    let high = (value >> 64) as u64;
-    let low = value as u64;
-    if (high >> 12) & 0xF != 4 {
-        return None;
-    }
-    let payload = ((high >> 16) << 12) | (high & 0xFFF);
-    let index = unscramble(payload, namespace_keys(seed, namespace));
-    let check = draw(seed, index, field::CHECK ^ (namespace << 20)) & CHECK_MASK;
-    (low & CHECK_MASK == check).then_some(index)
+    let (high, low) = uuid::Uuid::try_parse(id).ok()?.as_u64_pair();
+    let index = unscramble62(low, namespace_keys(seed, namespace).0);
+    // The high half is 60 random bits: a foreign id passes this by chance once in 2^60.
+    (low >> 62 == 2 && high == id_high(seed, namespace, index)).then_some(index)
 }
 
 fn saturate(value: u64) -> u32 {
@@ -3748,7 +3114,7 @@ fn salesforce_id(prefix: &str, roll: u64) -> String {
 }
 
 /// `count` distinct choices, in the table's order.
-fn pick_several(rolls: &mut Rolls, choices: &[&str], count: usize) -> Vec<String> {
+fn pick_several(rolls: &mut Rolls, choices: &[&'static str], count: usize) -> Vec<Text> {
     let count = count.min(choices.len());
     let start = rolls.index(choices.len());
     let mut picked: Vec<usize> = (0..count)
@@ -3758,7 +3124,7 @@ fn pick_several(rolls: &mut Rolls, choices: &[&str], count: usize) -> Vec<String
     picked.dedup();
     picked
         .into_iter()
-        .map(|choice| choices[choice].to_owned())
+        .map(|choice| Text::Borrowed(choices[choice]))
         .collect()
 }
 
@@ -4562,7 +3928,7 @@ mod tests {
                     generator
                         .speaker_sessions(speaker)
                         .iter()
-                        .any(|s| s.session_id_is(&link.session.id))
+                        .any(|s| s.id == link.session.id)
                 );
                 presented += 1;
             }
@@ -4587,16 +3953,6 @@ mod tests {
                 .count()
                 >= 10
         );
-    }
-
-    trait SessionIdIs {
-        fn session_id_is(&self, id: &str) -> bool;
-    }
-
-    impl SessionIdIs for SpeakerSession {
-        fn session_id_is(&self, id: &str) -> bool {
-            self.id == id
-        }
     }
 
     #[test]

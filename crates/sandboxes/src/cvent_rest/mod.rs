@@ -10,6 +10,10 @@
 //! - Rate limits: per account, by tier (see `limits`), answered with the two 429 bodies.
 //! - Data: generated lazily from a seed (see `generate`), changed through the `/_sandbox` control
 //!   API or the write endpoints; faults injected through the same control API.
+//! - Sensitive contact fields: the spec defines date of birth, passport, social security and
+//!   national ids on the Contacts API's contact, behind `event/contacts:read-sensitive`. The
+//!   sandbox also puts them on attendees' embedded contacts (for tokens holding that scope), on
+//!   purpose: so eventsync can prove it never imports them even when a vendor sends them.
 
 pub mod auth;
 pub mod control;

@@ -308,6 +308,12 @@ pub const SENSITIVE_CONTACT_FIELDS: &[&str] = &[
 // Small shared shapes
 // ---------------------------------------------------------------------------------------------
 
+/// Text that is most often an entry of the generator's static tables (a name, a city, an enum
+/// spelling): borrowing it instead of copying saves dozens of allocations per attendee on the
+/// serving path. Deserialised text is owned; build one with `.into()` from a `&'static str` or a
+/// `String`.
+pub type Text = Cow<'static, str>;
+
 /// `{"id": ...}`: a reference to another record (`uuid.json`, `event.json6`, ...).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(default, rename_all = "camelCase")]
@@ -327,7 +333,7 @@ impl IdRef {
 pub struct IdName {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 /// `{"id", "code", "name"}` (`lookup.json`): registration type, registration path, admission item.
@@ -336,9 +342,9 @@ pub struct IdName {
 pub struct Lookup {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 /// `link.json`.
@@ -366,17 +372,17 @@ pub struct Address {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address3: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub region_code: Option<String>,
+    pub region_code: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_code: Option<String>,
+    pub country_code: Option<Text>,
 }
 
 /// `contact-links.json` (and the speaker's `links`).
@@ -399,13 +405,13 @@ pub struct ContactLinks {
 pub struct CustomFieldValue {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub value: Vec<String>,
+    pub name: Option<Text>,
+    pub value: Vec<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<u32>,
     /// One of [`CUSTOM_FIELD_VALUE_TYPES`].
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub value_type: Option<String>,
+    pub value_type: Option<Text>,
 }
 
 /// An attendee's answer to an event question (`attendee-answer.json`).
@@ -413,7 +419,7 @@ pub struct CustomFieldValue {
 #[serde(default, rename_all = "camelCase")]
 pub struct Answer {
     pub question: IdRef,
-    pub value: Vec<String>,
+    pub value: Vec<Text>,
 }
 
 /// Values of the custom field `id` among `fields`, for `customField.{id}` filters.
@@ -431,7 +437,7 @@ fn text(value: &str) -> FieldValue<'_> {
     FieldValue::Text(Cow::Borrowed(value))
 }
 
-fn opt_text(value: &Option<String>) -> FieldValue<'_> {
+fn opt_text<S: std::ops::Deref<Target = str>>(value: &Option<S>) -> FieldValue<'_> {
     match value {
         Some(value) => text(value),
         None => FieldValue::Null,
@@ -632,7 +638,7 @@ impl Filterable for Event {
     ];
 
     fn field(&self, path: &str) -> FieldValue<'_> {
-        let venue_address = |pick: fn(&Address) -> &Option<String>| {
+        let venue_address = |pick: fn(&Address) -> &Option<Text>| {
             list_of(&self.venues, move |venue: &Venue| {
                 venue
                     .address
@@ -690,7 +696,7 @@ impl Filterable for Event {
 pub struct ContactType {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 /// `opt-out.json`.
@@ -723,33 +729,33 @@ pub struct Passport {
 pub struct Contact {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub middle_name: Option<String>,
+    pub middle_name: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prefix: Option<String>,
+    pub prefix: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cc_email: Option<String>,
     /// One of [`GENDERS`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gender: Option<String>,
+    pub gender: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
+    pub company: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub designation: Option<String>,
+    pub designation: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<Text>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub contact_type: Option<ContactType>,
     /// One of [`ADDRESS_TYPES`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub primary_address_type: Option<String>,
+    pub primary_address_type: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub home_address: Option<Address>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -771,7 +777,7 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pronouns: Option<String>,
+    pub pronouns: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headline: Option<String>,
     #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
@@ -797,11 +803,11 @@ pub struct Contact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
+    pub created_by: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified_by: Option<String>,
+    pub last_modified_by: Option<Text>,
 }
 
 impl Contact {
@@ -881,7 +887,7 @@ pub struct Attendee {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_references: Vec<ExternalReference>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Text>,
     pub guest: bool,
     pub deleted_guest: bool,
     /// For a guest, the id of the attendee who brought them.
@@ -903,17 +909,17 @@ pub struct Attendee {
     pub registration_cancelled_at: Option<String>,
     /// One of [`INVITED_BY`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub invited_by: Option<String>,
+    pub invited_by: Option<Text>,
     /// One of [`RESPONSE_METHODS`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_method: Option<String>,
+    pub response_method: Option<Text>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<Answer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admission_item: Option<Lookup>,
     /// One of [`ATTENDEE_VISIBILITIES`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<String>,
+    pub visibility: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_record: Option<bool>,
     /// Changes only when a field outside `contact.*` changes; `last_modified` follows both.
@@ -923,10 +929,10 @@ pub struct Attendee {
     pub appointment_groups: Vec<IdRef>,
     pub created: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
+    pub created_by: Option<Text>,
     pub last_modified: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified_by: Option<String>,
+    pub last_modified_by: Option<Text>,
 }
 
 impl Filterable for Attendee {
@@ -1102,7 +1108,7 @@ pub struct Session {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity_unlimited: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
+    pub timezone: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_on_agenda: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1118,9 +1124,9 @@ pub struct Session {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub registration_types: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub presentation_type: Option<String>,
+    pub presentation_type: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_tag_code: Option<String>,
+    pub data_tag_code: Option<Text>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldValue>,
     /// Segment ids.
@@ -1133,10 +1139,10 @@ pub struct Session {
     pub included_session: Option<bool>,
     pub created: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
+    pub created_by: Option<Text>,
     pub last_modified: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified_by: Option<String>,
+    pub last_modified_by: Option<Text>,
 }
 
 impl Filterable for Session {
@@ -1306,10 +1312,10 @@ pub struct Speaker {
     pub contact: Option<IdRef>,
     pub created: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
+    pub created_by: Option<Text>,
     pub last_modified: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified_by: Option<String>,
+    pub last_modified_by: Option<Text>,
 }
 
 impl Filterable for Speaker {
@@ -1395,10 +1401,10 @@ pub struct Enrollment {
     pub status: String,
     pub created: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
+    pub created_by: Option<Text>,
     pub last_modified: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified_by: Option<String>,
+    pub last_modified_by: Option<Text>,
 }
 
 impl Filterable for Enrollment {

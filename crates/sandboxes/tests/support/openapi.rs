@@ -28,6 +28,14 @@
 //! * `oneOf` becomes `anyOf`. Cvent's `oneOf`s (custom-field `details`, bulk item `data`) list
 //!   open object alternatives with no required or discriminating property, so any object matches
 //!   several of them and "exactly one" can never hold; "at least one" keeps the check meaningful.
+//!   `$ref`s into a `oneOf` member (`…/details/oneOf/0`) are rewritten to match.
+//!
+//! # Beyond validation
+//!
+//! Cvent's schemas are open (no `additionalProperties: false`), so a misspelt optional field
+//! validates. [`OpenApi::undeclared_properties`] lists the members of a body that its schema
+//! names nowhere; the conformance tests treat those as mismatches, since a simulator built from
+//! this document has no reason to send a field it does not define.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
@@ -278,6 +286,116 @@ impl OpenApi {
             }
         }
         found
+    }
+
+    /// Whether `components.schemas.<schema>` defines `property`, in its own `properties` or
+    /// through its `allOf`/`anyOf` members.
+    pub fn defines_property(&self, schema: &str, property: &str) -> bool {
+        let pointer = format!("/components/schemas/{}", escape_pointer(schema));
+        self.converted
+            .pointer(&pointer)
+            .and_then(|schema| defined_properties(schema, &self.converted, 0))
+            .is_some_and(|names| names.contains(property))
+    }
+
+    /// The JSON pointers of object members in `body` that the declared schema does not name
+    /// anywhere (its `properties`, or those of its `allOf`/`anyOf`/`oneOf` members). Cvent's
+    /// schemas are open, so these are not validation errors, but in a simulator each is a field
+    /// Cvent does not document — often a misspelling of one it does.
+    pub fn undeclared_properties(
+        &self,
+        path_template: &str,
+        method: &str,
+        status: u16,
+        body: &Value,
+    ) -> Vec<String> {
+        let Some(schema) = self.response_schema(path_template, method, status) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        self.collect_undeclared(&convert_schema(&schema), body, "", 0, &mut found);
+        // A member declared by two `anyOf` alternatives is visited twice.
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    fn collect_undeclared(
+        &self,
+        schema: &Value,
+        instance: &Value,
+        at: &str,
+        depth: usize,
+        found: &mut Vec<String>,
+    ) {
+        if depth > 64 {
+            return;
+        }
+        // Every schema `instance` must satisfy here: `schema` and, through `$ref`s, the members
+        // of its `allOf`/`anyOf` (an `anyOf` member counts as declaring, to stay lenient).
+        let mut members = Vec::new();
+        self.flatten(schema, 0, &mut members);
+        match instance {
+            Value::Object(object) => {
+                for (name, value) in object {
+                    let at = format!("{at}/{}", escape_pointer(name));
+                    let declaring: Vec<&Value> = members
+                        .iter()
+                        .filter_map(|member| member.get("properties")?.get(name))
+                        .collect();
+                    let open: Vec<&Value> = members
+                        .iter()
+                        .filter_map(|member| member.get("additionalProperties"))
+                        .filter(|extra| extra.is_object() || **extra == Value::Bool(true))
+                        .collect();
+                    if declaring.is_empty() && open.is_empty() {
+                        found.push(at);
+                        continue;
+                    }
+                    for sub in declaring.into_iter().chain(open).filter(|s| s.is_object()) {
+                        self.collect_undeclared(sub, value, &at, depth + 1, found);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for member in &members {
+                    if let Some(item_schema) = member.get("items") {
+                        for (index, item) in items.iter().enumerate() {
+                            let at = format!("{at}/{index}");
+                            self.collect_undeclared(item_schema, item, &at, depth + 1, found);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `schema` with its `$ref`s followed and its `allOf`/`anyOf` members spread out.
+    fn flatten<'a>(&'a self, schema: &'a Value, depth: usize, out: &mut Vec<&'a Value>) {
+        if depth > 32 {
+            return;
+        }
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let target = reference
+                .strip_prefix('#')
+                .and_then(|pointer| self.converted.pointer(pointer));
+            if let Some(target) = target {
+                self.flatten(target, depth + 1, out);
+            }
+            return;
+        }
+        out.push(schema);
+        for keyword in ["allOf", "anyOf"] {
+            for member in schema
+                .get(keyword)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                self.flatten(member, depth + 1, out);
+            }
+        }
     }
 
     /// Checks `instance` against an OpenAPI schema taken from this document (for example a
