@@ -129,7 +129,11 @@ impl RateBudget {
                     }
                     state.exhausted_until = None;
                 }
-                if state.limits.daily_quota.is_some_and(|quota| state.used_today >= quota) {
+                if state
+                    .limits
+                    .daily_quota
+                    .is_some_and(|quota| state.used_today >= quota)
+                {
                     return Err(Exhausted {
                         resets_at: next_midnight_utc(now),
                     });
@@ -137,7 +141,8 @@ impl RateBudget {
                 let instant = Instant::now();
                 let elapsed = instant.duration_since(state.refilled_at).as_secs_f64();
                 state.refilled_at = instant;
-                state.bucket = (state.bucket + elapsed * state.limits.per_second).min(state.limits.burst);
+                state.bucket =
+                    (state.bucket + elapsed * state.limits.per_second).min(state.limits.burst);
                 if state.bucket >= 1.0 {
                     state.bucket -= 1.0;
                     state.used_today += 1;
@@ -166,7 +171,11 @@ mod tests {
             budget.acquire().await.ok();
         }
         // One call at once, then one every 50 ms.
-        assert!(started.elapsed() >= Duration::from_millis(190), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            started.elapsed()
+        );
         assert_eq!(budget.used_today(), 5);
     }
 

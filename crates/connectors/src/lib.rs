@@ -126,7 +126,9 @@ impl AnyConnector {
 
     pub async fn pull(&self, spec: PullSpec) -> Result<AnyPull<'_>, ConnectorError> {
         match self {
-            AnyConnector::CventRest(connector) => Ok(AnyPull::CventRest(connector.pull(spec).await?)),
+            AnyConnector::CventRest(connector) => {
+                Ok(AnyPull::CventRest(connector.pull(spec).await?))
+            }
         }
     }
 

@@ -106,7 +106,11 @@ pub const SYNC_ORDER: [DataType; 7] = [
 ];
 
 /// Replaces `${NAME}` with the environment variable's value.
-fn expand(value: &str, what: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+fn expand(
+    value: &str,
+    what: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, ConfigError> {
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
@@ -141,13 +145,20 @@ impl Config {
         Config::parse(&text, path, &|name| std::env::var(name).ok())
     }
 
-    pub fn parse(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let raw: RawConfig =
             toml::from_str(text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
         let mut connections = Vec::new();
         for connection in raw.connections {
-            if connections.iter().any(|c: &Connection| c.name == connection.name) {
+            if connections
+                .iter()
+                .any(|c: &Connection| c.name == connection.name)
+            {
                 return Err(ConfigError(format!(
                     "two connections are named '{}': names must be unique",
                     connection.name
@@ -163,19 +174,30 @@ impl Config {
     }
 
     pub fn connection(&self, name: &str) -> Result<&Connection, ConfigError> {
-        self.connections.iter().find(|c| c.name == name).ok_or_else(|| {
-            let names: Vec<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
-            ConfigError(format!(
-                "no connection named '{name}' in {}; configured: {}",
-                self.path.display(),
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
-            ))
-        })
+        self.connections
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
+                ConfigError(format!(
+                    "no connection named '{name}' in {}; configured: {}",
+                    self.path.display(),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })
     }
 }
 
 impl Connection {
-    fn from_raw(raw: RawConnection, base_dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Connection, ConfigError> {
+    fn from_raw(
+        raw: RawConnection,
+        base_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Connection, ConfigError> {
         let name = raw.name;
         let what = |field: &str| format!("connection '{name}': {field}");
         if raw.kind != connectors::cvent_rest::KIND {
@@ -189,7 +211,12 @@ impl Connection {
             (Some(url), _) => expand(&url, &what("base_url"), env)?,
             (None, Some(region)) => connectors::cvent_rest::Region::parse(&region)
                 .map(|r| r.base_url().to_string())
-                .ok_or_else(|| ConfigError(format!("{}: '{region}' is not a region; use na or eu", what("region"))))?,
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "{}: '{region}' is not a region; use na or eu",
+                        what("region")
+                    ))
+                })?,
             (None, None) => {
                 return Err(ConfigError(format!(
                     "connection '{name}' needs region = \"na\" or \"eu\", or a base_url"
@@ -197,7 +224,8 @@ impl Connection {
             }
         };
         let required = |value: Option<String>, field: &str| -> Result<String, ConfigError> {
-            let value = value.ok_or_else(|| ConfigError(format!("connection '{name}' needs {field}")))?;
+            let value =
+                value.ok_or_else(|| ConfigError(format!("connection '{name}' needs {field}")))?;
             expand(&value, &what(field), env)
         };
         let event_code = required(raw.event_code, "event_code")?;
@@ -213,9 +241,17 @@ impl Connection {
                 Secret::new(expand(&value, &what("client_secret"), env)?)
             }
             (None, Some(file)) => {
-                let file = if file.is_absolute() { file } else { base_dir.join(file) };
+                let file = if file.is_absolute() {
+                    file
+                } else {
+                    base_dir.join(file)
+                };
                 let text = std::fs::read_to_string(&file).map_err(|e| {
-                    ConfigError(format!("{}: cannot read {}: {e}", what("client_secret_file"), file.display()))
+                    ConfigError(format!(
+                        "{}: cannot read {}: {e}",
+                        what("client_secret_file"),
+                        file.display()
+                    ))
                 })?;
                 Secret::new(text.trim().to_string())
             }
@@ -232,7 +268,11 @@ impl Connection {
         };
         let supported = connectors::cvent_rest::DATA_TYPES;
         let data_types = match raw.data_types {
-            None => SYNC_ORDER.iter().copied().filter(|t| supported.contains(t)).collect(),
+            None => SYNC_ORDER
+                .iter()
+                .copied()
+                .filter(|t| supported.contains(t))
+                .collect(),
             Some(names) => parse_data_types(&names, supported, &name)?,
         };
         let mut data = BTreeMap::new();
@@ -248,7 +288,11 @@ impl Connection {
                 let found = mapping.validate(data_type).map_err(|e| {
                     ConfigError(format!("connection '{name}', mapping of {data_type}: {e}"))
                 })?;
-                warnings.extend(found.iter().map(|w| format!("connection '{name}', mapping of {data_type}: {w}")));
+                warnings.extend(
+                    found
+                        .iter()
+                        .map(|w| format!("connection '{name}', mapping of {data_type}: {w}")),
+                );
             }
             data.insert(data_type, DataConfig { mapping });
         }
@@ -267,11 +311,19 @@ impl Connection {
 }
 
 fn names_of(types: &[DataType]) -> String {
-    types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+    types
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Parses data type names and puts them in sync order.
-pub fn parse_data_types(names: &[String], supported: &[DataType], connection: &str) -> Result<Vec<DataType>, ConfigError> {
+pub fn parse_data_types(
+    names: &[String],
+    supported: &[DataType],
+    connection: &str,
+) -> Result<Vec<DataType>, ConfigError> {
     let mut chosen = Vec::new();
     for name in names {
         let data_type: DataType = name.trim().parse().map_err(|_| {
@@ -288,7 +340,11 @@ pub fn parse_data_types(names: &[String], supported: &[DataType], connection: &s
         }
         chosen.push(data_type);
     }
-    Ok(SYNC_ORDER.iter().copied().filter(|t| chosen.contains(t)).collect())
+    Ok(SYNC_ORDER
+        .iter()
+        .copied()
+        .filter(|t| chosen.contains(t))
+        .collect())
 }
 
 #[cfg(test)]
@@ -321,25 +377,42 @@ mod tests {
         assert_eq!(connection.base_url, "https://api-platform-eur.cvent.com/ea");
         assert_eq!(connection.client_secret.expose(), "s3cret");
         assert_eq!(format!("{:?}", connection.client_secret), "Secret(***)");
-        assert_eq!(connection.data_types, [DataType::People, DataType::SessionRegistrations]);
+        assert_eq!(
+            connection.data_types,
+            [DataType::People, DataType::SessionRegistrations]
+        );
         assert!(connection.warnings.is_empty());
     }
 
     #[test]
     fn bad_files_say_what_to_fix() {
         let cases = [
-            (GOOD.replace("${CVENT_SECRET}", "${MISSING}"), "export MISSING"),
+            (
+                GOOD.replace("${CVENT_SECRET}", "${MISSING}"),
+                "export MISSING",
+            ),
             (GOOD.replace("eu", "asia"), "use na or eu"),
             (GOOD.replace("cvent-rest", "eventbrite"), "known kinds"),
             (GOOD.replace("\"people\"", "\"attendees\""), "choose from"),
             (GOOD.replace("event_code = \"ABC\"", ""), "needs event_code"),
-            (format!("{GOOD}\n[connections.data.people]\nmapping = [{{ source = \"id\", target = \"nope\" }}]"), "nope"),
+            (
+                format!(
+                    "{GOOD}\n[connections.data.people]\nmapping = [{{ source = \"id\", target = \"nope\" }}]"
+                ),
+                "nope",
+            ),
             (format!("{GOOD}{GOOD}"), "unique"),
         ];
         for (text, expected) in cases {
             let error = parse(&text).expect_err(expected);
-            assert!(error.0.contains(expected), "{error} should mention {expected}");
-            assert!(!error.0.contains("s3cret"), "secrets never appear in errors");
+            assert!(
+                error.0.contains(expected),
+                "{error} should mention {expected}"
+            );
+            assert!(
+                !error.0.contains("s3cret"),
+                "secrets never appear in errors"
+            );
         }
         assert!(parse("").expect("empty is valid").connection("x").is_err());
     }

@@ -6,7 +6,10 @@ use store::{Store, StoreError, SyncState};
 /// Facts live in the sync-state table under this pseudo data type.
 const FACTS: &str = "_connection";
 
-pub async fn load(store: &Store, connection: &str) -> Result<connectors::cvent_rest::Facts, StoreError> {
+pub async fn load(
+    store: &Store,
+    connection: &str,
+) -> Result<connectors::cvent_rest::Facts, StoreError> {
     let state = store.state(connection, FACTS).await?;
     Ok(state
         .and_then(|s| s.cursor)
@@ -14,7 +17,12 @@ pub async fn load(store: &Store, connection: &str) -> Result<connectors::cvent_r
         .unwrap_or_default())
 }
 
-pub async fn save(store: &Store, run_id: i64, connection: &str, facts: &connectors::cvent_rest::Facts) -> Result<(), StoreError> {
+pub async fn save(
+    store: &Store,
+    run_id: i64,
+    connection: &str,
+    facts: &connectors::cvent_rest::Facts,
+) -> Result<(), StoreError> {
     let json = serde_json::to_string(facts).unwrap_or_default();
     store
         .commit_page(&store::PageCommit {

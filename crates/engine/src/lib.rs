@@ -11,4 +11,6 @@ pub mod run;
 pub mod sensitive;
 
 pub use config::{Config, ConfigError, Connection, Secret};
-pub use run::{EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, connect, run};
+pub use run::{
+    EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, connect, run,
+};

@@ -62,13 +62,25 @@ impl ReportWriter {
         self.spool.flush()?;
         let columns: Vec<String> = self.paths.iter().cloned().collect();
         let mut csv = csv::Writer::from_path(&self.target)?;
-        let mut header = vec!["data_type", "action", "external_id", "changed_fields", "reason"];
+        let mut header = vec![
+            "data_type",
+            "action",
+            "external_id",
+            "changed_fields",
+            "reason",
+        ];
         header.extend(columns.iter().map(String::as_str));
         csv.write_record(&header)?;
         let spool = BufReader::new(File::open(&self.spool_path)?);
         for line in spool.lines() {
             let row: Row = serde_json::from_str(&line?)?;
-            let mut values = vec![row.data_type, row.action, row.external_id, row.changes, row.reason];
+            let mut values = vec![
+                row.data_type,
+                row.action,
+                row.external_id,
+                row.changes,
+                row.reason,
+            ];
             // Sorted like the columns, so one merge pass places every value.
             let mut sorted = row.paths;
             sorted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -112,14 +124,24 @@ mod tests {
             external_id: id.into(),
             changes: String::new(),
             reason: String::new(),
-            paths: paths.iter().map(|(p, v)| (p.to_string(), v.to_string())).collect(),
+            paths: paths
+                .iter()
+                .map(|(p, v)| (p.to_string(), v.to_string()))
+                .collect(),
         };
-        writer.add(&row("a", &[("id", "a"), ("contact.firstName", "Ada")])).expect("add");
-        writer.add(&row("b", &[("id", "b"), ("answers.0.value.0", "x,y")])).expect("add");
+        writer
+            .add(&row("a", &[("id", "a"), ("contact.firstName", "Ada")]))
+            .expect("add");
+        writer
+            .add(&row("b", &[("id", "b"), ("answers.0.value.0", "x,y")]))
+            .expect("add");
         assert_eq!(writer.finish().expect("finish"), 2);
         let text = std::fs::read_to_string(&target).expect("read");
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "data_type,action,external_id,changed_fields,reason,answers.0.value.0,contact.firstName,id");
+        assert_eq!(
+            lines[0],
+            "data_type,action,external_id,changed_fields,reason,answers.0.value.0,contact.firstName,id"
+        );
         assert_eq!(lines[1], "people,create,a,,,,Ada,a");
         assert_eq!(lines[2], "people,create,b,,,\"x,y\",,b");
         std::fs::remove_dir_all(&dir).ok();

@@ -11,9 +11,13 @@ use std::sync::Arc;
 
 use connectors::cvent_rest::{CventRest, CventRestConfig, RetryPolicy};
 use connectors::{AnyConnector, ConnectorError, PullMode, PullSpec, VendorPage};
-use pipeline::{Action, ActionKind, DataType, FieldValue, Mapping, Record, RejectReason, Rejection};
+use pipeline::{
+    Action, ActionKind, DataType, FieldValue, Mapping, Record, RejectReason, Rejection,
+};
 use serde_json::{Map, Value};
-use store::{Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord, SyncState};
+use store::{
+    Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord, SyncState,
+};
 
 use crate::config::Connection;
 use crate::facts;
@@ -98,9 +102,18 @@ pub struct RunReport {
 /// Progress, for bars and logs.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    Started { data_type: DataType, mode: &'static str },
-    Page { data_type: DataType, records: u64, total: Option<u64> },
-    Finished { data_type: DataType },
+    Started {
+        data_type: DataType,
+        mode: &'static str,
+    },
+    Page {
+        data_type: DataType,
+        records: u64,
+        total: Option<u64>,
+    },
+    Finished {
+        data_type: DataType,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +130,12 @@ pub enum EngineError {
 const REJECTIONS_KEPT: usize = 20;
 
 /// Builds the connector of a connection.
-pub fn connect(connection: &Connection, data_types: &[DataType], facts: connectors::cvent_rest::Facts, retry: RetryPolicy) -> Result<AnyConnector, EngineError> {
+pub fn connect(
+    connection: &Connection,
+    data_types: &[DataType],
+    facts: connectors::cvent_rest::Facts,
+    retry: RetryPolicy,
+) -> Result<AnyConnector, EngineError> {
     let config = CventRestConfig {
         connection: connection.name.clone(),
         base_url: connection.base_url.clone(),
@@ -131,10 +149,20 @@ pub fn connect(connection: &Connection, data_types: &[DataType], facts: connecto
         .map_err(|e| EngineError::Config(e.to_string()))
 }
 
-pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<RunReport, EngineError> {
+pub async fn run(
+    store: &Store,
+    connection: &Connection,
+    options: &RunOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<RunReport, EngineError> {
     let started = std::time::Instant::now();
     let known = facts::load(store, &connection.name).await?;
-    let connector = connect(connection, &options.data_types, known.clone(), options.retry)?;
+    let connector = connect(
+        connection,
+        &options.data_types,
+        known.clone(),
+        options.retry,
+    )?;
     let mut warnings = connection.warnings.clone();
     let mut mappings = HashMap::new();
     for data_type in &options.data_types {
@@ -156,13 +184,22 @@ pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, p
     let mut cursor_before = Map::new();
     for data_type in &options.data_types {
         let state = store.state(&connection.name, data_type.as_str()).await?;
-        cursor_before.insert(data_type.as_str().into(), state.and_then(|s| s.cursor).map_or(Value::Null, Value::String));
+        cursor_before.insert(
+            data_type.as_str().into(),
+            state
+                .and_then(|s| s.cursor)
+                .map_or(Value::Null, Value::String),
+        );
     }
     let run_id = store
         .start_run(&NewRun {
             connection: connection.name.clone(),
             kind: options.kind.as_str().into(),
-            data_types: options.data_types.iter().map(|t| t.as_str().to_string()).collect(),
+            data_types: options
+                .data_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
             cursor_before: Value::Object(cursor_before),
         })
         .await?;
@@ -193,12 +230,21 @@ pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, p
         match outcome {
             Ok(()) => {}
             Err(TypeError::Store(error)) => {
-                finish(store, run_id, RunStatus::Failed, &types, vec![error.to_string()], None).await;
+                finish(
+                    store,
+                    run_id,
+                    RunStatus::Failed,
+                    &types,
+                    vec![error.to_string()],
+                    None,
+                )
+                .await;
                 return Err(EngineError::Store(error));
             }
             Err(TypeError::Report(error)) => return Err(EngineError::Report(error)),
             Err(TypeError::Vendor(ConnectorError::QuotaExhausted { resets_at: at })) => {
-                let message = format!("{data_type}: paused — the vendor's daily quota is used up until {at}");
+                let message =
+                    format!("{data_type}: paused — the vendor's daily quota is used up until {at}");
                 summary.error = Some(message.clone());
                 errors.push(message);
                 resets_at = Some(at);
@@ -213,7 +259,9 @@ pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, p
                 status = RunStatus::Partial;
             }
         }
-        progress(Progress::Finished { data_type: *data_type });
+        progress(Progress::Finished {
+            data_type: *data_type,
+        });
         types.insert(data_type.as_str().to_string(), summary);
     }
     if status == RunStatus::Partial && types.values().all(|t| t.error.is_some()) {
@@ -231,7 +279,15 @@ pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, p
         Some(writer) => Some(writer.finish()?),
         None => None,
     };
-    finish(store, run_id, status, &types, errors.clone(), resets_at.clone()).await;
+    finish(
+        store,
+        run_id,
+        status,
+        &types,
+        errors.clone(),
+        resets_at.clone(),
+    )
+    .await;
     Ok(RunReport {
         run_id,
         kind: options.kind.as_str(),
@@ -246,10 +302,22 @@ pub async fn run(store: &Store, connection: &Connection, options: &RunOptions, p
     })
 }
 
-async fn finish(store: &Store, run_id: i64, status: RunStatus, types: &BTreeMap<String, TypeSummary>, errors: Vec<String>, resets_at: Option<String>) {
+async fn finish(
+    store: &Store,
+    run_id: i64,
+    status: RunStatus,
+    types: &BTreeMap<String, TypeSummary>,
+    errors: Vec<String>,
+    resets_at: Option<String>,
+) {
     let cursor_after: Map<String, Value> = types
         .iter()
-        .map(|(t, s)| (t.clone(), s.cursor_after.clone().map_or(Value::Null, Value::String)))
+        .map(|(t, s)| {
+            (
+                t.clone(),
+                s.cursor_after.clone().map_or(Value::Null, Value::String),
+            )
+        })
         .collect();
     let outcome = RunOutcome {
         status: status.as_str().into(),
@@ -311,21 +379,36 @@ fn now() -> String {
 
 fn later(a: Option<String>, b: Option<&str>) -> Option<String> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(if instant(b) > instant(&a) { b.to_string() } else { a }),
+        (Some(a), Some(b)) => Some(if instant(b) > instant(&a) {
+            b.to_string()
+        } else {
+            a
+        }),
         (a, b) => a.or(b.map(str::to_string)),
     }
 }
 
 /// Vendor timestamps compared as instants, whatever their spelling.
 fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&chrono::Utc))
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 impl TypeRun<'_> {
-    async fn run(&mut self, full: bool, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(), TypeError> {
+    async fn run(
+        &mut self,
+        full: bool,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(), TypeError> {
         let data_type = self.data_type;
-        let state = self.store.state(self.connection, data_type.as_str()).await?.unwrap_or_default();
-        let incremental = !full && self.connector.supports_incremental(data_type) && state.cursor.is_some();
+        let state = self
+            .store
+            .state(self.connection, data_type.as_str())
+            .await?
+            .unwrap_or_default();
+        let incremental =
+            !full && self.connector.supports_incremental(data_type) && state.cursor.is_some();
         let mode = if incremental { "incremental" } else { "full" };
         self.summary.mode = mode.into();
         self.summary.cursor_before = state.cursor.clone();
@@ -334,7 +417,10 @@ impl TypeRun<'_> {
             _ => PullMode::Full,
         };
         // Resume an interrupted sync of the same kind where its last committed page left off.
-        let resume = state.checkpoint.clone().filter(|c| self.kind == RunKind::Sync && c.mode == mode);
+        let resume = state
+            .checkpoint
+            .clone()
+            .filter(|c| self.kind == RunKind::Sync && c.mode == mode);
         let started_at = resume.as_ref().map_or_else(now, |c| c.started_at.clone());
         let mut cursor_high = resume.as_ref().and_then(|c| c.cursor_high.clone());
         let mut spec = PullSpec {
@@ -378,7 +464,11 @@ impl TypeRun<'_> {
             match self.kind {
                 RunKind::Sync => {
                     let finished = now();
-                    let cursor = if last { later(state.cursor.clone(), cursor_high.as_deref()) } else { state.cursor.clone() };
+                    let cursor = if last {
+                        later(state.cursor.clone(), cursor_high.as_deref())
+                    } else {
+                        state.cursor.clone()
+                    };
                     let commit = PageCommit {
                         run_id: self.run_id,
                         connection: self.connection.to_string(),
@@ -393,9 +483,17 @@ impl TypeRun<'_> {
                                 started_at: started_at.clone(),
                                 cursor_high: cursor_high.clone(),
                             }),
-                            last_success_at: if last { Some(finished.clone()) } else { state.last_success_at.clone() },
+                            last_success_at: if last {
+                                Some(finished.clone())
+                            } else {
+                                state.last_success_at.clone()
+                            },
                             last_attempt_at: Some(finished.clone()),
-                            last_full_sync_at: if last && !incremental { Some(finished) } else { state.last_full_sync_at.clone() },
+                            last_full_sync_at: if last && !incremental {
+                                Some(finished)
+                            } else {
+                                state.last_full_sync_at.clone()
+                            },
                         },
                         counts,
                         api_calls: calls,
@@ -406,19 +504,28 @@ impl TypeRun<'_> {
                     }
                 }
                 RunKind::Preview => {
-                    self.store.add_run_progress(self.run_id, data_type.as_str(), &counts, calls).await?;
+                    self.store
+                        .add_run_progress(self.run_id, data_type.as_str(), &counts, calls)
+                        .await?;
                     if last {
                         self.summary.cursor_after = state.cursor.clone();
                     }
                 }
             }
-            progress(Progress::Page { data_type, records: seen, total: self.summary.vendor_total });
+            progress(Progress::Page {
+                data_type,
+                records: seen,
+                total: self.summary.vendor_total,
+            });
         }
         Ok(())
     }
 
     /// Maps, validates and diffs one page; returns what to store and the counts per action.
-    async fn process(&mut self, page: VendorPage) -> Result<(Vec<StoredRecord>, BTreeMap<String, u64>), TypeError> {
+    async fn process(
+        &mut self,
+        page: VendorPage,
+    ) -> Result<(Vec<StoredRecord>, BTreeMap<String, u64>), TypeError> {
         let data_type = self.data_type;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -428,7 +535,9 @@ impl TypeRun<'_> {
             sensitive::strip(&mut raw);
             let flat = pipeline::flatten(&raw);
             let paths: Vec<(String, String)> = if self.report.is_some() {
-                flat.iter().map(|(path, value)| (path.to_string(), scalar_text(&value))).collect()
+                flat.iter()
+                    .map(|(path, value)| (path.to_string(), scalar_text(&value)))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -454,15 +563,24 @@ impl TypeRun<'_> {
         let (unique, referral_rejections) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
         let ids: Vec<String> = unique.iter().map(|c| c.0.external_id.clone()).collect();
-        let existing = self.store.records(self.connection, data_type.as_str(), &ids).await?;
+        let existing = self
+            .store
+            .records(self.connection, data_type.as_str(), &ids)
+            .await?;
         let mut upserts = Vec::new();
         for (record, empty, raw, paths) in unique {
-            let previous = existing.get(&record.external_id).map(|stored| to_record(data_type, stored));
+            let previous = existing
+                .get(&record.external_id)
+                .map(|stored| to_record(data_type, stored));
             let action = pipeline::diff(&record, &empty, previous.as_ref());
             let kind = action.kind();
             *counts.entry(kind.as_str().to_string()).or_default() += 1;
             if kind == ActionKind::Create && self.kind == RunKind::Preview {
-                self.created.ids.entry(data_type).or_default().insert(record.external_id.clone());
+                self.created
+                    .ids
+                    .entry(data_type)
+                    .or_default()
+                    .insert(record.external_id.clone());
             }
             if let Some(report) = self.report.as_deref_mut() {
                 report.add(&Row {
@@ -485,7 +603,9 @@ impl TypeRun<'_> {
             }
         }
         for (rejection, paths) in rejections {
-            *counts.entry(ActionKind::Reject.as_str().to_string()).or_default() += 1;
+            *counts
+                .entry(ActionKind::Reject.as_str().to_string())
+                .or_default() += 1;
             let id = rejection.external_id.clone().unwrap_or_default();
             let reason = rejection.reason.to_string();
             if self.summary.rejected.len() < REJECTIONS_KEPT {
@@ -506,20 +626,34 @@ impl TypeRun<'_> {
     }
 
     /// Session registrations must point at a session and a person the workspace has.
-    async fn check_references(&self, candidates: Vec<Candidate>) -> Result<(Vec<Candidate>, Vec<Rejected>), StoreError> {
+    async fn check_references(
+        &self,
+        candidates: Vec<Candidate>,
+    ) -> Result<(Vec<Candidate>, Vec<Rejected>), StoreError> {
         if self.data_type != DataType::SessionRegistrations {
             return Ok((candidates, Vec::new()));
         }
-        let references = [("session_external_id", DataType::Sessions), ("person_external_id", DataType::People)];
+        let references = [
+            ("session_external_id", DataType::Sessions),
+            ("person_external_id", DataType::People),
+        ];
         let mut known: HashMap<&str, HashSet<String>> = HashMap::new();
         for (field, target) in references {
             let ids: Vec<String> = candidates
                 .iter()
-                .filter_map(|c| c.0.fields.get(field).and_then(FieldValue::as_text).map(str::to_string))
+                .filter_map(|c| {
+                    c.0.fields
+                        .get(field)
+                        .and_then(FieldValue::as_text)
+                        .map(str::to_string)
+                })
                 .collect::<HashSet<_>>()
                 .into_iter()
                 .collect();
-            let found = self.store.records(self.connection, target.as_str(), &ids).await?;
+            let found = self
+                .store
+                .records(self.connection, target.as_str(), &ids)
+                .await?;
             let mut present: HashSet<String> = found.into_keys().collect();
             if let Some(created) = self.created.ids.get(&target) {
                 present.extend(ids.iter().filter(|id| created.contains(*id)).cloned());
@@ -530,11 +664,20 @@ impl TypeRun<'_> {
         let mut rejected = Vec::new();
         'candidates: for candidate in candidates {
             for (field, _) in references {
-                let value = candidate.0.fields.get(field).and_then(FieldValue::as_text).unwrap_or_default().to_string();
+                let value = candidate
+                    .0
+                    .fields
+                    .get(field)
+                    .and_then(FieldValue::as_text)
+                    .unwrap_or_default()
+                    .to_string();
                 if !known.get(field).is_some_and(|ids| ids.contains(&value)) {
                     let rejection = Rejection {
                         external_id: Some(candidate.0.external_id.clone()),
-                        reason: RejectReason::UnknownReference { field: field.to_string(), value },
+                        reason: RejectReason::UnknownReference {
+                            field: field.to_string(),
+                            value,
+                        },
                     };
                     rejected.push((rejection, candidate.3));
                     continue 'candidates;
@@ -563,7 +706,12 @@ fn scalar_text(value: &pipeline::Scalar<'_>) -> String {
 }
 
 fn describe_changes(action: &Action) -> String {
-    action.changes().iter().map(|c| c.to_string()).collect::<Vec<_>>().join("; ")
+    action
+        .changes()
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Workspace fields as stored: each value keeps its type tag so it reads back exactly.
@@ -582,7 +730,11 @@ pub fn to_record(data_type: DataType, stored: &StoredRecord) -> Record {
         fields: stored
             .fields
             .iter()
-            .filter_map(|(k, v)| serde_json::from_value::<FieldValue>(v.clone()).ok().map(|v| (k.clone(), v)))
+            .filter_map(|(k, v)| {
+                serde_json::from_value::<FieldValue>(v.clone())
+                    .ok()
+                    .map(|v| (k.clone(), v))
+            })
             .collect(),
     }
 }
@@ -590,7 +742,10 @@ pub fn to_record(data_type: DataType, stored: &StoredRecord) -> Record {
 /// A stored record as an export shows it: plain JSON values under the workspace field names.
 pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert("external_id".into(), Value::String(stored.external_id.clone()));
+    out.insert(
+        "external_id".into(),
+        Value::String(stored.external_id.clone()),
+    );
     for (key, value) in &stored.fields {
         let plain = match serde_json::from_value::<FieldValue>(value.clone()) {
             Ok(FieldValue::Text(t)) | Ok(FieldValue::Timestamp(t)) => Value::String(t),

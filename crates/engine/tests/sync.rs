@@ -29,9 +29,15 @@ const FAST_RETRY: RetryPolicy = RetryPolicy {
 impl World {
     async fn start(config: SandboxConfig) -> World {
         let sandbox = CventRestSandbox::start(config).await.expect("sandbox");
-        let dir = std::env::temp_dir().join(format!("eventsync-e2e-{}-{}", std::process::id(), sandbox.address().port()));
+        let dir = std::env::temp_dir().join(format!(
+            "eventsync-e2e-{}-{}",
+            std::process::id(),
+            sandbox.address().port()
+        ));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::open(&dir.join("workspace.sqlite").display().to_string()).await.expect("store");
+        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
+            .await
+            .expect("store");
         let text = format!(
             "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n",
             sandbox.base_url(),
@@ -39,7 +45,10 @@ impl World {
             sandbox.client_id()
         );
         let secret = sandbox.client_secret().to_string();
-        let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| (name == "SECRET").then(|| secret.clone())).expect("config");
+        let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| {
+            (name == "SECRET").then(|| secret.clone())
+        })
+        .expect("config");
         let connection = config.connection("cvent").expect("connection").clone();
         World {
             sandbox,
@@ -69,7 +78,14 @@ impl World {
     }
 
     async fn run(&self, kind: RunKind, types: &[DataType]) -> RunReport {
-        engine::run(&self.store, &self.connection, &self.options(kind, types), &|_| {}).await.expect("run")
+        engine::run(
+            &self.store,
+            &self.connection,
+            &self.options(kind, types),
+            &|_| {},
+        )
+        .await
+        .expect("run")
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -80,7 +96,11 @@ impl World {
             .send()
             .await
             .expect("control");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.json().await.unwrap_or(Value::Null)
     }
 
@@ -97,7 +117,10 @@ impl World {
             .json()
             .await
             .expect("token json");
-        let bearer = token["access_token"].as_str().expect("access token").to_string();
+        let bearer = token["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_string();
         let mut out = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -105,17 +128,21 @@ impl World {
                 Some(token) => vec![("token", token.clone())],
                 None => vec![("limit", "200".into())],
             };
-            let page: Value = self
+            let response = self
                 .http
                 .get(format!("{}{path}", self.sandbox.base_url()))
                 .bearer_auth(&bearer)
                 .query(&query)
                 .send()
                 .await
-                .expect("page")
-                .json()
-                .await
-                .expect("page json");
+                .expect("page");
+            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                // This reader shares the account's per-second limit with the sync under test.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            assert!(response.status().is_success(), "{path}: {}", response.status());
+            let page: Value = response.json().await.expect("page json");
             out.extend(page["data"].as_array().cloned().unwrap_or_default());
             next = page["paging"]["nextToken"].as_str().map(str::to_string);
             if next.is_none() {
@@ -124,7 +151,10 @@ impl World {
         }
     }
 
-    async fn workspace(&self, data_type: DataType) -> HashMap<String, serde_json::Map<String, Value>> {
+    async fn workspace(
+        &self,
+        data_type: DataType,
+    ) -> HashMap<String, serde_json::Map<String, Value>> {
         let mut out = HashMap::new();
         let mut after: Option<String> = None;
         loop {
@@ -139,7 +169,11 @@ impl World {
             after = page.last().map(|r| r.external_id.clone());
             for record in &page {
                 let fields = engine::run::export_fields(record);
-                assert!(out.insert(record.external_id.clone(), fields).is_none(), "duplicate {}", record.external_id);
+                assert!(
+                    out.insert(record.external_id.clone(), fields).is_none(),
+                    "duplicate {}",
+                    record.external_id
+                );
             }
         }
     }
@@ -151,7 +185,9 @@ impl World {
         assert_eq!(workspace.len(), vendor.len(), "one person per attendee");
         for attendee in &vendor {
             let id = attendee["id"].as_str().expect("id");
-            let person = workspace.get(id).unwrap_or_else(|| panic!("attendee {id} missing"));
+            let person = workspace
+                .get(id)
+                .unwrap_or_else(|| panic!("attendee {id} missing"));
             let status = match attendee["status"].as_str() {
                 Some("Cancelled" | "Declined") => "cancelled",
                 _ => "active",
@@ -166,8 +202,14 @@ impl World {
                 ("title", contact["title"].clone()),
                 ("contact_id", contact["id"].clone()),
                 ("is_guest", attendee["guest"].clone()),
-                ("registration_type", attendee["registrationType"]["name"].clone()),
-                ("primary_external_id", attendee.get("primaryId").cloned().unwrap_or(Value::Null)),
+                (
+                    "registration_type",
+                    attendee["registrationType"]["name"].clone(),
+                ),
+                (
+                    "primary_external_id",
+                    attendee.get("primaryId").cloned().unwrap_or(Value::Null),
+                ),
             ];
             for (field, value) in expected {
                 let stored = person.get(field).cloned().unwrap_or(Value::Null);
@@ -184,7 +226,12 @@ impl Drop for World {
 }
 
 fn count(report: &RunReport, data_type: DataType, action: &str) -> u64 {
-    report.types.get(data_type.as_str()).and_then(|t| t.counts.get(action)).copied().unwrap_or(0)
+    report
+        .types
+        .get(data_type.as_str())
+        .and_then(|t| t.counts.get(action))
+        .copied()
+        .unwrap_or(0)
 }
 
 const PEOPLE: &[DataType] = &[DataType::People];
@@ -208,23 +255,52 @@ async fn a_full_sync_equals_the_vendor_and_an_incremental_one_keeps_it_so() {
         assert_eq!(stored[id]["title"], session["title"]);
     }
     let registrations = world.vendor_all("/sessions/enrollment").await;
-    assert_eq!(world.workspace(DataType::SessionRegistrations).await.len(), registrations.len());
+    assert_eq!(
+        world.workspace(DataType::SessionRegistrations).await.len(),
+        registrations.len()
+    );
 
     // Nothing changed: one call per data type that can list changes only.
     let quiet = world.run(RunKind::Sync, PEOPLE).await;
     assert_eq!(quiet.types["people"].mode, "incremental");
     assert_eq!(quiet.types["people"].api_calls, 1);
-    assert_eq!(count(&quiet, DataType::People, "create") + count(&quiet, DataType::People, "update"), 0);
+    assert_eq!(
+        count(&quiet, DataType::People, "create") + count(&quiet, DataType::People, "update"),
+        0
+    );
 
     // Changes, cancellations and additions at the vendor.
     let vendor = world.vendor_all("/attendees").await;
-    let accepted: Vec<&str> = vendor.iter().filter(|a| a["status"] == "Accepted").filter_map(|a| a["id"].as_str()).take(5).collect();
+    let accepted: Vec<&str> = vendor
+        .iter()
+        .filter(|a| a["status"] == "Accepted")
+        .filter_map(|a| a["id"].as_str())
+        .take(5)
+        .collect();
     for id in &accepted[..2] {
-        world.control(reqwest::Method::POST, &format!("/attendees/{id}/cancel"), json!({})).await;
+        world
+            .control(
+                reqwest::Method::POST,
+                &format!("/attendees/{id}/cancel"),
+                json!({}),
+            )
+            .await;
     }
-    world.control(reqwest::Method::PATCH, &format!("/attendees/{}", accepted[2]), json!({"contact": {"lastName": "Changed"}})).await;
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{}", accepted[2]),
+            json!({"contact": {"lastName": "Changed"}}),
+        )
+        .await;
     for _ in 0..3 {
-        world.control(reqwest::Method::POST, "/attendees", json!({"status": "Accepted"})).await;
+        world
+            .control(
+                reqwest::Method::POST,
+                "/attendees",
+                json!({"status": "Accepted"}),
+            )
+            .await;
     }
     let second = world.run(RunKind::Sync, PEOPLE).await;
     assert_eq!(second.status, RunStatus::Succeeded);
@@ -241,30 +317,61 @@ async fn a_preview_writes_nothing() {
     let report_path = world.dir.join("preview.csv");
     let mut options = world.options(RunKind::Preview, &engine::config::SYNC_ORDER);
     options.report = Some(report_path.clone());
-    let preview = engine::run(&world.store, &world.connection, &options, &|_| {}).await.expect("preview");
+    let preview = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("preview");
     assert_eq!(preview.status, RunStatus::Succeeded);
     assert_eq!(count(&preview, DataType::People, "create"), 600);
-    assert!(count(&preview, DataType::SessionRegistrations, "create") > 0, "references to records the preview would create resolve");
+    assert!(
+        count(&preview, DataType::SessionRegistrations, "create") > 0,
+        "references to records the preview would create resolve"
+    );
     for data_type in engine::config::SYNC_ORDER {
-        assert_eq!(world.store.count("cvent", data_type.as_str()).await.expect("count"), 0);
-        assert_eq!(world.store.state("cvent", data_type.as_str()).await.expect("state").and_then(|s| s.cursor), None);
+        assert_eq!(
+            world
+                .store
+                .count("cvent", data_type.as_str())
+                .await
+                .expect("count"),
+            0
+        );
+        assert_eq!(
+            world
+                .store
+                .state("cvent", data_type.as_str())
+                .await
+                .expect("state")
+                .and_then(|s| s.cursor),
+            None
+        );
     }
     let csv = std::fs::read_to_string(&report_path).expect("report");
     let header = csv.lines().next().expect("header");
     assert!(header.starts_with("data_type,action,external_id,changed_fields,reason"));
-    assert!(header.contains("contact.firstName") && header.contains("answers.0.value.0"), "{header}");
-    assert!(!header.to_lowercase().contains("dateofbirth") && !header.contains("passport"), "sensitive fields never reach the report");
+    assert!(
+        header.contains("contact.firstName") && header.contains("answers.0.value.0"),
+        "{header}"
+    );
+    assert!(
+        !header.to_lowercase().contains("dateofbirth") && !header.contains("passport"),
+        "sensitive fields never reach the report"
+    );
     assert_eq!(preview.report_rows, Some(csv.lines().count() as u64 - 1));
     let sync = world.run(RunKind::Sync, &engine::config::SYNC_ORDER).await;
     for (data_type, summary) in &preview.types {
-        assert_eq!(summary.counts, sync.types[data_type].counts, "a sync applies exactly what its preview showed ({data_type})");
+        assert_eq!(
+            summary.counts, sync.types[data_type].counts,
+            "a sync applies exactly what its preview showed ({data_type})"
+        );
     }
 }
 
 #[tokio::test]
 async fn expired_tokens_mid_run_are_renewed() {
     let world = World::with_attendees(2_000).await;
-    world.control(reqwest::Method::PUT, "/faults", json!({"latencyMs": 20})).await;
+    world
+        .control(reqwest::Method::PUT, "/faults", json!({"latencyMs": 20}))
+        .await;
     let control = format!("{}/tokens/expire", world.sandbox.control_url());
     let expirer = tokio::spawn(async move {
         let http = reqwest::Client::new();
@@ -276,8 +383,15 @@ async fn expired_tokens_mid_run_are_renewed() {
     let report = world.run(RunKind::Sync, PEOPLE).await;
     expirer.abort();
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
-    let calls = world.control(reqwest::Method::GET, "/calls", Value::Null).await;
-    let refused = calls["recent"].as_array().expect("log").iter().filter(|c| c["status"] == 401).count();
+    let calls = world
+        .control(reqwest::Method::GET, "/calls", Value::Null)
+        .await;
+    let refused = calls["recent"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|c| c["status"] == 401)
+        .count();
     assert!(refused > 0, "some calls met an expired token");
     world.assert_people_exact().await;
 }
@@ -287,12 +401,22 @@ async fn throttling_is_retried_and_server_errors_still_end_exact() {
     let world = World::with_attendees(2_000).await;
     // The first call reads the premium tier; then the account drops to the free tier, so the
     // client's pace is too fast and Cvent answers 429 Too Many Requests.
-    world.control(reqwest::Method::PUT, "/faults", json!({"serverErrorRate": 0.1, "dropConnectionRate": 0.02})).await;
+    world
+        .control(
+            reqwest::Method::PUT,
+            "/faults",
+            json!({"serverErrorRate": 0.1, "dropConnectionRate": 0.02}),
+        )
+        .await;
     let tier = world.sandbox.control_url();
     let http = world.http.clone();
     let downgrade = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let _ = http.put(format!("{tier}/tier")).json(&json!({"tier": "free"})).send().await;
+        let _ = http
+            .put(format!("{tier}/tier"))
+            .json(&json!({"tier": "free"}))
+            .send()
+            .await;
     });
     let mut options = world.options(RunKind::Sync, PEOPLE);
     options.retry = RetryPolicy {
@@ -300,15 +424,31 @@ async fn throttling_is_retried_and_server_errors_still_end_exact() {
         max: Duration::from_millis(800),
         attempts: 8,
     };
-    let report = engine::run(&world.store, &world.connection, &options, &|_| {}).await.expect("run");
+    let report = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("run");
     downgrade.await.ok();
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
-    let calls = world.control(reqwest::Method::GET, "/calls", Value::Null).await;
-    let statuses: Vec<u64> = calls["recent"].as_array().expect("log").iter().filter_map(|c| c["status"].as_u64()).collect();
-    assert!(statuses.iter().any(|s| *s >= 500), "server errors were injected");
+    let calls = world
+        .control(reqwest::Method::GET, "/calls", Value::Null)
+        .await;
+    let statuses: Vec<u64> = calls["recent"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|c| c["status"].as_u64())
+        .collect();
+    assert!(
+        statuses.iter().any(|s| *s >= 500),
+        "server errors were injected"
+    );
     assert!(statuses.contains(&429), "the account was throttled");
-    world.control(reqwest::Method::PUT, "/faults", json!({})).await;
-    world.control(reqwest::Method::PUT, "/tier", json!({"tier": "premium"})).await;
+    world
+        .control(reqwest::Method::PUT, "/faults", json!({}))
+        .await;
+    world
+        .control(reqwest::Method::PUT, "/tier", json!({"tier": "premium"}))
+        .await;
     world.assert_people_exact().await;
 }
 
@@ -316,23 +456,44 @@ async fn throttling_is_retried_and_server_errors_still_end_exact() {
 async fn quota_exhaustion_pauses_and_the_next_run_resumes() {
     let world = World::with_attendees(3_000).await;
     // Leave room for the tier and event lookups and five pages, then the quota runs out.
-    world.control(reqwest::Method::PUT, "/usage", json!({"used": 500_000 - 7})).await;
+    world
+        .control(reqwest::Method::PUT, "/usage", json!({"used": 500_000 - 7}))
+        .await;
     let paused = world.run(RunKind::Sync, PEOPLE).await;
     assert_eq!(paused.status, RunStatus::PausedQuota);
     assert!(paused.resets_at.is_some());
     let kept = world.store.count("cvent", "people").await.expect("count");
     assert_eq!(kept, 1_000, "the pages before the quota ran out are kept");
-    let state = world.store.state("cvent", "people").await.expect("state").expect("saved");
+    let state = world
+        .store
+        .state("cvent", "people")
+        .await
+        .expect("state")
+        .expect("saved");
     assert!(state.checkpoint.is_some(), "where to resume is saved");
 
     // After the reset (the sandbox's day turns; the client's budget is told so), the run resumes.
-    world.control(reqwest::Method::PUT, "/usage", json!({"used": 0})).await;
-    let key = format!("cvent-rest:{}:{}", world.sandbox.base_url(), world.sandbox.client_id());
-    connectors::budget::RateBudget::for_account(&key).mark_exhausted(chrono::Utc::now() - chrono::Duration::seconds(1));
+    world
+        .control(reqwest::Method::PUT, "/usage", json!({"used": 0}))
+        .await;
+    let key = format!(
+        "cvent-rest:{}:{}",
+        world.sandbox.base_url(),
+        world.sandbox.client_id()
+    );
+    connectors::budget::RateBudget::for_account(&key)
+        .mark_exhausted(chrono::Utc::now() - chrono::Duration::seconds(1));
     let resumed = world.run(RunKind::Sync, PEOPLE).await;
     assert_eq!(resumed.status, RunStatus::Succeeded, "{:?}", resumed.errors);
-    assert_eq!(count(&resumed, DataType::People, "create"), 2_000, "only what was left");
-    assert_eq!(resumed.types["people"].api_calls, 10, "it resumed from the saved page");
+    assert_eq!(
+        count(&resumed, DataType::People, "create"),
+        2_000,
+        "only what was left"
+    );
+    assert_eq!(
+        resumed.types["people"].api_calls, 10,
+        "it resumed from the saved page"
+    );
     world.assert_people_exact().await;
 }
 
@@ -341,18 +502,38 @@ async fn bad_credentials_and_unknown_event_codes_are_explained() {
     let world = World::with_attendees(10).await;
     let mut wrong_secret = world.connection.clone();
     wrong_secret.client_secret = engine::Secret::new("nope");
-    let connector = engine::connect(&wrong_secret, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
+    let connector =
+        engine::connect(&wrong_secret, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
     let report = connector.check(PEOPLE).await;
     assert!(!report.ok());
-    assert!(report.findings[0].detail.contains("invalid_client") && report.findings[0].detail.contains("client_secret"), "{:?}", report.findings);
+    assert!(
+        report.findings[0].detail.contains("invalid_client")
+            && report.findings[0].detail.contains("client_secret"),
+        "{:?}",
+        report.findings
+    );
 
     let mut wrong_event = world.connection.clone();
     wrong_event.event_code = "NOSUCHEVENT".into();
-    let connector = engine::connect(&wrong_event, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
+    let connector =
+        engine::connect(&wrong_event, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
     let report = connector.check(PEOPLE).await;
-    let event = report.findings.iter().find(|f| f.subject == "event").expect("event finding");
-    assert!(!event.ok && event.detail.contains("NOSUCHEVENT"), "{event:?}");
+    let event = report
+        .findings
+        .iter()
+        .find(|f| f.subject == "event")
+        .expect("event finding");
+    assert!(
+        !event.ok && event.detail.contains("NOSUCHEVENT"),
+        "{event:?}"
+    );
 
-    let good = engine::connect(&world.connection, &engine::config::SYNC_ORDER, Default::default(), FAST_RETRY).expect("connector");
+    let good = engine::connect(
+        &world.connection,
+        &engine::config::SYNC_ORDER,
+        Default::default(),
+        FAST_RETRY,
+    )
+    .expect("connector");
     assert!(good.check(&engine::config::SYNC_ORDER).await.ok());
 }

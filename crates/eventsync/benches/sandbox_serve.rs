@@ -26,6 +26,8 @@ impl Sandbox {
                 "simulate",
                 "cvent-rest",
                 "--json",
+                "--tier",
+                "unlimited",
                 "--attendees",
                 &attendees.to_string(),
             ])

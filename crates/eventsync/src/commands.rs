@@ -95,8 +95,13 @@ pub struct RunsArgs {
 pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
     let connection = config.connection(&args.connection)?;
-    let connector = engine::connect(connection, &connection.data_types, Default::default(), Default::default())
-        .map_err(|e| ConfigError(e.to_string()))?;
+    let connector = engine::connect(
+        connection,
+        &connection.data_types,
+        Default::default(),
+        Default::default(),
+    )
+    .map_err(|e| ConfigError(e.to_string()))?;
     let report = connector.check(&connection.data_types).await;
     if global.json {
         let findings: Vec<_> = report
@@ -105,9 +110,15 @@ pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
             .map(|f| serde_json::json!({"ok": f.ok, "subject": f.subject, "detail": f.detail}))
             .collect();
         let warnings = &connection.warnings;
-        println!("{}", serde_json::json!({"connection": connection.name, "ok": report.ok(), "findings": findings, "warnings": warnings}));
+        println!(
+            "{}",
+            serde_json::json!({"connection": connection.name, "ok": report.ok(), "findings": findings, "warnings": warnings})
+        );
     } else {
-        println!("Checking connection '{}' ({})", connection.name, connection.kind);
+        println!(
+            "Checking connection '{}' ({})",
+            connection.name, connection.kind
+        );
         for finding in &report.findings {
             let mark = if finding.ok { "ok  " } else { "FAIL" };
             println!("  {mark} {:<22} {}", finding.subject, finding.detail);
@@ -116,7 +127,11 @@ pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
             println!("  warn {warning}");
         }
     }
-    Ok(if report.ok() { exit::SUCCESS } else { exit::PARTIAL })
+    Ok(if report.ok() {
+        exit::SUCCESS
+    } else {
+        exit::PARTIAL
+    })
 }
 
 pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Result<u8> {
@@ -125,12 +140,18 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
     let data_types = if args.types.is_empty() {
         connection.data_types.clone()
     } else {
-        engine::config::parse_data_types(&args.types, connectors::cvent_rest::DATA_TYPES, &connection.name)?
+        engine::config::parse_data_types(
+            &args.types,
+            connectors::cvent_rest::DATA_TYPES,
+            &connection.name,
+        )?
     };
     let store = global.store(Some(&config)).await?;
     let interrupted = store.interrupt_stale_runs().await?;
     if interrupted > 0 && !global.json {
-        println!("Marked {interrupted} run(s) whose process stopped as interrupted; this run resumes their work.");
+        println!(
+            "Marked {interrupted} run(s) whose process stopped as interrupted; this run resumes their work."
+        );
     }
     let options = RunOptions {
         kind,
@@ -162,7 +183,11 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
 
 /// The terminal summary of a run.
 pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path::Path>) {
-    let verb = if report.kind == "preview" { "Preview" } else { "Sync" };
+    let verb = if report.kind == "preview" {
+        "Preview"
+    } else {
+        "Sync"
+    };
     println!(
         "{verb} of '{connection}' (run {}): {} in {:.1} s, {} vendor calls",
         report.run_id,
@@ -204,7 +229,9 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
         println!("  Report: {} ({rows} rows)", path.display());
     }
     if report.kind == "preview" {
-        println!("  Nothing was written. Run `eventsync sync {connection}` to apply these changes.");
+        println!(
+            "  Nothing was written. Run `eventsync sync {connection}` to apply these changes."
+        );
     }
 }
 
@@ -216,7 +243,11 @@ struct Bars {
 
 impl Bars {
     fn new(visible: bool) -> Bars {
-        let target = if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         Bars {
             multi: MultiProgress::with_draw_target(target),
             bars: Default::default(),
@@ -229,15 +260,21 @@ impl Bars {
             Progress::Started { data_type, mode } => {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_style(
-                    ProgressStyle::with_template("{spinner} {prefix:<22} {wide_bar} {pos}/{len} {per_sec} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{spinner} {prefix:<22} {wide_bar} {pos}/{len} {per_sec} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar.set_prefix(data_type.as_str());
                 bar.set_message(mode);
                 bar.enable_steady_tick(Duration::from_millis(200));
                 bars.insert(data_type, bar);
             }
-            Progress::Page { data_type, records, total } => {
+            Progress::Page {
+                data_type,
+                records,
+                total,
+            } => {
                 if let Some(bar) = bars.get(&data_type) {
                     if let Some(total) = total {
                         bar.set_length(total.max(records));
@@ -265,11 +302,20 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
     for connection in &config.connections {
         let runs = store.runs(Some(&connection.name), 50).await?;
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let calls_today: u64 = runs.iter().filter(|r| r.started_at.starts_with(&today)).map(|r| r.api_calls).sum();
+        let calls_today: u64 = runs
+            .iter()
+            .filter(|r| r.started_at.starts_with(&today))
+            .map(|r| r.api_calls)
+            .sum();
         for data_type in &connection.data_types {
-            let state = store.state(&connection.name, data_type.as_str()).await?.unwrap_or_default();
+            let state = store
+                .state(&connection.name, data_type.as_str())
+                .await?
+                .unwrap_or_default();
             let records = store.count(&connection.name, data_type.as_str()).await?;
-            let last_run = runs.iter().find(|r| r.data_types.iter().any(|t| t == data_type.as_str()));
+            let last_run = runs
+                .iter()
+                .find(|r| r.data_types.iter().any(|t| t == data_type.as_str()));
             rows.push(serde_json::json!({
                 "connection": connection.name,
                 "data_type": data_type.as_str(),
@@ -287,11 +333,19 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
         println!("{}", serde_json::Value::Array(rows));
         return Ok(exit::SUCCESS);
     }
-    println!("{:<14} {:<22} {:>9}  {:<24} {:<24} calls today", "connection", "data type", "records", "last sync", "last run");
+    println!(
+        "{:<14} {:<22} {:>9}  {:<24} {:<24} calls today",
+        "connection", "data type", "records", "last sync", "last run"
+    );
     for row in &rows {
         let last_run = match &row["last_run"] {
             serde_json::Value::Null => "never".to_string(),
-            run => format!("#{} {} {}", run["id"], run["kind"].as_str().unwrap_or(""), run["status"].as_str().unwrap_or("")),
+            run => format!(
+                "#{} {} {}",
+                run["id"],
+                run["kind"].as_str().unwrap_or(""),
+                run["status"].as_str().unwrap_or("")
+            ),
         };
         let mut last_sync = row["last_sync"].as_str().unwrap_or("never").to_string();
         if row["resumable"] == true {
@@ -315,12 +369,20 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
         ConfigError(format!(
             "'{}' is not a data type; choose from: {}",
             args.data_type,
-            DataType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            DataType::ALL
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })?;
     let config = Config::load(&global.config).ok();
     let store = global.store(config.as_ref()).await?;
-    let columns: Vec<String> = data_type.fields().iter().map(|f| f.name.to_string()).collect();
+    let columns: Vec<String> = data_type
+        .fields()
+        .iter()
+        .map(|f| f.name.to_string())
+        .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut csv = match args.format {
@@ -334,7 +396,14 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
     let mut after: Option<String> = None;
     let mut first = true;
     loop {
-        let page = store.export_page(args.connection.as_deref(), data_type.as_str(), after.as_deref(), 1000).await?;
+        let page = store
+            .export_page(
+                args.connection.as_deref(),
+                data_type.as_str(),
+                after.as_deref(),
+                1000,
+            )
+            .await?;
         if page.is_empty() {
             break;
         }
@@ -365,14 +434,18 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
         }
         // Hand each page's CSV to stdout, so memory stays flat on large exports.
         if let Some(writer) = csv.take() {
-            let buffered = writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+            let buffered = writer
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
             out.write_all(&buffered)?;
             csv = Some(csv::Writer::from_writer(Vec::new()));
         }
     }
     match csv {
         Some(writer) => {
-            let buffered = writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+            let buffered = writer
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
             out.write_all(&buffered)?;
         }
         None => writeln!(out, "\n]")?,
@@ -389,14 +462,21 @@ pub async fn runs(global: &Global, args: RunsArgs) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string(&runs)?);
         return Ok(exit::SUCCESS);
     }
-    println!("{:>5}  {:<14} {:<8} {:<13} {:<24} {:>6}  counts", "run", "connection", "kind", "status", "started", "calls");
+    println!(
+        "{:>5}  {:<14} {:<8} {:<13} {:<24} {:>6}  counts",
+        "run", "connection", "kind", "status", "started", "calls"
+    );
     for run in runs {
         let counts: Vec<String> = run
             .counts
             .iter()
             .filter(|(t, _)| !t.starts_with('_'))
             .map(|(t, c)| {
-                let parts: Vec<String> = c.iter().filter(|(_, n)| **n > 0).map(|(a, n)| format!("{a} {n}")).collect();
+                let parts: Vec<String> = c
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(a, n)| format!("{a} {n}"))
+                    .collect();
                 format!("{t}: {}", parts.join(", "))
             })
             .collect();

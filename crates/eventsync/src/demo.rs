@@ -60,7 +60,13 @@ data_types = ["people", "sessions", "speakers", "session_registrations", "locati
     Ok(config)
 }
 
-async fn control(http: &reqwest::Client, sandbox: &CventRestSandbox, method: reqwest::Method, path: &str, body: Value) -> anyhow::Result<Value> {
+async fn control(
+    http: &reqwest::Client,
+    sandbox: &CventRestSandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> anyhow::Result<Value> {
     let response = http
         .request(method, format!("{}{path}", sandbox.control_url()))
         .json(&body)
@@ -83,7 +89,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
         sandbox.base_url(),
         args.attendees
     );
-    println!("   It follows Cvent's published API: OAuth2, paging, filters, rate limits, error bodies.");
+    println!(
+        "   It follows Cvent's published API: OAuth2, paging, filters, rate limits, error bodies."
+    );
 
     let _ = std::fs::remove_file(args.dir.join("workspace.sqlite"));
     let _ = std::fs::remove_file(args.dir.join("workspace.sqlite-wal"));
@@ -93,13 +101,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let connection = config.connection(CONNECTION)?.clone();
     let database = args.dir.join("workspace.sqlite");
     let store = store::Store::open(&database.display().to_string()).await?;
-    println!("2. Wrote {} and opened the workspace {}.", config_path.display(), database.display());
+    println!(
+        "2. Wrote {} and opened the workspace {}.",
+        config_path.display(),
+        database.display()
+    );
 
     println!("\n3. Checking the connection:");
-    let connector = engine::connect(&connection, &connection.data_types, Default::default(), Default::default())?;
+    let connector = engine::connect(
+        &connection,
+        &connection.data_types,
+        Default::default(),
+        Default::default(),
+    )?;
     let check = connector.check(&connection.data_types).await;
     for finding in &check.findings {
-        println!("   {} {:<22} {}", if finding.ok { "ok  " } else { "FAIL" }, finding.subject, finding.detail);
+        println!(
+            "   {} {:<22} {}",
+            if finding.ok { "ok  " } else { "FAIL" },
+            finding.subject,
+            finding.detail
+        );
     }
     drop(connector);
 
@@ -121,23 +143,54 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let first = engine::run(&store, &connection, &options, &|_| {}).await?;
     print_report(&first, CONNECTION, None);
 
-    println!("\n6. Meanwhile, at the vendor: two cancellations, a new company name, two new registrations.");
+    println!(
+        "\n6. Meanwhile, at the vendor: two cancellations, a new company name, two new registrations."
+    );
     let http = reqwest::Client::new();
-    let people = store.export_page(Some(CONNECTION), "people", None, 10).await?;
+    let people = store
+        .export_page(Some(CONNECTION), "people", None, 10)
+        .await?;
     let active: Vec<_> = people
         .iter()
-        .filter(|p| p.fields.get("status").and_then(|s| s.get("value")).and_then(Value::as_str) == Some("active"))
+        .filter(|p| {
+            p.fields
+                .get("status")
+                .and_then(|s| s.get("value"))
+                .and_then(Value::as_str)
+                == Some("active")
+        })
         .collect();
     for person in active.iter().take(2) {
-        control(&http, &sandbox, reqwest::Method::POST, &format!("/attendees/{}/cancel", person.external_id), json!({})).await?;
+        control(
+            &http,
+            &sandbox,
+            reqwest::Method::POST,
+            &format!("/attendees/{}/cancel", person.external_id),
+            json!({}),
+        )
+        .await?;
         println!("   cancelled {}", person.external_id);
     }
     if let Some(person) = active.get(2) {
-        control(&http, &sandbox, reqwest::Method::PATCH, &format!("/attendees/{}", person.external_id), json!({"contact": {"company": "Renamed Corp"}})).await?;
+        control(
+            &http,
+            &sandbox,
+            reqwest::Method::PATCH,
+            &format!("/attendees/{}", person.external_id),
+            json!({"contact": {"company": "Renamed Corp"}}),
+        )
+        .await?;
         println!("   renamed the company of {}", person.external_id);
     }
     for _ in 0..2 {
-        let added = control(&http, &sandbox, reqwest::Method::POST, "/attendees", json!({"status": "Accepted"})).await?;
+        let added = control(
+            &http,
+            &sandbox,
+            reqwest::Method::POST,
+            "/attendees",
+            json!({"status": "Accepted"}),
+        )
+        .await?;
         println!("   registered {}", added["id"].as_str().unwrap_or("?"));
     }
 
@@ -147,13 +200,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
 
     println!("\nWhat to try next (from {}):", args.dir.display());
     println!("   eventsync --config {} status", config_path.display());
-    println!("   eventsync --config {} export people --format csv", config_path.display());
+    println!(
+        "   eventsync --config {} export people --format csv",
+        config_path.display()
+    );
     println!("   eventsync --config {} runs", config_path.display());
-    println!("   The preview report is {}: one row per record, every Cvent field as a column.", report_path.display());
+    println!(
+        "   The preview report is {}: one row per record, every Cvent field as a column.",
+        report_path.display()
+    );
     if args.keep_running {
-        println!("\nThe sandbox keeps running at {}; press Ctrl-C to stop.", sandbox.base_url());
+        println!(
+            "\nThe sandbox keeps running at {}; press Ctrl-C to stop.",
+            sandbox.base_url()
+        );
         tokio::signal::ctrl_c().await?;
     }
-    let ok = [&preview, &first, &second].iter().all(|r| r.status == engine::RunStatus::Succeeded);
+    let ok = [&preview, &first, &second]
+        .iter()
+        .all(|r| r.status == engine::RunStatus::Succeeded);
     Ok(if ok { exit::SUCCESS } else { exit::PARTIAL })
 }

@@ -16,7 +16,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "eventsync", version, about, after_help = exit::HELP)]
 struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, default_value = "eventsync.toml", env = "EVENTSYNC_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "eventsync.toml",
+        env = "EVENTSYNC_CONFIG"
+    )]
     config: PathBuf,
     /// The workspace database: a SQLite file path or a postgres:// URL (default: the config's
     /// `database`, else eventsync.sqlite beside the config file).

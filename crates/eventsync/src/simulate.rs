@@ -41,6 +41,8 @@ enum TierArg {
     Free,
     Standard,
     Premium,
+    /// No quota and no practical rate limit (not a Cvent tier; for benchmarks).
+    Unlimited,
 }
 
 impl From<TierArg> for Tier {
@@ -49,6 +51,7 @@ impl From<TierArg> for Tier {
             TierArg::Free => Tier::Free,
             TierArg::Standard => Tier::Standard,
             TierArg::Premium => Tier::Premium,
+            TierArg::Unlimited => Tier::Unlimited,
         }
     }
 }

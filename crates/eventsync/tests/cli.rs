@@ -19,12 +19,20 @@ struct Sandbox {
 impl Sandbox {
     fn start(attendees: u64) -> Sandbox {
         let mut child = Command::new(BINARY)
-            .args(["simulate", "cvent-rest", "--json", "--attendees", &attendees.to_string()])
+            .args([
+                "simulate",
+                "cvent-rest",
+                "--json",
+                "--attendees",
+                &attendees.to_string(),
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the sandbox");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
         let info = serde_json::from_str(&line).expect("one JSON line");
         Sandbox { child, info }
     }
@@ -35,7 +43,10 @@ impl Sandbox {
 
     fn control(&self, method: &str, path: &str, body: Value) {
         let url = format!("{}{path}", self.text("control_url"));
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         runtime.block_on(async {
             let response = reqwest::Client::new()
                 .request(method.parse().expect("method"), url)
@@ -61,7 +72,8 @@ struct Workdir {
 
 impl Workdir {
     fn new(name: &str, sandbox: &Sandbox) -> Workdir {
-        let path = std::env::temp_dir().join(format!("eventsync-cli-{name}-{}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("eventsync-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("workdir");
         let config = format!(
@@ -98,12 +110,21 @@ impl Drop for Workdir {
 
 fn stdout_json(output: &Output) -> Value {
     let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr)))
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
 }
 
 fn exported_ids(workdir: &Workdir, sandbox: &Sandbox) -> Vec<String> {
     let output = workdir.run(sandbox, &["export", "people", "--format", "json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout_json(&output)
         .as_array()
         .expect("array")
@@ -130,7 +151,11 @@ fn a_sync_killed_mid_run_is_finished_by_the_next_without_duplicates_or_gaps() {
         std::thread::sleep(Duration::from_millis(200));
         let status = workdir.run(&sandbox, &["--json", "status"]);
         let rows = stdout_json(&status);
-        let people = rows.as_array().into_iter().flatten().find(|r| r["data_type"] == "people");
+        let people = rows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["data_type"] == "people");
         let records = people.and_then(|r| r["records"].as_u64()).unwrap_or(0);
         if records >= 2_000 || started.elapsed() > Duration::from_secs(60) {
             break;
@@ -139,14 +164,28 @@ fn a_sync_killed_mid_run_is_finished_by_the_next_without_duplicates_or_gaps() {
     sync.kill().expect("kill -9");
     sync.wait().expect("reap");
     let partial = exported_ids(&workdir, &sandbox);
-    assert!(!partial.is_empty() && partial.len() < 20_000, "killed mid-run: {} records", partial.len());
+    assert!(
+        !partial.is_empty() && partial.len() < 20_000,
+        "killed mid-run: {} records",
+        partial.len()
+    );
 
     sandbox.control("PUT", "/faults", json!({}));
     let output = workdir.run(&sandbox, &["--json", "sync", "cvent", "--types", "people"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report = stdout_json(&output);
-    let created = report["types"]["people"]["counts"]["create"].as_u64().unwrap_or(0);
-    assert_eq!(created as usize, 20_000 - partial.len(), "the second run creates only what was missing");
+    let created = report["types"]["people"]["counts"]["create"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(
+        created as usize,
+        20_000 - partial.len(),
+        "the second run creates only what was missing"
+    );
 
     let ids = exported_ids(&workdir, &sandbox);
     let unique: HashSet<&String> = ids.iter().collect();
@@ -154,8 +193,17 @@ fn a_sync_killed_mid_run_is_finished_by_the_next_without_duplicates_or_gaps() {
     assert_eq!(unique.len(), 20_000, "no duplicates");
 
     let runs = stdout_json(&workdir.run(&sandbox, &["--json", "runs"]));
-    let statuses: Vec<&str> = runs.as_array().expect("runs").iter().filter_map(|r| r["status"].as_str()).collect();
-    assert_eq!(statuses, ["succeeded", "interrupted"], "newest first; the killed run is marked");
+    let statuses: Vec<&str> = runs
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["succeeded", "interrupted"],
+        "newest first; the killed run is marked"
+    );
 }
 
 #[test]
@@ -172,29 +220,58 @@ fn commands_explain_what_is_wrong_and_exit_with_documented_codes() {
     let wrong = wrong.output().expect("check");
     assert_eq!(wrong.status.code(), Some(4), "the check found problems");
     let text = String::from_utf8_lossy(&wrong.stdout);
-    assert!(text.contains("invalid_client") && text.contains("client_secret"), "{text}");
-    assert!(!text.contains("not-the-secret"), "the secret is never printed");
+    assert!(
+        text.contains("invalid_client") && text.contains("client_secret"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("not-the-secret"),
+        "the secret is never printed"
+    );
 
-    let unset = workdir.command(&sandbox, &["check", "cvent"]).env_remove("CVENT_SECRET").output().expect("check");
+    let unset = workdir
+        .command(&sandbox, &["check", "cvent"])
+        .env_remove("CVENT_SECRET")
+        .output()
+        .expect("check");
     assert_eq!(unset.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unset.stderr).contains("export CVENT_SECRET"));
 
     let good = workdir.run(&sandbox, &["check", "cvent"]);
-    assert_eq!(good.status.code(), Some(0), "{}", String::from_utf8_lossy(&good.stdout));
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
 
-    let preview = workdir.run(&sandbox, &["--json", "preview", "cvent", "--report", "preview.csv"]);
+    let preview = workdir.run(
+        &sandbox,
+        &["--json", "preview", "cvent", "--report", "preview.csv"],
+    );
     assert_eq!(preview.status.code(), Some(0));
-    assert_eq!(stdout_json(&preview)["types"]["people"]["counts"]["create"], 50);
+    assert_eq!(
+        stdout_json(&preview)["types"]["people"]["counts"]["create"],
+        50
+    );
     assert!(workdir.path.join("preview.csv").exists());
     let export = workdir.run(&sandbox, &["export", "people", "--format", "csv"]);
-    assert_eq!(String::from_utf8_lossy(&export.stdout).lines().count(), 1, "a preview writes nothing: header only");
+    assert_eq!(
+        String::from_utf8_lossy(&export.stdout).lines().count(),
+        1,
+        "a preview writes nothing: header only"
+    );
 
     let sync = workdir.run(&sandbox, &["sync", "cvent"]);
     assert_eq!(sync.status.code(), Some(0));
     let export = workdir.run(&sandbox, &["export", "people", "--format", "csv"]);
     let csv = String::from_utf8_lossy(&export.stdout).to_string();
     assert_eq!(csv.lines().count(), 51);
-    assert!(csv.lines().next().is_some_and(|h| h.starts_with("external_id,status,first_name,last_name,email")));
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|h| h.starts_with("external_id,status,first_name,last_name,email"))
+    );
 
     sandbox.control("PUT", "/usage", json!({"used": 500_000}));
     let paused = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);

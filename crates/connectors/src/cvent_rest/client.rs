@@ -34,7 +34,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The delay before retry number `retry` (0-based), with ±50% jitter.
     fn delay(&self, retry: u32) -> Duration {
-        let base = self.initial.saturating_mul(1u32 << retry.min(16)).min(self.max);
+        let base = self
+            .initial
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max);
         let jitter = 0.5 + jitter_fraction();
         base.mul_f64(jitter)
     }
@@ -167,7 +170,10 @@ impl Client {
                     let status = response.status();
                     let body: Value = response.json().await.unwrap_or(Value::Null);
                     if status.is_success() {
-                        let value = body["access_token"].as_str().unwrap_or_default().to_string();
+                        let value = body["access_token"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string();
                         let expires_in = body["expires_in"].as_i64().unwrap_or(3600);
                         if value.is_empty() {
                             return Err(ConnectorError::Auth(format!(
@@ -233,10 +239,16 @@ impl Client {
                 .acquire()
                 .await
                 .map_err(|e| ConnectorError::QuotaExhausted {
-                    resets_at: e.resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    resets_at: e
+                        .resets_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 })?;
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let mut request = self.http.request(method.clone(), &url).bearer_auth(&bearer).query(query);
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&bearer)
+                .query(query);
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -267,7 +279,8 @@ impl Client {
                                     let resets_at = next_midnight_utc(Utc::now());
                                     self.budget.mark_exhausted(resets_at);
                                     return Err(ConnectorError::QuotaExhausted {
-                                        resets_at: resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                        resets_at: resets_at
+                                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                                     });
                                 }
                                 Verdict::Retry(reason) => reason,

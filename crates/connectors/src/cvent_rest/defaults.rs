@@ -10,7 +10,8 @@ pub fn default_mapping(data_type: DataType) -> Mapping {
     let rules = match data_type {
         DataType::People => vec![
             rule("id", "external_id"),
-            rule("status", "status").with_values(ValueMap::new(PERSON_STATUS).with_default("active")),
+            rule("status", "status")
+                .with_values(ValueMap::new(PERSON_STATUS).with_default("active")),
             rule("contact.firstName", "first_name"),
             rule("contact.lastName", "last_name"),
             rule("contact.email", "email"),
@@ -33,7 +34,8 @@ pub fn default_mapping(data_type: DataType) -> Mapping {
             rule("location.name", "location"),
             rule("capacity", "capacity"),
             // Cancelled sessions stay in the workspace, hidden from the agenda.
-            rule("status", "hidden").with_values(ValueMap::new([("Cancelled", "true")]).with_default("false")),
+            rule("status", "hidden")
+                .with_values(ValueMap::new([("Cancelled", "true")]).with_default("false")),
         ],
         DataType::Speakers => vec![
             rule("id", "external_id"),
@@ -55,7 +57,11 @@ pub fn default_mapping(data_type: DataType) -> Mapping {
                 ("Cancelled", "cancelled"),
             ])),
         ],
-        DataType::Locations => vec![rule("id", "external_id"), rule("name", "name"), rule("code", "code")],
+        DataType::Locations => vec![
+            rule("id", "external_id"),
+            rule("name", "name"),
+            rule("code", "code"),
+        ],
         DataType::Sponsors => vec![
             rule("id", "external_id"),
             rule("name", "name"),
@@ -64,7 +70,11 @@ pub fn default_mapping(data_type: DataType) -> Mapping {
             rule("description", "description"),
             rule("profileLogoUrl", "logo_url"),
         ],
-        DataType::SponsorLevels => vec![rule("id", "external_id"), rule("name", "name"), rule("rank", "rank")],
+        DataType::SponsorLevels => vec![
+            rule("id", "external_id"),
+            rule("name", "name"),
+            rule("rank", "rank"),
+        ],
     };
     Mapping { rules }
 }
@@ -77,7 +87,11 @@ mod tests {
     fn every_default_mapping_is_valid() {
         for data_type in super::super::DATA_TYPES {
             let mapping = default_mapping(*data_type);
-            assert_eq!(mapping.validate(*data_type).map(|w| w.len()), Ok(0), "{data_type}");
+            assert_eq!(
+                mapping.validate(*data_type).map(|w| w.len()),
+                Ok(0),
+                "{data_type}"
+            );
         }
     }
 }

@@ -23,8 +23,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
-pub use client::{Credentials, RetryPolicy};
 use client::{Answer, Client, error_reason};
+pub use client::{Credentials, RetryPolicy};
 
 use crate::budget::{Limits, RateBudget};
 use crate::{CheckReport, ConnectorError, PullMode, PullSpec, VendorPage, VendorRecord};
@@ -133,7 +133,11 @@ pub struct CventRest {
 
 impl CventRest {
     /// `scopes`: the scopes to request; an empty list asks for all the client has.
-    pub fn new(config: CventRestConfig, data_types: &[DataType], facts: Facts) -> Result<CventRest, ConnectorError> {
+    pub fn new(
+        config: CventRestConfig,
+        data_types: &[DataType],
+        facts: Facts,
+    ) -> Result<CventRest, ConnectorError> {
         if config.client_id.trim().is_empty() || config.client_secret.trim().is_empty() {
             return Err(ConnectorError::Config(format!(
                 "connection '{}' needs client_id and client_secret",
@@ -153,7 +157,8 @@ impl CventRest {
                 scopes.push(scope);
             }
         }
-        let budget = RateBudget::for_account(&format!("{KIND}:{}:{}", config.base_url, config.client_id));
+        let budget =
+            RateBudget::for_account(&format!("{KIND}:{}:{}", config.base_url, config.client_id));
         if let (Some(per_second), Some(burst)) = (facts.per_second, facts.burst) {
             budget.set_limits(Limits {
                 per_second,
@@ -178,7 +183,9 @@ impl CventRest {
             .tier_read_at
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .is_some_and(|t| chrono::Utc::now() - t.with_timezone(&chrono::Utc) < chrono::Duration::hours(24));
+            .is_some_and(|t| {
+                chrono::Utc::now() - t.with_timezone(&chrono::Utc) < chrono::Duration::hours(24)
+            });
         if fresh_tier && facts.per_second.is_some() {
             let _ = tier_loaded.set(());
         }
@@ -200,7 +207,13 @@ impl CventRest {
         self.facts.lock().await.clone()
     }
 
-    async fn list_call(&self, method: Method, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Value, ConnectorError> {
+    async fn list_call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Value, ConnectorError> {
         let Answer { status, body } = self.client.call(method, path, query, body).await?;
         match status {
             s if s.is_success() => Ok(body),
@@ -220,10 +233,16 @@ impl CventRest {
     async fn ensure_tier(&self) -> Result<(), ConnectorError> {
         self.tier_loaded
             .get_or_try_init(|| async {
-                let tier = self.list_call(Method::GET, "/usage/tier", &[], None).await?;
+                let tier = self
+                    .list_call(Method::GET, "/usage/tier", &[], None)
+                    .await?;
                 let limits = Limits {
-                    per_second: tier["rateLimit"].as_f64().unwrap_or(Limits::CAUTIOUS.per_second),
-                    burst: tier["burstLimit"].as_f64().unwrap_or(Limits::CAUTIOUS.burst),
+                    per_second: tier["rateLimit"]
+                        .as_f64()
+                        .unwrap_or(Limits::CAUTIOUS.per_second),
+                    burst: tier["burstLimit"]
+                        .as_f64()
+                        .unwrap_or(Limits::CAUTIOUS.burst),
                     daily_quota: tier["quota"].as_u64(),
                 };
                 self.client.budget().set_limits(limits);
@@ -267,14 +286,19 @@ impl CventRest {
         match self.ensure_tier().await {
             Ok(()) => {
                 let limits = self.client.budget().limits();
-                let quota = limits.daily_quota.map_or("no daily quota".to_string(), |q| format!("{q} calls a day"));
+                let quota = limits
+                    .daily_quota
+                    .map_or("no daily quota".to_string(), |q| format!("{q} calls a day"));
                 report.pass(
                     "credentials",
                     format!("Cvent accepted client '{}'", self.config.client_id),
                 );
                 report.pass(
                     "API tier",
-                    format!("{} calls a second, bursts of {}, {quota}", limits.per_second, limits.burst),
+                    format!(
+                        "{} calls a second, bursts of {}, {quota}",
+                        limits.per_second, limits.burst
+                    ),
                 );
             }
             Err(error) => {
@@ -290,21 +314,39 @@ impl CventRest {
                 self.client.budget().set_used_today(used);
                 if remaining == 0 && today["total"].as_u64().is_some() {
                     let resets = crate::budget::next_midnight_utc(chrono::Utc::now());
-                    report.fail("quota", format!("the daily quota is used up until {}", resets.to_rfc3339()));
+                    report.fail(
+                        "quota",
+                        format!("the daily quota is used up until {}", resets.to_rfc3339()),
+                    );
                 } else {
-                    report.pass("quota", format!("{used} calls used today, {remaining} left"));
+                    report.pass(
+                        "quota",
+                        format!("{used} calls used today, {remaining} left"),
+                    );
                 }
             }
             Err(ConnectorError::QuotaExhausted { resets_at }) => {
-                report.fail("quota", format!("the daily quota is used up until {resets_at}"));
+                report.fail(
+                    "quota",
+                    format!("the daily quota is used up until {resets_at}"),
+                );
                 return report;
             }
             Err(error) => report.fail("quota", error.to_string()),
         }
         let event_id = match self.event_id().await {
             Ok(id) => {
-                let title = self.facts.lock().await.event_title.clone().unwrap_or_default();
-                report.pass("event", format!("code '{}' is \"{title}\" ({id})", self.config.event_code));
+                let title = self
+                    .facts
+                    .lock()
+                    .await
+                    .event_title
+                    .clone()
+                    .unwrap_or_default();
+                report.pass(
+                    "event",
+                    format!("code '{}' is \"{title}\" ({id})", self.config.event_code),
+                );
                 id
             }
             Err(error) => {
@@ -410,11 +452,15 @@ impl Endpoint {
             (Some(_), Some(_)) => Some(json!({})),
             (None, _) => None,
         };
-        let outcome = connector.list_call(self.method.clone(), &self.path, &query, body.as_ref()).await;
+        let outcome = connector
+            .list_call(self.method.clone(), &self.path, &query, body.as_ref())
+            .await;
         match (outcome, token) {
-            (Err(ConnectorError::Rejected(_)), Some(token)) => Err(ConnectorError::ExpiredPageToken {
-                token: token.to_string(),
-            }),
+            (Err(ConnectorError::Rejected(_)), Some(token)) => {
+                Err(ConnectorError::ExpiredPageToken {
+                    token: token.to_string(),
+                })
+            }
             (outcome, _) => outcome,
         }
     }
@@ -437,7 +483,12 @@ impl Pull<'_> {
         }
         let page = self
             .endpoint
-            .fetch(self.connector, self.next_token.as_deref(), None, self.since.as_deref())
+            .fetch(
+                self.connector,
+                self.next_token.as_deref(),
+                None,
+                self.since.as_deref(),
+            )
             .await?;
         self.started = true;
         let data = page["data"].as_array().cloned().unwrap_or_default();
@@ -462,7 +513,11 @@ impl Pull<'_> {
 }
 
 /// Builds a connector for a connection.
-pub fn connect(config: CventRestConfig, data_types: &[DataType], facts: Facts) -> Result<Arc<CventRest>, ConnectorError> {
+pub fn connect(
+    config: CventRestConfig,
+    data_types: &[DataType],
+    facts: Facts,
+) -> Result<Arc<CventRest>, ConnectorError> {
     CventRest::new(config, data_types, facts).map(Arc::new)
 }
 

@@ -207,7 +207,7 @@ async fn set_tier(
         }
         None => refuse(
             StatusCode::BAD_REQUEST,
-            "tier must be free, standard or premium",
+            "tier must be free, standard, premium or unlimited",
         ),
     }
 }

@@ -16,6 +16,9 @@ pub enum Tier {
     Free,
     Standard,
     Premium,
+    /// Not a tier Cvent sells: no quota and no practical rate limit, so benchmarks measure
+    /// eventsync and the sandbox rather than the published limits.
+    Unlimited,
 }
 
 impl Tier {
@@ -24,7 +27,13 @@ impl Tier {
             Tier::Free => 1_000,
             Tier::Standard => 15_000,
             Tier::Premium => 500_000,
+            Tier::Unlimited => u64::MAX,
         }
+    }
+
+    /// The quota as `GET /usage/tier` reports it: `null` means unlimited.
+    pub fn reported_quota(self) -> Option<u64> {
+        (self != Tier::Unlimited).then(|| self.daily_quota())
     }
 
     pub fn per_second(self) -> u32 {
@@ -32,6 +41,7 @@ impl Tier {
             Tier::Free => 2,
             Tier::Standard => 10,
             Tier::Premium => 25,
+            Tier::Unlimited => 100_000,
         }
     }
 
@@ -40,6 +50,7 @@ impl Tier {
             Tier::Free => 1,
             Tier::Standard => 10,
             Tier::Premium => 25,
+            Tier::Unlimited => 100_000,
         }
     }
 
@@ -49,6 +60,7 @@ impl Tier {
             Tier::Free => "API_Platform_Free_Tier",
             Tier::Standard => "API_Platform_Standard_Tier",
             Tier::Premium => "API_Platform_Premium_Tier",
+            Tier::Unlimited => "Sandbox_Unlimited",
         }
     }
 
@@ -57,6 +69,7 @@ impl Tier {
             "free" => Some(Tier::Free),
             "standard" => Some(Tier::Standard),
             "premium" => Some(Tier::Premium),
+            "unlimited" => Some(Tier::Unlimited),
             _ => None,
         }
     }

@@ -934,7 +934,7 @@ async fn usage(State(shared): State<Shared_>, Query(params): Params) -> Response
         );
     }
     let limiter = shared.lock_limiter();
-    let total = limiter.tier().daily_quota();
+    let total = limiter.tier().reported_quota().unwrap_or(u64::MAX);
     let mut data = Vec::new();
     let mut day = last;
     while day >= first {
@@ -963,7 +963,7 @@ async fn usage_tier(State(shared): State<Shared_>) -> Response {
     let tier = shared.lock_limiter().tier();
     axum::Json(json!({
         "name": tier.plan_name(),
-        "quota": tier.daily_quota(),
+        "quota": tier.reported_quota(),
         "burstLimit": tier.burst(),
         "rateLimit": tier.per_second(),
     }))

@@ -1,0 +1,242 @@
+//! The workspace store: records keyed by (connection, data type, external id), each stream's sync
+//! state, and the ledger of runs — in one SQLite file (one process) or in PostgreSQL (several).
+//!
+//! The engine talks to [`Store`] only; it never sees SQL or a dialect. The invariant the store
+//! exists for: a page's records, its stream's cursor and its run's counts land in one transaction
+//! ([`Store::commit_page`]), so a crash never leaves a cursor ahead of the data it describes.
+//!
+//! Both dialects keep the same logical tables (`migrations/sqlite`, `migrations/postgres`) and
+//! hold their SQL in their own module, run through runtime queries with binds: nothing needs a
+//! database at build time.
+
+mod codec;
+mod error;
+mod migrations;
+mod model;
+mod owner;
+mod postgres;
+mod sqlite;
+mod time;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+pub use error::{StoreError, redact_url};
+pub use model::{
+    Checkpoint, FINISHED_RUN_STATUSES, NewRun, PageCommit, RUN_STATUS_INTERRUPTED,
+    RUN_STATUS_RUNNING, RunOutcome, RunSummary, StoredRecord, SyncState,
+};
+pub use owner::HEARTBEAT_STALE_AFTER;
+
+use postgres::PostgresStore;
+use sqlite::SqliteStore;
+
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// An open store. Cheap to clone; clones share the connections.
+#[derive(Debug, Clone)]
+pub struct Store {
+    database: Database,
+    /// Tags the runs this store starts, so that a run left `running` by a process that died can
+    /// be told from one that is still going.
+    instance: Arc<owner::Instance>,
+}
+
+#[derive(Debug, Clone)]
+enum Database {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Calls the same method on whichever dialect the store runs on.
+macro_rules! dispatch {
+    ($store:expr, $backend:ident => $call:expr) => {
+        match &$store.database {
+            Database::Sqlite($backend) => $call,
+            Database::Postgres($backend) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the store at `url` — a SQLite file path, `sqlite://path`, `sqlite::memory:`, or
+    /// `postgres://…` — and brings its schema up to date. A missing SQLite file is created (its
+    /// directory must exist). Errors say what to fix and never show a password.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let database = if error::is_postgres_url(url) {
+            Database::Postgres(PostgresStore::open(url, None).await?)
+        } else if url.contains("://") && !url.starts_with("sqlite://") {
+            return Err(StoreError::Open {
+                url: redact_url(url),
+                reason: "unsupported kind of database: use a SQLite file path, sqlite://PATH, \
+                         sqlite::memory: or postgres://USER@HOST/DATABASE in --database"
+                    .to_string(),
+            });
+        } else {
+            Database::Sqlite(SqliteStore::open(url).await?)
+        };
+        Ok(Store::wrap(database, url))
+    }
+
+    /// Opens a PostgreSQL store whose tables live in `schema` (created if missing), for several
+    /// workspaces in one database, or tests that must not see each other. `schema` must be a
+    /// plain lowercase identifier.
+    pub async fn open_in_schema(url: &str, schema: &str) -> Result<Store, StoreError> {
+        if !error::is_postgres_url(url) {
+            return Err(StoreError::Open {
+                url: redact_url(url),
+                reason: format!(
+                    "schema {schema:?} applies to PostgreSQL only: give a postgres:// URL"
+                ),
+            });
+        }
+        let database = Database::Postgres(PostgresStore::open(url, Some(schema)).await?);
+        Ok(Store::wrap(database, url))
+    }
+
+    fn wrap(database: Database, url: &str) -> Store {
+        let store = Store {
+            database,
+            instance: Arc::new(owner::Instance::register()),
+        };
+        tracing::info!(backend = %store.backend(), url = %redact_url(url), "opened store");
+        store
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.database {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The schema version the database is at (the number of the last migration applied).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        dispatch!(self, backend => backend.schema_version().await)
+    }
+
+    /// Closes every connection, waiting for those in use to come back. Later calls fail.
+    pub async fn close(&self) {
+        dispatch!(self, backend => backend.close().await)
+    }
+
+    /// The stored records among `external_ids`, keyed by external id; ids not stored are absent.
+    pub async fn records(
+        &self,
+        connection: &str,
+        data_type: &str,
+        external_ids: &[String],
+    ) -> Result<HashMap<String, StoredRecord>, StoreError> {
+        dispatch!(self, backend => backend.records(connection, data_type, external_ids).await)
+    }
+
+    pub async fn external_ids(
+        &self,
+        connection: &str,
+        data_type: &str,
+    ) -> Result<HashSet<String>, StoreError> {
+        dispatch!(self, backend => backend.external_ids(connection, data_type).await)
+    }
+
+    pub async fn count(&self, connection: &str, data_type: &str) -> Result<u64, StoreError> {
+        dispatch!(self, backend => backend.count(connection, data_type).await)
+    }
+
+    /// Up to `limit` records of `data_type` ordered by external id (byte order), starting after
+    /// `after` (exclusive) — for exports and comparisons. With `connection` `None` every
+    /// connection's records come, ordered by external id then connection; a page then ends with
+    /// all connections' copies of its last id, so it may hold a few more than `limit`.
+    pub async fn export_page(
+        &self,
+        connection: Option<&str>,
+        data_type: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, backend => backend.export_page(connection, data_type, after, limit).await)
+    }
+
+    /// In ONE transaction: upserts the page's records (a record whose content is unchanged keeps
+    /// its `updated_at`), deletes its removals, replaces the stream's state, and adds its counts
+    /// and API calls to the run. Either all of it lands or none. Fails, changing nothing, when
+    /// the run does not exist.
+    pub async fn commit_page(&self, page: &PageCommit) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.commit_page(page).await)
+    }
+
+    pub async fn state(
+        &self,
+        connection: &str,
+        data_type: &str,
+    ) -> Result<Option<SyncState>, StoreError> {
+        dispatch!(self, backend => backend.state(connection, data_type).await)
+    }
+
+    /// Records a new run as `running`, owned by this store, and returns its id.
+    pub async fn start_run(&self, run: &NewRun) -> Result<i64, StoreError> {
+        dispatch!(self, backend => backend.start_run(run, self.instance.tag()).await)
+    }
+
+    /// Adds to a run's counters without touching records (used by previews, which write nothing
+    /// else). Also counts as a heartbeat.
+    pub async fn add_run_progress(
+        &self,
+        run_id: i64,
+        data_type: &str,
+        counts: &BTreeMap<String, u64>,
+        api_calls: u64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.add_run_progress(run_id, data_type, counts, api_calls).await)
+    }
+
+    /// Tells other processes the run is still going. [`Store::commit_page`] and
+    /// [`Store::add_run_progress`] do this too; a run quiet for longer than
+    /// [`HEARTBEAT_STALE_AFTER`] (waiting out a rate limit, say) should call it.
+    pub async fn heartbeat_run(&self, run_id: i64) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.heartbeat_run(run_id).await)
+    }
+
+    /// Ends a run with `outcome.status`, one of [`FINISHED_RUN_STATUSES`].
+    pub async fn finish_run(&self, run_id: i64, outcome: &RunOutcome) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.finish_run(run_id, outcome).await)
+    }
+
+    /// The newest `limit` runs, newest first, of one connection or all.
+    pub async fn runs(
+        &self,
+        connection: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RunSummary>, StoreError> {
+        dispatch!(self, backend => backend.runs(connection, limit).await)
+    }
+
+    pub async fn run(&self, run_id: i64) -> Result<Option<RunSummary>, StoreError> {
+        dispatch!(self, backend => backend.run(run_id).await)
+    }
+
+    /// Marks as `interrupted` the runs still `running` whose process died (called at startup),
+    /// and returns how many. A run is left alone while its store is open in this process, while
+    /// its process is alive on this host, and — for other hosts — until its heartbeat is older
+    /// than [`HEARTBEAT_STALE_AFTER`].
+    pub async fn interrupt_stale_runs(&self) -> Result<u64, StoreError> {
+        dispatch!(self, backend => backend.interrupt_stale_runs().await)
+    }
+}

@@ -1,0 +1,55 @@
+//! The schema's versions. Each dialect applies the pending ones in one transaction at open and
+//! records them in `schema_migrations`; a database newer than this build is refused, not touched.
+
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "workspace",
+    sqlite: include_str!("../migrations/sqlite/0001_workspace.sql"),
+    postgres: include_str!("../migrations/postgres/0001_workspace.sql"),
+}];
+
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |migration| migration.version)
+}
+
+/// The migrations a database at `applied` still needs, or why it cannot be used.
+pub(crate) fn pending(applied: i64) -> Result<&'static [Migration], crate::StoreError> {
+    let latest = latest_version();
+    if applied > latest {
+        return Err(crate::StoreError::Migration(format!(
+            "the database is at schema version {applied}, newer than this build knows ({latest}): \
+             upgrade eventsync, or point --database at another database"
+        )));
+    }
+    let first_pending = MIGRATIONS.partition_point(|migration| migration.version <= applied);
+    Ok(&MIGRATIONS[first_pending..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_increase_without_gaps_from_one() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version, index as i64 + 1, "{}", migration.name);
+        }
+    }
+
+    #[test]
+    fn a_fresh_database_needs_everything_and_a_current_one_nothing() {
+        assert_eq!(pending(0).unwrap().len(), MIGRATIONS.len());
+        assert!(pending(latest_version()).unwrap().is_empty());
+        assert!(matches!(
+            pending(latest_version() + 1),
+            Err(crate::StoreError::Migration(_))
+        ));
+    }
+}

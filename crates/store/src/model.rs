@@ -1,0 +1,121 @@
+//! The values the store reads and writes: records, per-stream sync state and the run ledger.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One workspace record of a connection's data type, as the pipeline produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// The vendor's primary key for the record (an attendee id, a session id…).
+    pub external_id: String,
+    /// The mapped workspace fields.
+    pub fields: Map<String, Value>,
+    /// The vendor record as it was fetched, unknown fields included.
+    pub raw: Value,
+    /// RFC 3339 UTC. Set by the store when the record's content last changed; ignored on write.
+    pub updated_at: String,
+}
+
+/// Everything one page of a sync writes. [`crate::Store::commit_page`] applies all of it in one
+/// transaction, so the cursor never runs ahead of (or behind) the records it describes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageCommit {
+    pub run_id: i64,
+    pub connection: String,
+    pub data_type: String,
+    /// Records to insert or replace. When an id appears twice, the later record wins.
+    pub upserts: Vec<StoredRecord>,
+    /// External ids to delete, applied after the upserts.
+    pub removals: Vec<String>,
+    /// The stream's state once this page has landed; it replaces the stored state whole.
+    pub state: SyncState,
+    /// Action → number of records, e.g. `"create": 3`, added to the run's counts for `data_type`.
+    pub counts: BTreeMap<String, u64>,
+    /// Vendor API calls this page cost, added to the run's total.
+    pub api_calls: u64,
+}
+
+/// Where a (connection, data type) stream stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// The largest vendor `lastModified` fully committed.
+    pub cursor: Option<String>,
+    /// Set while a run is part-way through the stream; resuming starts from it.
+    pub checkpoint: Option<Checkpoint>,
+    pub last_success_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub last_full_sync_at: Option<String>,
+}
+
+/// How far an unfinished run got through a stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// `"full"` or `"incremental"`.
+    pub mode: String,
+    /// The vendor's page token to continue from, if the vendor pages by token.
+    pub resume_token: Option<String>,
+    pub started_at: String,
+    /// The largest `lastModified` seen so far in this run.
+    pub cursor_high: Option<String>,
+}
+
+/// A run about to start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewRun {
+    pub connection: String,
+    /// `"preview"` or `"sync"`.
+    pub kind: String,
+    pub data_types: Vec<String>,
+    /// The streams' cursors as the run found them.
+    pub cursor_before: Value,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// One of [`FINISHED_RUN_STATUSES`].
+    pub status: String,
+    pub cursor_after: Value,
+    pub errors: Vec<String>,
+    /// When a vendor quota resets, for `paused_quota` runs.
+    pub resets_at: Option<String>,
+}
+
+/// A run as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: i64,
+    pub connection: String,
+    pub kind: String,
+    pub data_types: Vec<String>,
+    /// [`RUN_STATUS_RUNNING`] until the run finishes, then one of [`FINISHED_RUN_STATUSES`].
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// Data type → action → number of records.
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    pub api_calls: u64,
+    pub cursor_before: Value,
+    /// `null` while the run is still going.
+    pub cursor_after: Value,
+    pub errors: Vec<String>,
+    pub resets_at: Option<String>,
+}
+
+/// The status of a run that has not finished.
+pub const RUN_STATUS_RUNNING: &str = "running";
+
+/// The status a run that the store found abandoned ends with.
+pub const RUN_STATUS_INTERRUPTED: &str = "interrupted";
+
+/// The statuses [`crate::Store::finish_run`] accepts.
+pub const FINISHED_RUN_STATUSES: &[&str] = &[
+    "succeeded",
+    "partial",
+    "paused_quota",
+    "failed",
+    "cancelled",
+    RUN_STATUS_INTERRUPTED,
+];
