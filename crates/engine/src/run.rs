@@ -224,8 +224,15 @@ pub async fn run(
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
+            in_flight: None,
         };
         let outcome = job.run(options.full, progress).await;
+        // Whatever happened, the page commit still in flight lands before the run moves on.
+        let outcome = match (outcome, job.land().await) {
+            (Err(error), _) => Err(error),
+            (Ok(()), Err(error)) => Err(TypeError::Store(error)),
+            (Ok(()), Ok(())) => Ok(()),
+        };
         let mut summary = job.summary;
         match outcome {
             Ok(()) => {}
@@ -371,6 +378,23 @@ struct TypeRun<'a> {
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
+    /// The previous page's commit, running while the next page is fetched and mapped.
+    in_flight: Option<InFlight>,
+}
+
+/// A page commit in progress, and the external ids it writes.
+struct InFlight {
+    commit: tokio::task::JoinHandle<Result<(), StoreError>>,
+    ids: HashSet<String>,
+}
+
+impl InFlight {
+    async fn land(self) -> Result<(), StoreError> {
+        match self.commit.await {
+            Ok(outcome) => outcome,
+            Err(error) => Err(StoreError::Query(format!("a page commit stopped: {error}"))),
+        }
+    }
 }
 
 fn now() -> String {
@@ -498,8 +522,22 @@ impl TypeRun<'_> {
                         counts,
                         api_calls: calls,
                     };
-                    self.store.commit_page(&commit).await?;
+                    // Pages commit in order, one at a time; each commit runs while the next
+                    // page is fetched and mapped, which keeps both cores busy.
+                    self.land().await?;
+                    let ids = commit
+                        .upserts
+                        .iter()
+                        .map(|r| r.external_id.clone())
+                        .collect();
+                    let store = self.store.clone();
+                    let handle = tokio::spawn(async move { store.commit_page(&commit).await });
+                    self.in_flight = Some(InFlight {
+                        commit: handle,
+                        ids,
+                    });
                     if last {
+                        self.land().await?;
                         self.summary.cursor_after = cursor;
                     }
                 }
@@ -519,6 +557,14 @@ impl TypeRun<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Waits for the page commit in flight, if any.
+    async fn land(&mut self) -> Result<(), StoreError> {
+        match self.in_flight.take() {
+            Some(pending) => pending.land().await,
+            None => Ok(()),
+        }
     }
 
     /// Maps, validates and diffs one page; returns what to store and the counts per action.
@@ -563,6 +609,14 @@ impl TypeRun<'_> {
         let (unique, referral_rejections) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
         let ids: Vec<String> = unique.iter().map(|c| c.0.external_id.clone()).collect();
+        // A record the previous page is still writing must be read after that write lands.
+        if self
+            .in_flight
+            .as_ref()
+            .is_some_and(|pending| ids.iter().any(|id| pending.ids.contains(id)))
+        {
+            self.land().await?;
+        }
         let existing = self
             .store
             .records(self.connection, data_type.as_str(), &ids)

@@ -21,12 +21,18 @@ const SENSITIVE: &[&str] = &[
 ];
 
 fn is_sensitive(key: &str) -> bool {
-    let normalised: String = key
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    SENSITIVE.contains(&normalised.as_str())
+    // Compared without allocating: this runs on every key of every record.
+    let mut normalised = [0u8; 32];
+    let mut length = 0;
+    for byte in key.bytes().filter(u8::is_ascii_alphanumeric) {
+        if length == normalised.len() {
+            return false;
+        }
+        normalised[length] = byte.to_ascii_lowercase();
+        length += 1;
+    }
+    let normalised = &normalised[..length];
+    SENSITIVE.iter().any(|name| name.as_bytes() == normalised)
 }
 
 /// Removes sensitive fields anywhere in the record; returns how many were removed.

@@ -141,7 +141,11 @@ impl World {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            assert!(response.status().is_success(), "{path}: {}", response.status());
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
             let page: Value = response.json().await.expect("page json");
             out.extend(page["data"].as_array().cloned().unwrap_or_default());
             next = page["paging"]["nextToken"].as_str().map(str::to_string);

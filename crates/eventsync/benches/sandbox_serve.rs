@@ -4,72 +4,12 @@
 //! Run: `cargo bench -p eventsync --bench sandbox_serve` (set `SANDBOX_BENCH_SIZES=100000,1000000`
 //! to choose the event sizes).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::Instant;
 
 use serde_json::Value;
-
-struct Sandbox {
-    child: Child,
-    base_url: String,
-    control_url: String,
-    client_id: String,
-    client_secret: String,
-    event_id: String,
-}
-
-impl Sandbox {
-    fn start(attendees: u64) -> Sandbox {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
-            .args([
-                "simulate",
-                "cvent-rest",
-                "--json",
-                "--tier",
-                "unlimited",
-                "--attendees",
-                &attendees.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start eventsync simulate");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the JSON line");
-        let info: Value = serde_json::from_str(&line).expect("JSON line");
-        let text = |key: &str| info[key].as_str().expect(key).to_string();
-        Sandbox {
-            base_url: text("base_url"),
-            control_url: text("control_url"),
-            client_id: text("client_id"),
-            client_secret: text("client_secret"),
-            event_id: text("event_id"),
-            child,
-        }
-    }
-
-    /// Peak resident memory of the sandbox process, in MiB.
-    fn peak_memory_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::Sandbox;
 
 /// The value of `"nextToken":"…"` without parsing the page, so the client costs little CPU.
 fn next_token(page: &[u8]) -> Option<String> {
@@ -99,11 +39,14 @@ async fn measure(attendees: u64) {
     let sandbox = Sandbox::start(attendees);
     let http = reqwest::Client::new();
     let token: Value = http
-        .post(format!("{}/oauth2/token", sandbox.base_url))
-        .basic_auth(&sandbox.client_id, Some(&sandbox.client_secret))
+        .post(format!("{}/oauth2/token", sandbox.text("base_url")))
+        .basic_auth(
+            &sandbox.text("client_id"),
+            Some(&sandbox.text("client_secret")),
+        )
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", sandbox.client_id.as_str()),
+            ("client_id", sandbox.text("client_id").as_str()),
         ])
         .send()
         .await
@@ -115,14 +58,14 @@ async fn measure(attendees: u64) {
         .as_str()
         .expect("access_token")
         .to_string();
-    let filter = format!("event.id eq '{}'", sandbox.event_id);
+    let filter = format!("event.id eq '{}'", sandbox.text("event_id"));
 
     let started = Instant::now();
     let mut pages = 0u64;
     let mut next: Option<String> = None;
     loop {
         let request = http
-            .get(format!("{}/attendees", sandbox.base_url))
+            .get(format!("{}/attendees", sandbox.text("base_url")))
             .bearer_auth(&bearer);
         let request = match &next {
             Some(token) => request.query(&[("token", token.as_str())]),
@@ -146,7 +89,7 @@ async fn measure(attendees: u64) {
 
     // An incremental query after one change: the sandbox looks at changes only.
     let page: Value = http
-        .get(format!("{}/attendees", sandbox.base_url))
+        .get(format!("{}/attendees", sandbox.text("base_url")))
         .bearer_auth(&bearer)
         .query(&[("limit", "1")])
         .send()
@@ -157,13 +100,16 @@ async fn measure(attendees: u64) {
         .expect("JSON");
     let id = page["data"][0]["id"].as_str().expect("id").to_string();
     let since = chrono_now();
-    http.post(format!("{}/attendees/{id}/cancel", sandbox.control_url))
-        .send()
-        .await
-        .expect("cancel");
+    http.post(format!(
+        "{}/attendees/{id}/cancel",
+        sandbox.text("control_url")
+    ))
+    .send()
+    .await
+    .expect("cancel");
     let incremental = Instant::now();
     let changed: Value = http
-        .get(format!("{}/attendees", sandbox.base_url))
+        .get(format!("{}/attendees", sandbox.text("base_url")))
         .bearer_auth(&bearer)
         .query(&[
             (

@@ -780,3 +780,49 @@ async fn travel_filters_follow_cvents_limits() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "only 'or' combines terms");
 }
+
+#[tokio::test]
+async fn asking_from_the_newest_modification_returns_exactly_the_records_at_it() {
+    let harness = Harness::with_attendees(3_000).await;
+    let (_, everyone) = harness.list_all("/attendees", &[("limit", "200")]).await;
+    let newest = everyone
+        .iter()
+        .filter_map(|a| a["lastModified"].as_str())
+        .max()
+        .expect("timestamps")
+        .to_string();
+    let at_newest = everyone
+        .iter()
+        .filter(|a| a["lastModified"] == newest.as_str())
+        .count();
+    // Once the sandbox has found its newest generated records, the same query looks at those alone.
+    for _ in 0..2 {
+        let filter = format!("lastModified ge '{newest}'");
+        let (_, records) = harness
+            .list_all("/attendees", &[("filter", &filter), ("limit", "200")])
+            .await;
+        assert_eq!(records.len(), at_newest);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (_, enrollments) = harness
+        .list_all("/sessions/enrollment", &[("limit", "200")])
+        .await;
+    let newest = enrollments
+        .iter()
+        .filter_map(|e| e["lastModified"].as_str())
+        .max()
+        .expect("timestamps")
+        .to_string();
+    let expected = enrollments
+        .iter()
+        .filter(|e| e["lastModified"] == newest.as_str())
+        .count();
+    let filter = format!("lastModified ge '{newest}'");
+    let (_, records) = harness
+        .list_all(
+            "/sessions/enrollment",
+            &[("filter", &filter), ("limit", "200")],
+        )
+        .await;
+    assert_eq!(records.len(), expected);
+}

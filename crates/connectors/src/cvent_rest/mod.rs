@@ -481,7 +481,7 @@ impl Pull<'_> {
         if self.done || (self.started && self.next_token.is_none()) {
             return Ok(None);
         }
-        let page = self
+        let mut page = self
             .endpoint
             .fetch(
                 self.connector,
@@ -491,7 +491,10 @@ impl Pull<'_> {
             )
             .await?;
         self.started = true;
-        let data = page["data"].as_array().cloned().unwrap_or_default();
+        let data = match page["data"].take() {
+            Value::Array(records) => records,
+            _ => Vec::new(),
+        };
         let next_token = page["paging"]["nextToken"].as_str().map(str::to_string);
         self.next_token = next_token.clone();
         if next_token.is_none() {

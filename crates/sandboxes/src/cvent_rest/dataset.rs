@@ -5,7 +5,8 @@
 //! speakers and the other small collections are held whole.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -129,6 +130,60 @@ pub struct Dataset {
     /// Registered enrollments per session id, computed on the first enrollment write.
     registered: Option<HashMap<String, u64>>,
     latest_generated: String,
+    /// The newest generated modification times, found once in the background.
+    extent: Arc<OnceLock<Extent>>,
+}
+
+/// For each lazily generated collection, its newest modification time and the attendee
+/// positions that carry it. With it, a query for records modified at or after that time (what
+/// a client asks after a complete sync) looks at a handful of positions, not every record.
+#[derive(Debug, Default)]
+pub struct Extent {
+    attendees: Newest,
+    enrollments: Newest,
+}
+
+#[derive(Debug, Default)]
+struct Newest {
+    at: String,
+    positions: Vec<u64>,
+}
+
+impl Newest {
+    fn offer(&mut self, modified: &str, position: u64) {
+        match modified.cmp(self.at.as_str()) {
+            std::cmp::Ordering::Greater => {
+                self.at = modified.to_string();
+                self.positions = vec![position];
+            }
+            std::cmp::Ordering::Equal if self.positions.last() != Some(&position) => {
+                self.positions.push(position)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Which lazily generated collection a query walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lazy {
+    Attendees,
+    Enrollments,
+}
+
+fn find_extent(generator: &Generator) -> Extent {
+    let mut extent = Extent::default();
+    for position in 0..generator.attendee_count() {
+        extent
+            .attendees
+            .offer(&generator.attendee(position).last_modified, position);
+        for enrollment in generator.enrollments(position) {
+            extent
+                .enrollments
+                .offer(&enrollment.last_modified, position);
+        }
+    }
+    extent
 }
 
 impl Dataset {
@@ -148,7 +203,42 @@ impl Dataset {
             enrollment_changes: BTreeMap::new(),
             registered: None,
             latest_generated: generator.latest_generated_timestamp(),
+            extent: {
+                let extent = Arc::new(OnceLock::new());
+                let (found, scanned) = (extent.clone(), generator.clone());
+                // One pass over every generated record, off the request path.
+                std::thread::spawn(move || {
+                    let _ = found.set(find_extent(&scanned));
+                });
+                extent
+            },
             generator,
+        }
+    }
+
+    /// The positions a query for records modified at or after `floor` must look at, from
+    /// `from` on, when that is fewer than all of them; `None` means walk everything.
+    pub fn positions_modified_since(&self, lazy: Lazy, floor: &str, from: u64) -> Option<Vec<u64>> {
+        let changed: Vec<u64> = match lazy {
+            Lazy::Attendees => self.changed_attendee_positions(from).collect(),
+            Lazy::Enrollments => self.changed_enrollment_positions(from).collect(),
+        };
+        if floor > self.latest_generated.as_str() {
+            return Some(changed);
+        }
+        let extent = self.extent.get()?;
+        let newest = match lazy {
+            Lazy::Attendees => &extent.attendees,
+            Lazy::Enrollments => &extent.enrollments,
+        };
+        match floor.cmp(newest.at.as_str()) {
+            std::cmp::Ordering::Greater => Some(changed),
+            std::cmp::Ordering::Equal => {
+                let mut positions: BTreeSet<u64> = changed.into_iter().collect();
+                positions.extend(newest.positions.iter().copied().filter(|p| *p >= from));
+                Some(positions.into_iter().collect())
+            }
+            std::cmp::Ordering::Less => None,
         }
     }
 

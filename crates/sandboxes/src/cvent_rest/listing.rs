@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::dataset::{Dataset, Modified, timestamp};
+use super::dataset::{Dataset, Lazy, Modified, timestamp};
 use super::faults::Faults;
 use super::filter::{FieldValue, Filter, Filterable};
 use super::wire::{
@@ -284,8 +284,10 @@ fn walk(
 ) {
     // Generated records are all older than this; a query that only wants newer ones needs to
     // look at changed records alone, which keeps incremental pulls cheap at any size.
-    let changes_only =
-        modified_floor(query).is_some_and(|floor| floor.as_str() > dataset.latest_generated());
+    let floor = modified_floor(query);
+    let changes_only = floor
+        .as_deref()
+        .is_some_and(|floor| floor > dataset.latest_generated());
     let main_event = dataset.main_event_id();
     let scoped_out = event_scope.is_some_and(|event| !event.eq_ignore_ascii_case(&main_event));
     match query.collection {
@@ -319,15 +321,12 @@ fn walk(
         Collection::CustomFields => walk_slice(&dataset.custom_fields, from, query, visit),
         Collection::EventQuestions => walk_slice(&dataset.event_questions, from, query, visit),
         Collection::Attendees => {
-            let positions: Box<dyn Iterator<Item = u64>> = if changes_only {
-                Box::new(
-                    dataset
-                        .changed_attendee_positions(from.record)
-                        .collect::<Vec<_>>()
-                        .into_iter(),
-                )
-            } else {
-                Box::new(from.record..dataset.attendee_end())
+            let narrow = floor
+                .as_deref()
+                .and_then(|f| dataset.positions_modified_since(Lazy::Attendees, f, from.record));
+            let positions: Box<dyn Iterator<Item = u64>> = match narrow {
+                Some(positions) => Box::new(positions.into_iter()),
+                None => Box::new(from.record..dataset.attendee_end()),
             };
             for position in positions {
                 if let Some(attendee) = dataset.attendee(position) {
@@ -351,15 +350,12 @@ fn walk(
             }
         }
         Collection::Enrollments => {
-            let positions: Box<dyn Iterator<Item = u64>> = if changes_only {
-                Box::new(
-                    dataset
-                        .changed_enrollment_positions(from.record)
-                        .collect::<Vec<_>>()
-                        .into_iter(),
-                )
-            } else {
-                Box::new(from.record..dataset.attendee_end())
+            let narrow = floor
+                .as_deref()
+                .and_then(|f| dataset.positions_modified_since(Lazy::Enrollments, f, from.record));
+            let positions: Box<dyn Iterator<Item = u64>> = match narrow {
+                Some(positions) => Box::new(positions.into_iter()),
+                None => Box::new(from.record..dataset.attendee_end()),
             };
             for position in positions {
                 let enrollments = dataset.enrollments(position);

@@ -1,0 +1,64 @@
+//! What the benchmarks share: a sandbox in its own process, and peak memory of a process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// `eventsync simulate cvent-rest` on the unlimited tier, so the published rate limits do not
+/// hide what eventsync and the sandbox can do.
+pub struct Sandbox {
+    child: Child,
+    info: Value,
+}
+
+impl Sandbox {
+    pub fn start(attendees: u64) -> Sandbox {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
+            .args([
+                "simulate",
+                "cvent-rest",
+                "--json",
+                "--tier",
+                "unlimited",
+                "--attendees",
+                &attendees.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start eventsync simulate");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the JSON line");
+        let info = serde_json::from_str(&line).expect("JSON line");
+        Sandbox { child, info }
+    }
+
+    pub fn text(&self, key: &str) -> String {
+        self.info[key].as_str().expect(key).to_string()
+    }
+
+    pub fn peak_memory_mib(&self) -> f64 {
+        peak_memory_mib(self.child.id())
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Peak resident memory (`VmHWM`) of a running process, in MiB.
+pub fn peak_memory_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
