@@ -60,11 +60,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true)
-            // A sync writes pages of large records with random ids all over the b-trees: a
-            // larger page cache and memory-mapped reads save most of the read syscalls.
-            .pragma("cache_size", "-65536")
-            .pragma("mmap_size", "268435456");
+            .foreign_keys(true);
 
         // An in-memory database lives as long as a connection to it: keep exactly one, forever,
         // and let reads share it.

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
@@ -130,27 +130,37 @@ pub struct Dataset {
     /// Registered enrollments per session id, computed on the first enrollment write.
     registered: Option<HashMap<String, u64>>,
     latest_generated: String,
-    /// The newest generated modification times, found once in the background.
-    extent: Arc<OnceLock<Extent>>,
+    /// The newest generated modification times, learnt while listings walk the records.
+    extent: Mutex<Extent>,
 }
 
 /// For each lazily generated collection, its newest modification time and the attendee
-/// positions that carry it. With it, a query for records modified at or after that time (what
-/// a client asks after a complete sync) looks at a handful of positions, not every record.
+/// positions that carry it. Once a listing has walked every generated record, a query for
+/// records modified at or after that time (what a client asks after a complete sync) looks at
+/// a handful of positions, not every record.
 #[derive(Debug, Default)]
-pub struct Extent {
-    attendees: Newest,
-    enrollments: Newest,
+struct Extent {
+    attendees: Coverage,
+    enrollments: Coverage,
 }
 
+/// How far in-order walks have covered the generated records, and the newest seen so far.
 #[derive(Debug, Default)]
-struct Newest {
+struct Coverage {
+    /// Every generated position below this has been offered.
+    covered: u64,
+    newest: Newest,
+}
+
+/// The newest modification time seen, and where.
+#[derive(Debug, Default, Clone)]
+pub struct Newest {
     at: String,
     positions: Vec<u64>,
 }
 
 impl Newest {
-    fn offer(&mut self, modified: &str, position: u64) {
+    pub fn offer(&mut self, modified: &str, position: u64) {
         match modified.cmp(self.at.as_str()) {
             std::cmp::Ordering::Greater => {
                 self.at = modified.to_string();
@@ -171,21 +181,6 @@ pub enum Lazy {
     Enrollments,
 }
 
-fn find_extent(generator: &Generator) -> Extent {
-    let mut extent = Extent::default();
-    for position in 0..generator.attendee_count() {
-        extent
-            .attendees
-            .offer(&generator.attendee(position).last_modified, position);
-        for enrollment in generator.enrollments(position) {
-            extent
-                .enrollments
-                .offer(&enrollment.last_modified, position);
-        }
-    }
-    extent
-}
-
 impl Dataset {
     pub fn new(generator: Generator) -> Self {
         Dataset {
@@ -203,21 +198,53 @@ impl Dataset {
             enrollment_changes: BTreeMap::new(),
             registered: None,
             latest_generated: generator.latest_generated_timestamp(),
-            extent: {
-                let extent = Arc::new(OnceLock::new());
-                let (found, scanned) = (extent.clone(), generator.clone());
-                // One pass over every generated record, off the request path.
-                std::thread::spawn(move || {
-                    let _ = found.set(find_extent(&scanned));
-                });
-                extent
-            },
+            extent: Mutex::new(Extent::default()),
             generator,
         }
     }
 
     /// The positions a query for records modified at or after `floor` must look at, from
     /// `from` on, when that is fewer than all of them; `None` means walk everything.
+    /// Where a walk starting at `from` should begin offering generated timestamps so that the
+    /// covered prefix grows: the end of that prefix, if the walk starts at or just before it and
+    /// the collection is not yet fully covered.
+    pub fn coverage_start(&self, lazy: Lazy, from: u64) -> Option<u64> {
+        let extent = self.extent.lock().unwrap_or_else(|p| p.into_inner());
+        let coverage = match lazy {
+            Lazy::Attendees => &extent.attendees,
+            Lazy::Enrollments => &extent.enrollments,
+        };
+        let covered = coverage.covered;
+        ((covered == from || covered == from + 1) && covered < self.generator.attendee_count())
+            .then_some(covered)
+    }
+
+    /// Records that a walk offered every generated position in `from..until` into `seen`.
+    pub fn extend_coverage(&self, lazy: Lazy, from: u64, until: u64, seen: &Newest) {
+        let mut extent = self.extent.lock().unwrap_or_else(|p| p.into_inner());
+        let coverage = match lazy {
+            Lazy::Attendees => &mut extent.attendees,
+            Lazy::Enrollments => &mut extent.enrollments,
+        };
+        if coverage.covered != from || until <= from {
+            return;
+        }
+        for position in &seen.positions {
+            coverage.newest.offer(&seen.at, *position);
+        }
+        coverage.covered = until.min(self.generator.attendee_count());
+    }
+
+    /// Whether the record at `position` is still the generated one.
+    pub fn is_generated(&self, position: u64) -> bool {
+        position < self.generator.attendee_count() && !self.attendee_changes.contains_key(&position)
+    }
+
+    /// Whether the enrollments at `position` are still the generated ones.
+    pub fn enrollments_generated(&self, position: u64) -> bool {
+        self.is_generated(position) && !self.enrollment_changes.contains_key(&position)
+    }
+
     pub fn positions_modified_since(&self, lazy: Lazy, floor: &str, from: u64) -> Option<Vec<u64>> {
         let changed: Vec<u64> = match lazy {
             Lazy::Attendees => self.changed_attendee_positions(from).collect(),
@@ -226,11 +253,15 @@ impl Dataset {
         if floor > self.latest_generated.as_str() {
             return Some(changed);
         }
-        let extent = self.extent.get()?;
-        let newest = match lazy {
+        let extent = self.extent.lock().unwrap_or_else(|p| p.into_inner());
+        let coverage = match lazy {
             Lazy::Attendees => &extent.attendees,
             Lazy::Enrollments => &extent.enrollments,
         };
+        if coverage.covered < self.generator.attendee_count() {
+            return None;
+        }
+        let newest = &coverage.newest;
         match floor.cmp(newest.at.as_str()) {
             std::cmp::Ordering::Greater => Some(changed),
             std::cmp::Ordering::Equal => {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::dataset::{Dataset, Lazy, Modified, timestamp};
+use super::dataset::{Dataset, Lazy, Modified, Newest, timestamp};
 use super::faults::Faults;
 use super::filter::{FieldValue, Filter, Filterable};
 use super::wire::{
@@ -324,12 +324,18 @@ fn walk(
             let narrow = floor
                 .as_deref()
                 .and_then(|f| dataset.positions_modified_since(Lazy::Attendees, f, from.record));
+            let narrow_used = narrow.is_some();
             let positions: Box<dyn Iterator<Item = u64>> = match narrow {
                 Some(positions) => Box::new(positions.into_iter()),
                 None => Box::new(from.record..dataset.attendee_end()),
             };
+            let mut coverage = Coverage::new(dataset, Lazy::Attendees, from.record, narrow_used);
             for position in positions {
                 if let Some(attendee) = dataset.attendee(position) {
+                    if coverage.wants(position) && dataset.is_generated(position) {
+                        coverage.seen.offer(attendee.last_modified(), position);
+                    }
+                    coverage.reached(position);
                     if !admits(query, attendee.as_ref(), Some(attendee.last_modified())) {
                         continue;
                     }
@@ -344,21 +350,33 @@ fn walk(
                         },
                         &Json(attendee.as_ref()),
                     ) {
+                        coverage.finish(dataset);
                         return;
                     }
+                } else {
+                    coverage.reached(position);
                 }
             }
+            coverage.finish(dataset);
         }
         Collection::Enrollments => {
             let narrow = floor
                 .as_deref()
                 .and_then(|f| dataset.positions_modified_since(Lazy::Enrollments, f, from.record));
+            let narrow_used = narrow.is_some();
             let positions: Box<dyn Iterator<Item = u64>> = match narrow {
                 Some(positions) => Box::new(positions.into_iter()),
                 None => Box::new(from.record..dataset.attendee_end()),
             };
+            let mut coverage = Coverage::new(dataset, Lazy::Enrollments, from.record, narrow_used);
             for position in positions {
                 let enrollments = dataset.enrollments(position);
+                if coverage.wants(position) && dataset.enrollments_generated(position) {
+                    for enrollment in enrollments.iter() {
+                        coverage.seen.offer(enrollment.last_modified(), position);
+                    }
+                }
+                coverage.reached(position);
                 let skip = if position == from.record {
                     from.item as usize
                 } else {
@@ -373,10 +391,12 @@ fn walk(
                         item: item as u32,
                     };
                     if !visit(at, &Json(enrollment)) {
+                        coverage.finish(dataset);
                         return;
                     }
                 }
             }
+            coverage.finish(dataset);
         }
         Collection::AirRequests | Collection::HotelRequests if !scoped_out && !changes_only => {
             for position in from.record..dataset.attendee_end() {
@@ -408,6 +428,47 @@ fn walk(
             }
         }
         _ => {}
+    }
+}
+
+/// Learns, while an in-order walk goes by, the newest generated modification time of a lazy
+/// collection, so later queries from that time on can skip straight to it.
+struct Coverage {
+    lazy: Lazy,
+    start: Option<u64>,
+    until: u64,
+    seen: Newest,
+}
+
+impl Coverage {
+    fn new(dataset: &Dataset, lazy: Lazy, from: u64, narrow: bool) -> Coverage {
+        let start = if narrow {
+            None
+        } else {
+            dataset.coverage_start(lazy, from)
+        };
+        Coverage {
+            lazy,
+            start,
+            until: start.unwrap_or(0),
+            seen: Newest::default(),
+        }
+    }
+
+    fn wants(&self, position: u64) -> bool {
+        self.start.is_some_and(|start| position >= start)
+    }
+
+    fn reached(&mut self, position: u64) {
+        if self.wants(position) {
+            self.until = position + 1;
+        }
+    }
+
+    fn finish(&self, dataset: &Dataset) {
+        if let Some(start) = self.start {
+            dataset.extend_coverage(self.lazy, start, self.until, &self.seen);
+        }
     }
 }
 
