@@ -20,6 +20,22 @@ struct World {
     dir: PathBuf,
 }
 
+/// Where the PostgreSQL tests connect; CI has a server there.
+fn postgres_url() -> String {
+    std::env::var("EVENTSYNC_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection as _;
+    if let Ok(mut connection) = sqlx::postgres::PgConnection::connect(url).await {
+        let statement = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut connection)
+            .await;
+    }
+}
+
 const FAST_RETRY: RetryPolicy = RetryPolicy {
     initial: Duration::from_millis(10),
     max: Duration::from_millis(80),
@@ -28,6 +44,11 @@ const FAST_RETRY: RetryPolicy = RetryPolicy {
 
 impl World {
     async fn start(config: SandboxConfig) -> World {
+        World::start_with(config, None).await
+    }
+
+    /// A world whose workspace is a PostgreSQL schema of its own, when `schema` is given.
+    async fn start_with(config: SandboxConfig, schema: Option<&str>) -> World {
         let sandbox = CventRestSandbox::start(config).await.expect("sandbox");
         let dir = std::env::temp_dir().join(format!(
             "eventsync-e2e-{}-{}",
@@ -35,9 +56,14 @@ impl World {
             sandbox.address().port()
         ));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
-            .await
-            .expect("store");
+        let store = match schema {
+            Some(schema) => Store::open_in_schema(&postgres_url(), schema)
+                .await
+                .expect("postgres store"),
+            None => Store::open(&dir.join("workspace.sqlite").display().to_string())
+                .await
+                .expect("store"),
+        };
         let text = format!(
             "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n",
             sandbox.base_url(),
@@ -242,7 +268,37 @@ const PEOPLE: &[DataType] = &[DataType::People];
 
 #[tokio::test]
 async fn a_full_sync_equals_the_vendor_and_an_incremental_one_keeps_it_so() {
-    let world = World::with_attendees(5_000).await;
+    full_then_incremental(World::with_attendees(5_000).await).await;
+}
+
+#[tokio::test]
+async fn the_same_on_postgresql() {
+    let url = postgres_url();
+    let schema = format!("eventsync_e2e_{}", std::process::id());
+    let config = SandboxConfig {
+        attendees: 5_000,
+        ..SandboxConfig::default()
+    };
+    let probe =
+        tokio::time::timeout(Duration::from_secs(5), Store::open_in_schema(&url, &schema)).await;
+    if !matches!(probe, Ok(Ok(_))) {
+        // Written to the real stderr, past the test harness's capture, so a skip is always seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: PostgreSQL not reachable at {url} (set EVENTSYNC_TEST_POSTGRES)"
+        );
+        return;
+    }
+    let world = World::start_with(config, Some(&schema)).await;
+    let outcome = tokio::spawn(full_then_incremental(world)).await;
+    drop_schema(&url, &schema).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn full_then_incremental(world: World) {
     let first = world.run(RunKind::Sync, &engine::config::SYNC_ORDER).await;
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
     assert_eq!(count(&first, DataType::People, "create"), 5_000);
