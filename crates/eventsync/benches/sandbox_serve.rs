@@ -41,7 +41,7 @@ async fn measure(attendees: u64) {
     let token: Value = http
         .post(format!("{}/oauth2/token", sandbox.text("base_url")))
         .basic_auth(
-            &sandbox.text("client_id"),
+            sandbox.text("client_id"),
             Some(&sandbox.text("client_secret")),
         )
         .form(&[

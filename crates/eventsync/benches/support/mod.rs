@@ -40,6 +40,8 @@ impl Sandbox {
         self.info[key].as_str().expect(key).to_string()
     }
 
+    // Each benchmark includes this module and uses a different part of it.
+    #[allow(dead_code)]
     pub fn peak_memory_mib(&self) -> f64 {
         peak_memory_mib(self.child.id())
     }
