@@ -198,13 +198,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let second = engine::run(&store, &connection, &options, &|_| {}).await?;
     print_report(&second, CONNECTION, None);
 
-    println!("\nWhat to try next (from {}):", args.dir.display());
-    println!("   eventsync --config {} status", config_path.display());
     println!(
-        "   eventsync --config {} export people --format csv",
-        config_path.display()
+        "\nWhat to try next (the workspace stays in {}):",
+        args.dir.display()
     );
-    println!("   eventsync --config {} runs", config_path.display());
+    for command in ["status", "export people --format csv", "runs"] {
+        println!(
+            "   cargo run --release -- --config {} {command}",
+            config_path.display()
+        );
+    }
     println!(
         "   The preview report is {}: one row per record, every Cvent field as a column.",
         report_path.display()
