@@ -355,10 +355,10 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
             "{:<14} {:<22} {:>9}  {:<24} {:<24} {}",
             row["connection"].as_str().unwrap_or(""),
             row["data_type"].as_str().unwrap_or(""),
-            row["records"],
+            row["records"].as_u64().unwrap_or(0),
             last_sync,
             last_run,
-            row["calls_today"]
+            row["calls_today"].as_u64().unwrap_or(0)
         );
     }
     Ok(exit::SUCCESS)
