@@ -1187,7 +1187,9 @@ impl Generator {
         let event_created =
             latest - (150 + setup.below(60) as i64) * DAY - setup.below(DAY as u64) as i64;
         let launch = event_created + (5 + setup.below(10) as i64) * DAY;
-        let first_day = latest.div_euclid(DAY) * DAY + (35 + setup.below(35) as i64) * DAY;
+        // The event itself is well over a year after the snapshot, so it is still upcoming when
+        // someone rehearses against the sandbox, and the scheduler has a future end date.
+        let first_day = latest.div_euclid(DAY) * DAY + (420 + setup.below(35) as i64) * DAY;
         let timeline = Timeline {
             event_created,
             launch,
