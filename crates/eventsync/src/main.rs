@@ -30,7 +30,12 @@ struct Cli {
     config: PathBuf,
     /// The workspace database: a SQLite file path or a postgres:// URL (default: the config's
     /// `database`, else eventsync.sqlite beside the config file).
-    #[arg(long, global = true, env = "EVENTSYNC_DATABASE")]
+    #[arg(
+        long,
+        global = true,
+        env = "EVENTSYNC_DATABASE",
+        hide_env_values = true
+    )]
     database: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
