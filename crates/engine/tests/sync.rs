@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use connectors::cvent_rest::RetryPolicy;
-use engine::{Config, Connection, RunKind, RunOptions, RunReport, RunStatus};
+use engine::{Config, Connection, Progress, RunKind, RunOptions, RunReport, RunStatus};
 use pipeline::DataType;
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -429,19 +429,22 @@ async fn a_preview_writes_nothing() {
 #[tokio::test]
 async fn expired_tokens_mid_run_are_renewed() {
     let world = World::with_attendees(2_000).await;
-    world
-        .control(reqwest::Method::PUT, "/faults", json!({"latencyMs": 20}))
-        .await;
-    let control = format!("{}/tokens/expire", world.sandbox.control_url());
-    let expirer = tokio::spawn(async move {
-        let http = reqwest::Client::new();
-        loop {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let _ = http.post(&control).send().await;
+    // Every token expires once, right after the third page: the next call meets a 401.
+    let options = world.options(RunKind::Sync, PEOPLE);
+    let sandbox = &world.sandbox;
+    let expire_after_third_page = |event: Progress| {
+        if let Progress::Page { records: 600, .. } = event {
+            sandbox.expire_tokens();
         }
-    });
-    let report = world.run(RunKind::Sync, PEOPLE).await;
-    expirer.abort();
+    };
+    let report = engine::run(
+        &world.store,
+        &world.connection,
+        &options,
+        &expire_after_third_page,
+    )
+    .await
+    .expect("run");
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
     let calls = world
         .control(reqwest::Method::GET, "/calls", Value::Null)
@@ -468,26 +471,26 @@ async fn throttling_is_retried_and_server_errors_still_end_exact() {
             json!({"serverErrorRate": 0.1, "dropConnectionRate": 0.02}),
         )
         .await;
-    let tier = world.sandbox.control_url();
-    let http = world.http.clone();
-    let downgrade = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        let _ = http
-            .put(format!("{tier}/tier"))
-            .json(&json!({"tier": "free"}))
-            .send()
-            .await;
-    });
     let mut options = world.options(RunKind::Sync, PEOPLE);
     options.retry = RetryPolicy {
         initial: Duration::from_millis(100),
         max: Duration::from_millis(800),
         attempts: 8,
     };
-    let report = engine::run(&world.store, &world.connection, &options, &|_| {})
-        .await
-        .expect("run");
-    downgrade.await.ok();
+    let sandbox = &world.sandbox;
+    let downgrade_after_first_page = |event: Progress| {
+        if let Progress::Page { records: 200, .. } = event {
+            sandbox.set_tier(sandboxes::cvent_rest::Tier::Free);
+        }
+    };
+    let report = engine::run(
+        &world.store,
+        &world.connection,
+        &options,
+        &downgrade_after_first_page,
+    )
+    .await
+    .expect("run");
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
     let calls = world
         .control(reqwest::Method::GET, "/calls", Value::Null)

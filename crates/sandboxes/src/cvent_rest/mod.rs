@@ -175,6 +175,17 @@ impl CventRestSandbox {
         &self.shared.config
     }
 
+    /// Expires every issued token at once, as an hour passing would (for in-process tests; the
+    /// control API's `POST /_sandbox/tokens/expire` does the same over HTTP).
+    pub fn expire_tokens(&self) {
+        self.shared.lock_tokens().expire_all();
+    }
+
+    /// Switches the account's tier at once (for in-process tests; see `PUT /_sandbox/tier`).
+    pub fn set_tier(&self, tier: Tier) {
+        self.shared.lock_limiter().set_tier(tier);
+    }
+
     /// Waits until the server is stopped by a signal (for `eventsync simulate`).
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
