@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use connectors::cvent_rest::{CventRest, CventRestConfig, RetryPolicy};
 use connectors::{AnyConnector, ConnectorError, PullMode, PullSpec, VendorPage};
@@ -811,6 +810,3 @@ pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
     }
     out
 }
-
-/// Shared so the CLI can hand the same store to several tasks.
-pub type SharedStore = Arc<Store>;

@@ -1,7 +1,6 @@
 //! Paged listings as Cvent serves them: `limit` 1–200, UUIDv4 page tokens bound to the original
 //! query, `paging.nextToken` absent on the last page, `totalCount`, filters, `after`/`before`, sort.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -153,7 +152,7 @@ impl Pages {
         let mut data = Vec::with_capacity(query.limit * 1024);
         let mut next = None;
         if !cursor.trailing {
-            let (count, resume) = collect(dataset, &query, &cursor, event_scope, &mut data);
+            let resume = collect(dataset, &query, &cursor, event_scope, &mut data);
             if cursor.total.is_none() {
                 cursor.total = Some(count_matches(
                     dataset,
@@ -173,7 +172,6 @@ impl Pages {
                 }),
                 None => None,
             };
-            let _ = count;
         }
         let next_token = next.map(|next_cursor| {
             let next_token = Uuid::new_v4();
@@ -567,15 +565,15 @@ impl<T: Serialize + Filterable> Emit for Json<'_, T> {
     }
 }
 
-/// Writes the page into `data`; returns how many were written and where the next page starts
-/// (`None` when nothing matches after this page).
+/// Writes the page into `data`; returns where the next page starts (`None` when nothing
+/// matches after this page).
 fn collect(
     dataset: &Dataset,
     query: &Query,
     cursor: &Cursor,
     event_scope: Option<&str>,
     data: &mut Vec<u8>,
-) -> (usize, Option<Position>) {
+) -> Option<Position> {
     let mut written = 0;
     let mut resume = None;
     if let Some(order) = &cursor.order {
@@ -603,7 +601,7 @@ fn collect(
                 written += 1;
             }
         }
-        return (written, resume);
+        return resume;
     }
     walk(
         dataset,
@@ -625,7 +623,7 @@ fn collect(
             true
         },
     );
-    (written, resume)
+    resume
 }
 
 fn count_matches(
@@ -712,9 +710,4 @@ pub fn parse_sort(text: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, b
             }
         })
         .collect()
-}
-
-/// Cow helper kept for call sites that read a single record by position.
-pub fn owned<T: Clone>(record: Cow<'_, T>) -> T {
-    record.into_owned()
 }

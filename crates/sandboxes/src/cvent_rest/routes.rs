@@ -864,9 +864,6 @@ async fn check_in(
         let mut attendee = attendee.into_owned();
         attendee.checked_in = Some(true);
         attendee.check_in = Some(check_in_at);
-        if let Some(device) = item.get("device").and_then(Value::as_str) {
-            let _ = device;
-        }
         data.put_attendee(position, attendee.clone(), &now);
         results.push(json!({"data": {"id": attendee.id}, "status": 200, "message": "Checked in"}));
     }
