@@ -600,3 +600,28 @@ async fn bad_credentials_and_unknown_event_codes_are_explained() {
     .expect("connector");
     assert!(good.check(&engine::config::SYNC_ORDER).await.ok());
 }
+
+#[tokio::test]
+async fn a_malformed_record_is_rejected_with_its_reason_and_the_run_goes_on() {
+    let world = World::with_attendees(400).await;
+    let vendor = world.vendor_all("/attendees").await;
+    let broken = vendor[7]["id"].as_str().expect("id").to_string();
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{broken}"),
+            json!({"contact": {"firstName": null}}),
+        )
+        .await;
+    let report = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(report.status, RunStatus::Succeeded);
+    assert_eq!(count(&report, DataType::People, "reject"), 1);
+    assert_eq!(count(&report, DataType::People, "create"), 399);
+    let (id, reason) = &report.types["people"].rejected[0];
+    assert_eq!(id, &broken);
+    assert!(reason.contains("first_name"), "{reason}");
+    assert_eq!(
+        world.store.count("cvent", "people").await.expect("count"),
+        399
+    );
+}
