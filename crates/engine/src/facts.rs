@@ -1,42 +1,24 @@
 //! What a connection learned about its vendor account (event id, tier), kept between runs so a
 //! run with nothing to do costs one call per data type.
 
-use store::{Store, StoreError, SyncState};
-
-/// Facts live in the sync-state table under this pseudo data type.
-const FACTS: &str = "_connection";
+use store::{Store, StoreError};
 
 pub async fn load(
     store: &Store,
     connection: &str,
 ) -> Result<connectors::cvent_rest::Facts, StoreError> {
-    let state = store.state(connection, FACTS).await?;
-    Ok(state
-        .and_then(|s| s.cursor)
-        .and_then(|json| serde_json::from_str(&json).ok())
+    Ok(store
+        .connection_facts(connection)
+        .await?
+        .and_then(|facts| serde_json::from_value(facts).ok())
         .unwrap_or_default())
 }
 
 pub async fn save(
     store: &Store,
-    run_id: i64,
     connection: &str,
     facts: &connectors::cvent_rest::Facts,
 ) -> Result<(), StoreError> {
-    let json = serde_json::to_string(facts).unwrap_or_default();
-    store
-        .commit_page(&store::PageCommit {
-            run_id,
-            connection: connection.to_string(),
-            data_type: FACTS.to_string(),
-            upserts: Vec::new(),
-            removals: Vec::new(),
-            state: SyncState {
-                cursor: Some(json),
-                ..SyncState::default()
-            },
-            counts: Default::default(),
-            api_calls: 0,
-        })
-        .await
+    let facts = serde_json::to_value(facts).unwrap_or_default();
+    store.set_connection_facts(connection, &facts).await
 }

@@ -278,7 +278,7 @@ pub async fn run(
     {
         let learned = cvent.facts().await;
         if learned != known {
-            facts::save(store, run_id, &connection.name, &learned).await?;
+            facts::save(store, &connection.name, &learned).await?;
         }
     }
     let report_rows = match report {

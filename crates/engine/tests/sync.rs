@@ -114,6 +114,19 @@ impl World {
         .expect("run")
     }
 
+    /// The HTTP status of every call the sandbox has logged.
+    async fn logged_statuses(&self) -> Vec<u64> {
+        let calls = self
+            .control(reqwest::Method::GET, "/calls", Value::Null)
+            .await;
+        calls["recent"]
+            .as_array()
+            .expect("log")
+            .iter()
+            .filter_map(|c| c["status"].as_u64())
+            .collect()
+    }
+
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let response = self
             .http
@@ -446,14 +459,11 @@ async fn expired_tokens_mid_run_are_renewed() {
     .await
     .expect("run");
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
-    let calls = world
-        .control(reqwest::Method::GET, "/calls", Value::Null)
-        .await;
-    let refused = calls["recent"]
-        .as_array()
-        .expect("log")
+    let refused = world
+        .logged_statuses()
+        .await
         .iter()
-        .filter(|c| c["status"] == 401)
+        .filter(|s| **s == 401)
         .count();
     assert!(refused > 0, "some calls met an expired token");
     world.assert_people_exact().await;
@@ -492,15 +502,7 @@ async fn throttling_is_retried_and_server_errors_still_end_exact() {
     .await
     .expect("run");
     assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
-    let calls = world
-        .control(reqwest::Method::GET, "/calls", Value::Null)
-        .await;
-    let statuses: Vec<u64> = calls["recent"]
-        .as_array()
-        .expect("log")
-        .iter()
-        .filter_map(|c| c["status"].as_u64())
-        .collect();
+    let statuses = world.logged_statuses().await;
     assert!(
         statuses.iter().any(|s| *s >= 500),
         "server errors were injected"

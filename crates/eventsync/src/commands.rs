@@ -470,7 +470,6 @@ pub async fn runs(global: &Global, args: RunsArgs) -> anyhow::Result<u8> {
         let counts: Vec<String> = run
             .counts
             .iter()
-            .filter(|(t, _)| !t.starts_with('_'))
             .map(|(t, c)| {
                 let parts: Vec<String> = c
                     .iter()

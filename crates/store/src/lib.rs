@@ -182,6 +182,23 @@ impl Store {
         dispatch!(self, backend => backend.commit_page(page).await)
     }
 
+    /// What a connection has learnt about its vendor account, as its connector wrote it.
+    pub async fn connection_facts(
+        &self,
+        connection: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        dispatch!(self, backend => backend.connection_facts(connection).await)
+    }
+
+    /// Replaces what a connection has learnt about its vendor account.
+    pub async fn set_connection_facts(
+        &self,
+        connection: &str,
+        facts: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.set_connection_facts(connection, facts).await)
+    }
+
     pub async fn state(
         &self,
         connection: &str,

@@ -357,6 +357,44 @@ impl SqliteStore {
         transaction.commit().await.map_err(failed)
     }
 
+    pub(crate) async fn connection_facts(
+        &self,
+        connection: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let failed = |error| query_failed(format!("reading the facts of {connection}"), error);
+        let row = sqlx::query("SELECT facts FROM connection_facts WHERE connection = ?1")
+            .bind(connection)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(failed)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let text: String = row.try_get(0).map_err(failed)?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| StoreError::Corrupt(format!("facts of {connection}: {error}")))
+    }
+
+    pub(crate) async fn set_connection_facts(
+        &self,
+        connection: &str,
+        facts: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let failed = |error| query_failed(format!("writing the facts of {connection}"), error);
+        sqlx::query(
+            "INSERT INTO connection_facts (connection, facts, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (connection) DO UPDATE SET facts = excluded.facts, updated_at = excluded.updated_at",
+        )
+        .bind(connection)
+        .bind(codec::to_json(facts))
+        .bind(crate::time::now())
+        .execute(&self.writer)
+        .await
+        .map_err(failed)?;
+        Ok(())
+    }
+
     pub(crate) async fn state(
         &self,
         connection: &str,

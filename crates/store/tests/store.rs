@@ -168,6 +168,7 @@ on_both_backends!(
     looks_up_a_thousand_records_at_once,
     removals_delete_only_the_named_records_of_the_stream,
     state_round_trips_with_and_without_checkpoint,
+    connection_facts_round_trip_and_are_replaced,
     runs_go_from_start_through_progress_to_finish_newest_first,
     finishing_rejects_unknown_statuses_and_runs,
     stale_runs_of_dead_stores_are_interrupted_live_ones_kept,
@@ -624,6 +625,38 @@ async fn removals_delete_only_the_named_records_of_the_stream(db: TestDatabase) 
         store.count(CONNECTION, "sessions").await.unwrap(),
         10,
         "another stream is untouched"
+    );
+}
+
+async fn connection_facts_round_trip_and_are_replaced(db: TestDatabase) {
+    let store = &db.store;
+    assert_eq!(store.connection_facts(CONNECTION).await.unwrap(), None);
+    let first = serde_json::json!({"event_id": "e1", "per_second": 25.0, "daily_quota": 500000});
+    store
+        .set_connection_facts(CONNECTION, &first)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.connection_facts(CONNECTION).await.unwrap(),
+        Some(first)
+    );
+    let second = serde_json::json!({"event_id": "e1", "per_second": 2.0, "daily_quota": null});
+    store
+        .set_connection_facts(CONNECTION, &second)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.connection_facts(CONNECTION).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(store.connection_facts("other").await.unwrap(), None);
+    assert_eq!(
+        db.reopen()
+            .await
+            .connection_facts(CONNECTION)
+            .await
+            .unwrap(),
+        Some(second)
     );
 }
 

@@ -27,6 +27,14 @@ CREATE TABLE sync_state (
     PRIMARY KEY (connection, data_type)
 );
 
+-- What a connection has learnt about its vendor account (event id, API tier), so later runs
+-- need not ask again.
+CREATE TABLE connection_facts (
+    connection TEXT COLLATE "C" PRIMARY KEY CHECK (connection <> ''),
+    facts      JSONB NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE runs (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     connection    TEXT COLLATE "C" NOT NULL,

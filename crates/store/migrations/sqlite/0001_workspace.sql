@@ -27,6 +27,14 @@ CREATE TABLE sync_state (
     PRIMARY KEY (connection, data_type)
 );
 
+-- What a connection has learnt about its vendor account (event id, API tier), so later runs
+-- need not ask again.
+CREATE TABLE connection_facts (
+    connection TEXT PRIMARY KEY CHECK (connection <> ''),
+    facts      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
 CREATE TABLE runs (
     -- AUTOINCREMENT: a run id is never reused, even after the newest run is deleted.
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
