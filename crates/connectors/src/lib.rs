@@ -7,8 +7,10 @@
 pub mod budget;
 pub mod cvent_rest;
 mod error;
+mod retry;
 
 pub use error::ConnectorError;
+pub use retry::RetryPolicy;
 
 use pipeline::{DataType, Mapping};
 
@@ -128,6 +130,16 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(connector) => {
                 Ok(AnyPull::CventRest(connector.pull(spec).await?))
+            }
+        }
+    }
+
+    /// What the connection has learned about the vendor account (event id, limits), to be kept
+    /// for the next run; the engine stores it without looking inside.
+    pub async fn facts(&self) -> serde_json::Value {
+        match self {
+            AnyConnector::CventRest(connector) => {
+                serde_json::to_value(connector.facts().await).unwrap_or_default()
             }
         }
     }

@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 use pipeline::{DataType, Mapping};
 use serde::Deserialize;
 
+mod cvent_rest;
+
+pub use cvent_rest::CventRestSettings;
+
 /// A secret value: never printed, logged or serialized.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -44,16 +48,133 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub name: String,
-    pub kind: String,
-    pub base_url: String,
-    pub event_code: String,
-    pub client_id: String,
-    pub client_secret: Secret,
+    /// Where the vendor is and how to sign in: the fields of the connection's `kind`.
+    pub vendor: VendorSettings,
     /// Data types to sync, in the order they are synced.
     pub data_types: Vec<DataType>,
     pub data: BTreeMap<DataType, DataConfig>,
     /// Warnings about the configuration that do not stop a run.
     pub warnings: Vec<String>,
+}
+
+/// The vendor-specific settings of a connection, one variant per `kind`; each vendor's module
+/// under `config/` owns its fields, their parsing and their secrets.
+#[derive(Debug, Clone)]
+pub enum VendorSettings {
+    CventRest(CventRestSettings),
+}
+
+/// Every `kind` a connection can have.
+pub const KINDS: &[&str] = &[connectors::cvent_rest::KIND];
+
+impl VendorSettings {
+    /// Reads the vendor fields of a connection of `kind`; unknown fields are errors.
+    fn parse(
+        kind: &str,
+        fields: toml::Table,
+        context: &mut Context<'_>,
+    ) -> Result<VendorSettings, ConfigError> {
+        match kind {
+            connectors::cvent_rest::KIND => {
+                cvent_rest::parse(fields, context).map(VendorSettings::CventRest)
+            }
+            _ => Err(ConfigError(format!(
+                "connection '{}': kind '{kind}' is not one eventsync knows; known kinds: {}",
+                context.connection,
+                KINDS.join(", ")
+            ))),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VendorSettings::CventRest(_) => connectors::cvent_rest::KIND,
+        }
+    }
+
+    /// The data types this kind of connection can sync.
+    pub fn data_types(&self) -> &'static [DataType] {
+        match self {
+            VendorSettings::CventRest(_) => connectors::cvent_rest::DATA_TYPES,
+        }
+    }
+}
+
+impl Connection {
+    pub fn kind(&self) -> &'static str {
+        self.vendor.kind()
+    }
+}
+
+/// What a vendor's settings parser needs: the connection's name for messages, the folder that
+/// relative file paths start from, the environment for `${NAME}`, and somewhere for warnings.
+pub(crate) struct Context<'a> {
+    pub connection: &'a str,
+    base_dir: &'a Path,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    pub warnings: &'a mut Vec<String>,
+}
+
+impl Context<'_> {
+    /// `connection 'x': field`, the start of a message about one field.
+    pub fn what(&self, field: &str) -> String {
+        format!("connection '{}': {field}", self.connection)
+    }
+
+    /// A field's value with `${NAME}` references expanded.
+    pub fn expand(&self, value: &str, field: &str) -> Result<String, ConfigError> {
+        expand(value, &self.what(field), self.env)
+    }
+
+    /// A field the kind cannot do without.
+    pub fn required(&self, value: Option<String>, field: &str) -> Result<String, ConfigError> {
+        let value = value.ok_or_else(|| {
+            ConfigError(format!("connection '{}' needs {field}", self.connection))
+        })?;
+        self.expand(&value, field)
+    }
+
+    /// A secret given either inline as `field` (best as `"${ENV_VAR}"`) or as the path of a file
+    /// in `field_file`; an inline literal works but draws a warning.
+    pub fn secret(
+        &mut self,
+        inline: Option<String>,
+        file: Option<PathBuf>,
+        field: &str,
+    ) -> Result<Secret, ConfigError> {
+        let name = self.connection;
+        match (inline, file) {
+            (Some(value), None) => {
+                if !value.contains("${") {
+                    self.warnings.push(format!(
+                        "connection '{name}': {field} is written in the file; prefer {field} = \"${{ENV_VAR}}\" or {field}_file"
+                    ));
+                }
+                Ok(Secret::new(self.expand(&value, field)?))
+            }
+            (None, Some(file)) => {
+                let file = if file.is_absolute() {
+                    file
+                } else {
+                    self.base_dir.join(file)
+                };
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    ConfigError(format!(
+                        "{}: cannot read {}: {e}",
+                        self.what(&format!("{field}_file")),
+                        file.display()
+                    ))
+                })?;
+                Ok(Secret::new(text.trim().to_string()))
+            }
+            (Some(_), Some(_)) => Err(ConfigError(format!(
+                "connection '{name}': give {field} or {field}_file, not both"
+            ))),
+            (None, None) => Err(ConfigError(format!(
+                "connection '{name}' needs {field} (\"${{ENV_VAR}}\") or {field}_file"
+            ))),
+        }
+    }
 }
 
 /// The settings of one data type of one connection.
@@ -71,20 +192,17 @@ struct RawConfig {
     connections: Vec<RawConnection>,
 }
 
+/// The fields every connection has; the rest belong to its kind, which rejects what it does not
+/// know (so a misspelt field is an error, not silently ignored).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConnection {
     name: String,
     kind: String,
-    region: Option<String>,
-    base_url: Option<String>,
-    event_code: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_secret_file: Option<PathBuf>,
     data_types: Option<Vec<String>>,
     #[serde(default)]
     data: BTreeMap<String, RawDataConfig>,
+    #[serde(flatten)]
+    vendor: toml::Table,
 }
 
 #[derive(Deserialize)]
@@ -199,74 +317,15 @@ impl Connection {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Connection, ConfigError> {
         let name = raw.name;
-        let what = |field: &str| format!("connection '{name}': {field}");
-        if raw.kind != connectors::cvent_rest::KIND {
-            return Err(ConfigError(format!(
-                "connection '{name}': kind '{}' is not one eventsync knows; known kinds: {}",
-                raw.kind,
-                connectors::cvent_rest::KIND
-            )));
-        }
-        let base_url = match (raw.base_url, raw.region) {
-            (Some(url), _) => expand(&url, &what("base_url"), env)?,
-            (None, Some(region)) => connectors::cvent_rest::Region::parse(&region)
-                .map(|r| r.base_url().to_string())
-                .ok_or_else(|| {
-                    ConfigError(format!(
-                        "{}: '{region}' is not a region; use na or eu",
-                        what("region")
-                    ))
-                })?,
-            (None, None) => {
-                return Err(ConfigError(format!(
-                    "connection '{name}' needs region = \"na\" or \"eu\", or a base_url"
-                )));
-            }
-        };
-        let required = |value: Option<String>, field: &str| -> Result<String, ConfigError> {
-            let value =
-                value.ok_or_else(|| ConfigError(format!("connection '{name}' needs {field}")))?;
-            expand(&value, &what(field), env)
-        };
-        let event_code = required(raw.event_code, "event_code")?;
-        let client_id = required(raw.client_id, "client_id")?;
         let mut warnings = Vec::new();
-        let client_secret = match (raw.client_secret, raw.client_secret_file) {
-            (Some(value), None) => {
-                if !value.contains("${") {
-                    warnings.push(format!(
-                        "connection '{name}': client_secret is written in the file; prefer client_secret = \"${{ENV_VAR}}\" or client_secret_file"
-                    ));
-                }
-                Secret::new(expand(&value, &what("client_secret"), env)?)
-            }
-            (None, Some(file)) => {
-                let file = if file.is_absolute() {
-                    file
-                } else {
-                    base_dir.join(file)
-                };
-                let text = std::fs::read_to_string(&file).map_err(|e| {
-                    ConfigError(format!(
-                        "{}: cannot read {}: {e}",
-                        what("client_secret_file"),
-                        file.display()
-                    ))
-                })?;
-                Secret::new(text.trim().to_string())
-            }
-            (Some(_), Some(_)) => {
-                return Err(ConfigError(format!(
-                    "connection '{name}': give client_secret or client_secret_file, not both"
-                )));
-            }
-            (None, None) => {
-                return Err(ConfigError(format!(
-                    "connection '{name}' needs client_secret (\"${{ENV_VAR}}\") or client_secret_file"
-                )));
-            }
+        let mut context = Context {
+            connection: &name,
+            base_dir,
+            env,
+            warnings: &mut warnings,
         };
-        let supported = connectors::cvent_rest::DATA_TYPES;
+        let vendor = VendorSettings::parse(&raw.kind, raw.vendor, &mut context)?;
+        let supported = vendor.data_types();
         let data_types = match raw.data_types {
             None => SYNC_ORDER
                 .iter()
@@ -298,11 +357,7 @@ impl Connection {
         }
         Ok(Connection {
             name,
-            kind: raw.kind,
-            base_url,
-            event_code,
-            client_id,
-            client_secret,
+            vendor,
             data_types,
             data,
             warnings,
@@ -374,9 +429,14 @@ mod tests {
     fn a_good_file() {
         let config = parse(GOOD).expect("valid");
         let connection = config.connection("cvent").expect("present");
-        assert_eq!(connection.base_url, "https://api-platform-eur.cvent.com/ea");
-        assert_eq!(connection.client_secret.expose(), "s3cret");
-        assert_eq!(format!("{:?}", connection.client_secret), "Secret(***)");
+        let cvent = match &connection.vendor {
+            VendorSettings::CventRest(settings) => settings,
+            #[allow(unreachable_patterns)]
+            other => panic!("expected cvent-rest, got {}", other.kind()),
+        };
+        assert_eq!(cvent.base_url, "https://api-platform-eur.cvent.com/ea");
+        assert_eq!(cvent.client_secret.expose(), "s3cret");
+        assert_eq!(format!("{:?}", cvent.client_secret), "Secret(***)");
         assert_eq!(
             connection.data_types,
             [DataType::People, DataType::SessionRegistrations]
@@ -402,6 +462,11 @@ mod tests {
                 "nope",
             ),
             (format!("{GOOD}{GOOD}"), "unique"),
+            // A misspelt vendor field is an error, not silently ignored.
+            (
+                GOOD.replace("client_id = ", "clientid = "),
+                "unknown field `clientid`",
+            ),
         ];
         for (text, expected) in cases {
             let error = parse(&text).expect_err(expected);

@@ -1,24 +1,20 @@
 //! What a connection learned about its vendor account (event id, tier), kept between runs so a
 //! run with nothing to do costs one call per data type.
 
+//!
+//! The facts are the connector's own JSON; the engine keeps them without looking inside.
+
+use serde_json::Value;
 use store::{Store, StoreError};
 
-pub async fn load(
-    store: &Store,
-    connection: &str,
-) -> Result<connectors::cvent_rest::Facts, StoreError> {
+/// The facts saved by the last sync, or `Null`.
+pub async fn load(store: &Store, connection: &str) -> Result<Value, StoreError> {
     Ok(store
         .connection_facts(connection)
         .await?
-        .and_then(|facts| serde_json::from_value(facts).ok())
-        .unwrap_or_default())
+        .unwrap_or(Value::Null))
 }
 
-pub async fn save(
-    store: &Store,
-    connection: &str,
-    facts: &connectors::cvent_rest::Facts,
-) -> Result<(), StoreError> {
-    let facts = serde_json::to_value(facts).unwrap_or_default();
-    store.set_connection_facts(connection, &facts).await
+pub async fn save(store: &Store, connection: &str, facts: &Value) -> Result<(), StoreError> {
+    store.set_connection_facts(connection, facts).await
 }

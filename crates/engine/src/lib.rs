@@ -5,12 +5,12 @@
 //! to the workspace only through `store::Store`.
 
 pub mod config;
+mod connect;
 mod facts;
 pub mod report;
 pub mod run;
 pub mod sensitive;
 
-pub use config::{Config, ConfigError, Connection, Secret};
-pub use run::{
-    EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, connect, run,
-};
+pub use config::{Config, ConfigError, Connection, Secret, VendorSettings};
+pub use connect::connect;
+pub use run::{EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, run};

@@ -8,8 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
-use connectors::cvent_rest::{CventRest, CventRestConfig, RetryPolicy};
-use connectors::{AnyConnector, ConnectorError, PullMode, PullSpec, VendorPage};
+use connectors::{AnyConnector, ConnectorError, PullMode, PullSpec, RetryPolicy, VendorPage};
 use pipeline::{
     Action, ActionKind, DataType, FieldValue, Mapping, Record, RejectReason, Rejection,
 };
@@ -19,6 +18,7 @@ use store::{
 };
 
 use crate::config::Connection;
+use crate::connect::connect;
 use crate::facts;
 use crate::report::{ReportWriter, Row};
 use crate::sensitive;
@@ -127,26 +127,6 @@ pub enum EngineError {
 
 /// How many rejections a summary keeps; the CSV report has them all.
 const REJECTIONS_KEPT: usize = 20;
-
-/// Builds the connector of a connection.
-pub fn connect(
-    connection: &Connection,
-    data_types: &[DataType],
-    facts: connectors::cvent_rest::Facts,
-    retry: RetryPolicy,
-) -> Result<AnyConnector, EngineError> {
-    let config = CventRestConfig {
-        connection: connection.name.clone(),
-        base_url: connection.base_url.clone(),
-        event_code: connection.event_code.clone(),
-        client_id: connection.client_id.clone(),
-        client_secret: connection.client_secret.expose().to_string(),
-        retry,
-    };
-    CventRest::new(config, data_types, facts)
-        .map(AnyConnector::CventRest)
-        .map_err(|e| EngineError::Config(e.to_string()))
-}
 
 pub async fn run(
     store: &Store,
@@ -273,10 +253,8 @@ pub async fn run(
     if status == RunStatus::Partial && types.values().all(|t| t.error.is_some()) {
         status = RunStatus::Failed;
     }
-    if options.kind == RunKind::Sync
-        && let AnyConnector::CventRest(cvent) = &connector
-    {
-        let learned = cvent.facts().await;
+    if options.kind == RunKind::Sync {
+        let learned = connector.facts().await;
         if learned != known {
             facts::save(store, &connection.name, &learned).await?;
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use connectors::cvent_rest::RetryPolicy;
+use connectors::RetryPolicy;
 use engine::{Config, Connection, Progress, RunKind, RunOptions, RunReport, RunStatus};
 use pipeline::DataType;
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
@@ -562,11 +562,20 @@ async fn quota_exhaustion_pauses_and_the_next_run_resumes() {
     world.assert_people_exact().await;
 }
 
+/// The Cvent REST settings of a test connection, to spoil one of them.
+fn cvent_rest(connection: &mut Connection) -> &mut engine::config::CventRestSettings {
+    match &mut connection.vendor {
+        engine::VendorSettings::CventRest(settings) => settings,
+        #[allow(unreachable_patterns)]
+        other => panic!("the test connection is cvent-rest, not {}", other.kind()),
+    }
+}
+
 #[tokio::test]
 async fn bad_credentials_and_unknown_event_codes_are_explained() {
     let world = World::with_attendees(10).await;
     let mut wrong_secret = world.connection.clone();
-    wrong_secret.client_secret = engine::Secret::new("nope");
+    cvent_rest(&mut wrong_secret).client_secret = engine::Secret::new("nope");
     let connector =
         engine::connect(&wrong_secret, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
     let report = connector.check(PEOPLE).await;
@@ -579,7 +588,7 @@ async fn bad_credentials_and_unknown_event_codes_are_explained() {
     );
 
     let mut wrong_event = world.connection.clone();
-    wrong_event.event_code = "NOSUCHEVENT".into();
+    cvent_rest(&mut wrong_event).event_code = "NOSUCHEVENT".into();
     let connector =
         engine::connect(&wrong_event, PEOPLE, Default::default(), FAST_RETRY).expect("connector");
     let report = connector.check(PEOPLE).await;

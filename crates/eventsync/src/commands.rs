@@ -117,7 +117,8 @@ pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
     } else {
         println!(
             "Checking connection '{}' ({})",
-            connection.name, connection.kind
+            connection.name,
+            connection.kind()
         );
         for finding in &report.findings {
             let mark = if finding.ok { "ok  " } else { "FAIL" };

@@ -23,8 +23,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
+pub use crate::RetryPolicy;
+pub use client::Credentials;
 use client::{Answer, Client, error_reason};
-pub use client::{Credentials, RetryPolicy};
 
 use crate::budget::{Limits, RateBudget};
 use crate::{CheckReport, ConnectorError, PullMode, PullSpec, VendorPage, VendorRecord};

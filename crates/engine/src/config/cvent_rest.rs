@@ -1,0 +1,61 @@
+//! The settings of a `kind = "cvent-rest"` connection: host, event code and OAuth2 client.
+
+use serde::Deserialize;
+
+use super::{ConfigError, Context, Secret};
+
+/// Where the Cvent REST account is and how to sign in to it.
+#[derive(Debug, Clone)]
+pub struct CventRestSettings {
+    pub base_url: String,
+    pub event_code: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    region: Option<String>,
+    base_url: Option<String>,
+    event_code: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_secret_file: Option<std::path::PathBuf>,
+}
+
+pub(super) fn parse(
+    fields: toml::Table,
+    context: &mut Context<'_>,
+) -> Result<CventRestSettings, ConfigError> {
+    let raw: Raw = fields
+        .try_into()
+        .map_err(|e| ConfigError(format!("connection '{}': {e}", context.connection)))?;
+    let base_url = match (raw.base_url, raw.region) {
+        (Some(url), _) => context.expand(&url, "base_url")?,
+        (None, Some(region)) => connectors::cvent_rest::Region::parse(&region)
+            .map(|r| r.base_url().to_string())
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "{}: '{region}' is not a region; use na or eu",
+                    context.what("region")
+                ))
+            })?,
+        (None, None) => {
+            return Err(ConfigError(format!(
+                "connection '{}' needs region = \"na\" or \"eu\", or a base_url",
+                context.connection
+            )));
+        }
+    };
+    Ok(CventRestSettings {
+        base_url,
+        event_code: context.required(raw.event_code, "event_code")?,
+        client_id: context.required(raw.client_id, "client_id")?,
+        client_secret: context.secret(
+            raw.client_secret,
+            raw.client_secret_file,
+            "client_secret",
+        )?,
+    })
+}

@@ -1,0 +1,36 @@
+//! Builds a connection's connector from its settings: the one place that knows which connector
+//! serves which kind.
+
+use connectors::{AnyConnector, RetryPolicy};
+use pipeline::DataType;
+
+use crate::config::{Connection, VendorSettings};
+use crate::run::EngineError;
+
+/// Builds the connector of a connection.
+///
+/// `facts` is what an earlier run of the connection learned about the vendor account (as
+/// [`AnyConnector::facts`] gave it), or `Null`; facts of another shape are ignored.
+pub fn connect(
+    connection: &Connection,
+    data_types: &[DataType],
+    facts: serde_json::Value,
+    retry: RetryPolicy,
+) -> Result<AnyConnector, EngineError> {
+    let connector = match &connection.vendor {
+        VendorSettings::CventRest(settings) => {
+            let config = connectors::cvent_rest::CventRestConfig {
+                connection: connection.name.clone(),
+                base_url: settings.base_url.clone(),
+                event_code: settings.event_code.clone(),
+                client_id: settings.client_id.clone(),
+                client_secret: settings.client_secret.expose().to_string(),
+                retry,
+            };
+            let facts = serde_json::from_value(facts).unwrap_or_default();
+            connectors::cvent_rest::CventRest::new(config, data_types, facts)
+                .map(AnyConnector::CventRest)
+        }
+    };
+    connector.map_err(|e| EngineError::Config(e.to_string()))
+}
