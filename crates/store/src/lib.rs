@@ -15,6 +15,7 @@ mod migrations;
 mod model;
 mod owner;
 mod postgres;
+mod serve;
 mod sqlite;
 mod time;
 
@@ -27,6 +28,10 @@ pub use model::{
     RUN_STATUS_RUNNING, RunOutcome, RunSummary, StoredRecord, SyncState,
 };
 pub use owner::HEARTBEAT_STALE_AFTER;
+pub use serve::{
+    ApiToken, AutoSync, DeliveryOutcome, NewOutboxItem, NewWebhook, OutboxItem, OutboxOperation,
+    OutboxQuery, OutboxStatus, WebhookDelivery, WebhookOutcome, WebhookStatus,
+};
 
 use postgres::PostgresStore;
 use sqlite::SqliteStore;
@@ -255,5 +260,130 @@ impl Store {
     /// than [`HEARTBEAT_STALE_AFTER`].
     pub async fn interrupt_stale_runs(&self) -> Result<u64, StoreError> {
         dispatch!(self, backend => backend.interrupt_stale_runs().await)
+    }
+
+    // ---- serve: outbox, webhook inbox, API tokens, auto sync ----------------------------------
+
+    /// Stores a write for a vendor as `pending` (or `local`, never to be sent).
+    pub async fn enqueue_outbox(&self, item: &NewOutboxItem) -> Result<OutboxItem, StoreError> {
+        dispatch!(self, backend => backend.enqueue_outbox(item).await)
+    }
+
+    /// Takes up to `limit` due outbox items for this store's worker, in id order, leasing them
+    /// for `lease`: items pending whose time has come, and items whose worker's lease ran out
+    /// (its process died mid-delivery). Each claim counts as an attempt.
+    pub async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: std::time::Duration,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        dispatch!(self, backend => backend.claim_outbox(self.instance.tag(), limit, lease).await)
+    }
+
+    /// Records how delivering a claimed item ended. Returns `false`, changing nothing, when this
+    /// store no longer holds the item's lease (another worker took it over).
+    pub async fn finish_outbox(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.finish_outbox(id, self.instance.tag(), outcome).await)
+    }
+
+    pub async fn outbox(&self, query: &OutboxQuery) -> Result<Vec<OutboxItem>, StoreError> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, backend => backend.outbox(query).await)
+    }
+
+    pub async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>, StoreError> {
+        dispatch!(self, backend => backend.outbox_item(id).await)
+    }
+
+    /// Outbox items per status (`pending`, `sending`, `sent`, `failed`, `local`).
+    pub async fn outbox_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        dispatch!(self, backend => backend.outbox_counts().await)
+    }
+
+    /// Keeps a webhook delivery as `pending` and returns its id, or `None` when a delivery with
+    /// the same message stub (in any letter case) was kept before.
+    pub async fn record_webhook(&self, webhook: &NewWebhook) -> Result<Option<i64>, StoreError> {
+        dispatch!(self, backend => backend.record_webhook(webhook).await)
+    }
+
+    /// Takes up to `limit` webhook deliveries to process, leased like [`Store::claim_outbox`].
+    pub async fn claim_webhooks(
+        &self,
+        limit: u32,
+        lease: std::time::Duration,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        dispatch!(self, backend => backend.claim_webhooks(self.instance.tag(), limit, lease).await)
+    }
+
+    /// Records how processing a claimed delivery ended; `false` when the lease was lost.
+    pub async fn finish_webhook(
+        &self,
+        id: i64,
+        outcome: &WebhookOutcome,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.finish_webhook(id, self.instance.tag(), outcome).await)
+    }
+
+    /// Webhook deliveries in id order after `after_id`, of one connection or all.
+    pub async fn webhooks(
+        &self,
+        connection: Option<&str>,
+        after_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        dispatch!(self, backend => backend.webhooks(connection, after_id, limit).await)
+    }
+
+    /// Webhook deliveries per status.
+    pub async fn webhook_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        dispatch!(self, backend => backend.webhook_counts().await)
+    }
+
+    /// Keeps a new API token by its hash (the caller hashes; the token itself is never stored).
+    pub async fn add_api_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiToken, StoreError> {
+        dispatch!(self, backend => backend.add_api_token(name, token_hash).await)
+    }
+
+    /// The token with this hash, unless revoked.
+    pub async fn api_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        dispatch!(self, backend => backend.api_token_by_hash(token_hash).await)
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        dispatch!(self, backend => backend.api_tokens().await)
+    }
+
+    /// Revokes a token; `false` when there is no such live token.
+    pub async fn revoke_api_token(&self, id: i64) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.revoke_api_token(id).await)
+    }
+
+    /// The stored auto-sync settings, of one connection or all.
+    pub async fn auto_sync(&self, connection: Option<&str>) -> Result<Vec<AutoSync>, StoreError> {
+        dispatch!(self, backend => backend.auto_sync(connection).await)
+    }
+
+    /// Replaces one stream's auto-sync setting and returns it as stored.
+    pub async fn set_auto_sync(&self, setting: &AutoSync) -> Result<AutoSync, StoreError> {
+        if setting.interval_seconds == 0 {
+            return Err(StoreError::Query(format!(
+                "auto sync of {}/{} needs an interval of at least one second",
+                setting.connection, setting.data_type
+            )));
+        }
+        dispatch!(self, backend => backend.set_auto_sync(setting).await)
     }
 }

@@ -8,12 +8,20 @@ pub(crate) struct Migration {
     pub postgres: &'static str,
 }
 
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "workspace",
-    sqlite: include_str!("../migrations/sqlite/0001_workspace.sql"),
-    postgres: include_str!("../migrations/postgres/0001_workspace.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "workspace",
+        sqlite: include_str!("../migrations/sqlite/0001_workspace.sql"),
+        postgres: include_str!("../migrations/postgres/0001_workspace.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "serve",
+        sqlite: include_str!("../migrations/sqlite/0002_serve.sql"),
+        postgres: include_str!("../migrations/postgres/0002_serve.sql"),
+    },
+];
 
 pub(crate) fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |migration| migration.version)

@@ -28,6 +28,9 @@ pub(crate) struct PostgresStore {
     pool: PgPool,
 }
 
+// Several processes claim work from one database: each skips the rows another has locked.
+crate::serve::serve_tables!(PostgresStore, pool, pool, "FOR UPDATE SKIP LOCKED");
+
 impl PostgresStore {
     /// Opens the database at `url`; with `schema`, creates it if needed and keeps every table in it.
     pub(crate) async fn open(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {

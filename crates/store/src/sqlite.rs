@@ -39,6 +39,8 @@ pub(crate) struct SqliteStore {
     reader: SqlitePool,
 }
 
+crate::serve::serve_tables!(SqliteStore, writer, reader, "");
+
 impl SqliteStore {
     pub(crate) async fn open(url: &str) -> Result<SqliteStore, StoreError> {
         let open_failed = |reason: String| StoreError::Open {

@@ -15,6 +15,7 @@
 
 mod client;
 mod defaults;
+mod write;
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ use tokio::sync::OnceCell;
 pub use crate::RetryPolicy;
 pub use client::Credentials;
 use client::{Answer, Client, error_reason};
+pub use write::{CHECK_IN_BATCH, CheckIn, CheckInResult, WRITE_SCOPES};
 
 use crate::budget::{Limits, RateBudget};
 use crate::{CheckReport, ConnectorError, PullMode, PullSpec, VendorPage, VendorRecord};
@@ -123,6 +125,18 @@ pub fn quote(value: &str) -> String {
     }
 }
 
+/// The scopes that reading `data_types` needs.
+fn read_scopes(data_types: &[DataType]) -> Vec<String> {
+    let mut scopes = vec!["event/events:read".to_string()];
+    for data_type in data_types {
+        let scope = scope_for(*data_type).to_string();
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    scopes
+}
+
 /// A Cvent REST connection.
 pub struct CventRest {
     config: CventRestConfig,
@@ -133,10 +147,30 @@ pub struct CventRest {
 }
 
 impl CventRest {
-    /// `scopes`: the scopes to request; an empty list asks for all the client has.
+    /// A read-only connector: it asks for the scopes reading `data_types` needs.
     pub fn new(
         config: CventRestConfig,
         data_types: &[DataType],
+        facts: Facts,
+    ) -> Result<CventRest, ConnectorError> {
+        CventRest::with_scopes(config, read_scopes(data_types), facts)
+    }
+
+    /// A connector that may also write back (session enrollment, check-in): it asks for
+    /// [`WRITE_SCOPES`] besides the read scopes of `data_types`.
+    pub fn for_writes(
+        config: CventRestConfig,
+        data_types: &[DataType],
+        facts: Facts,
+    ) -> Result<CventRest, ConnectorError> {
+        let mut scopes = read_scopes(data_types);
+        scopes.extend(WRITE_SCOPES.iter().map(|scope| scope.to_string()));
+        CventRest::with_scopes(config, scopes, facts)
+    }
+
+    fn with_scopes(
+        config: CventRestConfig,
+        scopes: Vec<String>,
         facts: Facts,
     ) -> Result<CventRest, ConnectorError> {
         if config.client_id.trim().is_empty() || config.client_secret.trim().is_empty() {
@@ -150,13 +184,6 @@ impl CventRest {
                 "connection '{}' needs an event_code",
                 config.connection
             )));
-        }
-        let mut scopes = vec!["event/events:read".to_string()];
-        for data_type in data_types {
-            let scope = scope_for(*data_type).to_string();
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
         }
         let budget =
             RateBudget::for_account(&format!("{KIND}:{}:{}", config.base_url, config.client_id));

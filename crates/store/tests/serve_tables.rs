@@ -1,0 +1,554 @@
+//! The serve tables' contract — outbox, webhook inbox, API tokens, auto sync — run against
+//! SQLite (a temporary file) and PostgreSQL (a schema of its own per test at
+//! `EVENTSYNC_TEST_POSTGRES`, default `postgres://postgres@127.0.0.1:5432/test`).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::json;
+use store::{
+    AutoSync, Backend, DeliveryOutcome, NewOutboxItem, NewWebhook, OutboxOperation, OutboxQuery,
+    OutboxStatus, Store, StoreError, WebhookOutcome, WebhookStatus,
+};
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+/// Where one test's database lives; removed when the test ends, pass or fail.
+#[derive(Debug, Clone)]
+enum Location {
+    Sqlite(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+/// What a test gets: an open store, and the means to open the same database again.
+#[derive(Debug, Clone)]
+struct TestDatabase {
+    store: Store,
+    location: Location,
+}
+
+impl TestDatabase {
+    async fn reopen(&self) -> Store {
+        open(&self.location)
+            .await
+            .expect("reopening the test database")
+    }
+}
+
+async fn open(location: &Location) -> Result<Store, StoreError> {
+    match location {
+        Location::Sqlite(path) => Store::open(&path.display().to_string()).await,
+        Location::Postgres { url, schema } => Store::open_in_schema(url, schema).await,
+    }
+}
+
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn on_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(TestDatabase) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let path = std::env::temp_dir().join(format!("{}.db", unique_name("eventsync_store_test")));
+    let location = Location::Sqlite(path.clone());
+    let store = open(&location).await.expect("opening a fresh SQLite store");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    let outcome = tokio::spawn(test(TestDatabase { store, location })).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn on_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(TestDatabase) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let url =
+        std::env::var("EVENTSYNC_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_string());
+    if !postgres_reachable(&url).await {
+        // Past the harness's output capture, so a skip is always seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: PostgreSQL not reachable at {} (set EVENTSYNC_TEST_POSTGRES)",
+            store::redact_url(&url)
+        );
+        return;
+    }
+    let schema = unique_name("store_test");
+    let location = Location::Postgres {
+        url: url.clone(),
+        schema: schema.clone(),
+    };
+    let store = open(&location)
+        .await
+        .expect("opening a fresh PostgreSQL store");
+    assert_eq!(store.backend(), Backend::Postgres);
+    let outcome = tokio::spawn(test(TestDatabase {
+        store: store.clone(),
+        location,
+    }))
+    .await;
+    store.close().await;
+    drop_schema(&url, &schema).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// Whether anything listens at the URL's host and port; a server that answers but refuses us
+/// is a failure to report, not a reason to skip.
+async fn postgres_reachable(url: &str) -> bool {
+    let Ok(options) = sqlx::postgres::PgConnectOptions::from_str(url) else {
+        return false;
+    };
+    let address = format!("{}:{}", options.get_host(), options.get_port());
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio::net::TcpStream::connect(address)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection;
+    let mut connection = sqlx::postgres::PgConnection::connect(url)
+        .await
+        .expect("connecting to drop the test schema");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+    )))
+    .execute(&mut connection)
+    .await
+    .expect("dropping the test schema");
+    let _ = connection.close().await;
+}
+
+/// One `#[tokio::test]` per backend for each test function.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                super::on_sqlite(super::$test).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                super::on_postgres(super::$test).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    outbox_items_are_claimed_once_and_finish_with_their_outcome,
+    an_expired_lease_is_claimed_again_and_the_old_worker_cannot_finish,
+    retries_wait_for_their_time_and_local_items_are_never_claimed,
+    outbox_lists_filter_and_page,
+    webhooks_are_deduplicated_by_stub_in_any_case,
+    webhook_processing_is_leased_and_finished_once,
+    api_tokens_are_found_by_hash_until_revoked,
+    auto_sync_settings_are_replaced_per_stream,
+    the_serve_tables_survive_a_reopen,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Builders
+
+const CONNECTION: &str = "cvent";
+
+fn enroll(session: &str, attendee: &str) -> NewOutboxItem {
+    NewOutboxItem {
+        connection: CONNECTION.to_string(),
+        operation: OutboxOperation::Enroll,
+        session_id: Some(session.to_string()),
+        attendee_id: attendee.to_string(),
+        payload: json!({}),
+        local: false,
+    }
+}
+
+fn webhook(stub: &str) -> NewWebhook {
+    NewWebhook {
+        connection: CONNECTION.to_string(),
+        message_stub: stub.to_string(),
+        event_type: "InviteeOrGuestAccepted".to_string(),
+        message_time: Some("2044-04-03T17:14:42.823Z".to_string()),
+        body: json!({"eventType": "InviteeOrGuestAccepted", "messageStub": stub, "message": [{"inviteeStub": "A1"}]}),
+    }
+}
+
+const LEASE: Duration = Duration::from_secs(60);
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+async fn outbox_items_are_claimed_once_and_finish_with_their_outcome(db: TestDatabase) {
+    let store = &db.store;
+    let first = store.enqueue_outbox(&enroll("s1", "a1")).await.unwrap();
+    let second = store.enqueue_outbox(&enroll("s1", "a2")).await.unwrap();
+    assert_eq!(first.status, OutboxStatus::Pending);
+    assert_eq!(first.attempts, 0);
+    assert!(second.id > first.id);
+
+    let claimed = store.claim_outbox(10, LEASE).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|item| item.id).collect::<Vec<_>>(),
+        vec![first.id, second.id]
+    );
+    assert!(
+        claimed
+            .iter()
+            .all(|item| item.status == OutboxStatus::Sending && item.attempts == 1)
+    );
+    assert!(
+        store.claim_outbox(10, LEASE).await.unwrap().is_empty(),
+        "claimed twice"
+    );
+
+    assert!(
+        store
+            .finish_outbox(first.id, &DeliveryOutcome::Sent)
+            .await
+            .unwrap()
+    );
+    let refusal = "Cvent refused the enrollment: the event has no modify-registration widget";
+    let failed = DeliveryOutcome::Failed {
+        reason: refusal.to_string(),
+    };
+    assert!(store.finish_outbox(second.id, &failed).await.unwrap());
+    assert!(
+        !store
+            .finish_outbox(second.id, &DeliveryOutcome::Sent)
+            .await
+            .unwrap(),
+        "a finished item was finished again"
+    );
+
+    let sent = store.outbox_item(first.id).await.unwrap().unwrap();
+    assert_eq!(sent.status, OutboxStatus::Sent);
+    assert!(sent.sent_at.is_some());
+    let refused = store.outbox_item(second.id).await.unwrap().unwrap();
+    assert_eq!(refused.status, OutboxStatus::Failed);
+    assert_eq!(refused.last_error.as_deref(), Some(refusal));
+    assert!(store.claim_outbox(10, LEASE).await.unwrap().is_empty());
+    let counts = store.outbox_counts().await.unwrap();
+    assert_eq!(counts.get("sent"), Some(&1));
+    assert_eq!(counts.get("failed"), Some(&1));
+}
+
+async fn an_expired_lease_is_claimed_again_and_the_old_worker_cannot_finish(db: TestDatabase) {
+    let item = db.store.enqueue_outbox(&enroll("s1", "a1")).await.unwrap();
+    // A lease that is already over stands for a worker whose process died mid-delivery.
+    let claimed = db.store.claim_outbox(1, Duration::ZERO).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let other_process = db.reopen().await;
+    let again = other_process.claim_outbox(10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1, "an abandoned item must be claimed again");
+    assert_eq!(again[0].id, item.id);
+    assert_eq!(again[0].attempts, 2);
+
+    assert!(
+        !db.store
+            .finish_outbox(item.id, &DeliveryOutcome::Sent)
+            .await
+            .unwrap(),
+        "the worker that lost the lease must not record an outcome"
+    );
+    assert!(
+        other_process
+            .finish_outbox(item.id, &DeliveryOutcome::Sent)
+            .await
+            .unwrap()
+    );
+    other_process.close().await;
+}
+
+async fn retries_wait_for_their_time_and_local_items_are_never_claimed(db: TestDatabase) {
+    let store = &db.store;
+    let mut local = enroll("local-session", "a1");
+    local.local = true;
+    let local = store.enqueue_outbox(&local).await.unwrap();
+    assert_eq!(local.status, OutboxStatus::Local);
+
+    let item = store.enqueue_outbox(&enroll("s1", "a1")).await.unwrap();
+    assert_eq!(store.claim_outbox(10, LEASE).await.unwrap().len(), 1);
+    let later = DeliveryOutcome::Retry {
+        reason: "Cvent answered 503".to_string(),
+        at: "2999-01-01T00:00:00.000000Z".to_string(),
+    };
+    assert!(store.finish_outbox(item.id, &later).await.unwrap());
+    assert!(
+        store.claim_outbox(10, LEASE).await.unwrap().is_empty(),
+        "retried too early"
+    );
+    let waiting = store.outbox_item(item.id).await.unwrap().unwrap();
+    assert_eq!(waiting.status, OutboxStatus::Pending);
+    assert_eq!(waiting.last_error.as_deref(), Some("Cvent answered 503"));
+
+    let now = DeliveryOutcome::Retry {
+        reason: "Cvent answered 503".to_string(),
+        at: "2000-01-01T00:00:00.000000Z".to_string(),
+    };
+    let claimed = store.claim_outbox(10, LEASE).await.unwrap();
+    assert!(claimed.is_empty());
+    // Make it due by finishing a fresh claim with a past retry time.
+    let second = store.enqueue_outbox(&enroll("s2", "a1")).await.unwrap();
+    assert_eq!(
+        store.claim_outbox(10, LEASE).await.unwrap()[0].id,
+        second.id
+    );
+    assert!(store.finish_outbox(second.id, &now).await.unwrap());
+    let due = store.claim_outbox(10, LEASE).await.unwrap();
+    assert_eq!(
+        due.iter().map(|item| item.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    assert_eq!(due[0].attempts, 2);
+}
+
+async fn outbox_lists_filter_and_page(db: TestDatabase) {
+    let store = &db.store;
+    let mut ids = Vec::new();
+    for attendee in ["a1", "a2", "a3"] {
+        ids.push(
+            store
+                .enqueue_outbox(&enroll("s1", attendee))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let mut check_in = enroll("unused", "a9");
+    check_in.operation = OutboxOperation::CheckIn;
+    check_in.session_id = None;
+    check_in.payload = json!({"checkIn": "2026-05-01T09:00:00Z"});
+    let check_in = store.enqueue_outbox(&check_in).await.unwrap();
+    assert_eq!(check_in.payload["checkIn"], "2026-05-01T09:00:00Z");
+
+    let first_page = store
+        .outbox(&OutboxQuery {
+            limit: 2,
+            ..OutboxQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        first_page.iter().map(|i| i.id).collect::<Vec<_>>(),
+        ids[..2]
+    );
+    let second_page = store
+        .outbox(&OutboxQuery {
+            limit: 2,
+            after_id: Some(ids[1]),
+            ..OutboxQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        second_page.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![ids[2], check_in.id]
+    );
+
+    let of_a2 = store
+        .outbox(&OutboxQuery {
+            session_id: Some("s1".into()),
+            attendee_id: Some("a2".into()),
+            limit: 10,
+            ..OutboxQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(of_a2.len(), 1);
+    assert_eq!(of_a2[0].attendee_id, "a2");
+    let pending = store
+        .outbox(&OutboxQuery {
+            status: Some(OutboxStatus::Pending),
+            connection: Some("another".into()),
+            limit: 10,
+            ..OutboxQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(pending.is_empty());
+    assert_eq!(
+        store.outbox_counts().await.unwrap().get("pending"),
+        Some(&4)
+    );
+}
+
+async fn webhooks_are_deduplicated_by_stub_in_any_case(db: TestDatabase) {
+    let store = &db.store;
+    let stub = "C8841527-B089-4B4A-9D8A-0A5B1E2F3C4D";
+    let id = store.record_webhook(&webhook(stub)).await.unwrap();
+    assert!(id.is_some());
+    assert_eq!(store.record_webhook(&webhook(stub)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .record_webhook(&webhook(&stub.to_lowercase()))
+            .await
+            .unwrap(),
+        None,
+        "stubs differ only in case"
+    );
+    let mut other_connection = webhook(stub);
+    other_connection.connection = "cvent-eu".into();
+    assert!(
+        store
+            .record_webhook(&other_connection)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let kept = store.webhooks(Some(CONNECTION), None, 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].message_stub, stub.to_lowercase());
+    assert_eq!(kept[0].body["message"][0]["inviteeStub"], "A1");
+    assert_eq!(kept[0].status, WebhookStatus::Pending);
+}
+
+async fn webhook_processing_is_leased_and_finished_once(db: TestDatabase) {
+    let store = &db.store;
+    let first = store
+        .record_webhook(&webhook("stub-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = store
+        .record_webhook(&webhook("stub-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    let claimed = store.claim_webhooks(10, LEASE).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![first, second]
+    );
+    assert!(store.claim_webhooks(10, LEASE).await.unwrap().is_empty());
+    assert!(
+        store
+            .finish_webhook(first, &WebhookOutcome::Done)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_webhook(first, &WebhookOutcome::Done)
+            .await
+            .unwrap()
+    );
+    let retry = WebhookOutcome::Retry {
+        reason: "Cvent unreachable".into(),
+    };
+    assert!(store.finish_webhook(second, &retry).await.unwrap());
+    let again = store.claim_webhooks(10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    assert!(
+        store
+            .finish_webhook(second, &WebhookOutcome::Ignored)
+            .await
+            .unwrap()
+    );
+    let counts = store.webhook_counts().await.unwrap();
+    assert_eq!(counts.get("done"), Some(&1));
+    assert_eq!(counts.get("ignored"), Some(&1));
+    let listed = store.webhooks(None, Some(first), 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].processed_at.is_some());
+}
+
+async fn api_tokens_are_found_by_hash_until_revoked(db: TestDatabase) {
+    let store = &db.store;
+    let token = store
+        .add_api_token("check-in desk", "hash-one")
+        .await
+        .unwrap();
+    assert_eq!(token.name, "check-in desk");
+    assert!(
+        store.add_api_token("again", "hash-one").await.is_err(),
+        "hashes are unique"
+    );
+    assert_eq!(
+        store
+            .api_token_by_hash("hash-one")
+            .await
+            .unwrap()
+            .map(|t| t.id),
+        Some(token.id)
+    );
+    assert_eq!(store.api_token_by_hash("hash-two").await.unwrap(), None);
+    assert!(store.revoke_api_token(token.id).await.unwrap());
+    assert!(!store.revoke_api_token(token.id).await.unwrap());
+    assert_eq!(store.api_token_by_hash("hash-one").await.unwrap(), None);
+    let listed = store.api_tokens().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].revoked_at.is_some());
+}
+
+async fn auto_sync_settings_are_replaced_per_stream(db: TestDatabase) {
+    let store = &db.store;
+    let setting = |data_type: &str, enabled: bool, interval_seconds: u32| AutoSync {
+        connection: CONNECTION.to_string(),
+        data_type: data_type.to_string(),
+        enabled,
+        interval_seconds,
+        updated_at: String::new(),
+    };
+    store
+        .set_auto_sync(&setting("people", true, 60))
+        .await
+        .unwrap();
+    store
+        .set_auto_sync(&setting("sessions", false, 900))
+        .await
+        .unwrap();
+    let stored = store
+        .set_auto_sync(&setting("people", false, 300))
+        .await
+        .unwrap();
+    assert!(!stored.enabled);
+    assert!(!stored.updated_at.is_empty());
+    let all = store.auto_sync(Some(CONNECTION)).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|s| (s.data_type.as_str(), s.enabled, s.interval_seconds))
+            .collect::<Vec<_>>(),
+        vec![("people", false, 300), ("sessions", false, 900)]
+    );
+    assert!(store.auto_sync(Some("other")).await.unwrap().is_empty());
+    assert!(matches!(
+        store.set_auto_sync(&setting("people", true, 0)).await,
+        Err(StoreError::Query(_))
+    ));
+}
+
+async fn the_serve_tables_survive_a_reopen(db: TestDatabase) {
+    let item = db.store.enqueue_outbox(&enroll("s1", "a1")).await.unwrap();
+    db.store.record_webhook(&webhook("stub")).await.unwrap();
+    let reopened = db.reopen().await;
+    assert_eq!(reopened.outbox_item(item.id).await.unwrap(), Some(item));
+    assert_eq!(reopened.webhooks(None, None, 10).await.unwrap().len(), 1);
+    assert!(reopened.schema_version().await.unwrap() >= 2);
+    reopened.close().await;
+}
