@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use sandboxes::aventri;
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig, Tier};
 
 #[derive(Args)]
@@ -22,10 +23,11 @@ pub struct SimulateArgs {
     /// Seed of the data generator: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// The account's API usage tier, which sets its rate limits and daily quota.
+    /// The account's API usage tier, which sets its rate limits and daily quota (Cvent only).
     #[arg(long, value_enum, default_value_t = TierArg::Premium)]
     tier: TierArg,
-    /// Print one JSON line with base_url, client_id, client_secret and event_code.
+    /// Print one JSON line with what a connection needs (for Cvent base_url, client_id,
+    /// client_secret and event_code; for Aventri endpoint, account_id, key and event_id).
     #[arg(long)]
     json: bool,
 }
@@ -34,6 +36,8 @@ pub struct SimulateArgs {
 enum Vendor {
     /// Cvent's REST Platform API (`/ea`).
     CventRest,
+    /// Aventri's API v2 (`/api/v2`).
+    Aventri,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -57,7 +61,9 @@ impl From<TierArg> for Tier {
 }
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    let Vendor::CventRest = args.vendor;
+    if let Vendor::Aventri = args.vendor {
+        return run_aventri(args).await;
+    }
     let config = SandboxConfig {
         attendees: args.attendees,
         seed: args.seed,
@@ -84,6 +90,43 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         println!("  client id     {}", sandbox.client_id());
         println!("  client secret (shown with --json)");
         println!("  event code    {}", sandbox.event_code());
+        println!("  control API   {}", sandbox.control_url());
+        println!("Press Ctrl-C to stop.");
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    sandbox.stop().await;
+    Ok(())
+}
+
+async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
+    let config = aventri::SandboxConfig {
+        attendees: args.attendees,
+        seed: args.seed,
+        ..aventri::SandboxConfig::default()
+    };
+    let bind = SocketAddr::new(args.host, args.port);
+    let sandbox = aventri::AventriSandbox::start_on(config, bind)
+        .await
+        .with_context(|| format!("could not listen on {bind}: choose another --port"))?;
+    if args.json {
+        let line = serde_json::json!({
+            "endpoint": sandbox.endpoint(),
+            "account_id": sandbox.account_id(),
+            "key": sandbox.master_key(),
+            "limited_key": sandbox.limited_key(),
+            "event_id": sandbox.event_id(),
+            "presenter_photo_endpoint": sandbox.presenter_photo_endpoint(),
+            "control_url": sandbox.control_url(),
+        });
+        println!("{line}");
+    } else {
+        println!("Aventri sandbox listening");
+        println!("  endpoint      {}", sandbox.endpoint());
+        println!("  account id    {}", sandbox.account_id());
+        println!("  key           (shown with --json)");
+        println!("  event id      {}", sandbox.event_id());
         println!("  control API   {}", sandbox.control_url());
         println!("Press Ctrl-C to stop.");
     }

@@ -3,6 +3,7 @@
 //! Each vendor has one module. The sandboxes serve the demo, the tests and the benchmarks, and let
 //! an integrator rehearse an event before touching a real account.
 
+pub mod aventri;
 pub mod clock;
 pub mod cvent_rest;
 pub mod seeded;
