@@ -6,4 +6,5 @@
 pub mod aventri;
 pub mod clock;
 pub mod cvent_rest;
+pub mod cvent_soap;
 pub mod seeded;
