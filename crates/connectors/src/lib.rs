@@ -30,6 +30,37 @@ pub struct PullSpec {
     pub mode: PullMode,
     /// The vendor's token for the next page of an interrupted listing of the same query.
     pub resume_token: Option<String>,
+    /// Which vendor statuses to list; a connector that cannot ask for them lists every record
+    /// and the engine judges each one.
+    pub statuses: StatusQuery,
+}
+
+/// The statuses a pull asks the vendor for, in the vendor's spellings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StatusQuery {
+    #[default]
+    Any,
+    /// Only records with one of these statuses.
+    In(Vec<String>),
+    /// Only records with none of these statuses.
+    NotIn(Vec<String>),
+}
+
+/// A vendor's statuses for one data type: every valid spelling, and the ones imported when the
+/// configuration says nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusVocabulary {
+    pub valid: &'static [&'static str],
+    pub default: &'static [&'static str],
+}
+
+/// The statuses a connector kind knows for a data type, when it has any; used to check a
+/// configuration before any connector exists.
+pub fn status_vocabulary(kind: &str, data_type: DataType) -> Option<StatusVocabulary> {
+    match kind {
+        cvent_rest::KIND => cvent_rest::status_vocabulary(data_type),
+        _ => None,
+    }
 }
 
 /// A raw vendor record and its modification time, when the vendor has one.
@@ -111,6 +142,14 @@ impl AnyConnector {
     pub fn supports_incremental(&self, data_type: DataType) -> bool {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::supports_incremental(data_type),
+        }
+    }
+
+    /// The flattened vendor path of a data type's status, for the status rule; `None` when the
+    /// data type has no status to select by.
+    pub fn status_path(&self, data_type: DataType) -> Option<&'static str> {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::status_path(data_type),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pipeline::{DataType, Mapping};
+use pipeline::{DataType, Filter, Mapping, StatusSelection};
 use serde::Deserialize;
 
 mod cvent_rest;
@@ -182,6 +182,11 @@ impl Context<'_> {
 pub struct DataConfig {
     /// `None` uses the connector's default mapping.
     pub mapping: Option<Mapping>,
+    /// The vendor statuses imported (`statuses = [...]`); the vendor's default when not given,
+    /// every status for an empty list.
+    pub statuses: StatusSelection,
+    /// Conditions on mapped fields a record must all meet to be imported.
+    pub filters: Vec<Filter>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +214,9 @@ struct RawConnection {
 #[serde(deny_unknown_fields)]
 struct RawDataConfig {
     mapping: Option<Vec<pipeline::Rule>>,
+    statuses: Option<Vec<String>>,
+    #[serde(default)]
+    filters: Vec<Filter>,
 }
 
 /// The order data types are synced in, so that references resolve: places and levels before what
@@ -353,7 +361,61 @@ impl Connection {
                         .map(|w| format!("connection '{name}', mapping of {data_type}: {w}")),
                 );
             }
-            data.insert(data_type, DataConfig { mapping });
+            let statuses = match (
+                raw_data.statuses,
+                connectors::status_vocabulary(&raw.kind, data_type),
+            ) {
+                (None, vocabulary) => default_statuses(vocabulary),
+                (Some(list), Some(vocabulary)) => StatusSelection::parse(&list, vocabulary.valid)
+                    .map_err(|e| {
+                    ConfigError(format!("connection '{name}', statuses of {data_type}: {e}"))
+                })?,
+                (Some(_), None) => {
+                    return Err(ConfigError(format!(
+                        "connection '{name}': {data_type} has no vendor status to select by; \
+                         remove statuses from [connections.data.{data_type}]"
+                    )));
+                }
+            };
+            for filter in &raw_data.filters {
+                filter
+                    .validate(data_type)
+                    .map_err(|e| ConfigError(format!("connection '{name}', {data_type}: {e}")))?;
+                let mapped = match &mapping {
+                    Some(mapping) => mapping.rules.iter().any(|r| r.target == filter.field),
+                    None => connectors::cvent_rest::default_mapping(data_type)
+                        .rules
+                        .iter()
+                        .any(|r| r.target == filter.field),
+                };
+                if !mapped {
+                    warnings.push(format!(
+                        "connection '{name}', filter of {data_type} on '{}': no mapping fills that field, so it is always empty",
+                        filter.field
+                    ));
+                }
+            }
+            data.insert(
+                data_type,
+                DataConfig {
+                    mapping,
+                    statuses,
+                    filters: raw_data.filters,
+                },
+            );
+        }
+        // Data types with vendor statuses select the vendor's default ones when not configured.
+        for data_type in &data_types {
+            if !data.contains_key(data_type) {
+                let vocabulary = connectors::status_vocabulary(&raw.kind, *data_type);
+                data.insert(
+                    *data_type,
+                    DataConfig {
+                        statuses: default_statuses(vocabulary),
+                        ..DataConfig::default()
+                    },
+                );
+            }
         }
         Ok(Connection {
             name,
@@ -362,6 +424,15 @@ impl Connection {
             data,
             warnings,
         })
+    }
+}
+
+fn default_statuses(vocabulary: Option<connectors::StatusVocabulary>) -> StatusSelection {
+    match vocabulary {
+        Some(vocabulary) if !vocabulary.default.is_empty() => {
+            StatusSelection::Only(vocabulary.default.iter().map(|s| s.to_string()).collect())
+        }
+        _ => StatusSelection::All,
     }
 }
 
@@ -442,6 +513,65 @@ mod tests {
             [DataType::People, DataType::SessionRegistrations]
         );
         assert!(connection.warnings.is_empty());
+        assert_eq!(
+            connection.data[&DataType::People].statuses,
+            StatusSelection::Only(vec!["Accepted".to_string()]),
+            "people default to Accepted attendees"
+        );
+    }
+
+    #[test]
+    fn statuses_and_filters_per_data_type() {
+        let with = |block: &str| parse(&format!("{GOOD}\n[connections.data.people]\n{block}"));
+        // (settings, expected statuses, expected filter count)
+        let cases = [
+            ("", vec!["Accepted"], 0),
+            ("statuses = []", vec![], 0),
+            (
+                "statuses = [\"Accepted\", \"Pending Approval\"]",
+                vec!["Accepted", "Pending Approval"],
+                0,
+            ),
+            (
+                "filters = [{ field = \"registration_type\", one_of = [\"VIP\"] }]",
+                vec!["Accepted"],
+                1,
+            ),
+        ];
+        for (block, statuses, filters) in cases {
+            let config = with(block).expect(block);
+            let people = &config.connections[0].data[&DataType::People];
+            assert_eq!(people.statuses.as_list(), statuses, "{block}");
+            assert_eq!(people.filters.len(), filters, "{block}");
+        }
+        let errors = [
+            ("statuses = [\"accepted\"]", "did you mean 'Accepted'?"),
+            (
+                "statuses = [\"Registered\"]",
+                "No Response, Accepted, Declined, Visited, Waitlisted, Cancelled, Pending Approval, Denied Approval",
+            ),
+            (
+                "filters = [{ field = \"colour\", equals = \"red\" }]",
+                "people has no such field",
+            ),
+            ("filters = [{ field = \"company\" }]", "give exactly one of"),
+        ];
+        for (block, words) in errors {
+            let error = with(block).expect_err(block);
+            assert!(error.0.contains(words), "{error} should say {words}");
+        }
+        let error = parse(&format!(
+            "{GOOD}\n[connections.data.session_registrations]\nstatuses = [\"Accepted\"]"
+        ))
+        .expect_err("no statuses for registrations");
+        assert!(error.0.contains("no vendor status"), "{error}");
+        let config =
+            with("filters = [{ field = \"custom.diet\", equals = \"vegan\" }]").expect("valid");
+        assert!(
+            config.connections[0].warnings[0].contains("no mapping fills that field"),
+            "{:?}",
+            config.connections[0].warnings
+        );
     }
 
     #[test]

@@ -8,16 +8,19 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
-use connectors::{AnyConnector, ConnectorError, PullMode, PullSpec, RetryPolicy, VendorPage};
+use connectors::{
+    AnyConnector, ConnectorError, PullMode, PullSpec, RetryPolicy, StatusQuery, VendorPage,
+};
 use pipeline::{
-    Action, ActionKind, DataType, FieldValue, Mapping, Record, RejectReason, Rejection,
+    Action, ActionKind, DataType, FieldValue, Filter, Mapping, Record, RejectReason, Rejection,
+    StatusSelection, StatusVerdict,
 };
 use serde_json::{Map, Value};
 use store::{
     Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord, SyncState,
 };
 
-use crate::config::Connection;
+use crate::config::{Connection, DataConfig};
 use crate::connect::connect;
 use crate::facts;
 use crate::report::{ReportWriter, Row};
@@ -128,6 +131,11 @@ pub enum EngineError {
 /// How many rejections a summary keeps; the CSV report has them all.
 const REJECTIONS_KEPT: usize = 20;
 
+/// The count and report label of a record the status rule skipped.
+pub const SKIPPED: &str = "skipped";
+/// The count and report label of a record a filter left out.
+pub const FILTERED: &str = "filtered";
+
 pub async fn run(
     store: &Store,
     connection: &Connection,
@@ -191,7 +199,9 @@ pub async fn run(
     let mut status = RunStatus::Succeeded;
     let mut resets_at = None;
     let mut created = CreatedInPreview::default();
+    let no_settings = DataConfig::default();
     for data_type in &options.data_types {
+        let settings = connection.data.get(data_type).unwrap_or(&no_settings);
         let mut job = TypeRun {
             store,
             connector: &connector,
@@ -200,6 +210,9 @@ pub async fn run(
             kind: options.kind,
             data_type: *data_type,
             mapping: &mappings[data_type],
+            statuses: &settings.statuses,
+            status_path: connector.status_path(*data_type),
+            filters: &settings.filters,
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
@@ -352,6 +365,10 @@ struct TypeRun<'a> {
     kind: RunKind,
     data_type: DataType,
     mapping: &'a Mapping,
+    /// The vendor statuses imported, and where a raw record holds its status.
+    statuses: &'a StatusSelection,
+    status_path: Option<&'static str>,
+    filters: &'a [Filter],
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
@@ -424,12 +441,24 @@ impl TypeRun<'_> {
             .filter(|c| self.kind == RunKind::Sync && c.mode == mode);
         let started_at = resume.as_ref().map_or_else(now, |c| c.started_at.clone());
         let mut cursor_high = resume.as_ref().and_then(|c| c.cursor_high.clone());
+        // A full listing asks only for the selected statuses, so excluded records cost no
+        // calls; people the workspace already holds who left the selection since the last sync
+        // come from a second, small listing of what changed. An incremental listing asks for
+        // every change: it is as small, and it sees leavers in the same pages.
+        let selected = match (self.statuses, self.status_path) {
+            (StatusSelection::Only(list), Some(_)) if !incremental => Some(list.clone()),
+            _ => None,
+        };
+        progress(Progress::Started { data_type, mode });
+        if let Some(list) = &selected {
+            self.follow_leavers(&state, list).await?;
+        }
         let mut spec = PullSpec {
             data_type,
             mode: pull_mode,
             resume_token: resume.and_then(|c| c.resume_token),
+            statuses: selected.map_or(StatusQuery::Any, StatusQuery::In),
         };
-        progress(Progress::Started { data_type, mode });
         let mut seen = 0u64;
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec.clone()).await?;
@@ -536,6 +565,71 @@ impl TypeRun<'_> {
         Ok(())
     }
 
+    /// Lists the records whose status is outside the selection and that changed since the last
+    /// sync (all of them when there was none), so that people the workspace holds who left the
+    /// selection — `Accepted` to `Cancelled` — are updated. Nothing else is kept from it, and
+    /// the stream's state is left as it is: a killed run lists them again.
+    async fn follow_leavers(
+        &mut self,
+        state: &SyncState,
+        selected: &[String],
+    ) -> Result<(), TypeError> {
+        let data_type = self.data_type;
+        if self
+            .store
+            .count(self.connection, data_type.as_str())
+            .await?
+            == 0
+        {
+            return Ok(());
+        }
+        let mode = match &state.cursor {
+            Some(cursor) if self.connector.supports_incremental(data_type) => {
+                PullMode::ModifiedSince(cursor.clone())
+            }
+            _ => PullMode::Full,
+        };
+        let spec = PullSpec {
+            data_type,
+            mode,
+            resume_token: None,
+            statuses: StatusQuery::NotIn(selected.to_vec()),
+        };
+        let mut calls_before = self.connector.calls();
+        let mut pull = self.connector.pull(spec).await?;
+        while let Some(page) = pull.next_page().await? {
+            let (upserts, counts) = self.process(page).await?;
+            let calls = self.connector.calls() - calls_before;
+            calls_before += calls;
+            self.summary.api_calls += calls;
+            for (action, n) in &counts {
+                *self.summary.counts.entry(action.clone()).or_default() += n;
+            }
+            match self.kind {
+                RunKind::Sync => {
+                    self.store
+                        .commit_page(&PageCommit {
+                            run_id: self.run_id,
+                            connection: self.connection.to_string(),
+                            data_type: data_type.as_str().to_string(),
+                            upserts,
+                            removals: Vec::new(),
+                            state: state.clone(),
+                            counts,
+                            api_calls: calls,
+                        })
+                        .await?;
+                }
+                RunKind::Preview => {
+                    self.store
+                        .add_run_progress(self.run_id, data_type.as_str(), &counts, calls)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Waits for the page commit in flight, if any.
     async fn land(&mut self) -> Result<(), StoreError> {
         match self.in_flight.take() {
@@ -553,6 +647,9 @@ impl TypeRun<'_> {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut rejections: Vec<Rejected> = Vec::new();
+        // Records whose vendor status is not selected, by external id, with that status: the
+        // diff loop keeps those the workspace already holds.
+        let mut unselected: HashMap<String, Option<String>> = HashMap::new();
         for vendor_record in page.records {
             let mut raw = vendor_record.raw;
             sensitive::strip(&mut raw);
@@ -564,12 +661,31 @@ impl TypeRun<'_> {
             } else {
                 Vec::new()
             };
+            let status = self
+                .status_path
+                .and_then(|path| flat.get(path))
+                .map(|value| scalar_text(&value));
             let mut mapped = self.mapping.apply(&flat, data_type);
             let empty = std::mem::take(&mut mapped.empty);
-            match pipeline::validate(mapped, data_type) {
-                Ok(record) => candidates.push((record, empty, raw, paths)),
-                Err(rejection) => rejections.push((rejection, paths)),
+            let record = match pipeline::validate(mapped, data_type) {
+                Ok(record) => record,
+                Err(rejection) => {
+                    rejections.push((rejection, paths));
+                    continue;
+                }
+            };
+            if !self.statuses.admits(status.as_deref()) {
+                unselected.insert(record.external_id.clone(), status);
+            } else {
+                unselected.remove(&record.external_id);
+                if let Some(failed) = pipeline::rules::filter::first_failed(self.filters, &record) {
+                    let reason = pipeline::rules::filter::explain(failed, &record);
+                    *counts.entry(FILTERED.to_string()).or_default() += 1;
+                    self.add_row(FILTERED, &record.external_id, String::new(), reason, paths)?;
+                    continue;
+                }
             }
+            candidates.push((record, empty, raw, paths));
         }
         // A record listed twice in a page (the incremental boundary) counts once: the last wins.
         let mut positions: HashMap<String, usize> = HashMap::new();
@@ -600,6 +716,20 @@ impl TypeRun<'_> {
             .await?;
         let mut upserts = Vec::new();
         for (record, empty, raw, paths) in unique {
+            if let Some(status) = unselected.get(&record.external_id) {
+                let held = existing.contains_key(&record.external_id);
+                if let StatusVerdict::Skip(reason) = self.statuses.judge(status.as_deref(), held) {
+                    *counts.entry(SKIPPED.to_string()).or_default() += 1;
+                    self.add_row(
+                        SKIPPED,
+                        &record.external_id,
+                        String::new(),
+                        reason.to_string(),
+                        paths,
+                    )?;
+                    continue;
+                }
+            }
             let previous = existing
                 .get(&record.external_id)
                 .map(|stored| to_record(data_type, stored));
@@ -654,6 +784,28 @@ impl TypeRun<'_> {
             }
         }
         Ok((upserts, counts))
+    }
+
+    /// Adds a row to the report, when there is one.
+    fn add_row(
+        &mut self,
+        action: &str,
+        external_id: &str,
+        changes: String,
+        reason: String,
+        paths: Vec<(String, String)>,
+    ) -> std::io::Result<()> {
+        match self.report.as_deref_mut() {
+            Some(report) => report.add(&Row {
+                data_type: self.data_type.as_str().into(),
+                action: action.into(),
+                external_id: external_id.into(),
+                changes,
+                reason,
+                paths,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Session registrations must point at a session and a person the workspace has.

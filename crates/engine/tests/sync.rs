@@ -47,8 +47,18 @@ impl World {
         World::start_with(config, None).await
     }
 
-    /// A world whose workspace is a PostgreSQL schema of its own, when `schema` is given.
+    /// A world whose workspace is a PostgreSQL schema of its own, when `schema` is given. It
+    /// imports every attendee status, so the workspace can be compared with every attendee.
     async fn start_with(config: SandboxConfig, schema: Option<&str>) -> World {
+        World::start_configured(config, schema, "[connections.data.people]\nstatuses = []\n").await
+    }
+
+    /// A world whose connection has `settings` (TOML) after its credentials.
+    async fn start_configured(
+        config: SandboxConfig,
+        schema: Option<&str>,
+        settings: &str,
+    ) -> World {
         let sandbox = CventRestSandbox::start(config).await.expect("sandbox");
         let dir = std::env::temp_dir().join(format!(
             "eventsync-e2e-{}-{}",
@@ -65,7 +75,7 @@ impl World {
                 .expect("store"),
         };
         let text = format!(
-            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n",
+            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n{settings}",
             sandbox.base_url(),
             sandbox.event_code(),
             sandbox.client_id()
@@ -635,4 +645,134 @@ async fn a_malformed_record_is_rejected_with_its_reason_and_the_run_goes_on() {
         world.store.count("cvent", "people").await.expect("count"),
         399
     );
+}
+
+/// The workspace's people, by external id, with their workspace status.
+async fn people_statuses(world: &World) -> HashMap<String, String> {
+    world
+        .workspace(DataType::People)
+        .await
+        .into_iter()
+        .map(|(id, fields)| {
+            let status = fields["status"].as_str().unwrap_or_default().to_string();
+            (id, status)
+        })
+        .collect()
+}
+
+/// Regression guard for the status rule: only `Accepted` attendees are listed and stored, yet a
+/// stored person who becomes `Cancelled` is updated by an incremental run and by a full one.
+#[tokio::test]
+async fn only_accepted_attendees_are_imported_and_leavers_are_still_updated() {
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 1_000,
+            ..SandboxConfig::default()
+        },
+        None,
+        "",
+    )
+    .await;
+    let vendor = world.vendor_all("/attendees").await;
+    let with_status = |status: &str| -> Vec<String> {
+        vendor
+            .iter()
+            .filter(|a| a["status"] == status)
+            .filter_map(|a| a["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let accepted = with_status("Accepted");
+    let declined = with_status("Declined");
+    assert!(accepted.len() > 400 && !declined.is_empty());
+
+    let first = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    assert_eq!(
+        count(&first, DataType::People, "create"),
+        accepted.len() as u64
+    );
+    assert_eq!(
+        first.types["people"].api_calls,
+        accepted.len().div_ceil(200) as u64 + 2,
+        "the account's tier, the event's id, then pages of Accepted attendees only"
+    );
+    assert_eq!(count(&first, DataType::People, engine::run::SKIPPED), 0);
+    let stored = people_statuses(&world).await;
+    let mut stored_ids: Vec<&String> = stored.keys().collect();
+    stored_ids.sort();
+    let mut accepted_ids: Vec<&String> = accepted.iter().collect();
+    accepted_ids.sort();
+    assert_eq!(stored_ids, accepted_ids);
+
+    // At the vendor: a stored person cancels; a declined one (never stored) changes their name.
+    world
+        .control(
+            reqwest::Method::POST,
+            &format!("/attendees/{}/cancel", accepted[0]),
+            json!({}),
+        )
+        .await;
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{}", declined[0]),
+            json!({"contact": {"lastName": "Changed"}}),
+        )
+        .await;
+
+    let report_path = world.dir.join("statuses.csv");
+    let mut options = world.options(RunKind::Preview, PEOPLE);
+    options.report = Some(report_path.clone());
+    let preview = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("preview");
+    assert_eq!(count(&preview, DataType::People, "cancel"), 1);
+    assert_eq!(count(&preview, DataType::People, engine::run::SKIPPED), 1);
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let skipped = csv
+        .lines()
+        .find(|line| line.starts_with("people,skipped,"))
+        .expect("a skipped row");
+    assert!(skipped.contains(&declined[0]), "{skipped}");
+    assert!(
+        skipped.contains("statuses to import: status 'Declined' is not among Accepted"),
+        "{skipped}"
+    );
+
+    let incremental = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(incremental.types["people"].mode, "incremental");
+    assert_eq!(incremental.types["people"].api_calls, 1);
+    assert_eq!(count(&incremental, DataType::People, "cancel"), 1);
+    assert_eq!(
+        count(&incremental, DataType::People, engine::run::SKIPPED),
+        1
+    );
+    let stored = people_statuses(&world).await;
+    assert_eq!(stored[&accepted[0]], "cancelled");
+    assert!(!stored.contains_key(&declined[0]));
+
+    // A full run lists Accepted only, plus what left the selection since the last sync.
+    world
+        .control(
+            reqwest::Method::POST,
+            &format!("/attendees/{}/cancel", accepted[1]),
+            json!({}),
+        )
+        .await;
+    let mut options = world.options(RunKind::Sync, PEOPLE);
+    options.full = true;
+    let full = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("full sync");
+    assert_eq!(full.status, RunStatus::Succeeded, "{:?}", full.errors);
+    assert_eq!(count(&full, DataType::People, "cancel"), 1);
+    assert_eq!(count(&full, DataType::People, "create"), 0);
+    assert_eq!(
+        full.types["people"].api_calls,
+        (accepted.len() - 2).div_ceil(200) as u64 + 1,
+        "the Accepted listing and one page of leavers"
+    );
+    let stored = people_statuses(&world).await;
+    assert_eq!(stored.len(), accepted.len());
+    assert_eq!(stored[&accepted[1]], "cancelled");
 }

@@ -68,7 +68,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("bench dir");
         let config = format!(
-            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{CVENT_SECRET}}\"\n",
+            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{CVENT_SECRET}}\"\n\n# Every attendee status, so the workspace holds every attendee.\n[connections.data.people]\nstatuses = []\n",
             sandbox.text("base_url"),
             sandbox.text("event_code"),
             sandbox.text("client_id")

@@ -197,13 +197,22 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
         report.api_calls
     );
     println!(
-        "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>6}",
-        "data type", "mode", "create", "update", "unchanged", "cancel", "reject", "calls"
+        "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6}",
+        "data type",
+        "mode",
+        "create",
+        "update",
+        "unchanged",
+        "cancel",
+        "reject",
+        "skipped",
+        "filtered",
+        "calls"
     );
     for (data_type, summary) in &report.types {
         let count = |action: &str| summary.counts.get(action).copied().unwrap_or(0);
         println!(
-            "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>6}",
+            "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6}",
             data_type,
             summary.mode,
             count("create"),
@@ -211,6 +220,8 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
             count("unchanged"),
             count("cancel"),
             count("reject"),
+            count(engine::run::SKIPPED),
+            count(engine::run::FILTERED),
             summary.api_calls
         );
         for (id, reason) in &summary.rejected {

@@ -46,6 +46,7 @@
 mod diff;
 mod flatten;
 mod mapping;
+pub mod rules;
 mod schema;
 mod validate;
 mod value;
@@ -56,6 +57,8 @@ mod fixtures;
 pub use diff::{Action, ActionKind, Change, diff, merge};
 pub use flatten::{Flat, Scalar, flatten};
 pub use mapping::{FieldProblem, Mapped, Mapping, MappingError, Rule, ValueMap, Warning};
+pub use rules::filter::{Filter, FilterError};
+pub use rules::status::{StatusSelection, StatusSkipped, StatusVerdict, UnknownStatus};
 pub use schema::{
     CANCELLED, CUSTOM_PREFIX, DataType, Field, FieldType, PERSON_STATUSES, REGISTRATION_STATUSES,
     UnknownDataType, is_custom_field,

@@ -30,7 +30,9 @@ use client::{Answer, Client, error_reason};
 pub use write::{CHECK_IN_BATCH, CheckIn, CheckInResult, WRITE_SCOPES};
 
 use crate::budget::{Limits, RateBudget};
-use crate::{CheckReport, ConnectorError, PullMode, PullSpec, VendorPage, VendorRecord};
+use crate::{
+    CheckReport, ConnectorError, PullMode, PullSpec, StatusQuery, VendorPage, VendorRecord,
+};
 
 pub const KIND: &str = "cvent-rest";
 
@@ -43,6 +45,54 @@ pub const DATA_TYPES: &[DataType] = &[
     DataType::Sponsors,
     DataType::SponsorLevels,
 ];
+
+/// Cvent's attendee statuses, spelt as the API sends them (`attendee-status.json`).
+pub const ATTENDEE_STATUSES: &[&str] = &[
+    "No Response",
+    "Accepted",
+    "Declined",
+    "Visited",
+    "Waitlisted",
+    "Cancelled",
+    "Pending Approval",
+    "Denied Approval",
+];
+
+/// The attendee statuses imported unless the configuration says otherwise: people who are
+/// coming.
+pub const DEFAULT_ATTENDEE_STATUSES: &[&str] = &["Accepted"];
+
+pub fn status_vocabulary(data_type: DataType) -> Option<crate::StatusVocabulary> {
+    (data_type == DataType::People).then_some(crate::StatusVocabulary {
+        valid: ATTENDEE_STATUSES,
+        default: DEFAULT_ATTENDEE_STATUSES,
+    })
+}
+
+pub fn status_path(data_type: DataType) -> Option<&'static str> {
+    (data_type == DataType::People).then_some("status")
+}
+
+/// The filter clause selecting statuses, `None` when every status is wanted. `not in` is not
+/// part of Cvent's grammar, so excluded statuses become a conjunction of `ne`.
+fn status_clause(data_type: DataType, statuses: &StatusQuery) -> Option<String> {
+    let path = status_path(data_type)?;
+    match statuses {
+        StatusQuery::Any => None,
+        StatusQuery::In(list) if list.is_empty() => None,
+        StatusQuery::In(list) => Some(format!(
+            "{path} in ({})",
+            list.iter().map(|s| quote(s)).collect::<Vec<_>>().join(",")
+        )),
+        StatusQuery::NotIn(list) if list.is_empty() => None,
+        StatusQuery::NotIn(list) => Some(
+            list.iter()
+                .map(|s| format!("{path} ne {}", quote(s)))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        ),
+    }
+}
 
 /// The largest page Cvent serves.
 pub const PAGE_SIZE: u32 = 200;
@@ -403,7 +453,14 @@ impl CventRest {
     pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
         self.ensure_tier().await?;
         let event_id = self.event_id().await?;
-        let endpoint = Endpoint::for_type(spec.data_type, &event_id);
+        let mut endpoint = Endpoint::for_type(spec.data_type, &event_id);
+        if let (Some(event_filter), Some(clause)) = (
+            endpoint.event_filter.as_mut(),
+            status_clause(spec.data_type, &spec.statuses),
+        ) {
+            event_filter.push_str(" and ");
+            event_filter.push_str(&clause);
+        }
         let since = match (&spec.mode, supports_incremental(spec.data_type)) {
             (PullMode::ModifiedSince(since), true) => Some(since.clone()),
             _ => None,
@@ -561,5 +618,37 @@ mod tests {
         assert_eq!(quote("abc"), "'abc'");
         assert_eq!(quote("O'Keenan"), "\"O'Keenan\"");
         assert_eq!(quote("a\"b'c"), "\"a\\\"b'c\"");
+    }
+
+    #[test]
+    fn status_queries_become_filter_clauses() {
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // (data type, query, clause)
+        let cases = [
+            (DataType::People, StatusQuery::Any, None),
+            (DataType::People, StatusQuery::In(Vec::new()), None),
+            (
+                DataType::People,
+                StatusQuery::In(list(&["Accepted", "Pending Approval"])),
+                Some("status in ('Accepted','Pending Approval')"),
+            ),
+            (
+                DataType::People,
+                StatusQuery::NotIn(list(&["Accepted", "Visited"])),
+                Some("status ne 'Accepted' and status ne 'Visited'"),
+            ),
+            (
+                DataType::Sessions,
+                StatusQuery::In(list(&["Accepted"])),
+                None,
+            ),
+        ];
+        for (data_type, query, clause) in cases {
+            assert_eq!(
+                status_clause(data_type, &query).as_deref(),
+                clause,
+                "{data_type} {query:?}"
+            );
+        }
     }
 }
