@@ -50,6 +50,7 @@ async fn all(connector: &CventRest, data_type: DataType) -> Vec<Value> {
             data_type,
             mode: connectors::PullMode::Full,
             resume_token: None,
+            statuses: connectors::StatusQuery::Any,
         })
         .await
         .expect("pull");
