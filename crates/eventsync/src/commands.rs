@@ -20,7 +20,7 @@ pub struct Global {
 }
 
 impl Global {
-    fn load(&self) -> anyhow::Result<Config> {
+    pub(crate) fn load(&self) -> anyhow::Result<Config> {
         Ok(Config::load(&self.config)?)
     }
 
@@ -37,7 +37,7 @@ impl Global {
         }
     }
 
-    async fn store(&self, config: Option<&Config>) -> anyhow::Result<Store> {
+    pub(crate) async fn store(&self, config: Option<&Config>) -> anyhow::Result<Store> {
         let url = self.database_url(config);
         let store = Store::open(&url).await?;
         Ok(store)

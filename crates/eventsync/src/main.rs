@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod exit;
+mod serve;
 mod simulate;
 
 use std::path::PathBuf;
@@ -60,6 +61,13 @@ enum Command {
     Export(commands::ExportArgs),
     /// Lists past runs, newest first.
     Runs(commands::RunsArgs),
+    /// Serves the REST API, sends writes back to vendors, takes webhooks in, runs auto syncs.
+    Serve(serve::ServeArgs),
+    /// Lists the writes waiting for, sent to or refused by vendors.
+    Outbox(serve::OutboxArgs),
+    /// Manages API bearer tokens.
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
     /// Runs a vendor sandbox: a local simulator of a vendor API, for tests and rehearsals.
     Simulate(simulate::SimulateArgs),
 }
@@ -94,6 +102,9 @@ fn main() -> ExitCode {
             Command::Status => commands::status(&global).await,
             Command::Export(args) => commands::export(&global, args).await,
             Command::Runs(args) => commands::runs(&global, args).await,
+            Command::Serve(args) => serve::serve(&global, args).await,
+            Command::Outbox(args) => serve::outbox(&global, args).await,
+            Command::Token(command) => serve::token(&global, command).await,
             Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
         }
     });

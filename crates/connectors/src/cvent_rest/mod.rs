@@ -280,6 +280,11 @@ impl CventRest {
         self.client.calls()
     }
 
+    /// The account's rate budget, shared by every connector of the account in this process.
+    pub fn budget(&self) -> &RateBudget {
+        self.client.budget()
+    }
+
     /// What this connection has learned, for the next run.
     pub async fn facts(&self) -> Facts {
         self.facts.lock().await.clone()

@@ -1,0 +1,145 @@
+//! `eventsync serve`: one long-running process that serves the workspace over a REST API, sends
+//! the app's writes back to the vendor through the outbox, takes vendor webhooks in, and keeps
+//! every connection fresh on a schedule.
+//!
+//! Everything durable lives in the store (outbox, webhook inbox, tokens, auto-sync settings), so
+//! the process can be killed at any moment: on restart the workers pick up what was pending, and
+//! what a dead process had claimed comes back once its lease runs out.
+
+pub mod error;
+mod metrics;
+mod openapi;
+pub mod outbox;
+mod routes;
+pub mod runs;
+pub mod scheduler;
+pub mod security;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connectors::RetryPolicy;
+use engine::{Config, Secret};
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+pub use metrics::Metrics;
+pub use security::{AllowList, new_token, token_hash};
+
+/// How the server behaves, beyond the configuration file.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub allow: AllowList,
+    /// The static token Cvent sends in `Authorization` with every webhook; without it the
+    /// webhook endpoints refuse every delivery.
+    pub webhook_token: Option<Secret>,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Where preview and sync reports are written.
+    pub report_dir: PathBuf,
+    pub retry: RetryPolicy,
+    /// How long a worker holds a claimed outbox item or webhook delivery before another may
+    /// take it over (its process presumably dead).
+    pub lease: Duration,
+    /// How often the workers look for due work when nothing woke them.
+    pub poll: Duration,
+    /// Whether the scheduler starts auto syncs.
+    pub scheduler: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            allow: AllowList::default(),
+            webhook_token: None,
+            body_limit: 1024 * 1024,
+            report_dir: std::env::temp_dir().join("eventsync-reports"),
+            retry: RetryPolicy::default(),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_secs(1),
+            scheduler: true,
+        }
+    }
+}
+
+/// What every handler and worker shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    pub(crate) writers: Arc<outbox::Writers>,
+    pub(crate) runs: Arc<runs::RunGate>,
+    pub(crate) wake_outbox: Arc<Notify>,
+    pub(crate) wake_webhooks: Arc<Notify>,
+    pub(crate) reports: Arc<std::sync::Mutex<HashMap<i64, PathBuf>>>,
+    /// Held while deciding a registration, so that two callers cannot both take the last seat.
+    pub(crate) registration_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, settings: Settings) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::default()),
+            writers: Arc::new(outbox::Writers::default()),
+            runs: Arc::new(runs::RunGate::default()),
+            wake_outbox: Arc::new(Notify::new()),
+            wake_webhooks: Arc::new(Notify::new()),
+            reports: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            registration_lock: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    pub(crate) fn connection(&self, name: &str) -> Option<&engine::Connection> {
+        self.config.connections.iter().find(|c| c.name == name)
+    }
+}
+
+/// Serves until `shutdown` resolves: the API on `listener`, and the outbox worker, the webhook
+/// processor and (if enabled) the scheduler in the background.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Err(error) = std::fs::create_dir_all(&state.settings.report_dir) {
+        tracing::warn!(%error, dir = %state.settings.report_dir.display(), "cannot create the report folder");
+    }
+    // Dropping the server (a shutdown, or the task being aborted) stops the workers with it.
+    let mut workers = Workers(vec![
+        tokio::spawn(outbox::work(state.clone())),
+        tokio::spawn(webhooks::process(state.clone())),
+    ]);
+    if state.settings.scheduler {
+        workers.0.push(tokio::spawn(scheduler::run(state.clone())));
+    }
+    let app = routes::router(state);
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    drop(workers);
+    served
+}
+
+/// Background tasks that end when this is dropped.
+struct Workers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for worker in &self.0 {
+            worker.abort();
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! The OpenAPI 3.1 document served at `/openapi.json`: every route the server has, with the
+//! shapes of its requests, answers and errors. A test checks it against the router.
+
+use serde_json::{Value, json};
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    })
+}
+
+fn json_response(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn list_of(item: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "next"],
+        "properties": {
+            "data": {"type": "array", "items": item},
+            "next": {"type": ["string", "integer", "null"]}
+        }
+    })
+}
+
+fn parameter(name: &str, location: &str, schema: Value, description: &str) -> Value {
+    json!({
+        "name": name,
+        "in": location,
+        "required": location == "path",
+        "schema": schema,
+        "description": description
+    })
+}
+
+fn path_id(name: &str) -> Value {
+    parameter(name, "path", json!({"type": "string"}), "an id")
+}
+
+fn workspace_list(summary: &str, extra: Vec<Value>) -> Value {
+    let mut parameters = vec![
+        parameter(
+            "connection",
+            "query",
+            json!({"type": "string"}),
+            "the connection; may be left out when only one is configured",
+        ),
+        parameter(
+            "after",
+            "query",
+            json!({"type": "string"}),
+            "the `next` of the previous page",
+        ),
+        parameter(
+            "limit",
+            "query",
+            json!({"type": "integer", "minimum": 1, "maximum": 500}),
+            "records per page (100)",
+        ),
+    ];
+    parameters.extend(extra);
+    json!({
+        "get": {
+            "summary": summary,
+            "description": "Any other parameter named after a workspace field of the data type filters on its exact value.",
+            "parameters": parameters,
+            "responses": standard(json_response("a page", list_of(json!({"$ref": "#/components/schemas/Record"}))))
+        }
+    })
+}
+
+/// The answers every API operation may give besides its own.
+fn standard(ok: Value) -> Value {
+    json!({
+        "200": ok,
+        "400": error_response("the request is malformed; the message says what to fix"),
+        "401": error_response("no valid bearer token"),
+        "403": error_response("the caller's address is not allowed"),
+        "404": error_response("no such record or route")
+    })
+}
+
+fn with(mut responses: Value, status: &str, response: Value) -> Value {
+    responses[status] = response;
+    responses
+}
+
+fn accepted_write() -> Value {
+    json!({
+        "description": "stored in the outbox; the worker sends it to the vendor",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OutboxItem"}}}
+    })
+}
+
+pub fn document() -> Value {
+    let outbox_item = json!({"$ref": "#/components/schemas/OutboxItem"});
+    let run = json!({"$ref": "#/components/schemas/Run"});
+    let body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    let mut register_responses = standard(json_response("unused", json!({})));
+    register_responses.as_object_mut().map(|r| r.remove("200"));
+    let register_responses = with(
+        with(register_responses, "202", accepted_write()),
+        "409",
+        error_response("already registered, or the session is full"),
+    );
+    let mut write_responses = standard(json_response("unused", json!({})));
+    write_responses.as_object_mut().map(|r| r.remove("200"));
+    let write_responses = with(write_responses, "202", accepted_write());
+    let mut start_responses = standard(json_response("unused", json!({})));
+    start_responses.as_object_mut().map(|r| r.remove("200"));
+    let start_responses = with(
+        with(
+            start_responses,
+            "202",
+            json_response(
+                "the run started",
+                json!({"type": "object", "required": ["run_id"], "properties": {"run_id": {"type": "integer"}}}),
+            ),
+        ),
+        "409",
+        error_response("the connection has a run going"),
+    );
+    let webhook_responses = json!({
+        "200": json_response("acknowledged", json!({
+            "type": "object",
+            "properties": {"received": {"type": "boolean"}, "duplicate": {"type": "boolean"}}
+        })),
+        "400": error_response("not a Cvent webhook envelope"),
+        "401": error_response("the Authorization header does not carry the webhook token"),
+        "403": error_response("webhooks are off, or the caller's address is not allowed"),
+        "404": error_response("no such connection")
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "eventsync",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The event workspace as an event app and a check-in desk read it, the app's writes back to the vendor, runs, and vendor webhooks."
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {"get": {
+                "summary": "Whether the server and its database answer",
+                "security": [],
+                "responses": {
+                    "200": json_response("healthy", json!({"type": "object", "properties": {"status": {"type": "string"}}})),
+                    "403": error_response("the caller's address is not allowed")
+                }
+            }},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics",
+                "security": [],
+                "responses": {
+                    "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "403": error_response("the caller's address is not allowed")
+                }
+            }},
+            "/openapi.json": {"get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": json_response("the document", json!({"type": "object"}))}
+            }},
+            "/webhooks/cvent/{connection}": {
+                "parameters": [path_id("connection")],
+                "get": {
+                    "summary": "Cvent's validation call",
+                    "security": [{"webhook": []}],
+                    "responses": webhook_responses.clone()
+                },
+                "post": {
+                    "summary": "A Cvent webhook delivery",
+                    "security": [{"webhook": []}],
+                    "requestBody": body(json!({"$ref": "#/components/schemas/WebhookEnvelope"})),
+                    "responses": with(webhook_responses, "413", error_response("the body is too large"))
+                }
+            },
+            "/v1/connections": {"get": {
+                "summary": "The configured connections (never their secrets)",
+                "responses": standard(json_response("the connections", json!({
+                    "type": "object",
+                    "properties": {"data": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "kind": {"type": "string"},
+                        "data_types": {"type": "array", "items": {"type": "string"}},
+                        "event_id": {"type": ["string", "null"]}, "event_title": {"type": ["string", "null"]}
+                    }}}}
+                })))
+            }},
+            "/v1/connections/{connection}/check": {"post": {
+                "summary": "Checks credentials, tier, event code and a read per data type",
+                "parameters": [path_id("connection")],
+                "responses": standard(json_response("the findings", json!({
+                    "type": "object",
+                    "properties": {"ok": {"type": "boolean"}, "findings": {"type": "array", "items": {"type": "object"}}}
+                })))
+            }},
+            "/v1/connections/{connection}/data-types": {"get": {
+                "summary": "Per data type: records, last synced, auto-sync settings; and the recommended interval with its arithmetic",
+                "parameters": [path_id("connection")],
+                "responses": standard(json_response("the data types", json!({
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"type": "object", "properties": {
+                            "data_type": {"type": "string"},
+                            "records": {"type": "integer"},
+                            "last_synced_at": {"type": ["string", "null"]},
+                            "auto_sync": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer"}}}
+                        }}},
+                        "recommended_interval": {"type": "object", "properties": {
+                            "interval_seconds": {"type": "integer"},
+                            "steps": {"type": "array", "items": {"type": "string"}}
+                        }}
+                    }
+                })))
+            }},
+            "/v1/connections/{connection}/data-types/{data_type}/auto-sync": {"put": {
+                "summary": "Turns auto sync of one data type on or off and sets its interval",
+                "parameters": [path_id("connection"), path_id("data_type")],
+                "requestBody": body(json!({
+                    "type": "object",
+                    "required": ["enabled", "interval_seconds"],
+                    "additionalProperties": false,
+                    "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer", "minimum": 60, "maximum": 4294967295u64}}
+                })),
+                "responses": with(standard(json_response("the stored setting", json!({"type": "object", "properties": {
+                    "connection": {"type": "string"}, "data_type": {"type": "string"},
+                    "enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer"}, "updated_at": {"type": "string"}
+                }}))), "413", error_response("the body is too large"))
+            }},
+            "/v1/runs": {
+                "get": {
+                    "summary": "Run history, newest first",
+                    "parameters": [
+                        parameter("connection", "query", json!({"type": "string"}), "only this connection's runs"),
+                        parameter("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 500}), "how many (100)")
+                    ],
+                    "responses": standard(json_response("the runs", json!({"type": "object", "properties": {"data": {"type": "array", "items": run.clone()}}})))
+                },
+                "post": {
+                    "summary": "Starts a preview or a sync",
+                    "requestBody": body(json!({
+                        "type": "object",
+                        "required": ["connection", "kind"],
+                        "additionalProperties": false,
+                        "properties": {
+                            "connection": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["preview", "sync"]},
+                            "data_types": {"type": "array", "items": {"type": "string"}},
+                            "full": {"type": "boolean"}
+                        }
+                    })),
+                    "responses": with(start_responses, "413", error_response("the body is too large"))
+                }
+            },
+            "/v1/runs/{id}": {"get": {
+                "summary": "One run: status, counts per data type and action, calls, errors",
+                "parameters": [path_id("id")],
+                "responses": standard(json_response("the run", run.clone()))
+            }},
+            "/v1/runs/{id}/report": {"get": {
+                "summary": "A preview's report, one row per record",
+                "parameters": [path_id("id"), parameter("format", "query", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv (xlsx is not available yet)")],
+                "responses": with(
+                    with(standard(json!({"description": "the report", "content": {"text/csv": {"schema": {"type": "string"}}}})), "406", error_response("the format is not available")),
+                    "500", error_response("the report file could not be read"))
+            }},
+            "/v1/events": {"get": {
+                "summary": "The events of the connections",
+                "responses": standard(json_response("the events", list_of(json!({"type": "object"}))))
+            }},
+            "/v1/people": workspace_list("People (attendees)", vec![]),
+            "/v1/speakers": workspace_list("Speakers", vec![]),
+            "/v1/sessions": workspace_list("The agenda: sessions, hidden ones only when asked", vec![
+                parameter("include_hidden", "query", json!({"type": "string", "enum": ["true", "false"]}), "include hidden sessions")
+            ]),
+            "/v1/session-registrations": workspace_list("Session registrations as imported", vec![]),
+            "/v1/people/{id}/sessions": {"get": {
+                "summary": "A person's sessions, with the state of their registration",
+                "parameters": [path_id("id"), parameter("connection", "query", json!({"type": "string"}), "the connection")],
+                "responses": standard(json_response("the sessions", list_of(json!({"type": "object", "properties": {
+                    "registration": {"$ref": "#/components/schemas/Registration"},
+                    "session": {"anyOf": [{"$ref": "#/components/schemas/Record"}, {"type": "null"}]}
+                }}))))
+            }},
+            "/v1/sessions/{id}/registrations": {
+                "parameters": [path_id("id")],
+                "get": {
+                    "summary": "A session's registrations: imported, and written from the app with their delivery state",
+                    "parameters": [parameter("connection", "query", json!({"type": "string"}), "the connection")],
+                    "responses": standard(json_response("the registrations", list_of(json!({"$ref": "#/components/schemas/Registration"}))))
+                },
+                "post": {
+                    "summary": "Registers a person, checked against the session's capacity, and sends it to the vendor",
+                    "requestBody": body(json!({
+                        "type": "object",
+                        "required": ["person_id"],
+                        "additionalProperties": false,
+                        "properties": {"person_id": {"type": "string"}, "connection": {"type": "string"}}
+                    })),
+                    "responses": with(register_responses, "413", error_response("the body is too large"))
+                }
+            },
+            "/v1/sessions/{id}/registrations/{person_id}": {"delete": {
+                "summary": "Unregisters a person and sends it to the vendor",
+                "parameters": [path_id("id"), path_id("person_id"), parameter("connection", "query", json!({"type": "string"}), "the connection")],
+                "responses": write_responses.clone()
+            }},
+            "/v1/check-ins": {
+                "get": {
+                    "summary": "Check-ins written from the app, with their delivery state",
+                    "parameters": [
+                        parameter("connection", "query", json!({"type": "string"}), "the connection"),
+                        parameter("person_id", "query", json!({"type": "string"}), "one person's"),
+                        parameter("after", "query", json!({"type": "integer"}), "the `next` of the previous page"),
+                        parameter("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 500}), "how many (100)")
+                    ],
+                    "responses": standard(json_response("the check-ins", list_of(outbox_item.clone())))
+                },
+                "post": {
+                    "summary": "Checks a person in; sent to the vendor in batches of up to 100",
+                    "requestBody": body(json!({
+                        "type": "object",
+                        "required": ["person_id"],
+                        "additionalProperties": false,
+                        "properties": {"person_id": {"type": "string"}, "connection": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}
+                    })),
+                    "responses": with(write_responses, "413", error_response("the body is too large"))
+                }
+            },
+            "/v1/outbox": {"get": {
+                "summary": "Writes to vendors and their state",
+                "parameters": [
+                    parameter("connection", "query", json!({"type": "string"}), "the connection"),
+                    parameter("status", "query", json!({"type": "string", "enum": ["pending", "sending", "sent", "failed", "local"]}), "only this state"),
+                    parameter("person_id", "query", json!({"type": "string"}), "one person's"),
+                    parameter("after", "query", json!({"type": "integer"}), "the `next` of the previous page"),
+                    parameter("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 500}), "how many (100)")
+                ],
+                "responses": standard(json_response("the items", list_of(outbox_item.clone())))
+            }},
+            "/v1/outbox/{id}": {"get": {
+                "summary": "One write to a vendor",
+                "parameters": [path_id("id")],
+                "responses": standard(json_response("the item", outbox_item))
+            }},
+            "/v1/webhooks": {"get": {
+                "summary": "Webhook deliveries received and how their processing went",
+                "parameters": [
+                    parameter("connection", "query", json!({"type": "string"}), "the connection"),
+                    parameter("after", "query", json!({"type": "integer"}), "the `next` of the previous page"),
+                    parameter("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 500}), "how many (100)")
+                ],
+                "responses": standard(json_response("the deliveries", list_of(json!({"type": "object"}))))
+            }}
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "a token from `eventsync token create`"},
+                "webhook": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "the static token configured in Cvent's webhook integration"}
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+                    }}
+                },
+                "Record": {
+                    "type": "object",
+                    "required": ["external_id", "connection"],
+                    "properties": {"external_id": {"type": "string"}, "connection": {"type": "string"}},
+                    "additionalProperties": true
+                },
+                "Registration": {
+                    "type": "object",
+                    "properties": {
+                        "connection": {"type": "string"},
+                        "person_external_id": {"type": "string"},
+                        "session_external_id": {"type": "string"},
+                        "state": {"type": "string", "enum": ["registered", "waitlisted", "pending", "sending", "sent", "failed", "local"]},
+                        "reason": {"type": ["string", "null"]},
+                        "outbox_id": {"type": ["integer", "null"]}
+                    }
+                },
+                "OutboxItem": {
+                    "type": "object",
+                    "required": ["id", "connection", "operation", "status", "attempts"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "connection": {"type": "string"},
+                        "operation": {"type": "string", "enum": ["enroll", "unenroll", "check_in"]},
+                        "session_external_id": {"type": ["string", "null"]},
+                        "person_external_id": {"type": "string"},
+                        "payload": {"type": "object"},
+                        "status": {"type": "string", "enum": ["pending", "sending", "sent", "failed", "local"]},
+                        "attempts": {"type": "integer"},
+                        "next_attempt_at": {"type": "string"},
+                        "last_error": {"type": ["string", "null"]},
+                        "created_at": {"type": "string"},
+                        "updated_at": {"type": "string"},
+                        "sent_at": {"type": ["string", "null"]}
+                    }
+                },
+                "Run": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "connection": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "data_types": {"type": "array", "items": {"type": "string"}},
+                        "status": {"type": "string"},
+                        "started_at": {"type": "string"},
+                        "finished_at": {"type": ["string", "null"]},
+                        "counts": {"type": "object"},
+                        "api_calls": {"type": "integer"},
+                        "errors": {"type": "array", "items": {"type": "string"}},
+                        "resets_at": {"type": ["string", "null"]}
+                    }
+                },
+                "WebhookEnvelope": {
+                    "type": "object",
+                    "required": ["eventType", "messageStub", "message"],
+                    "properties": {
+                        "eventType": {"type": "string"},
+                        "messageTime": {"type": "string"},
+                        "messageStub": {"type": "string"},
+                        "message": {"type": "array", "items": {"type": "object"}}
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,133 @@
+//! Starting previews and syncs from the server (API, scheduler, webhooks): at most one run per
+//! connection at a time, so runs of the same stream never overlap.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::{RunKind, RunOptions, RunReport};
+use pipeline::DataType;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::AppState;
+
+/// One lock per connection.
+#[derive(Default)]
+pub struct RunGate {
+    locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl RunGate {
+    fn lock_of(&self, connection: &str) -> Arc<Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(connection.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The connection's lock if no run holds it.
+    pub fn try_claim(&self, connection: &str) -> Option<OwnedMutexGuard<()>> {
+        self.lock_of(connection).try_lock_owned().ok()
+    }
+
+    /// The connection's lock, waiting for a running run to end.
+    pub async fn claim(&self, connection: &str) -> OwnedMutexGuard<()> {
+        self.lock_of(connection).lock_owned().await
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub connection: String,
+    pub kind: RunKind,
+    pub data_types: Vec<DataType>,
+    pub full: bool,
+}
+
+/// Runs `request` while holding `guard`, writing a CSV report for previews.
+pub async fn run_held(
+    state: &AppState,
+    request: &RunRequest,
+    _guard: OwnedMutexGuard<()>,
+) -> Result<RunReport, String> {
+    let connection = state
+        .connection(&request.connection)
+        .ok_or_else(|| format!("no connection named '{}'", request.connection))?;
+    let report = (request.kind == RunKind::Preview).then(|| report_path(state));
+    let options = RunOptions {
+        kind: request.kind,
+        data_types: request.data_types.clone(),
+        full: request.full,
+        report: report.clone(),
+        retry: state.settings.retry,
+    };
+    let outcome = engine::run(&state.store, connection, &options, &|_| {}).await;
+    match outcome {
+        Ok(run_report) => {
+            if let Some(path) = report {
+                state
+                    .reports
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(run_report.run_id, path);
+            }
+            Ok(run_report)
+        }
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+fn report_path(state: &AppState) -> PathBuf {
+    state
+        .settings
+        .report_dir
+        .join(format!("report-{}.csv", uuid::Uuid::new_v4().simple()))
+}
+
+/// Starts `request` in the background and returns the id of its run once the engine has
+/// recorded it. `None` when the connection already has a run going.
+pub async fn start(state: &AppState, request: RunRequest) -> Result<Option<i64>, String> {
+    let Some(guard) = state.runs.try_claim(&request.connection) else {
+        return Ok(None);
+    };
+    let newest_before = state
+        .store
+        .runs(Some(&request.connection), 1)
+        .await
+        .map_err(|error| error.to_string())?
+        .first()
+        .map_or(0, |run| run.id);
+    let background = state.clone();
+    let task_request = request.clone();
+    let task = tokio::spawn(async move {
+        if let Err(error) = run_held(&background, &task_request, guard).await {
+            tracing::warn!(connection = %task_request.connection, %error, "a run failed to start");
+        }
+    });
+    // The engine records the run before its first vendor call; while this connection's lock is
+    // held no other server run can appear in between.
+    for _ in 0..200 {
+        let newest = state
+            .store
+            .runs(Some(&request.connection), 1)
+            .await
+            .map_err(|error| error.to_string())?;
+        if let Some(run) = newest.first()
+            && run.id > newest_before
+        {
+            return Ok(Some(run.id));
+        }
+        if task.is_finished() {
+            return Err(format!(
+                "the run of '{}' ended before it was recorded; the server log has the reason",
+                request.connection
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err("the run was not recorded within five seconds".to_string())
+}

@@ -1,0 +1,831 @@
+//! The server over HTTP on port 0, with a fresh SQLite workspace synced from the Cvent REST
+//! sandbox: authentication and JSON errors, workspace reads, registrations and check-ins sent
+//! back through the outbox, webhooks, and a restart with work left behind.
+
+use std::path::Path;
+use std::time::Duration;
+
+use connectors::RetryPolicy;
+use engine::Config;
+use reqwest::{Method, StatusCode};
+use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
+use serde_json::{Value, json};
+use server::{AppState, Settings};
+use store::Store;
+
+const FAST_RETRY: RetryPolicy = RetryPolicy {
+    initial: Duration::from_millis(10),
+    max: Duration::from_millis(80),
+    attempts: 5,
+};
+
+const WEBHOOK_TOKEN: &str = "hook-secret-for-tests";
+
+struct World {
+    sandbox: CventRestSandbox,
+    store: Store,
+    config_text: String,
+    dir: std::path::PathBuf,
+    base: String,
+    token: String,
+    http: reqwest::Client,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn config(sandbox: &CventRestSandbox) -> (String, Config) {
+    let text = format!(
+        "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\ndata_types = [\"people\", \"sessions\", \"speakers\", \"session_registrations\"]\n",
+        sandbox.base_url(),
+        sandbox.event_code(),
+        sandbox.client_id()
+    );
+    let secret = sandbox.client_secret().to_string();
+    let parsed = Config::parse(&text, Path::new("eventsync.toml"), &move |name| {
+        (name == "SECRET").then(|| secret.clone())
+    })
+    .expect("config");
+    (text, parsed)
+}
+
+fn settings(dir: &Path) -> Settings {
+    Settings {
+        webhook_token: Some(engine::Secret::new(WEBHOOK_TOKEN)),
+        report_dir: dir.join("reports"),
+        retry: FAST_RETRY,
+        poll: Duration::from_millis(50),
+        lease: Duration::from_secs(2),
+        scheduler: false,
+        ..Settings::default()
+    }
+}
+
+impl World {
+    async fn start(attendees: u64) -> World {
+        let sandbox = CventRestSandbox::start(SandboxConfig {
+            attendees,
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox");
+        let dir = std::env::temp_dir().join(format!(
+            "eventsync-serve-{}-{}",
+            std::process::id(),
+            sandbox.address().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
+            .await
+            .expect("store");
+        let token = server::new_token();
+        store
+            .add_api_token("tests", &server::token_hash(&token))
+            .await
+            .expect("token");
+        let (config_text, _) = config(&sandbox);
+        let mut world = World {
+            sandbox,
+            store,
+            config_text,
+            dir,
+            base: String::new(),
+            token,
+            http: reqwest::Client::new(),
+            server: None,
+        };
+        world.serve(world.store.clone()).await;
+        world
+    }
+
+    async fn serve(&mut self, store: Store) {
+        let (_, parsed) = config(&self.sandbox);
+        let state = AppState::new(store, parsed, settings(&self.dir));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listener");
+        self.base = format!("http://{}", listener.local_addr().expect("address"));
+        self.server = Some(tokio::spawn(async move {
+            server::serve(state, listener, std::future::pending())
+                .await
+                .expect("serve");
+        }));
+    }
+
+    /// Stops the server as abruptly as a kill: its tasks are dropped mid-work.
+    fn kill(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    async fn control(&self, method: Method, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.sandbox.control_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("control");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Starts a sync through the API and waits for it to finish.
+    async fn sync(&self, data_types: &[&str]) -> Value {
+        let (status, started) = self
+            .call(
+                Method::POST,
+                "/v1/runs",
+                Some(json!({"connection": "cvent", "kind": "sync", "data_types": data_types})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+        let run_id = started["run_id"].as_i64().expect("run id");
+        self.wait_for(&format!("run {run_id}"), || async move {
+            let run = self.get(&format!("/v1/runs/{run_id}")).await;
+            (run["status"] != "running").then_some(run)
+        })
+        .await
+    }
+
+    async fn wait_for<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        for _ in 0..400 {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    async fn outbox_item(&self, id: i64) -> Value {
+        self.get(&format!("/v1/outbox/{id}")).await
+    }
+
+    async fn wait_outbox_done(&self, id: i64) -> Value {
+        self.wait_for(&format!("outbox item {id}"), || async move {
+            let item = self.outbox_item(id).await;
+            matches!(item["status"].as_str(), Some("sent" | "failed")).then_some(item)
+        })
+        .await
+    }
+
+    async fn wait_for_person(&self, id: &str) {
+        let path = format!("/v1/people?external_id={id}");
+        let path = &path;
+        self.wait_for(&format!("person {id} in the workspace"), || async move {
+            let found = self.get(path).await;
+            (found["data"].as_array().map(Vec::len) == Some(1)).then_some(())
+        })
+        .await;
+    }
+
+    async fn sandbox_calls(&self, endpoint: &str) -> u64 {
+        let calls = self.control(Method::GET, "/calls", Value::Null).await;
+        calls["byEndpoint"][endpoint].as_u64().unwrap_or(0)
+    }
+
+    async fn finish(mut self) {
+        self.kill();
+        self.store.close().await;
+        self.sandbox.stop().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = &self.config_text;
+    }
+}
+
+/// A session of the workspace with no registrations and room for `capacity`, at the vendor too.
+async fn empty_session(world: &World, capacity: u32) -> String {
+    let sessions = world
+        .get("/v1/sessions?limit=500&include_hidden=true")
+        .await;
+    for session in sessions["data"].as_array().expect("sessions") {
+        let id = session["external_id"].as_str().expect("id");
+        let registrations = world.get(&format!("/v1/sessions/{id}/registrations")).await;
+        if registrations["data"].as_array().is_some_and(Vec::is_empty) {
+            world
+                .control(
+                    Method::PATCH,
+                    &format!("/sessions/{id}"),
+                    json!({"status": "Active", "capacityUnlimited": false, "capacity": capacity, "enableWaitlist": false}),
+                )
+                .await;
+            world.sync(&["sessions"]).await;
+            return id.to_string();
+        }
+    }
+    panic!("no session without registrations");
+}
+
+async fn people(world: &World, count: usize) -> Vec<String> {
+    let people = world.get("/v1/people?status=active&limit=500").await;
+    people["data"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .take(count)
+        .map(|p| p["external_id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_wants_a_token_and_answers_errors_as_json() {
+    let world = World::start(50).await;
+    let health: Value = reqwest::get(format!("{}/healthz", world.base))
+        .await
+        .expect("healthz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["status"], "ok");
+
+    let anonymous = world
+        .http
+        .get(format!("{}/v1/people", world.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = anonymous.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let forged = world
+        .http
+        .get(format!("{}/v1/people", world.base))
+        .bearer_auth("evs_not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+
+    let cases: &[(Method, &str, Option<Value>, StatusCode, &str)] = &[
+        (
+            Method::GET,
+            "/v1/people?limit=0",
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::GET,
+            "/v1/people?shoe_size=42",
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::GET,
+            "/v1/people?connection=nope",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Method::GET,
+            "/v1/runs/abc",
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::GET,
+            "/v1/runs/999",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Method::GET,
+            "/v1/outbox?status=lost",
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::POST,
+            "/v1/runs",
+            Some(json!({"connection": "cvent", "kind": "dance"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::POST,
+            "/v1/runs",
+            Some(json!({"connection": "cvent"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::POST,
+            "/v1/check-ins",
+            Some(json!({"person_id": "nobody"})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Method::PUT,
+            "/v1/connections/cvent/data-types/people/auto-sync",
+            Some(json!({"enabled": true, "interval_seconds": 5})),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            Method::GET,
+            "/v1/nothing-here",
+            None,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Method::DELETE,
+            "/v1/people",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let (got, answer) = world.call(method.clone(), path, body.clone()).await;
+        assert_eq!(got, *status, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], *code, "{method} {path}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+
+    let oversized = "x".repeat(2 * 1024 * 1024);
+    // A client of its own: the server closes the connection without reading the rest.
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/check-ins", world.base))
+        .bearer_auth(&world.token)
+        .json(&json!({"person_id": oversized}))
+        .send()
+        .await
+        .expect("oversized request");
+    let status = response.status();
+    let answer: Value = response.json().await.expect("JSON error");
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(answer["error"]["code"], "too_large");
+
+    let connections = world.get("/v1/connections").await;
+    let text = connections.to_string();
+    assert!(text.contains("\"cvent\""));
+    assert!(
+        !text.contains(world.sandbox.client_secret()),
+        "a secret was returned"
+    );
+
+    let document = world.get("/openapi.json").await;
+    for path in [
+        "/healthz",
+        "/metrics",
+        "/webhooks/cvent/{connection}",
+        "/v1/connections",
+        "/v1/connections/{connection}/check",
+        "/v1/connections/{connection}/data-types",
+        "/v1/connections/{connection}/data-types/{data_type}/auto-sync",
+        "/v1/runs",
+        "/v1/runs/{id}",
+        "/v1/runs/{id}/report",
+        "/v1/events",
+        "/v1/people",
+        "/v1/people/{id}/sessions",
+        "/v1/speakers",
+        "/v1/sessions",
+        "/v1/sessions/{id}/registrations",
+        "/v1/sessions/{id}/registrations/{person_id}",
+        "/v1/session-registrations",
+        "/v1/check-ins",
+        "/v1/outbox",
+        "/v1/outbox/{id}",
+        "/v1/webhooks",
+    ] {
+        assert!(
+            document["paths"][path].is_object(),
+            "{path} missing from /openapi.json"
+        );
+    }
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_are_checked_sent_and_refusals_kept_with_their_reason() {
+    let world = World::start(200).await;
+    let run = world
+        .sync(&["people", "sessions", "speakers", "session_registrations"])
+        .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let session = empty_session(&world, 1).await;
+    let people = people(&world, 3).await;
+
+    // A seat left: the registration is stored, then sent to Cvent.
+    let (status, item) = world
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/registrations"),
+            Some(json!({"person_id": people[0]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{item}");
+    let sent = world.wait_outbox_done(item["id"].as_i64().unwrap()).await;
+    assert_eq!(sent["status"], "sent", "{sent}");
+    assert_eq!(
+        world
+            .sandbox_calls("POST /ea/sessions/{id}/enrollment/{attendeeId}")
+            .await,
+        1
+    );
+
+    // The same person again, and a second person for the one seat, are refused by the workspace.
+    let (status, answer) = world
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/registrations"),
+            Some(json!({"person_id": people[0]})),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_registered"))
+    );
+    let (status, answer) = world
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/registrations"),
+            Some(json!({"person_id": people[1]})),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("session_full")),
+        "{answer}"
+    );
+
+    // The registration reaches the workspace with the next sync of registrations.
+    world.sync(&["session_registrations"]).await;
+    let imported = world
+        .get(&format!(
+            "/v1/session-registrations?session_external_id={session}"
+        ))
+        .await;
+    assert_eq!(
+        imported["data"].as_array().map(Vec::len),
+        Some(1),
+        "{imported}"
+    );
+    let mine = world
+        .get(&format!("/v1/people/{}/sessions", people[0]))
+        .await;
+    assert!(
+        mine["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["session"]["external_id"] == session.as_str())
+    );
+
+    // Unregistering frees the seat at Cvent too.
+    let (status, item) = world
+        .call(
+            Method::DELETE,
+            &format!("/v1/sessions/{session}/registrations/{}", people[0]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{item}");
+    assert_eq!(
+        world.wait_outbox_done(item["id"].as_i64().unwrap()).await["status"],
+        "sent"
+    );
+
+    // Cvent refuses (its session is full though the workspace has room): the registration is
+    // marked failed with Cvent's reason, not kept.
+    world
+        .control(
+            Method::PATCH,
+            &format!("/sessions/{session}"),
+            json!({"capacity": 0}),
+        )
+        .await;
+    let (status, item) = world
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/registrations"),
+            Some(json!({"person_id": people[2]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{item}");
+    let refused = world.wait_outbox_done(item["id"].as_i64().unwrap()).await;
+    assert_eq!(refused["status"], "failed");
+    assert!(
+        refused["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("at capacity"),
+        "{refused}"
+    );
+    let registrations = world
+        .get(&format!("/v1/sessions/{session}/registrations"))
+        .await;
+    let view = registrations["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["person_external_id"] == people[2].as_str())
+        .expect("the refused registration is shown")
+        .clone();
+    assert_eq!(view["state"], "failed");
+    assert!(view["reason"].as_str().unwrap().contains("at capacity"));
+    let failed = world.get("/v1/outbox?status=failed").await;
+    assert_eq!(failed["data"].as_array().map(Vec::len), Some(1));
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_ins_are_delivered_a_hundred_per_call() {
+    let world = World::start(300).await;
+    world.sync(&["people"]).await;
+    let people = people(&world, 150).await;
+    assert_eq!(people.len(), 150);
+    // Stored while no worker runs, so that the batching is what the test sees.
+    let mut world = world;
+    world.kill();
+    for person in &people {
+        world
+            .store
+            .enqueue_outbox(&store::NewOutboxItem {
+                connection: "cvent".into(),
+                operation: store::OutboxOperation::CheckIn,
+                session_id: None,
+                attendee_id: person.clone(),
+                payload: json!({"checkIn": "2026-05-01T09:00:00Z"}),
+                local: false,
+            })
+            .await
+            .expect("enqueue");
+    }
+    let (_, parsed) = config(&world.sandbox);
+    let state = AppState::new(world.store.clone(), parsed, settings(&world.dir));
+    assert_eq!(server::outbox::deliver_due(&state).await.unwrap(), 100);
+    assert_eq!(server::outbox::deliver_due(&state).await.unwrap(), 50);
+    assert_eq!(server::outbox::deliver_due(&state).await.unwrap(), 0);
+    assert_eq!(
+        world.sandbox_calls("POST /ea/events/{id}/check-in").await,
+        2
+    );
+    // Cvent checks in only accepted attendees; the others come back refused, each with why.
+    let items = world
+        .store
+        .outbox(&store::OutboxQuery {
+            limit: 200,
+            ..store::OutboxQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 150);
+    let sent = items
+        .iter()
+        .filter(|i| i.status == store::OutboxStatus::Sent)
+        .count();
+    assert!(sent > 100, "{sent} sent");
+    for item in items
+        .iter()
+        .filter(|i| i.status != store::OutboxStatus::Sent)
+    {
+        assert_eq!(item.status, store::OutboxStatus::Failed);
+        let reason = item.last_error.as_deref().unwrap_or_default();
+        assert!(reason.contains("cannot be checked in"), "{reason}");
+    }
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_brings_a_vendor_registration_into_the_workspace() {
+    let world = World::start(50).await;
+    world
+        .sync(&["people", "sessions", "speakers", "session_registrations"])
+        .await;
+    let added = world
+        .control(Method::POST, "/attendees", json!({"status": "Accepted"}))
+        .await;
+    let attendee_id = added["id"].as_str().expect("new attendee id").to_string();
+    let url = format!("{}/webhooks/cvent/cvent", world.base);
+
+    let validation = world
+        .http
+        .get(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validation.status(), StatusCode::OK);
+    let wrong = world
+        .http
+        .post(&url)
+        .header("authorization", "guess")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let malformed = world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&json!({"eventType": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+
+    let stub = "8A1F0C2E-6B1D-4C0B-9E55-3E2C1D0A9B77";
+    let envelope = json!({
+        "eventType": "InviteeOrGuestAccepted",
+        "messageTime": "2044-04-03T17:14:42.823Z",
+        "messageStub": stub,
+        "message": [{"inviteeStub": attendee_id.to_uppercase(), "confirmationNumber": "", "eventStub": ""}]
+    });
+    let delivered: Value = world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&envelope)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(delivered, json!({"received": true, "duplicate": false}));
+    let mut again = envelope.clone();
+    again["messageStub"] = json!(stub.to_lowercase());
+    let repeated: Value = world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&again)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repeated["duplicate"], true);
+    let unknown =
+        json!({"eventType": "InviteeOrGuestEmailSent", "messageStub": "other-stub", "message": []});
+    world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&unknown)
+        .send()
+        .await
+        .unwrap();
+
+    world.wait_for_person(&attendee_id).await;
+    let deliveries = world
+        .wait_for("both deliveries processed", || async {
+            let deliveries = world.get("/v1/webhooks").await;
+            let data = deliveries["data"].as_array().cloned().unwrap_or_default();
+            data.iter()
+                .all(|d| d["status"] != "pending" && d["status"] != "processing")
+                .then_some(data)
+        })
+        .await;
+    let statuses: Vec<&str> = deliveries
+        .iter()
+        .filter_map(|d| d["status"].as_str())
+        .collect();
+    assert_eq!(statuses, vec!["done", "ignored"]);
+    let metrics = world
+        .http
+        .get(format!("{}/metrics", world.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("eventsync_webhooks_duplicate_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("eventsync_webhook_latency_seconds_count 2"),
+        "{metrics}"
+    );
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_left_by_a_killed_server_is_done_once_after_a_restart() {
+    let mut world = World::start(100).await;
+    world
+        .sync(&["people", "sessions", "speakers", "session_registrations"])
+        .await;
+    let session = empty_session(&world, 10).await;
+    let people = people(&world, 3).await;
+    world.kill();
+
+    // Left behind: one registration claimed mid-delivery by the dead process, two never tried,
+    // and a webhook never processed.
+    let mut ids = Vec::new();
+    for person in &people {
+        let item = world
+            .store
+            .enqueue_outbox(&store::NewOutboxItem {
+                connection: "cvent".into(),
+                operation: store::OutboxOperation::Enroll,
+                session_id: Some(session.clone()),
+                attendee_id: person.clone(),
+                payload: json!({}),
+                local: false,
+            })
+            .await
+            .unwrap();
+        ids.push(item.id);
+    }
+    let dead = Store::open(&world.dir.join("workspace.sqlite").display().to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        dead.claim_outbox(1, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let added = world
+        .control(Method::POST, "/attendees", json!({"status": "Accepted"}))
+        .await;
+    let new_attendee = added["id"].as_str().unwrap().to_string();
+    world
+        .store
+        .record_webhook(&store::NewWebhook {
+            connection: "cvent".into(),
+            message_stub: "left-behind".into(),
+            event_type: "InviteeOrGuestAccepted".into(),
+            message_time: None,
+            body: json!({"eventType": "InviteeOrGuestAccepted", "messageStub": "left-behind", "message": [{"inviteeStub": new_attendee}]}),
+        })
+        .await
+        .unwrap();
+    drop(dead);
+
+    world.serve(world.store.clone()).await;
+    for id in &ids {
+        let item = world.wait_outbox_done(*id).await;
+        assert_eq!(item["status"], "sent", "{item}");
+    }
+    let enrollments = world
+        .sandbox_calls("POST /ea/sessions/{id}/enrollment/{attendeeId}")
+        .await;
+    assert_eq!(
+        enrollments, 3,
+        "each registration reaches Cvent once after the restart"
+    );
+    world.wait_for_person(&new_attendee).await;
+    world.sync(&["session_registrations"]).await;
+    let registrations = world
+        .get(&format!(
+            "/v1/session-registrations?session_external_id={session}"
+        ))
+        .await;
+    assert_eq!(
+        registrations["data"].as_array().map(Vec::len),
+        Some(3),
+        "{registrations}"
+    );
+    world.finish().await;
+}
