@@ -6,6 +6,7 @@
 
 pub mod budget;
 pub mod cvent_rest;
+pub mod cvent_soap;
 mod error;
 mod retry;
 
@@ -59,6 +60,7 @@ pub struct StatusVocabulary {
 pub fn status_vocabulary(kind: &str, data_type: DataType) -> Option<StatusVocabulary> {
     match kind {
         cvent_rest::KIND => cvent_rest::status_vocabulary(data_type),
+        cvent_soap::KIND => cvent_soap::status_vocabulary(data_type),
         _ => None,
     }
 }
@@ -118,23 +120,27 @@ impl CheckReport {
 /// Every connector kind eventsync has; the engine dispatches through this.
 pub enum AnyConnector {
     CventRest(cvent_rest::CventRest),
+    CventSoap(cvent_soap::CventSoap),
 }
 
 /// A listing in progress.
 pub enum AnyPull<'a> {
     CventRest(cvent_rest::Pull<'a>),
+    CventSoap(cvent_soap::Pull<'a>),
 }
 
 impl AnyConnector {
     pub fn kind(&self) -> &'static str {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::KIND,
+            AnyConnector::CventSoap(_) => cvent_soap::KIND,
         }
     }
 
     pub fn data_types(&self) -> &'static [DataType] {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::DATA_TYPES,
+            AnyConnector::CventSoap(_) => cvent_soap::DATA_TYPES,
         }
     }
 
@@ -142,6 +148,7 @@ impl AnyConnector {
     pub fn supports_incremental(&self, data_type: DataType) -> bool {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::supports_incremental(data_type),
+            AnyConnector::CventSoap(_) => cvent_soap::supports_incremental(data_type),
         }
     }
 
@@ -150,18 +157,21 @@ impl AnyConnector {
     pub fn status_path(&self, data_type: DataType) -> Option<&'static str> {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::status_path(data_type),
+            AnyConnector::CventSoap(_) => cvent_soap::status_path(data_type),
         }
     }
 
     pub fn default_mapping(&self, data_type: DataType) -> Mapping {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::default_mapping(data_type),
+            AnyConnector::CventSoap(_) => cvent_soap::default_mapping(data_type),
         }
     }
 
     pub async fn check(&self, data_types: &[DataType]) -> CheckReport {
         match self {
             AnyConnector::CventRest(connector) => connector.check(data_types).await,
+            AnyConnector::CventSoap(connector) => connector.check(data_types).await,
         }
     }
 
@@ -169,6 +179,9 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(connector) => {
                 Ok(AnyPull::CventRest(connector.pull(spec).await?))
+            }
+            AnyConnector::CventSoap(connector) => {
+                Ok(AnyPull::CventSoap(connector.pull(spec).await?))
             }
         }
     }
@@ -180,6 +193,9 @@ impl AnyConnector {
             AnyConnector::CventRest(connector) => {
                 serde_json::to_value(connector.facts().await).unwrap_or_default()
             }
+            AnyConnector::CventSoap(connector) => {
+                serde_json::to_value(connector.facts().await).unwrap_or_default()
+            }
         }
     }
 
@@ -187,6 +203,7 @@ impl AnyConnector {
     pub fn calls(&self) -> u64 {
         match self {
             AnyConnector::CventRest(connector) => connector.calls(),
+            AnyConnector::CventSoap(connector) => connector.calls(),
         }
     }
 }
@@ -196,6 +213,7 @@ impl AnyPull<'_> {
     pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
         match self {
             AnyPull::CventRest(pull) => pull.next_page().await,
+            AnyPull::CventSoap(pull) => pull.next_page().await,
         }
     }
 }

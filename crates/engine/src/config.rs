@@ -7,8 +7,10 @@ use pipeline::{DataType, Filter, Mapping, StatusSelection};
 use serde::Deserialize;
 
 mod cvent_rest;
+mod cvent_soap;
 
 pub use cvent_rest::CventRestSettings;
+pub use cvent_soap::CventSoapSettings;
 
 /// A secret value: never printed, logged or serialized.
 #[derive(Clone, PartialEq, Eq)]
@@ -62,10 +64,11 @@ pub struct Connection {
 #[derive(Debug, Clone)]
 pub enum VendorSettings {
     CventRest(CventRestSettings),
+    CventSoap(CventSoapSettings),
 }
 
 /// Every `kind` a connection can have.
-pub const KINDS: &[&str] = &[connectors::cvent_rest::KIND];
+pub const KINDS: &[&str] = &[connectors::cvent_rest::KIND, connectors::cvent_soap::KIND];
 
 impl VendorSettings {
     /// Reads the vendor fields of a connection of `kind`; unknown fields are errors.
@@ -78,6 +81,9 @@ impl VendorSettings {
             connectors::cvent_rest::KIND => {
                 cvent_rest::parse(fields, context).map(VendorSettings::CventRest)
             }
+            connectors::cvent_soap::KIND => {
+                cvent_soap::parse(fields, context).map(VendorSettings::CventSoap)
+            }
             _ => Err(ConfigError(format!(
                 "connection '{}': kind '{kind}' is not one eventsync knows; known kinds: {}",
                 context.connection,
@@ -89,6 +95,7 @@ impl VendorSettings {
     pub fn kind(&self) -> &'static str {
         match self {
             VendorSettings::CventRest(_) => connectors::cvent_rest::KIND,
+            VendorSettings::CventSoap(_) => connectors::cvent_soap::KIND,
         }
     }
 
@@ -96,6 +103,7 @@ impl VendorSettings {
     pub fn data_types(&self) -> &'static [DataType] {
         match self {
             VendorSettings::CventRest(_) => connectors::cvent_rest::DATA_TYPES,
+            VendorSettings::CventSoap(_) => connectors::cvent_soap::DATA_TYPES,
         }
     }
 }

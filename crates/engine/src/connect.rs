@@ -31,6 +31,21 @@ pub fn connect(
             connectors::cvent_rest::CventRest::new(config, data_types, facts)
                 .map(AnyConnector::CventRest)
         }
+        VendorSettings::CventSoap(settings) => {
+            let config = connectors::cvent_soap::CventSoapConfig {
+                credentials: connectors::cvent_soap::Credentials {
+                    connection: connection.name.clone(),
+                    login_url: settings.base_url.clone(),
+                    account_number: settings.account_number.clone(),
+                    user_name: settings.user_name.clone(),
+                    password: settings.password.expose().to_string(),
+                },
+                event_code: settings.event_code.clone(),
+                retry,
+            };
+            let facts = serde_json::from_value(facts).unwrap_or_default();
+            connectors::cvent_soap::CventSoap::new(config, facts).map(AnyConnector::CventSoap)
+        }
     };
     connector.map_err(|e| EngineError::Config(e.to_string()))
 }

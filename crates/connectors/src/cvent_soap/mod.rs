@@ -1,0 +1,871 @@
+//! Cvent's legacy SOAP API, V200611.
+//!
+//! - Auth: `Login` with account number, user name and password at the host's
+//!   `…/V200611.ASMX`; every later call goes to the `ServerURL` it returns, with the
+//!   `CventSessionHeader` in `http://api.cvent.com/2006-11`. Session faults (CV10104, CV10105,
+//!   CV10107) log in again once. `LoginSuccess="false"` is reported and never retried: repeated
+//!   failures lock the account for 30 minutes.
+//! - Hosts: `production` → `https://api.cvent.com/soap/V200611.ASMX`, `eu` →
+//!   `https://api-eur.cvent.com/SOAP/V200611.ASMX`, `sandbox` →
+//!   `https://sandbox-api.cvent.com/soap/V200611.ASMX`, or an explicit `base_url`.
+//! - Reads: `DescribeGlobal` once per run (batch size, record-set cap, the daily call quota and
+//!   the object types), the event by `Search` on `EventCode`, then `Search` (full) or `GetUpdated`
+//!   windows (incremental) for ids and `Retrieve` in batches of at most `MaxBatchSize`.
+//!   GetUpdated windows are GMT and minute-granular, start two minutes before the cursor (changes
+//!   take up to a minute to show) and span at most a day each; a window Cvent finds too big
+//!   (CV20012, CV20014) is halved.
+//! - Data: participants are registrations with their contact (one `Retrieve Contact` per batch)
+//!   under `contact`, and each `GuestDetail` as a person of its own (`guest = true`, `primaryid`
+//!   the registration's id, the registration's `status`); sessions are the event's
+//!   `ProductDetail` rows of type Session; presenters are the `Speaker` object type, when
+//!   `DescribeGlobal` lists it; session registrations are the registrations' `OrderDetail` rows
+//!   of type Session, with the registration under `registration`.
+//! - Writes: `SessionRegAction` (Register / Unregister) per session, at most `MaxBatchSize`
+//!   invitees a call; a partial failure is not a fault, so each item's `Success` is checked.
+//! - Quota: 10,000 calls a day per account unless `DescribeGlobal.MaxAPICalls` says otherwise,
+//!   counted in the shared rate budget; fault CV30100 stops the run until midnight GMT.
+//!
+//! Records are JSON with lower-case keys (see `xml::to_json`), so the preview shows paths such as
+//! `orderdetail.0.productname`.
+
+mod client;
+mod defaults;
+pub mod xml;
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use pipeline::DataType;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+use crate::budget::{Limits, RateBudget};
+use crate::{
+    CheckReport, ConnectorError, PullMode, PullSpec, RetryPolicy, VendorPage, VendorRecord,
+};
+use client::{CallError, Client};
+pub use client::{Credentials, Fault};
+pub use defaults::default_mapping;
+use xml::{Element, SCHEMA_NS, escape};
+
+pub const KIND: &str = "cvent-soap";
+
+pub const DATA_TYPES: &[DataType] = &[
+    DataType::People,
+    DataType::Speakers,
+    DataType::Sessions,
+    DataType::SessionRegistrations,
+];
+
+/// The documented daily cap, assumed until `DescribeGlobal` says.
+pub const DEFAULT_DAILY_CALLS: u64 = 10_000;
+/// The batch size assumed until `DescribeGlobal` says.
+pub const DEFAULT_BATCH: usize = 200;
+/// How far before the cursor an incremental window starts: changes take up to a minute to show
+/// in GetUpdated, and seconds are ignored.
+const LAG_ALLOWANCE_MINUTES: i64 = 2;
+
+/// Where a Cvent SOAP account lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Production,
+    Europe,
+    Sandbox,
+}
+
+impl Host {
+    pub fn parse(text: &str) -> Option<Host> {
+        match text.to_ascii_lowercase().as_str() {
+            "production" | "na" => Some(Host::Production),
+            "eu" => Some(Host::Europe),
+            "sandbox" => Some(Host::Sandbox),
+            _ => None,
+        }
+    }
+
+    pub fn login_url(self) -> &'static str {
+        match self {
+            Host::Production => "https://api.cvent.com/soap/V200611.ASMX",
+            Host::Europe => "https://api-eur.cvent.com/SOAP/V200611.ASMX",
+            Host::Sandbox => "https://sandbox-api.cvent.com/soap/V200611.ASMX",
+        }
+    }
+}
+
+/// Registration statuses (`InviteeStatus`), spelt as the API sends them.
+pub const REGISTRATION_STATUSES: &[&str] = &[
+    "No Response",
+    "Accepted",
+    "Declined",
+    "Visited",
+    "Waitlist",
+    "Cancelled",
+    "Pending Approval",
+    "Denied Approval",
+];
+
+/// The statuses imported unless the configuration says otherwise: people who are coming, and
+/// (seed rule) those who cancelled or declined, imported as cancelled.
+pub const DEFAULT_REGISTRATION_STATUSES: &[&str] = &["Accepted", "Cancelled", "Declined"];
+
+pub fn status_vocabulary(data_type: DataType) -> Option<crate::StatusVocabulary> {
+    (data_type == DataType::People).then_some(crate::StatusVocabulary {
+        valid: REGISTRATION_STATUSES,
+        default: DEFAULT_REGISTRATION_STATUSES,
+    })
+}
+
+/// Cvent SOAP lists every status (GetUpdated cannot filter), and the engine judges each record.
+pub fn status_path(data_type: DataType) -> Option<&'static str> {
+    (data_type == DataType::People).then_some("status")
+}
+
+pub fn supports_incremental(data_type: DataType) -> bool {
+    matches!(data_type, DataType::People | DataType::SessionRegistrations)
+}
+
+/// A connection's settings.
+#[derive(Debug, Clone)]
+pub struct CventSoapConfig {
+    pub credentials: Credentials,
+    pub event_code: String,
+    pub retry: RetryPolicy,
+}
+
+/// What a previous run learned about the account.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Facts {
+    pub event_id: Option<String>,
+    pub event_title: Option<String>,
+}
+
+/// What `DescribeGlobal` says about the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Global {
+    pub max_batch_size: usize,
+    pub max_record_set: u64,
+    pub max_api_calls: u64,
+    pub current_api_calls: u64,
+    pub object_types: Vec<String>,
+}
+
+/// Register or unregister invitees for a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRegAction {
+    Register,
+    Unregister,
+}
+
+impl SessionRegAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionRegAction::Register => "Register",
+            SessionRegAction::Unregister => "Unregister",
+        }
+    }
+}
+
+/// Cvent's answer for one invitee of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemResult {
+    pub invitee_id: String,
+    /// `None` when Cvent reported `Success="true"`; otherwise its error code and description.
+    pub error: Option<String>,
+}
+
+/// A Cvent SOAP connection.
+pub struct CventSoap {
+    config: CventSoapConfig,
+    client: Client,
+    facts: tokio::sync::Mutex<Facts>,
+    global: OnceCell<Global>,
+    event_id: OnceCell<String>,
+}
+
+impl CventSoap {
+    pub fn new(config: CventSoapConfig, facts: Facts) -> Result<CventSoap, ConnectorError> {
+        let c = &config.credentials;
+        for (value, field) in [
+            (&c.account_number, "account_number"),
+            (&c.user_name, "user_name"),
+            (&c.password, "password"),
+            (&config.event_code, "event_code"),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConnectorError::Config(format!(
+                    "connection '{}' needs {field}",
+                    c.connection
+                )));
+            }
+        }
+        let budget =
+            RateBudget::for_account(&format!("{KIND}:{}:{}", c.login_url, c.account_number));
+        // SOAP has no per-second limit; the daily cap is what counts.
+        budget.set_limits(Limits {
+            per_second: 100.0,
+            burst: 100.0,
+            daily_quota: Some(DEFAULT_DAILY_CALLS),
+        });
+        let client = Client::new(config.credentials.clone(), budget, config.retry);
+        let event_id = OnceCell::new();
+        if let Some(id) = &facts.event_id {
+            let _ = event_id.set(id.clone());
+        }
+        Ok(CventSoap {
+            config,
+            client,
+            facts: tokio::sync::Mutex::new(facts),
+            global: OnceCell::new(),
+            event_id,
+        })
+    }
+
+    /// Calls counted against the daily quota.
+    pub fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+
+    pub async fn facts(&self) -> Facts {
+        self.facts.lock().await.clone()
+    }
+
+    async fn call(&self, operation: &str, inner: &str) -> Result<Element, ConnectorError> {
+        self.client
+            .call(operation, inner)
+            .await
+            .map_err(|e| e.into_connector_error(operation))
+    }
+
+    /// `DescribeGlobal`, once per connection: limits, quota and object types.
+    pub async fn global(&self) -> Result<&Global, ConnectorError> {
+        self.global
+            .get_or_try_init(|| async {
+                let body = self.call("DescribeGlobal", "").await?;
+                let result = body.child("DescribeGlobalResult").ok_or_else(|| {
+                    ConnectorError::Transient("Cvent's DescribeGlobal answer has no result".into())
+                })?;
+                let number = |name: &str| {
+                    result
+                        .attribute(name)
+                        .or_else(|| result.child_text(name))
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                };
+                let global = Global {
+                    max_batch_size: number("MaxBatchSize")
+                        .filter(|n| *n > 0)
+                        .map_or(DEFAULT_BATCH, |n| n as usize),
+                    max_record_set: number("MaxRecordSet").unwrap_or(u64::MAX),
+                    max_api_calls: number("MaxAPICalls").unwrap_or(DEFAULT_DAILY_CALLS),
+                    current_api_calls: number("CurrentAPICalls").unwrap_or(0),
+                    object_types: result
+                        .child("CvObjectTypes")
+                        .map(|t| {
+                            t.children
+                                .iter()
+                                .map(|c| c.text.trim().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
+                let budget = self.client.budget();
+                budget.set_limits(Limits {
+                    daily_quota: Some(global.max_api_calls),
+                    ..budget.limits()
+                });
+                budget.set_used_today(global.current_api_calls);
+                Ok(global)
+            })
+            .await
+    }
+
+    /// The event's id, found by its code once.
+    pub async fn event_id(&self) -> Result<String, ConnectorError> {
+        self.event_id
+            .get_or_try_init(|| async {
+                let inner = search_body("Event", &[("EventCode", "Equals", &self.config.event_code)]);
+                let body = self.call("Search", &inner).await?;
+                let Some(id) = ids_of(&body).into_iter().next() else {
+                    return Err(ConnectorError::Config(format!(
+                        "Cvent has no event with code '{}' in this account: check event_code for connection '{}'",
+                        self.config.event_code, self.config.credentials.connection
+                    )));
+                };
+                self.facts.lock().await.event_id = Some(id.clone());
+                Ok(id)
+            })
+            .await
+            .cloned()
+    }
+
+    async fn batch_size(&self) -> Result<usize, ConnectorError> {
+        Ok(self.global().await?.max_batch_size)
+    }
+
+    /// Retrieves objects by id in batches no larger than `MaxBatchSize`; a batch Cvent still finds
+    /// too large (CV20021) is halved.
+    async fn retrieve(
+        &self,
+        object_type: &str,
+        ids: &[String],
+    ) -> Result<Vec<Element>, ConnectorError> {
+        let mut objects = Vec::with_capacity(ids.len());
+        let mut size = self.batch_size().await?.max(1);
+        let mut rest = ids;
+        while !rest.is_empty() {
+            let batch = &rest[..size.min(rest.len())];
+            let mut inner =
+                format!("<ObjectType>{object_type}</ObjectType><Ids xmlns=\"{SCHEMA_NS}\">");
+            for id in batch {
+                let _ = write!(inner, "<Id>{}</Id>", escape(id));
+            }
+            inner.push_str("</Ids>");
+            match self.client.call("Retrieve", &inner).await {
+                Ok(body) => {
+                    if let Some(result) = body.child("RetrieveResult") {
+                        objects.extend(result.children_named("CvObject").cloned());
+                    }
+                    rest = &rest[batch.len()..];
+                }
+                Err(CallError::Fault(fault)) if fault.code == "CV20021" && size > 1 => {
+                    size /= 2;
+                }
+                Err(error) => return Err(error.into_connector_error("Retrieve")),
+            }
+        }
+        Ok(objects)
+    }
+
+    /// Ids of objects of a type on the event (`Search` with `EventId Equals`).
+    async fn search_event_ids(&self, object_type: &str) -> Result<Vec<String>, ConnectorError> {
+        let event_id = self.event_id().await?;
+        let inner = search_body(object_type, &[("EventId", "Equals", &event_id)]);
+        match self.client.call("Search", &inner).await {
+            Ok(body) => Ok(ids_of(&body)),
+            Err(CallError::Fault(fault)) if fault.code == "CV20012" => {
+                // More matches than the account's MaxRecordSet: walk GetUpdated windows since
+                // the registrations began instead, which Cvent answers in pieces.
+                let since = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
+                self.updated_ids(object_type, since).await
+            }
+            Err(error) => Err(error.into_connector_error("Search")),
+        }
+    }
+
+    /// Ids changed since `since` (RFC 3339), through GetUpdated windows of at most a day that
+    /// start a little before it; a window Cvent refuses as too big is halved.
+    async fn updated_ids(
+        &self,
+        object_type: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, ConnectorError> {
+        let now = Utc::now();
+        let minute = Duration::minutes(1);
+        let mut start = (since - Duration::minutes(LAG_ALLOWANCE_MINUTES))
+            .duration_trunc(minute)
+            .unwrap_or(since);
+        let mut span = Duration::days(1);
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        // From the epoch, skip ahead to the first day with data: a full walk needs a start.
+        if since.timestamp() == 0 {
+            start = now - Duration::days(3 * 365);
+            span = Duration::days(30);
+        }
+        while start <= now {
+            let end = (start + span).min(now + minute);
+            let inner = format!(
+                "<ObjectType>{object_type}</ObjectType><StartDate>{}</StartDate><EndDate>{}</EndDate>",
+                start.format("%Y-%m-%dT%H:%M:%S"),
+                end.format("%Y-%m-%dT%H:%M:%S")
+            );
+            match self.client.call("GetUpdated", &inner).await {
+                Ok(body) => {
+                    for id in ids_of(&body) {
+                        if seen.insert(id.clone()) {
+                            ids.push(id);
+                        }
+                    }
+                    start = end;
+                }
+                Err(CallError::Fault(fault))
+                    if matches!(fault.code.as_str(), "CV20012" | "CV20014") && span > minute =>
+                {
+                    span = (span / 2).max(minute);
+                }
+                Err(error) => return Err(error.into_connector_error("GetUpdated")),
+            }
+            if start >= now {
+                break;
+            }
+        }
+        Ok(ids)
+    }
+
+    pub async fn check(&self, data_types: &[DataType]) -> CheckReport {
+        let mut report = CheckReport::default();
+        match self.global().await {
+            Ok(global) => {
+                report.pass(
+                    "credentials",
+                    format!(
+                        "Cvent accepted user '{}' of account '{}'",
+                        self.config.credentials.user_name, self.config.credentials.account_number
+                    ),
+                );
+                let left = global
+                    .max_api_calls
+                    .saturating_sub(global.current_api_calls);
+                if left == 0 {
+                    report.fail(
+                        "quota",
+                        format!(
+                            "all {} calls of today are used; the quota resets at midnight GMT",
+                            global.max_api_calls
+                        ),
+                    );
+                    return report;
+                }
+                report.pass(
+                    "quota",
+                    format!(
+                        "{} of {} calls used today, {left} left; batches of {}",
+                        global.current_api_calls, global.max_api_calls, global.max_batch_size
+                    ),
+                );
+            }
+            Err(error) => {
+                report.fail("credentials", error.to_string());
+                return report;
+            }
+        }
+        let event_id = match self.event_id().await {
+            Ok(id) => {
+                report.pass(
+                    "event",
+                    format!("code '{}' is event {id}", self.config.event_code),
+                );
+                id
+            }
+            Err(error) => {
+                report.fail("event", error.to_string());
+                return report;
+            }
+        };
+        for data_type in data_types {
+            let outcome = match data_type {
+                DataType::People | DataType::SessionRegistrations => self
+                    .call(
+                        "Search",
+                        &search_body("Registration", &[("EventId", "Equals", &event_id)]),
+                    )
+                    .await
+                    .map(|body| format!("{} registrations", ids_of(&body).len())),
+                DataType::Sessions => self
+                    .retrieve("Event", std::slice::from_ref(&event_id))
+                    .await
+                    .map(|events| {
+                        format!(
+                            "{} sessions",
+                            events
+                                .iter()
+                                .map(session_rows)
+                                .map(|s| s.len())
+                                .sum::<usize>()
+                        )
+                    }),
+                DataType::Speakers => self
+                    .speakers_supported()
+                    .await
+                    .map(|()| "readable".to_string()),
+                _ => Err(ConnectorError::Config(format!(
+                    "Cvent SOAP has no {data_type}"
+                ))),
+            };
+            match outcome {
+                Ok(detail) => report.pass(data_type.as_str(), detail),
+                Err(error) => report.fail(data_type.as_str(), error.to_string()),
+            }
+        }
+        report
+    }
+
+    async fn speakers_supported(&self) -> Result<(), ConnectorError> {
+        if self
+            .global()
+            .await?
+            .object_types
+            .iter()
+            .any(|t| t == "Speaker")
+        {
+            Ok(())
+        } else {
+            Err(ConnectorError::Rejected(format!(
+                "this Cvent account's SOAP API offers no Speaker object (DescribeGlobal does not list it): remove speakers from data_types of connection '{}'",
+                self.config.credentials.connection
+            )))
+        }
+    }
+
+    pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
+        self.global().await?;
+        self.event_id().await?;
+        if spec.data_type == DataType::Speakers {
+            self.speakers_supported().await?;
+        }
+        if !DATA_TYPES.contains(&spec.data_type) {
+            return Err(ConnectorError::Config(format!(
+                "Cvent SOAP has no {}: choose from people, speakers, sessions, session_registrations",
+                spec.data_type
+            )));
+        }
+        let offset = spec
+            .resume_token
+            .as_deref()
+            .and_then(|t| t.parse::<usize>().ok())
+            .unwrap_or(0);
+        Ok(Pull {
+            connector: self,
+            data_type: spec.data_type,
+            mode: spec.mode,
+            ids: None,
+            offset,
+            done: false,
+        })
+    }
+
+    /// Registers or unregisters invitees (registration ids) for a session product, at most
+    /// `MaxBatchSize` a call, and returns Cvent's answer for each, in order.
+    pub async fn session_reg_action(
+        &self,
+        action: SessionRegAction,
+        product_id: &str,
+        invitee_ids: &[String],
+    ) -> Result<Vec<ItemResult>, ConnectorError> {
+        let size = self.batch_size().await?.max(1);
+        let mut results = Vec::with_capacity(invitee_ids.len());
+        for batch in invitee_ids.chunks(size) {
+            let mut inner = format!(
+                "<CvInvitees SessionRegActionType=\"{}\" ProductId=\"{}\" xmlns=\"{SCHEMA_NS}\">",
+                action.as_str(),
+                escape(product_id)
+            );
+            for (n, id) in batch.iter().enumerate() {
+                let _ = write!(
+                    inner,
+                    "<CvInvitee Id=\"{}\" MessageId=\"{n}\" />",
+                    escape(id)
+                );
+            }
+            inner.push_str("</CvInvitees>");
+            let body = self.call("SessionRegAction", &inner).await?;
+            results.extend(item_results(&body, batch));
+        }
+        Ok(results)
+    }
+}
+
+/// Per-item results matched to the invitees sent, by `ReferenceId` (our MessageId) or `Id`.
+fn item_results(body: &Element, sent: &[String]) -> Vec<ItemResult> {
+    let mut answered = Vec::new();
+    collect_with_success(body, &mut answered);
+    sent.iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let item = answered.iter().find(|e| {
+                e.attribute("ReferenceId") == Some(n.to_string().as_str())
+                    || e.attribute("Id")
+                        .is_some_and(|v| v.eq_ignore_ascii_case(id))
+            });
+            let error = match item {
+                None => Some("Cvent's answer does not mention this invitee".to_string()),
+                Some(item)
+                    if item
+                        .attribute("Success")
+                        .is_some_and(|s| s.eq_ignore_ascii_case("true")) =>
+                {
+                    None
+                }
+                Some(item) => Some(
+                    item.child("Errors")
+                        .map(|errors| {
+                            errors
+                                .children_named("Error")
+                                .map(|e| {
+                                    format!(
+                                        "{} {}",
+                                        e.attribute("Code").unwrap_or_default(),
+                                        e.attribute("Description").unwrap_or_default()
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
+                        .filter(|text| !text.is_empty())
+                        .unwrap_or_else(|| "Cvent reported Success=\"false\"".to_string()),
+                ),
+            };
+            ItemResult {
+                invitee_id: id.clone(),
+                error,
+            }
+        })
+        .collect()
+}
+
+fn collect_with_success<'a>(element: &'a Element, found: &mut Vec<&'a Element>) {
+    for child in &element.children {
+        if child.attribute("Success").is_some() {
+            found.push(child);
+        } else {
+            collect_with_success(child, found);
+        }
+    }
+}
+
+/// A Search request body with `AndSearch` filters of (field, operator, value).
+fn search_body(object_type: &str, filters: &[(&str, &str, &str)]) -> String {
+    let mut inner = format!(
+        "<ObjectType>{object_type}</ObjectType><CvSearchObject SearchType=\"AndSearch\" xmlns=\"{SCHEMA_NS}\">"
+    );
+    for (field, operator, value) in filters {
+        let _ = write!(
+            inner,
+            "<Filter><Field>{field}</Field><Operator>{operator}</Operator><Value>{}</Value></Filter>",
+            escape(value)
+        );
+    }
+    inner.push_str("</CvSearchObject>");
+    inner
+}
+
+/// The `<Id>`s of a Search or GetUpdated answer.
+fn ids_of(body: &Element) -> Vec<String> {
+    body.children
+        .first()
+        .map(|result| {
+            result
+                .children_named("Id")
+                .map(|id| id.text.trim().to_string())
+                .filter(|id| !id.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The session products of an event.
+fn session_rows(event: &Element) -> Vec<&Element> {
+    event
+        .children_named("ProductDetail")
+        .filter(|p| p.attribute("ProductType") == Some("Session"))
+        .collect()
+}
+
+fn modified_of(record: &Value) -> Option<String> {
+    record["lastmodifieddate"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A listing in progress.
+pub struct Pull<'a> {
+    connector: &'a CventSoap,
+    data_type: DataType,
+    mode: PullMode,
+    /// The ids to retrieve, found on the first page.
+    ids: Option<Vec<String>>,
+    offset: usize,
+    done: bool,
+}
+
+impl Pull<'_> {
+    pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        if self.done {
+            return Ok(None);
+        }
+        let connector = self.connector;
+        if self.data_type == DataType::Sessions {
+            self.done = true;
+            let event_id = connector.event_id().await?;
+            let events = connector
+                .retrieve("Event", std::slice::from_ref(&event_id))
+                .await?;
+            let records: Vec<VendorRecord> = events
+                .iter()
+                .flat_map(session_rows)
+                .map(|row| VendorRecord {
+                    raw: xml::to_json(row),
+                    modified: None,
+                })
+                .collect();
+            let total = records.len() as u64;
+            return Ok(Some(VendorPage {
+                records,
+                next_token: None,
+                total: Some(total),
+            }));
+        }
+        let object_type = match self.data_type {
+            DataType::Speakers => "Speaker",
+            _ => "Registration",
+        };
+        if self.ids.is_none() {
+            let ids = match (&self.mode, supports_incremental(self.data_type)) {
+                (PullMode::ModifiedSince(since), true) => {
+                    let since = DateTime::parse_from_rfc3339(since)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| {
+                            ConnectorError::Config(format!(
+                                "the saved cursor '{since}' is not a timestamp: run a full sync (--full)"
+                            ))
+                        })?;
+                    connector.updated_ids(object_type, since).await?
+                }
+                _ => connector.search_event_ids(object_type).await?,
+            };
+            self.ids = Some(ids);
+        }
+        let ids = self.ids.as_deref().unwrap_or_default();
+        let size = connector.batch_size().await?;
+        let start = self.offset.min(ids.len());
+        let batch = &ids[start..(start + size).min(ids.len())];
+        let objects = if batch.is_empty() {
+            Vec::new()
+        } else {
+            connector.retrieve(object_type, batch).await?
+        };
+        self.offset = start + batch.len();
+        let total = Some(ids.len() as u64);
+        let next_token = (self.offset < ids.len()).then(|| self.offset.to_string());
+        self.done = next_token.is_none();
+        let event_id = connector.event_id().await?;
+        // GetUpdated reports every event's changes; keep this event's.
+        let objects: Vec<Element> = objects
+            .into_iter()
+            .filter(|o| {
+                o.attribute("EventId")
+                    .is_none_or(|id| id.eq_ignore_ascii_case(&event_id))
+            })
+            .collect();
+        let records = match self.data_type {
+            DataType::People => self.people(objects).await?,
+            DataType::SessionRegistrations => session_registrations(&objects),
+            _ => objects
+                .iter()
+                .map(|o| {
+                    let raw = xml::to_json(o);
+                    VendorRecord {
+                        modified: modified_of(&raw),
+                        raw,
+                    }
+                })
+                .collect(),
+        };
+        Ok(Some(VendorPage {
+            records,
+            next_token,
+            total,
+        }))
+    }
+
+    /// Registrations with their contacts, and their guests as people of their own.
+    async fn people(
+        &self,
+        registrations: Vec<Element>,
+    ) -> Result<Vec<VendorRecord>, ConnectorError> {
+        let mut contact_ids: Vec<String> = Vec::new();
+        for registration in &registrations {
+            if let Some(id) = registration
+                .attribute("ContactId")
+                .filter(|id| !id.is_empty())
+                && !contact_ids.iter().any(|c| c == id)
+            {
+                contact_ids.push(id.to_string());
+            }
+        }
+        let contacts = if contact_ids.is_empty() {
+            Vec::new()
+        } else {
+            self.connector.retrieve("Contact", &contact_ids).await?
+        };
+        let mut records = Vec::with_capacity(registrations.len() + registrations.len() / 8);
+        for registration in &registrations {
+            let mut raw = xml::to_json(registration);
+            let contact = registration.attribute("ContactId").and_then(|id| {
+                contacts.iter().find(|c| {
+                    c.attribute("Id")
+                        .is_some_and(|v| v.eq_ignore_ascii_case(id))
+                })
+            });
+            let modified = modified_of(&raw);
+            let guests = raw
+                .as_object_mut()
+                .and_then(|o| o.remove("guestdetail"))
+                .and_then(|g| match g {
+                    Value::Array(list) => Some(list),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            if let Some(object) = raw.as_object_mut() {
+                if let Some(contact) = contact {
+                    object.insert("contact".into(), xml::to_json(contact));
+                }
+                object.insert("guest".into(), json!(false));
+                object.insert("primaryid".into(), json!(""));
+            }
+            for guest in guests {
+                let mut guest_raw = guest;
+                if let Some(object) = guest_raw.as_object_mut() {
+                    let id = object.get("guestid").cloned().unwrap_or(Value::Null);
+                    object.insert("id".into(), id);
+                    object.insert("status".into(), raw["status"].clone());
+                    object.insert("guest".into(), json!(true));
+                    object.insert("primaryid".into(), raw["id"].clone());
+                    object.insert("lastmodifieddate".into(), raw["lastmodifieddate"].clone());
+                }
+                records.push(VendorRecord {
+                    raw: guest_raw,
+                    modified: modified.clone(),
+                });
+            }
+            records.push(VendorRecord { raw, modified });
+        }
+        Ok(records)
+    }
+}
+
+/// Each registration's session orders, with the registration under `registration`.
+fn session_registrations(registrations: &[Element]) -> Vec<VendorRecord> {
+    let mut records = Vec::new();
+    for registration in registrations {
+        let summary = json!({
+            "id": registration.attribute("Id").unwrap_or_default(),
+            "contactid": registration.attribute("ContactId").unwrap_or_default(),
+            "status": registration.attribute("Status").unwrap_or_default(),
+        });
+        let modified = registration
+            .attribute("LastModifiedDate")
+            .and_then(xml::gmt_to_rfc3339);
+        for order in registration
+            .children_named("OrderDetail")
+            .filter(|o| o.attribute("ProductType") == Some("Session"))
+        {
+            let mut raw = xml::to_json(order);
+            if let Some(object) = raw.as_object_mut() {
+                object.insert("registration".into(), summary.clone());
+            }
+            records.push(VendorRecord {
+                raw,
+                modified: modified.clone(),
+            });
+        }
+    }
+    records
+}
+
+/// Builds a connector for a connection.
+pub fn connect(config: CventSoapConfig, facts: Facts) -> Result<Arc<CventSoap>, ConnectorError> {
+    CventSoap::new(config, facts).map(Arc::new)
+}
