@@ -26,8 +26,9 @@ pub struct SimulateArgs {
     /// The account's API usage tier, which sets its rate limits and daily quota (Cvent only).
     #[arg(long, value_enum, default_value_t = TierArg::Premium)]
     tier: TierArg,
-    /// Print one JSON line with what a connection needs (for Cvent base_url, client_id,
-    /// client_secret and event_code; for Aventri endpoint, account_id, key and event_id).
+    /// Print one JSON line with what a connection needs (for Cvent REST base_url, client_id,
+    /// client_secret and event_code; for Cvent SOAP base_url, account_number, user_name,
+    /// password and event_code; for Aventri endpoint, account_id, key and event_id).
     #[arg(long)]
     json: bool,
 }
@@ -38,6 +39,8 @@ enum Vendor {
     CventRest,
     /// Aventri's API v2 (`/api/v2`).
     Aventri,
+    /// Cvent's legacy SOAP API (V200611).
+    CventSoap,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +66,9 @@ impl From<TierArg> for Tier {
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if let Vendor::Aventri = args.vendor {
         return run_aventri(args).await;
+    }
+    if let Vendor::CventSoap = args.vendor {
+        return run_cvent_soap(args).await;
     }
     let config = SandboxConfig {
         attendees: args.attendees,
@@ -128,6 +134,44 @@ async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
         println!("  key           (shown with --json)");
         println!("  event id      {}", sandbox.event_id());
         println!("  control API   {}", sandbox.control_url());
+        println!("Press Ctrl-C to stop.");
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    sandbox.stop().await;
+    Ok(())
+}
+
+async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
+    let config = sandboxes::cvent_soap::SoapSandboxConfig {
+        attendees: args.attendees,
+        seed: args.seed,
+        ..sandboxes::cvent_soap::SoapSandboxConfig::default()
+    };
+    let bind = SocketAddr::new(args.host, args.port);
+    let sandbox = sandboxes::cvent_soap::CventSoapSandbox::start_on(config, bind)
+        .await
+        .with_context(|| format!("could not listen on {bind}: choose another --port"))?;
+    if args.json {
+        let line = serde_json::json!({
+            "base_url": sandbox.base_url(),
+            "account_number": sandbox.account_number(),
+            "user_name": sandbox.user_name(),
+            "password": sandbox.password(),
+            "event_code": sandbox.event_code(),
+            "event_id": sandbox.event_id(),
+            "control_url": sandbox.control_url(),
+        });
+        println!("{line}");
+    } else {
+        println!("Cvent SOAP sandbox listening");
+        println!("  base URL        {}", sandbox.base_url());
+        println!("  account number  {}", sandbox.account_number());
+        println!("  user name       {}", sandbox.user_name());
+        println!("  password        (shown with --json)");
+        println!("  event code      {}", sandbox.event_code());
+        println!("  control API     {}", sandbox.control_url());
         println!("Press Ctrl-C to stop.");
     }
     tokio::signal::ctrl_c()

@@ -12,7 +12,7 @@
 //!   the object types), the event by `Search` on `EventCode`, then `Search` (full) or `GetUpdated`
 //!   windows (incremental) for ids and `Retrieve` in batches of at most `MaxBatchSize`.
 //!   GetUpdated windows are GMT and minute-granular, start two minutes before the cursor (changes
-//!   take up to a minute to show) and span at most a day each; a window Cvent finds too big
+//!   take up to a minute to show) and span at most 30 days each; a window Cvent finds too big
 //!   (CV20012, CV20014) is halved.
 //! - Data: participants are registrations with their contact (one `Retrieve Contact` per batch)
 //!   under `contact`, and each `GuestDetail` as a person of its own (`guest = true`, `primaryid`
@@ -365,7 +365,8 @@ impl CventSoap {
         let mut start = (since - Duration::minutes(LAG_ALLOWANCE_MINUTES))
             .duration_trunc(minute)
             .unwrap_or(since);
-        let mut span = Duration::days(1);
+        // The longest window Cvent accepts is not published; start at 30 days and halve on refusal.
+        let mut span = Duration::days(30);
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
         // From the epoch, skip ahead to the first day with data: a full walk needs a start.

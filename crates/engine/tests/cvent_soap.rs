@@ -1,0 +1,507 @@
+//! End to end: the engine syncing from the Cvent SOAP sandbox over HTTP into a fresh SQLite
+//! workspace — 10,000 people equal to the sandbox's data, an incremental run after changes and a
+//! write-back, the preview's rows for the seed rules, and a quota pause.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connectors::cvent_soap::SessionRegAction;
+use connectors::{AnyConnector, RetryPolicy};
+use engine::{Config, Connection, RunKind, RunOptions, RunReport, RunStatus};
+use pipeline::DataType;
+use sandboxes::cvent_soap::{CventSoapSandbox, Element, SoapSandboxConfig};
+use serde_json::{Value, json};
+use store::Store;
+
+const FAST_RETRY: RetryPolicy = RetryPolicy {
+    initial: Duration::from_millis(5),
+    max: Duration::from_millis(20),
+    attempts: 3,
+};
+
+const ALL: &[DataType] = &[
+    DataType::Sessions,
+    DataType::Speakers,
+    DataType::People,
+    DataType::SessionRegistrations,
+];
+
+/// The statuses imported by default, and how the seed rule maps them.
+fn expected_status(cvent: &str) -> Option<&'static str> {
+    match cvent {
+        "Accepted" => Some("active"),
+        "Cancelled" | "Declined" => Some("cancelled"),
+        _ => None,
+    }
+}
+
+struct World {
+    sandbox: CventSoapSandbox,
+    store: Store,
+    connection: Connection,
+    dir: PathBuf,
+}
+
+impl World {
+    async fn start(config: SoapSandboxConfig) -> World {
+        let sandbox = CventSoapSandbox::start(config).await.expect("sandbox");
+        let dir = std::env::temp_dir().join(format!(
+            "eventsync-soap-e2e-{}-{}",
+            std::process::id(),
+            sandbox.address().port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
+            .await
+            .expect("store");
+        let text = format!(
+            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-soap\"\nbase_url = \"{}\"\naccount_number = \"{}\"\nuser_name = \"{}\"\npassword = \"${{SOAP_PASSWORD}}\"\nevent_code = \"{}\"\n",
+            sandbox.base_url(),
+            sandbox.account_number(),
+            sandbox.user_name(),
+            sandbox.event_code()
+        );
+        let password = sandbox.password().to_string();
+        let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| {
+            (name == "SOAP_PASSWORD").then(|| password.clone())
+        })
+        .expect("config");
+        let connection = config.connection("cvent").expect("connection").clone();
+        World {
+            sandbox,
+            store,
+            connection,
+            dir,
+        }
+    }
+
+    fn options(&self, kind: RunKind, types: &[DataType]) -> RunOptions {
+        RunOptions {
+            kind,
+            data_types: types.to_vec(),
+            full: false,
+            report: None,
+            retry: FAST_RETRY,
+        }
+    }
+
+    async fn run(&self, kind: RunKind, types: &[DataType]) -> RunReport {
+        engine::run(
+            &self.store,
+            &self.connection,
+            &self.options(kind, types),
+            &|_| {},
+        )
+        .await
+        .expect("run")
+    }
+
+    async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.sandbox.control_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn workspace(
+        &self,
+        data_type: DataType,
+    ) -> HashMap<String, serde_json::Map<String, Value>> {
+        let mut out = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .export_page(Some("cvent"), data_type.as_str(), after.as_deref(), 1000)
+                .await
+                .expect("export");
+            if page.is_empty() {
+                return out;
+            }
+            after = page.last().map(|r| r.external_id.clone());
+            for record in &page {
+                out.insert(
+                    record.external_id.clone(),
+                    engine::run::export_fields(record),
+                );
+            }
+        }
+    }
+
+    /// Every imported registration and guest is a person with the sandbox's values, and nobody
+    /// else is.
+    async fn assert_people_exact(&self) {
+        let workspace = self.workspace(DataType::People).await;
+        let mut expected = 0;
+        for registration in self.sandbox.registrations() {
+            let attribute =
+                |name: &str| registration.attribute(name).unwrap_or_default().to_string();
+            let Some(status) = expected_status(&attribute("Status")) else {
+                continue;
+            };
+            expected += 1;
+            let id = attribute("Id");
+            let person = workspace
+                .get(&id)
+                .unwrap_or_else(|| panic!("registration {id} missing"));
+            let fields = [
+                ("status", json!(status)),
+                ("first_name", json!(attribute("FirstName"))),
+                ("last_name", json!(attribute("LastName"))),
+                ("email", json!(attribute("EmailAddress"))),
+                ("company", json!(attribute("Company"))),
+                ("contact_id", json!(attribute("ContactId"))),
+                ("registration_type", json!(attribute("RegistrationType"))),
+                ("is_guest", json!(false)),
+            ];
+            for (field, value) in fields {
+                assert_eq!(
+                    person.get(field).cloned().unwrap_or(Value::Null),
+                    value,
+                    "{id}: {field}"
+                );
+            }
+            for guest in registration.children_named("GuestDetail") {
+                expected += 1;
+                let guest_id = guest.attribute("GuestId").unwrap_or_default();
+                let person = workspace
+                    .get(guest_id)
+                    .unwrap_or_else(|| panic!("guest {guest_id} missing"));
+                assert_eq!(person["is_guest"], json!(true));
+                assert_eq!(person["primary_external_id"], json!(id));
+                assert_eq!(person["status"], json!(status));
+                assert_eq!(
+                    person["first_name"],
+                    json!(guest.attribute("FirstName").unwrap_or_default())
+                );
+            }
+        }
+        assert_eq!(
+            workspace.len(),
+            expected,
+            "one person per imported registration and guest"
+        );
+    }
+
+    /// Session orders of imported people, keyed by order id, with their workspace status.
+    fn expected_orders(&self) -> HashMap<String, (String, String, &'static str)> {
+        let mut orders = HashMap::new();
+        for registration in self.sandbox.registrations() {
+            if expected_status(registration.attribute("Status").unwrap_or_default()).is_none() {
+                continue;
+            }
+            for order in session_orders(&registration) {
+                let status = match order.attribute("Action") {
+                    Some("Registered") => "registered",
+                    _ => "cancelled",
+                };
+                orders.insert(
+                    order
+                        .attribute("OrderDetailId")
+                        .unwrap_or_default()
+                        .to_string(),
+                    (
+                        order.attribute("ProductId").unwrap_or_default().to_string(),
+                        registration.attribute("Id").unwrap_or_default().to_string(),
+                        status,
+                    ),
+                );
+            }
+        }
+        orders
+    }
+
+    async fn assert_session_registrations_exact(&self) {
+        let workspace = self.workspace(DataType::SessionRegistrations).await;
+        let expected = self.expected_orders();
+        assert_eq!(workspace.len(), expected.len());
+        for (id, (session, person, status)) in expected {
+            let stored = workspace
+                .get(&id)
+                .unwrap_or_else(|| panic!("order {id} missing"));
+            assert_eq!(stored["session_external_id"], json!(session));
+            assert_eq!(stored["person_external_id"], json!(person));
+            assert_eq!(stored["status"], json!(status), "{id}");
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn session_orders(registration: &Element) -> impl Iterator<Item = &Element> {
+    registration
+        .children_named("OrderDetail")
+        .filter(|o| o.attribute("ProductType") == Some("Session"))
+}
+
+fn count(report: &RunReport, data_type: DataType, action: &str) -> u64 {
+    report
+        .types
+        .get(data_type.as_str())
+        .and_then(|t| t.counts.get(action))
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn ten_thousand_people_then_changes_and_a_write_back() {
+    let world = World::start(SoapSandboxConfig {
+        attendees: 10_000,
+        seed: 3,
+        ..SoapSandboxConfig::default()
+    })
+    .await;
+    let first = world.run(RunKind::Sync, ALL).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    world.assert_people_exact().await;
+    world.assert_session_registrations_exact().await;
+    let sessions = world.workspace(DataType::Sessions).await;
+    assert_eq!(sessions.len(), world.sandbox.sessions().len());
+    for session in world.sandbox.sessions() {
+        let stored = &sessions[session.attribute("ProductId").unwrap_or_default()];
+        let hidden = session.attribute("Status") == Some("Cancelled");
+        assert_eq!(
+            stored["hidden"],
+            json!(hidden),
+            "seed rule: inactive sessions are hidden"
+        );
+    }
+    assert_eq!(world.workspace(DataType::Speakers).await.len(), 18);
+    // 10,000 registrations in batches of 200: 50 Retrieve calls each for registrations and
+    // contacts (people) and 50 for registrations (session registrations), plus the Searches.
+    assert_eq!(
+        world.sandbox.calls("Retrieve"),
+        150 + 1 + 1,
+        "and the event and presenters"
+    );
+
+    // Changes at the vendor: a cancellation, a new last name, a new registration and a session
+    // registration written back through SessionRegAction.
+    let registrations = world.sandbox.registrations();
+    let accepted: Vec<&Element> = registrations
+        .iter()
+        .filter(|r| r.attribute("Status") == Some("Accepted"))
+        .take(3)
+        .collect();
+    let id = |r: &Element| r.attribute("Id").unwrap_or_default().to_string();
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/registrations/{}", id(accepted[0])),
+            json!({"Status": "Cancelled"}),
+        )
+        .await;
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/registrations/{}", id(accepted[1])),
+            json!({"LastName": "Okafor"}),
+        )
+        .await;
+    let added = world
+        .control(
+            reqwest::Method::POST,
+            "/registrations",
+            json!({"Status": "Accepted", "FirstName": "New"}),
+        )
+        .await;
+    let product = world
+        .sandbox
+        .sessions()
+        .into_iter()
+        .find(|s| {
+            s.attribute("Status") == Some("OpenForRegistration")
+                && !session_orders(accepted[2])
+                    .any(|o| o.attribute("ProductId") == s.attribute("ProductId"))
+        })
+        .and_then(|s| s.attribute("ProductId").map(str::to_string))
+        .expect("a session the third person is not in");
+    let connector =
+        engine::connect(&world.connection, ALL, Value::Null, FAST_RETRY).expect("connector");
+    let AnyConnector::CventSoap(soap) = &connector else {
+        panic!("a cvent-soap connector");
+    };
+    let results = soap
+        .session_reg_action(SessionRegAction::Register, &product, &[id(accepted[2])])
+        .await
+        .expect("written back");
+    assert_eq!(results[0].error, None);
+
+    let retrieved_before = world.sandbox.calls("Retrieve");
+    let second = world.run(RunKind::Sync, ALL).await;
+    assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.errors);
+    assert_eq!(second.types["people"].mode, "incremental");
+    let guests_of_new = added["GuestDetail"].as_array().map_or(0, Vec::len) as u64;
+    assert_eq!(
+        count(&second, DataType::People, "create"),
+        1 + guests_of_new
+    );
+    assert_eq!(
+        count(&second, DataType::People, "cancel") + count(&second, DataType::People, "update"),
+        2
+    );
+    world.assert_people_exact().await;
+    world.assert_session_registrations_exact().await;
+    let orders = world.workspace(DataType::SessionRegistrations).await;
+    let written: Vec<_> = orders
+        .values()
+        .filter(|o| {
+            o["session_external_id"] == json!(product)
+                && o["person_external_id"] == json!(id(accepted[2]))
+        })
+        .collect();
+    assert_eq!(written.len(), 1, "the write-back arrives exactly once");
+    assert_eq!(written[0]["status"], json!("registered"));
+    assert_eq!(
+        world.sandbox.calls("Retrieve") - retrieved_before,
+        1 + 1 + 1 + 1 + 1,
+        "incremental retrieves the changes only: registrations and contacts for people, \
+         registrations for session registrations, the event and the presenters"
+    );
+}
+
+#[tokio::test]
+async fn the_preview_shows_the_seed_rules_with_flattened_paths() {
+    let world = World::start(SoapSandboxConfig {
+        attendees: 400,
+        ..SoapSandboxConfig::default()
+    })
+    .await;
+    let first = world.run(RunKind::Sync, ALL).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    // At the vendor: one cancellation, one decline, one session made inactive.
+    let accepted: Vec<String> = world
+        .sandbox
+        .registrations()
+        .iter()
+        .filter(|r| r.attribute("Status") == Some("Accepted"))
+        .take(2)
+        .map(|r| r.attribute("Id").unwrap_or_default().to_string())
+        .collect();
+    for (id, status) in accepted.iter().zip(["Cancelled", "Declined"]) {
+        world
+            .control(
+                reqwest::Method::PATCH,
+                &format!("/registrations/{id}"),
+                json!({"Status": status}),
+            )
+            .await;
+    }
+    let open = world
+        .sandbox
+        .sessions()
+        .into_iter()
+        .find(|s| s.attribute("Status") == Some("OpenForRegistration"))
+        .and_then(|s| s.attribute("ProductId").map(str::to_string))
+        .expect("an open session");
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/sessions/{open}"),
+            json!({"Status": "Cancelled"}),
+        )
+        .await;
+
+    let report_path = world.dir.join("preview.csv");
+    let mut options = world.options(RunKind::Preview, ALL);
+    options.report = Some(report_path.clone());
+    let preview = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("preview");
+    assert_eq!(preview.status, RunStatus::Succeeded, "{:?}", preview.errors);
+    // Their guests share their status, so they are cancelled too.
+    let guests: usize = accepted
+        .iter()
+        .filter_map(|id| world.sandbox.registration(id))
+        .map(|r| r.children_named("GuestDetail").count())
+        .sum();
+    assert_eq!(
+        count(&preview, DataType::People, "cancel"),
+        2 + guests as u64
+    );
+    let mut reader = csv::Reader::from_path(&report_path).expect("report");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    for path in [
+        "orderdetail.0.productname",
+        "eventsurveydetail.0.answer.0.answertext",
+        "contact.mobilephone",
+    ] {
+        assert!(header.iter().any(|h| h == path), "{path} in {header:?}");
+    }
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (data_type, external_id, changes, status) = (
+        column("data_type"),
+        column("external_id"),
+        column("changed_fields"),
+        column("status"),
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for row in reader.records() {
+        let row = row.expect("row");
+        match (&row[data_type], &row[status]) {
+            ("people", cvent @ ("Cancelled" | "Declined"))
+                if accepted.contains(&row[external_id].to_string()) =>
+            {
+                assert!(
+                    row[changes].contains("status") && row[changes].contains("cancelled"),
+                    "{row:?}"
+                );
+                seen.insert(cvent.to_string());
+            }
+            ("sessions", "Cancelled") if row[external_id] == open => {
+                assert!(
+                    row[changes].contains("hidden") && row[changes].contains("true"),
+                    "{row:?}"
+                );
+                seen.insert("hidden session".to_string());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        seen,
+        ["Cancelled", "Declined", "hidden session"]
+            .map(String::from)
+            .into()
+    );
+
+    // The protected mappings: a people mapping without `status` is refused.
+    let text = "[[connections]]\nname = \"cvent\"\nkind = \"cvent-soap\"\nhost = \"sandbox\"\naccount_number = \"A\"\nuser_name = \"u\"\npassword = \"${P}\"\nevent_code = \"E\"\n[connections.data.people]\nmapping = [{ source = \"id\", target = \"external_id\" }, { source = \"firstname\", target = \"first_name\" }, { source = \"lastname\", target = \"last_name\" }]\n";
+    let error = Config::parse(text, Path::new("eventsync.toml"), &|_| Some("p".into()))
+        .expect_err("status is protected");
+    assert!(error.0.contains("status"), "{error}");
+}
+
+#[tokio::test]
+async fn a_spent_quota_pauses_the_run() {
+    let world = World::start(SoapSandboxConfig {
+        attendees: 500,
+        max_api_calls: 100,
+        ..SoapSandboxConfig::default()
+    })
+    .await;
+    world
+        .control(reqwest::Method::PUT, "/usage", json!({"used": 96}))
+        .await;
+    let paused = world.run(RunKind::Sync, &[DataType::People]).await;
+    assert_eq!(paused.status, RunStatus::PausedQuota, "{:?}", paused.errors);
+    assert!(paused.resets_at.is_some());
+}
