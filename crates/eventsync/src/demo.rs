@@ -1,12 +1,15 @@
-//! `eventsync demo`: the whole job on the built-in Cvent sandbox, with no setup — check, preview,
-//! sync, changes at the "vendor", then an incremental sync — explained step by step.
+//! `eventsync demo`: the whole job on a built-in vendor sandbox, with no setup — check, preview,
+//! sync, changes at the "vendor", then an incremental sync — explained step by step. The walk is
+//! the same for every vendor; `DemoSandbox` holds what differs (the sandbox, its configuration and
+//! how the demo changes data there).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use engine::{Config, RunKind, RunOptions};
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
+use sandboxes::cvent_soap::{CventSoapSandbox, SoapSandboxConfig};
 use serde_json::{Value, json};
 
 use crate::commands::print_report;
@@ -23,11 +26,227 @@ pub struct DemoArgs {
     /// Keep the sandbox running after the demo, until Ctrl-C.
     #[arg(long)]
     keep_running: bool,
+    /// Which vendor's sandbox the demo syncs from.
+    #[arg(long, value_enum, default_value_t = DemoVendor::CventRest)]
+    vendor: DemoVendor,
 }
 
-const CONNECTION: &str = "cvent-sandbox";
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoVendor {
+    /// Cvent's REST Platform API.
+    CventRest,
+    /// Cvent's legacy SOAP API.
+    CventSoap,
+}
 
-fn write_config(dir: &Path, sandbox: &CventRestSandbox) -> anyhow::Result<PathBuf> {
+/// The running sandbox of the chosen vendor.
+enum DemoSandbox {
+    CventRest(CventRestSandbox),
+    CventSoap(CventSoapSandbox),
+}
+
+impl DemoSandbox {
+    async fn start(vendor: DemoVendor, attendees: u64) -> anyhow::Result<DemoSandbox> {
+        Ok(match vendor {
+            DemoVendor::CventRest => DemoSandbox::CventRest(
+                CventRestSandbox::start(SandboxConfig {
+                    attendees,
+                    ..SandboxConfig::default()
+                })
+                .await
+                .context("starting the Cvent sandbox")?,
+            ),
+            DemoVendor::CventSoap => DemoSandbox::CventSoap(
+                CventSoapSandbox::start(SoapSandboxConfig {
+                    attendees,
+                    ..SoapSandboxConfig::default()
+                })
+                .await
+                .context("starting the Cvent SOAP sandbox")?,
+            ),
+        })
+    }
+
+    fn connection(&self) -> &'static str {
+        match self {
+            DemoSandbox::CventRest(_) => "cvent-sandbox",
+            DemoSandbox::CventSoap(_) => "cvent-soap-sandbox",
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            DemoSandbox::CventRest(sandbox) => sandbox.base_url(),
+            DemoSandbox::CventSoap(sandbox) => sandbox.base_url(),
+        }
+    }
+
+    fn control_url(&self) -> String {
+        match self {
+            DemoSandbox::CventRest(sandbox) => sandbox.control_url(),
+            DemoSandbox::CventSoap(sandbox) => sandbox.control_url(),
+        }
+    }
+
+    fn introduce(&self, attendees: u64) {
+        match self {
+            DemoSandbox::CventRest(sandbox) => {
+                println!(
+                    "1. A Cvent REST sandbox is running at {} with {attendees} attendees.",
+                    sandbox.base_url()
+                );
+                println!(
+                    "   It follows Cvent's published API: OAuth2, paging, filters, rate limits, error bodies."
+                );
+            }
+            DemoSandbox::CventSoap(sandbox) => {
+                println!(
+                    "1. A Cvent SOAP sandbox is running at {} with {attendees} registrations.",
+                    sandbox.base_url()
+                );
+                println!(
+                    "   It follows Cvent's V200611 API: Login and ServerURL, Search, Retrieve in batches, GetUpdated, fault codes, the daily call quota."
+                );
+            }
+        }
+    }
+
+    fn write_config(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        match self {
+            DemoSandbox::CventRest(sandbox) => write_config(dir, self.connection(), sandbox),
+            DemoSandbox::CventSoap(sandbox) => write_soap_config(dir, self.connection(), sandbox),
+        }
+    }
+
+    /// Two cancellations, a new company name and two new registrations at the vendor.
+    async fn make_changes(
+        &self,
+        http: &reqwest::Client,
+        people: &[store::StoredRecord],
+    ) -> anyhow::Result<()> {
+        let value = |person: &store::StoredRecord, field: &str| {
+            person
+                .fields
+                .get(field)
+                .and_then(|s| s.get("value"))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        let active: Vec<_> = people
+            .iter()
+            .filter(|p| {
+                value(p, "status") == json!("active") && value(p, "is_guest") != json!(true)
+            })
+            .collect();
+        let url = self.control_url();
+        for person in active.iter().take(2) {
+            let (method, path, body) = self.request(Change::Cancel, &person.external_id);
+            control(http, &url, method, &path, body).await?;
+            println!("   cancelled {}", person.external_id);
+        }
+        if let Some(person) = active.get(2) {
+            let (method, path, body) = self.request(Change::Rename, &person.external_id);
+            control(http, &url, method, &path, body).await?;
+            println!("   renamed the company of {}", person.external_id);
+        }
+        for _ in 0..2 {
+            let (method, path, body) = self.request(Change::Add, "");
+            let added = control(http, &url, method, &path, body).await?;
+            let id = added["id"].as_str().or_else(|| added["Id"].as_str());
+            println!("   registered {}", id.unwrap_or("?"));
+        }
+        Ok(())
+    }
+
+    /// The control API call that makes a change at this vendor.
+    fn request(&self, change: Change, id: &str) -> (reqwest::Method, String, Value) {
+        use reqwest::Method;
+        match (self, change) {
+            (DemoSandbox::CventRest(_), Change::Cancel) => {
+                (Method::POST, format!("/attendees/{id}/cancel"), json!({}))
+            }
+            (DemoSandbox::CventRest(_), Change::Rename) => (
+                Method::PATCH,
+                format!("/attendees/{id}"),
+                json!({"contact": {"company": "Renamed Corp"}}),
+            ),
+            (DemoSandbox::CventRest(_), Change::Add) => (
+                Method::POST,
+                "/attendees".into(),
+                json!({"status": "Accepted"}),
+            ),
+            (DemoSandbox::CventSoap(_), Change::Cancel) => (
+                Method::PATCH,
+                format!("/registrations/{id}"),
+                json!({"Status": "Cancelled"}),
+            ),
+            (DemoSandbox::CventSoap(_), Change::Rename) => (
+                Method::PATCH,
+                format!("/registrations/{id}"),
+                json!({"Company": "Renamed Corp"}),
+            ),
+            (DemoSandbox::CventSoap(_), Change::Add) => (
+                Method::POST,
+                "/registrations".into(),
+                json!({"Status": "Accepted"}),
+            ),
+        }
+    }
+}
+
+/// The changes the demo makes at the vendor between the two syncs.
+#[derive(Clone, Copy)]
+enum Change {
+    Cancel,
+    Rename,
+    Add,
+}
+
+fn write_soap_config(
+    dir: &Path,
+    connection: &str,
+    sandbox: &CventSoapSandbox,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let secret = dir.join("cvent-soap-password");
+    std::fs::write(&secret, sandbox.password()).context("writing the demo password file")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let config = dir.join("eventsync.toml");
+    let text = format!(
+        r#"# Written by `eventsync demo --vendor cvent-soap`. A real Cvent SOAP connection looks the
+# same, with host = "production" (or "eu", "sandbox") instead of base_url, and your own account
+# number, API user and event code.
+database = "workspace.sqlite"
+
+[[connections]]
+name = "{connection}"
+kind = "cvent-soap"
+base_url = "{base_url}"
+account_number = "{account}"
+user_name = "{user}"
+# Secrets are given by reference: password = "${{ENV_VAR}}", or a file like this one.
+password_file = "cvent-soap-password"
+event_code = "{event_code}"
+data_types = ["people", "sessions", "speakers", "session_registrations"]
+"#,
+        base_url = sandbox.base_url(),
+        account = sandbox.account_number(),
+        user = sandbox.user_name(),
+        event_code = sandbox.event_code(),
+    );
+    std::fs::write(&config, text).context("writing the demo configuration")?;
+    Ok(config)
+}
+
+fn write_config(
+    dir: &Path,
+    connection: &str,
+    sandbox: &CventRestSandbox,
+) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let secret = dir.join("cvent-client-secret");
     std::fs::write(&secret, sandbox.client_secret()).context("writing the demo secret file")?;
@@ -43,7 +262,7 @@ fn write_config(dir: &Path, sandbox: &CventRestSandbox) -> anyhow::Result<PathBu
 database = "workspace.sqlite"
 
 [[connections]]
-name = "{CONNECTION}"
+name = "{connection}"
 kind = "cvent-rest"
 base_url = "{base_url}"
 event_code = "{event_code}"
@@ -62,13 +281,13 @@ data_types = ["people", "sessions", "speakers", "session_registrations", "locati
 
 async fn control(
     http: &reqwest::Client,
-    sandbox: &CventRestSandbox,
+    control_url: &str,
     method: reqwest::Method,
     path: &str,
     body: Value,
 ) -> anyhow::Result<Value> {
     let response = http
-        .request(method, format!("{}{path}", sandbox.control_url()))
+        .request(method, format!("{control_url}{path}"))
         .json(&body)
         .send()
         .await?
@@ -77,28 +296,17 @@ async fn control(
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
-    let sandbox = CventRestSandbox::start(SandboxConfig {
-        attendees: args.attendees,
-        ..SandboxConfig::default()
-    })
-    .await
-    .context("starting the Cvent sandbox")?;
+    let sandbox = DemoSandbox::start(args.vendor, args.attendees).await?;
+    let connection_name = sandbox.connection();
     println!("eventsync demo — a Cvent event synced into a local workspace\n");
-    println!(
-        "1. A Cvent REST sandbox is running at {} with {} attendees.",
-        sandbox.base_url(),
-        args.attendees
-    );
-    println!(
-        "   It follows Cvent's published API: OAuth2, paging, filters, rate limits, error bodies."
-    );
+    sandbox.introduce(args.attendees);
 
     let _ = std::fs::remove_file(args.dir.join("workspace.sqlite"));
     let _ = std::fs::remove_file(args.dir.join("workspace.sqlite-wal"));
     let _ = std::fs::remove_file(args.dir.join("workspace.sqlite-shm"));
-    let config_path = write_config(&args.dir, &sandbox)?;
+    let config_path = sandbox.write_config(&args.dir)?;
     let config = Config::load(&config_path)?;
-    let connection = config.connection(CONNECTION)?.clone();
+    let connection = config.connection(connection_name)?.clone();
     let database = args.dir.join("workspace.sqlite");
     let store = store::Store::open(&database.display().to_string()).await?;
     println!(
@@ -135,68 +343,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     };
     println!("\n4. Preview: the same pipeline as a sync, but nothing is written.");
     let preview = engine::run(&store, &connection, &options, &|_| {}).await?;
-    print_report(&preview, CONNECTION, Some(&report_path));
+    print_report(&preview, connection_name, Some(&report_path));
 
     println!("\n5. Sync: the changes the preview showed are applied, page by page.");
     options.kind = RunKind::Sync;
     options.report = None;
     let first = engine::run(&store, &connection, &options, &|_| {}).await?;
-    print_report(&first, CONNECTION, None);
+    print_report(&first, connection_name, None);
 
     println!(
         "\n6. Meanwhile, at the vendor: two cancellations, a new company name, two new registrations."
     );
     let http = reqwest::Client::new();
     let people = store
-        .export_page(Some(CONNECTION), "people", None, 10)
+        .export_page(Some(connection_name), "people", None, 20)
         .await?;
-    let active: Vec<_> = people
-        .iter()
-        .filter(|p| {
-            p.fields
-                .get("status")
-                .and_then(|s| s.get("value"))
-                .and_then(Value::as_str)
-                == Some("active")
-        })
-        .collect();
-    for person in active.iter().take(2) {
-        control(
-            &http,
-            &sandbox,
-            reqwest::Method::POST,
-            &format!("/attendees/{}/cancel", person.external_id),
-            json!({}),
-        )
-        .await?;
-        println!("   cancelled {}", person.external_id);
-    }
-    if let Some(person) = active.get(2) {
-        control(
-            &http,
-            &sandbox,
-            reqwest::Method::PATCH,
-            &format!("/attendees/{}", person.external_id),
-            json!({"contact": {"company": "Renamed Corp"}}),
-        )
-        .await?;
-        println!("   renamed the company of {}", person.external_id);
-    }
-    for _ in 0..2 {
-        let added = control(
-            &http,
-            &sandbox,
-            reqwest::Method::POST,
-            "/attendees",
-            json!({"status": "Accepted"}),
-        )
-        .await?;
-        println!("   registered {}", added["id"].as_str().unwrap_or("?"));
-    }
+    sandbox.make_changes(&http, &people).await?;
 
     println!("\n7. Incremental sync: only what changed since the last cursor is asked for.");
     let second = engine::run(&store, &connection, &options, &|_| {}).await?;
-    print_report(&second, CONNECTION, None);
+    print_report(&second, connection_name, None);
 
     println!(
         "\nWhat to try next (the workspace stays in {}):",
@@ -215,7 +381,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     if args.keep_running {
         println!(
             "\nThe sandbox keeps running at {}; press Ctrl-C to stop.",
-            sandbox.base_url()
+            sandbox.url()
         );
         tokio::signal::ctrl_c().await?;
     }

@@ -278,3 +278,56 @@ fn commands_explain_what_is_wrong_and_exit_with_documented_codes() {
     assert_eq!(paused.status.code(), Some(3), "paused for quota");
     assert!(String::from_utf8_lossy(&paused.stdout).contains("quota"));
 }
+
+#[test]
+fn the_demo_walks_through_cvent_soap_too() {
+    let dir = std::env::temp_dir().join(format!("eventsync-demo-soap-{}", std::process::id()));
+    let output = Command::new(BINARY)
+        .args([
+            "demo",
+            "--vendor",
+            "cvent-soap",
+            "--attendees",
+            "300",
+            "--dir",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("run the demo");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("Cvent SOAP sandbox is running"), "{text}");
+    assert!(
+        text.contains("people                 incremental"),
+        "the second sync is incremental: {text}"
+    );
+}
+
+#[test]
+fn the_soap_sandbox_prints_what_a_connection_needs() {
+    let mut child = Command::new(BINARY)
+        .args(["simulate", "cvent-soap", "--json", "--attendees", "5"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let _ = child.kill();
+    let _ = child.wait();
+    let info: Value = serde_json::from_str(&line).expect("one JSON line");
+    for key in [
+        "base_url",
+        "account_number",
+        "user_name",
+        "password",
+        "event_code",
+    ] {
+        assert!(
+            info[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key}: {info}"
+        );
+    }
+}
