@@ -4,6 +4,7 @@
 //! pages of raw vendor records; it knows nothing of mappings, the workspace or runs. The engine
 //! drives every connector the same way through [`AnyConnector`], the registry of kinds.
 
+pub mod aventri;
 pub mod budget;
 pub mod cvent_rest;
 pub mod cvent_soap;
@@ -121,12 +122,14 @@ impl CheckReport {
 pub enum AnyConnector {
     CventRest(cvent_rest::CventRest),
     CventSoap(cvent_soap::CventSoap),
+    Aventri(aventri::Aventri),
 }
 
 /// A listing in progress.
 pub enum AnyPull<'a> {
     CventRest(cvent_rest::Pull<'a>),
     CventSoap(cvent_soap::Pull<'a>),
+    Aventri(aventri::Pull<'a>),
 }
 
 impl AnyConnector {
@@ -134,6 +137,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::KIND,
             AnyConnector::CventSoap(_) => cvent_soap::KIND,
+            AnyConnector::Aventri(_) => aventri::KIND,
         }
     }
 
@@ -141,6 +145,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::DATA_TYPES,
             AnyConnector::CventSoap(_) => cvent_soap::DATA_TYPES,
+            AnyConnector::Aventri(_) => aventri::DATA_TYPES,
         }
     }
 
@@ -149,6 +154,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::supports_incremental(data_type),
             AnyConnector::CventSoap(_) => cvent_soap::supports_incremental(data_type),
+            AnyConnector::Aventri(_) => aventri::supports_incremental(data_type),
         }
     }
 
@@ -165,6 +171,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::default_mapping(data_type),
             AnyConnector::CventSoap(_) => cvent_soap::default_mapping(data_type),
+            AnyConnector::Aventri(connector) => connector.default_mapping(data_type),
         }
     }
 
@@ -172,6 +179,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(connector) => connector.check(data_types).await,
             AnyConnector::CventSoap(connector) => connector.check(data_types).await,
+            AnyConnector::Aventri(connector) => connector.check(data_types).await,
         }
     }
 
@@ -183,6 +191,7 @@ impl AnyConnector {
             AnyConnector::CventSoap(connector) => {
                 Ok(AnyPull::CventSoap(connector.pull(spec).await?))
             }
+            AnyConnector::Aventri(connector) => Ok(AnyPull::Aventri(connector.pull(spec).await?)),
         }
     }
 
@@ -196,6 +205,8 @@ impl AnyConnector {
             AnyConnector::CventSoap(connector) => {
                 serde_json::to_value(connector.facts().await).unwrap_or_default()
             }
+            // Aventri's settings name the event by id, and its limits are fixed: nothing to learn.
+            AnyConnector::Aventri(_) => serde_json::Value::Null,
         }
     }
 
@@ -204,6 +215,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(connector) => connector.calls(),
             AnyConnector::CventSoap(connector) => connector.calls(),
+            AnyConnector::Aventri(connector) => connector.calls(),
         }
     }
 }
@@ -214,6 +226,7 @@ impl AnyPull<'_> {
         match self {
             AnyPull::CventRest(pull) => pull.next_page().await,
             AnyPull::CventSoap(pull) => pull.next_page().await,
+            AnyPull::Aventri(pull) => pull.next_page().await,
         }
     }
 }

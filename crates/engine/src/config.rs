@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use pipeline::{DataType, Filter, Mapping, StatusSelection};
 use serde::Deserialize;
 
+mod aventri;
 mod cvent_rest;
 mod cvent_soap;
 
+pub use aventri::AventriSettings;
 pub use cvent_rest::CventRestSettings;
 pub use cvent_soap::CventSoapSettings;
 
@@ -65,10 +67,15 @@ pub struct Connection {
 pub enum VendorSettings {
     CventRest(CventRestSettings),
     CventSoap(CventSoapSettings),
+    Aventri(AventriSettings),
 }
 
 /// Every `kind` a connection can have.
-pub const KINDS: &[&str] = &[connectors::cvent_rest::KIND, connectors::cvent_soap::KIND];
+pub const KINDS: &[&str] = &[
+    connectors::cvent_rest::KIND,
+    connectors::cvent_soap::KIND,
+    connectors::aventri::KIND,
+];
 
 impl VendorSettings {
     /// Reads the vendor fields of a connection of `kind`; unknown fields are errors.
@@ -84,6 +91,9 @@ impl VendorSettings {
             connectors::cvent_soap::KIND => {
                 cvent_soap::parse(fields, context).map(VendorSettings::CventSoap)
             }
+            connectors::aventri::KIND => {
+                aventri::parse(fields, context).map(VendorSettings::Aventri)
+            }
             _ => Err(ConfigError(format!(
                 "connection '{}': kind '{kind}' is not one eventsync knows; known kinds: {}",
                 context.connection,
@@ -96,6 +106,7 @@ impl VendorSettings {
         match self {
             VendorSettings::CventRest(_) => connectors::cvent_rest::KIND,
             VendorSettings::CventSoap(_) => connectors::cvent_soap::KIND,
+            VendorSettings::Aventri(_) => connectors::aventri::KIND,
         }
     }
 
@@ -104,6 +115,7 @@ impl VendorSettings {
         match self {
             VendorSettings::CventRest(_) => connectors::cvent_rest::DATA_TYPES,
             VendorSettings::CventSoap(_) => connectors::cvent_soap::DATA_TYPES,
+            VendorSettings::Aventri(_) => connectors::aventri::DATA_TYPES,
         }
     }
 }

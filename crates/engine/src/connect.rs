@@ -46,6 +46,27 @@ pub fn connect(
             let facts = serde_json::from_value(facts).unwrap_or_default();
             connectors::cvent_soap::CventSoap::new(config, facts).map(AnyConnector::CventSoap)
         }
+        VendorSettings::Aventri(settings) => {
+            let config = connectors::aventri::AventriConfig {
+                connection: connection.name.clone(),
+                endpoint: settings.endpoint.clone(),
+                account_id: settings.account_id.clone(),
+                key: settings.key.expose().to_string(),
+                event_id: settings.event_id.clone(),
+                active_statuses: settings.active_statuses.clone(),
+                modified_since_overlap: chrono::Duration::hours(i64::from(
+                    settings.modified_since_overlap_hours,
+                )),
+                presenter_photo_endpoint: settings.presenter_photo_endpoint.clone(),
+                person_photo_endpoint: settings.person_photo_endpoint.clone(),
+                concurrent_sessions_title: settings.concurrent_sessions_title.clone(),
+                sponsor_category: settings.sponsor_category.clone(),
+                utc_offset: settings.utc_offset,
+                page_size: connectors::aventri::PAGE_SIZE,
+                retry,
+            };
+            connectors::aventri::Aventri::new(config).map(AnyConnector::Aventri)
+        }
     };
     connector.map_err(|e| EngineError::Config(e.to_string()))
 }

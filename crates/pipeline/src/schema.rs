@@ -246,6 +246,10 @@ const SESSIONS: &[Field] = &[
     Field::new("location", Text),
     Field::new("capacity", Integer),
     Field::new("hidden", Bool),
+    // Part of a slot of concurrent sessions (Aventri's `in_slot`).
+    Field::new("in_slot", Bool),
+    // The master session over a slot of concurrent sessions.
+    Field::new("master_external_id", Text),
 ];
 
 const SESSION_REGISTRATIONS: &[Field] = &[

@@ -1,0 +1,301 @@
+//! HTTP to Aventri's API v2: the access token, the per-minute budget, retries and what an
+//! answer means (Aventri answers errors as `{"error": {…}}` objects, often with HTTP 200).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::budget::RateBudget;
+use crate::{ConnectorError, RetryPolicy};
+
+/// How long a token is used: one client library documents ten minutes and treats a token with
+/// less than one left as spent; others assume an hour. Nine minutes is safe for both, and an
+/// auth error renews it early anyway.
+const TOKEN_USE: chrono::Duration = chrono::Duration::minutes(9);
+
+/// Where to send calls and how to sign in.
+#[derive(Clone)]
+pub struct Credentials {
+    pub connection: String,
+    /// `…/api/v2`, without a trailing slash.
+    pub endpoint: String,
+    pub account_id: String,
+    pub key: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("connection", &self.connection)
+            .field("endpoint", &self.endpoint)
+            .field("account_id", &self.account_id)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What a call came back with, once retries and re-authorisation are done.
+#[derive(Debug)]
+pub enum Reply {
+    /// A JSON answer that is not an error object: an array or a record.
+    Data(Value),
+    /// An error object; `field` is its first key (`data`, `eventid`, …) and `message` its text.
+    Error { field: String, message: String },
+    /// The API gateway failed (500, 502, 504): with APIv2, usually a response over 10 MB.
+    Gateway(StatusCode),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    value: String,
+    renew_at: DateTime<Utc>,
+}
+
+/// The HTTP client of one Aventri connection.
+pub struct Client {
+    http: reqwest::Client,
+    credentials: Credentials,
+    token: Mutex<Option<Token>>,
+    budget: Arc<RateBudget>,
+    retry: RetryPolicy,
+    calls: AtomicU64,
+}
+
+/// The first key and value of an error object, if `body` is one.
+pub fn error_of(body: &Value) -> Option<(String, String)> {
+    let error = body.get("error")?;
+    match error {
+        Value::Object(fields) => {
+            let (field, message) = fields.iter().next()?;
+            let message = match message {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            Some((field.clone(), message))
+        }
+        Value::String(text) => Some(("data".to_string(), text.clone())),
+        other => Some(("data".to_string(), other.to_string())),
+    }
+}
+
+/// Whether an error object says the access token is no good.
+fn is_auth_error(field: &str, message: &str) -> bool {
+    field == "accesstoken" || message.to_ascii_lowercase().contains("accesstoken")
+}
+
+/// A transport failure, described without the URL (it carries the access token).
+fn describe_transport(error: &reqwest::Error, function: &str) -> String {
+    if error.is_connect() {
+        format!("cannot connect to Aventri for {function}")
+    } else if error.is_timeout() {
+        format!("timed out calling Aventri {function}")
+    } else {
+        let error = error.to_string();
+        format!("calling Aventri {function} failed: {error}")
+    }
+}
+
+impl Client {
+    pub fn new(credentials: Credentials, budget: Arc<RateBudget>, retry: RetryPolicy) -> Client {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("eventsync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Client {
+            http,
+            credentials,
+            token: Mutex::new(None),
+            budget,
+            retry,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Calls made so far, token requests included (Aventri counts every request).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn token(&self, force: bool) -> Result<String, ConnectorError> {
+        let mut cached = self.token.lock().await;
+        if !force
+            && let Some(token) = cached.as_ref()
+            && token.renew_at > Utc::now()
+        {
+            return Ok(token.value.clone());
+        }
+        let form = [
+            ("accountid", self.credentials.account_id.as_str()),
+            ("key", self.credentials.key.as_str()),
+        ];
+        let reply = self.send("global/authorize.json", &form, None).await?;
+        let connection = &self.credentials.connection;
+        match reply {
+            Reply::Data(body) => {
+                let Some(value) = body["accesstoken"].as_str().filter(|t| !t.is_empty()) else {
+                    return Err(ConnectorError::Auth(format!(
+                        "Aventri answered authorize without an accesstoken for connection '{connection}'"
+                    )));
+                };
+                *cached = Some(Token {
+                    value: value.to_string(),
+                    renew_at: Utc::now() + TOKEN_USE,
+                });
+                Ok(value.to_string())
+            }
+            Reply::Error { message, .. } => Err(ConnectorError::Auth(format!(
+                "Aventri rejected the account id or key ({message}): check account_id and key for connection '{connection}'"
+            ))),
+            Reply::Gateway(status) => Err(ConnectorError::Transient(format!(
+                "Aventri's gateway answered {status} to authorize for connection '{connection}'"
+            ))),
+        }
+    }
+
+    /// Calls a function (`ereg/listAttendees.json`) with its parameters, adding the access
+    /// token; re-authorises once on an auth error.
+    pub async fn call(
+        &self,
+        function: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Reply, ConnectorError> {
+        let mut renewed = false;
+        loop {
+            let token = self.token(false).await?;
+            let reply = self.send(function, params, Some(&token)).await?;
+            match &reply {
+                Reply::Error { field, message } if is_auth_error(field, message) => {
+                    if renewed {
+                        return Err(ConnectorError::Auth(format!(
+                            "Aventri refused a fresh access token for connection '{}' ({message}): check that the API key is still active",
+                            self.credentials.connection
+                        )));
+                    }
+                    renewed = true;
+                    self.token(true).await?;
+                }
+                _ => return Ok(reply),
+            }
+        }
+    }
+
+    /// One request under the budget, retrying throttling, dropped connections and 503s; gateway
+    /// errors that mean "too large" go back to the caller, who can ask for less.
+    async fn send(
+        &self,
+        function: &str,
+        params: &[(&str, &str)],
+        token: Option<&str>,
+    ) -> Result<Reply, ConnectorError> {
+        let url = format!("{}/{function}", self.credentials.endpoint);
+        let mut query: Vec<(&str, &str)> = params.to_vec();
+        if let Some(token) = token {
+            query.push(("accesstoken", token));
+        }
+        let mut retry = 0;
+        loop {
+            self.budget
+                .acquire()
+                .await
+                .map_err(|e| ConnectorError::QuotaExhausted {
+                    resets_at: e
+                        .resets_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                })?;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let failure = match self.http.get(&url).query(&query).send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(bytes) => {
+                            let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+                            match (status.as_u16(), body) {
+                                (429, _) => "429 Too Many Requests".to_string(),
+                                (500 | 502 | 504, _) => return Ok(Reply::Gateway(status)),
+                                (503, _) => format!("server error {status}"),
+                                (_, Some(body)) if error_of(&body).is_some() => {
+                                    let (field, message) = error_of(&body).unwrap_or_default();
+                                    return Ok(Reply::Error { field, message });
+                                }
+                                (200..=299, Some(body)) => return Ok(Reply::Data(body)),
+                                (404, _) => {
+                                    return Err(ConnectorError::Config(format!(
+                                        "Aventri has no {function} at {}: check endpoint (…/api/v2) for connection '{}'",
+                                        self.credentials.endpoint, self.credentials.connection
+                                    )));
+                                }
+                                (status, _) => {
+                                    return Err(ConnectorError::Rejected(format!(
+                                        "Aventri answered {function} with {status} and no error object"
+                                    )));
+                                }
+                            }
+                        }
+                        Err(error) => describe_transport(&error.without_url(), function),
+                    }
+                }
+                Err(error) => describe_transport(&error.without_url(), function),
+            };
+            if retry + 1 >= self.retry.attempts {
+                return Err(if failure.starts_with("429") {
+                    ConnectorError::Throttled(format!(
+                        "Aventri kept refusing {function} as too many requests (after {} attempts)",
+                        retry + 1
+                    ))
+                } else {
+                    ConnectorError::Transient(format!("{failure} (after {} attempts)", retry + 1))
+                });
+            }
+            let delay = self.retry.delay(retry);
+            // The URL is not logged: it carries the access token.
+            tracing::debug!(function, %failure, ?delay, "retrying an Aventri call");
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_objects_are_read_whatever_their_key() {
+        let cases = [
+            (
+                json!({"error": {"data": "No attendees found"}}),
+                Some(("data", "No attendees found")),
+            ),
+            (
+                json!({"error": {"eventid": "No access"}}),
+                Some(("eventid", "No access")),
+            ),
+            (json!({"error": "plain"}), Some(("data", "plain"))),
+            (json!([{"attendeeid": "1"}]), None),
+            (json!({"accesstoken": "x"}), None),
+        ];
+        for (body, expected) in cases {
+            let found = error_of(&body);
+            assert_eq!(
+                found.as_ref().map(|(f, m)| (f.as_str(), m.as_str())),
+                expected,
+                "{body}"
+            );
+        }
+        assert!(is_auth_error("accesstoken", "Invalid"));
+        assert!(is_auth_error("data", "Invalid or expired accesstoken"));
+        assert!(!is_auth_error("eventid", "No access"));
+    }
+}

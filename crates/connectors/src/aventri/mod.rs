@@ -1,0 +1,854 @@
+//! Aventri's API v2 (`https://api-{na,emea,apac}.eventscloud.com/api/v2`, or an explicit
+//! endpoint ending in `/api/v2`).
+//!
+//! - Auth: `global/authorize.json` with `accountid` and `key` gives an `accesstoken`, sent as a
+//!   query parameter on every call (never logged: URLs are not logged and transport errors are
+//!   stripped of them). Used for nine minutes, and renewed once on an error object about it.
+//! - Answers: arrays on success, `{"error": {…}}` otherwise; a listing ends on the error object
+//!   that means "no more results" (`No … found`), so every listing costs one call past its end.
+//! - Paging: `offset` and `limit` (default 500); on a gateway error (500, 502, 504 — APIv2's
+//!   answer to a response over 10 MB) the page is asked again at half the size.
+//! - Rate limit: 400 requests per minute per requester, kept by the shared budget at 6.5 calls a
+//!   second with bursts of 5 (at most 395 in any minute); 429s are retried with backoff.
+//! - Data types: people, sponsors and schedule (session registrations) all come from
+//!   `ereg/listAttendees.json` (with `fields`, or `getAttendee` per record when the account
+//!   ignores `fields`): registrations whose category is the sponsor category ("Sponsor") are
+//!   sponsors, never people (seed 004). Sponsor levels are that category's subcategories
+//!   (`ereg/listCategories.json`). Sessions (`ereg/listSessions.json`) get `sessionstart` and
+//!   `sessionend`, composed from `sessiondate` with `starttime`/`endtime` at the event's UTC
+//!   offset — absent when a time is missing, so such sessions are rejected as having no start
+//!   or end. With a `ConcurrentSessionsTitle`, sessions flagged `in_slot` that share a start
+//!   time get a master session of that title (`master-<date>-<time>`), and each points at it
+//!   through `master_sessionid`.
+//! - Incremental: `lastmodified-gt` on attendees, from the last sync's newest `lastmodified`
+//!   less the modified-since overlap (a day by default: "only data modified up to a day since
+//!   last sync"), converted to the event's local time. Sessions and speakers are listed in full.
+//! - Dates: Aventri's `0000-00-00` and `0000-00-00 00:00:00` are read as empty.
+//! - Photos: with a presenter or person photo endpoint (a URL with `{speakerid}` or
+//!   `{attendeeid}`), each photo is fetched, checked to be an image no larger than 5 MB, and kept
+//!   by reference as `photo.url` (`photo.error` says why one was refused). Photos uploaded into a
+//!   custom question are mapped by reference from that question's column (seed 004).
+
+mod client;
+mod defaults;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{FixedOffset, NaiveDateTime, TimeZone};
+use pipeline::{DataType, Mapping};
+use serde_json::{Value, json};
+
+pub use client::Credentials;
+use client::{Client, Reply};
+
+use crate::budget::{Limits, RateBudget};
+use crate::{
+    CheckReport, ConnectorError, PullMode, PullSpec, RetryPolicy, VendorPage, VendorRecord,
+};
+
+pub const KIND: &str = "aventri";
+
+pub const DATA_TYPES: &[DataType] = &[
+    DataType::People,
+    DataType::Speakers,
+    DataType::Sessions,
+    DataType::SessionRegistrations,
+    DataType::Sponsors,
+    DataType::SponsorLevels,
+];
+
+/// The page size asked for first; the 10 MB gateway limit allows several thousand attendees.
+pub const PAGE_SIZE: u32 = 500;
+/// The smallest page asked for after gateway errors.
+const MIN_PAGE_SIZE: u32 = 10;
+/// Photos larger than this are refused.
+pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
+
+/// The budget that keeps within 400 requests a minute: 5 at once, then 6.5 a second.
+pub const LIMITS: Limits = Limits {
+    per_second: 6.5,
+    burst: 5.0,
+    daily_quota: None,
+};
+
+/// Aventri's date-time format: event-local wall time without an offset.
+const DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// The columns asked of `listAttendees`: the standard attendee keys, contact fields, the
+/// question responses and the session selections.
+const ATTENDEE_FIELDS: &str = "attendeeid,parentid,name,fname,lname,email,company,title,phone,\
+registrationstatus,testregistration,category,subcategory,approvalstatus,imiscontactid,language,\
+created,lastmodified,checkindate,responses,sessions";
+
+/// Where an Aventri account lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    NorthAmerica,
+    Emea,
+    Apac,
+}
+
+impl Region {
+    pub fn parse(text: &str) -> Option<Region> {
+        match text.to_ascii_lowercase().as_str() {
+            "na" => Some(Region::NorthAmerica),
+            "emea" => Some(Region::Emea),
+            "apac" => Some(Region::Apac),
+            _ => None,
+        }
+    }
+
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Region::NorthAmerica => "https://api-na.eventscloud.com/api/v2",
+            Region::Emea => "https://api-emea.eventscloud.com/api/v2",
+            Region::Apac => "https://api-apac.eventscloud.com/api/v2",
+        }
+    }
+}
+
+/// A connection's settings.
+#[derive(Debug, Clone)]
+pub struct AventriConfig {
+    pub connection: String,
+    /// `…/api/v2`.
+    pub endpoint: String,
+    pub account_id: String,
+    pub key: String,
+    pub event_id: String,
+    /// Registration statuses imported as active; the rest are imported as cancelled.
+    pub active_statuses: Vec<String>,
+    /// How far before the last sync's newest change an incremental sync looks again.
+    pub modified_since_overlap: chrono::Duration,
+    /// A URL with `{speakerid}`, where presenters' photos are.
+    pub presenter_photo_endpoint: Option<String>,
+    /// A URL with `{attendeeid}`, where people's photos are.
+    pub person_photo_endpoint: Option<String>,
+    /// The title of master sessions over concurrent sessions; `None` creates none.
+    pub concurrent_sessions_title: Option<String>,
+    /// The category whose registrations are sponsors.
+    pub sponsor_category: String,
+    /// The event's offset from UTC: Aventri's times are event-local.
+    pub utc_offset: FixedOffset,
+    pub page_size: u32,
+    pub retry: RetryPolicy,
+}
+
+impl AventriConfig {
+    pub const DEFAULT_ACTIVE_STATUSES: [&'static str; 2] = ["Confirmed", "Attended"];
+}
+
+pub fn supports_incremental(data_type: DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::People | DataType::Sponsors | DataType::SessionRegistrations
+    )
+}
+
+/// An Aventri connection.
+pub struct Aventri {
+    config: AventriConfig,
+    client: Client,
+}
+
+impl Aventri {
+    pub fn new(config: AventriConfig) -> Result<Aventri, ConnectorError> {
+        let connection = &config.connection;
+        if config.account_id.trim().is_empty() || config.key.trim().is_empty() {
+            return Err(ConnectorError::Config(format!(
+                "connection '{connection}' needs account_id and key"
+            )));
+        }
+        if config.event_id.trim().is_empty() {
+            return Err(ConnectorError::Config(format!(
+                "connection '{connection}' needs an event_id"
+            )));
+        }
+        let budget =
+            RateBudget::for_account(&format!("{KIND}:{}:{}", config.endpoint, config.account_id));
+        budget.set_limits(LIMITS);
+        let credentials = Credentials {
+            connection: config.connection.clone(),
+            endpoint: config.endpoint.trim_end_matches('/').to_string(),
+            account_id: config.account_id.clone(),
+            key: config.key.clone(),
+        };
+        let client = Client::new(credentials, budget, config.retry);
+        Ok(Aventri { config, client })
+    }
+
+    pub fn calls(&self) -> u64 {
+        self.client.calls()
+    }
+
+    pub fn default_mapping(&self, data_type: DataType) -> Mapping {
+        defaults::default_mapping(data_type, &self.config.active_statuses)
+    }
+
+    /// A call whose error objects are failures (not "no results").
+    async fn fetch(
+        &self,
+        function: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Value, ConnectorError> {
+        match self.client.call(function, params).await? {
+            Reply::Data(body) => Ok(body),
+            Reply::Error { field, message } => Err(self.refusal(function, &field, &message)),
+            Reply::Gateway(status) => Err(ConnectorError::Transient(format!(
+                "Aventri's gateway answered {function} with {status}"
+            ))),
+        }
+    }
+
+    /// What an error object means for this connection.
+    fn refusal(&self, function: &str, field: &str, message: &str) -> ConnectorError {
+        let connection = &self.config.connection;
+        match field {
+            "eventid" => ConnectorError::Forbidden {
+                scope: format!("event {}", self.config.event_id),
+                message: format!(
+                    "Aventri refused event {} ({message}): check event_id for connection '{connection}', and that a non-master API key has been given this event in Settings > Account Settings > Integrations",
+                    self.config.event_id
+                ),
+            },
+            _ => {
+                ConnectorError::Rejected(format!("Aventri refused {function} ({field}: {message})"))
+            }
+        }
+    }
+
+    pub async fn check(&self, data_types: &[DataType]) -> CheckReport {
+        let mut report = CheckReport::default();
+        let event = self
+            .fetch("ereg/getEvent.json", &[("eventid", &self.config.event_id)])
+            .await;
+        match event {
+            Ok(event) => {
+                report.pass(
+                    "credentials",
+                    format!("Aventri accepted account {}", self.config.account_id),
+                );
+                report.pass(
+                    "event",
+                    format!(
+                        "event {} is \"{}\"",
+                        self.config.event_id,
+                        event["name"].as_str().unwrap_or_default()
+                    ),
+                );
+            }
+            Err(error @ ConnectorError::Auth(_)) => {
+                report.fail("credentials", error.to_string());
+                return report;
+            }
+            Err(error) => {
+                report.fail("event", error.to_string());
+                return report;
+            }
+        }
+        report.pass(
+            "rate limit",
+            "400 requests a minute per requester; eventsync keeps to 395",
+        );
+        for data_type in data_types {
+            let source = Source::for_type(*data_type);
+            let outcome = self.list_page(source, None, 0, 1).await;
+            match outcome {
+                Ok(_) => report.pass(
+                    data_type.as_str(),
+                    format!("readable ({})", source.function()),
+                ),
+                Err(error) => report.fail(data_type.as_str(), error.to_string()),
+            }
+        }
+        report
+    }
+
+    /// One page of a listing: the records, or `None` past the end. Halves the page on gateway
+    /// errors, and returns the page size that worked.
+    async fn list_page(
+        &self,
+        source: Source,
+        since: Option<&str>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Option<Vec<Value>>, u32), ConnectorError> {
+        let mut limit = limit;
+        loop {
+            let offset_text = offset.to_string();
+            let limit_text = limit.to_string();
+            let mut params: Vec<(&str, &str)> = vec![
+                ("eventid", &self.config.event_id),
+                ("offset", &offset_text),
+                ("limit", &limit_text),
+            ];
+            if source == Source::Attendees {
+                params.push(("fields", ATTENDEE_FIELDS));
+            }
+            if let Some(since) = since {
+                params.push(("lastmodified-gt", since));
+            }
+            match self.client.call(source.function(), &params).await? {
+                Reply::Data(Value::Array(records)) => return Ok((Some(records), limit)),
+                Reply::Data(other) => {
+                    return Err(ConnectorError::Rejected(format!(
+                        "Aventri answered {} with {} instead of a list",
+                        source.function(),
+                        kind_of(&other)
+                    )));
+                }
+                Reply::Error { field, message } if is_end_of_list(&message) => {
+                    let _ = field;
+                    return Ok((None, limit));
+                }
+                Reply::Error { field, message } => {
+                    return Err(self.refusal(source.function(), &field, &message));
+                }
+                Reply::Gateway(status) if limit > MIN_PAGE_SIZE => {
+                    let smaller = (limit / 2).max(MIN_PAGE_SIZE);
+                    tracing::info!(function = source.function(), %status, limit, smaller, "Aventri's gateway failed; asking for smaller pages");
+                    limit = smaller;
+                }
+                Reply::Gateway(status) => {
+                    return Err(ConnectorError::Transient(format!(
+                        "Aventri's gateway answered {} with {status} even for pages of {limit}",
+                        source.function()
+                    )));
+                }
+            }
+        }
+    }
+
+    pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
+        let since = match (&spec.mode, supports_incremental(spec.data_type)) {
+            (PullMode::ModifiedSince(since), true) => Some(self.local_floor(since)?),
+            _ => None,
+        };
+        let offset = match &spec.resume_token {
+            Some(token) => token
+                .parse::<u64>()
+                .map_err(|_| ConnectorError::ExpiredPageToken {
+                    token: token.clone(),
+                })?,
+            None => 0,
+        };
+        Ok(Pull {
+            connector: self,
+            data_type: spec.data_type,
+            source: Source::for_type(spec.data_type),
+            since,
+            offset,
+            limit: self.config.page_size.max(MIN_PAGE_SIZE),
+            done: false,
+        })
+    }
+
+    /// The `lastmodified-gt` value for an RFC 3339 cursor: event-local, less the overlap.
+    fn local_floor(&self, cursor: &str) -> Result<String, ConnectorError> {
+        let at = chrono::DateTime::parse_from_rfc3339(cursor).map_err(|_| {
+            ConnectorError::Config(format!(
+                "the stored cursor '{cursor}' is not a timestamp: run a full sync (--full)"
+            ))
+        })?;
+        let floor = at.with_timezone(&self.config.utc_offset) - self.config.modified_since_overlap;
+        Ok(floor.naive_local().format(DATETIME_FORMAT).to_string())
+    }
+
+    /// An Aventri local date-time as RFC 3339, or `None` when unset or unreadable.
+    fn instant(&self, local: &str) -> Option<String> {
+        let naive = NaiveDateTime::parse_from_str(local.trim(), DATETIME_FORMAT).ok()?;
+        let at = self
+            .config
+            .utc_offset
+            .from_local_datetime(&naive)
+            .single()?;
+        Some(
+            at.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+    }
+
+    /// Sessions get RFC 3339 start and end from their date and times.
+    fn compose_times(&self, session: &mut Value) {
+        let date = session["sessiondate"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        for (time_field, target) in [("starttime", "sessionstart"), ("endtime", "sessionend")] {
+            let time = session[time_field].as_str().unwrap_or_default().trim();
+            if date.is_empty() || time.is_empty() {
+                continue;
+            }
+            let time = if time.len() == 5 {
+                format!("{time}:00")
+            } else {
+                time.to_string()
+            };
+            if let Some(at) = self.instant(&format!("{date} {time}")) {
+                session[target] = Value::String(at);
+            }
+        }
+    }
+
+    /// Fetches a photo and checks it, returning `{url, contenttype, bytes}` or `{error}`.
+    async fn check_photo(&self, url: &str) -> Option<Value> {
+        let response = match self.client.http().get(url).send().await {
+            Ok(response) => response,
+            Err(error) => {
+                return Some(
+                    json!({"error": format!("cannot fetch the photo: {}", error.without_url())}),
+                );
+            }
+        };
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return None;
+        }
+        if !response.status().is_success() {
+            return Some(
+                json!({"error": format!("the photo host answered {}", response.status())}),
+            );
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        if !content_type.starts_with("image/") {
+            return Some(json!({"error": format!("not an image ({content_type})")}));
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > MAX_PHOTO_BYTES)
+        {
+            return Some(json!({"error": format!("larger than {MAX_PHOTO_BYTES} bytes")}));
+        }
+        match response.bytes().await {
+            Ok(bytes) if bytes.len() > MAX_PHOTO_BYTES => {
+                Some(json!({"error": format!("larger than {MAX_PHOTO_BYTES} bytes")}))
+            }
+            Ok(bytes) => {
+                Some(json!({"url": url, "contenttype": content_type, "bytes": bytes.len()}))
+            }
+            Err(error) => Some(
+                json!({"error": format!("the photo download failed: {}", error.without_url())}),
+            ),
+        }
+    }
+
+    async fn attach_photo(&self, record: &mut Value, template: Option<&str>, id_field: &str) {
+        let Some(template) = template else { return };
+        let Some(id) = record[id_field].as_str() else {
+            return;
+        };
+        let url = template.replace(&format!("{{{id_field}}}"), id);
+        if let Some(photo) = self.check_photo(&url).await {
+            record["photo"] = photo;
+        }
+    }
+
+    fn is_sponsor(&self, attendee: &Value) -> bool {
+        let category = &attendee["category"];
+        let name = category["name"]
+            .as_str()
+            .or_else(|| category.as_str())
+            .unwrap_or_default();
+        name.eq_ignore_ascii_case(&self.config.sponsor_category)
+    }
+
+    /// Full records for attendees the account listed as summaries (it ignored `fields`).
+    async fn complete(&self, attendee: Value) -> Result<Value, ConnectorError> {
+        if attendee.get("fname").is_some() || attendee.get("category").is_some() {
+            return Ok(attendee);
+        }
+        let Some(id) = attendee["attendeeid"].as_str() else {
+            return Ok(attendee);
+        };
+        self.fetch(
+            "ereg/getAttendee.json",
+            &[("eventid", &self.config.event_id), ("attendeeid", id)],
+        )
+        .await
+    }
+
+    /// Master sessions over concurrent `in_slot` sessions, each child pointing at its master.
+    fn add_masters(&self, sessions: &mut Vec<Value>) {
+        let Some(title) = &self.config.concurrent_sessions_title else {
+            return;
+        };
+        let mut slots: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        for (index, session) in sessions.iter().enumerate() {
+            let flagged = matches!(session["in_slot"].as_str(), Some("1" | "true" | "yes"));
+            let date = session["sessiondate"].as_str().unwrap_or_default();
+            let start = session["starttime"].as_str().unwrap_or_default();
+            if flagged && !date.is_empty() && !start.is_empty() {
+                slots
+                    .entry((date.to_string(), start.to_string()))
+                    .or_default()
+                    .push(index);
+            }
+        }
+        for ((date, start), members) in slots {
+            if members.len() < 2 {
+                continue;
+            }
+            let id = format!("master-{date}-{}", start.replace(':', ""));
+            let end = members
+                .iter()
+                .filter_map(|&i| sessions[i]["endtime"].as_str())
+                .max()
+                .unwrap_or_default()
+                .to_string();
+            let modified = members
+                .iter()
+                .filter_map(|&i| sessions[i]["lastmodified"].as_str())
+                .max()
+                .unwrap_or_default()
+                .to_string();
+            for &member in &members {
+                sessions[member]["master_sessionid"] = Value::String(id.clone());
+            }
+            sessions.push(json!({
+                "sessionid": id,
+                "name": title,
+                "sessiondate": date,
+                "starttime": start,
+                "endtime": end,
+                "in_slot": "0",
+                "lastmodified": modified,
+                "concurrent_sessionids": members.iter().map(|&i| sessions[i]["sessionid"].clone()).collect::<Vec<_>>(),
+            }));
+        }
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "an object",
+        Value::String(_) => "text",
+        Value::Null => "nothing",
+        _ => "a scalar",
+    }
+}
+
+/// The error object that ends a listing: "No attendees found", "No sessions found", ….
+fn is_end_of_list(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.starts_with("no ") && lower.contains("found")
+}
+
+/// Replaces Aventri's zero dates with null, everywhere in a record.
+fn clear_zero_dates(value: &mut Value) {
+    match value {
+        Value::String(text) if text.starts_with("0000-00-00") => *value = Value::Null,
+        Value::Array(items) => items.iter_mut().for_each(clear_zero_dates),
+        Value::Object(fields) => fields.values_mut().for_each(clear_zero_dates),
+        _ => {}
+    }
+}
+
+/// The Aventri function a data type is listed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Attendees,
+    Sessions,
+    Speakers,
+    Categories,
+}
+
+impl Source {
+    fn for_type(data_type: DataType) -> Source {
+        match data_type {
+            DataType::Sessions => Source::Sessions,
+            DataType::Speakers => Source::Speakers,
+            DataType::SponsorLevels => Source::Categories,
+            _ => Source::Attendees,
+        }
+    }
+
+    fn function(self) -> &'static str {
+        match self {
+            Source::Attendees => "ereg/listAttendees.json",
+            Source::Sessions => "ereg/listSessions.json",
+            Source::Speakers => "ereg/listSpeakers.json",
+            Source::Categories => "ereg/listCategories.json",
+        }
+    }
+}
+
+/// One listing in progress; its resume token is the next offset.
+pub struct Pull<'a> {
+    connector: &'a Aventri,
+    data_type: DataType,
+    source: Source,
+    since: Option<String>,
+    offset: u64,
+    limit: u32,
+    done: bool,
+}
+
+impl Pull<'_> {
+    pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        if self.done {
+            return Ok(None);
+        }
+        let connector = self.connector;
+        let mut raw = match self.source {
+            // Sessions are read whole, so concurrent ones can be grouped under masters.
+            Source::Sessions => {
+                let mut all = Vec::new();
+                while let (Some(page), limit) = connector
+                    .list_page(self.source, None, self.offset, self.limit)
+                    .await?
+                {
+                    self.limit = limit;
+                    self.offset += page.len() as u64;
+                    all.extend(page);
+                }
+                all.iter_mut().for_each(clear_zero_dates);
+                connector.add_masters(&mut all);
+                all.iter_mut().for_each(|s| connector.compose_times(s));
+                self.done = true;
+                all
+            }
+            Source::Categories => {
+                let categories = connector
+                    .list_page(self.source, None, 0, self.limit)
+                    .await?
+                    .0
+                    .unwrap_or_default();
+                self.done = true;
+                categories
+                    .iter()
+                    .filter(|c| {
+                        c["name"].as_str().is_some_and(|n| {
+                            n.eq_ignore_ascii_case(&connector.config.sponsor_category)
+                        })
+                    })
+                    .flat_map(|c| c["subcategories"].as_array().cloned().unwrap_or_default())
+                    .enumerate()
+                    .map(|(rank, mut level)| {
+                        level["rank"] = json!(rank + 1);
+                        level
+                    })
+                    .collect()
+            }
+            Source::Attendees | Source::Speakers => {
+                let (page, limit) = connector
+                    .list_page(self.source, self.since.as_deref(), self.offset, self.limit)
+                    .await?;
+                self.limit = limit;
+                match page {
+                    Some(page) => {
+                        self.offset += page.len() as u64;
+                        page
+                    }
+                    None => {
+                        self.done = true;
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        let mut records = Vec::with_capacity(raw.len());
+        let config = &connector.config;
+        for mut record in raw.drain(..) {
+            if self.source == Source::Attendees {
+                record = connector.complete(record).await?;
+            }
+            clear_zero_dates(&mut record);
+            let modified = record["lastmodified"]
+                .as_str()
+                .and_then(|m| connector.instant(m));
+            match self.data_type {
+                DataType::People if connector.is_sponsor(&record) => continue,
+                DataType::People => {
+                    connector
+                        .attach_photo(
+                            &mut record,
+                            config.person_photo_endpoint.as_deref(),
+                            "attendeeid",
+                        )
+                        .await;
+                }
+                DataType::Sponsors if !connector.is_sponsor(&record) => continue,
+                DataType::Speakers => {
+                    connector
+                        .attach_photo(
+                            &mut record,
+                            config.presenter_photo_endpoint.as_deref(),
+                            "speakerid",
+                        )
+                        .await;
+                }
+                DataType::SessionRegistrations => {
+                    if connector.is_sponsor(&record) {
+                        continue;
+                    }
+                    for selection in record["sessions"].as_array().into_iter().flatten() {
+                        let attendee = record["attendeeid"].as_str().unwrap_or_default();
+                        let session = selection["sessionid"].as_str().unwrap_or_default();
+                        records.push(VendorRecord {
+                            raw: json!({
+                                "registrationid": format!("{attendee}-{session}"),
+                                "attendeeid": attendee,
+                                "sessionid": session,
+                                "sessionkey": selection["sessionkey"],
+                                "registrationstatus": record["registrationstatus"],
+                                "lastmodified": record["lastmodified"],
+                            }),
+                            modified: modified.clone(),
+                        });
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            records.push(VendorRecord {
+                raw: record,
+                modified,
+            });
+        }
+        Ok(Some(VendorPage {
+            records,
+            next_token: (!self.done).then(|| self.offset.to_string()),
+            total: None,
+        }))
+    }
+}
+
+/// Reads a comma-separated status list, as the seed's "Active statuses" setting is written.
+pub fn parse_statuses(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Builds a connector for a connection.
+pub fn connect(config: AventriConfig) -> Result<Arc<Aventri>, ConnectorError> {
+    Aventri::new(config).map(Arc::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connector(title: Option<&str>) -> Aventri {
+        Aventri::new(AventriConfig {
+            connection: "aventri".into(),
+            endpoint: "http://127.0.0.1:9/api/v2".into(),
+            account_id: "1".into(),
+            key: "k".into(),
+            event_id: "2".into(),
+            active_statuses: parse_statuses("Confirmed, Attended"),
+            modified_since_overlap: chrono::Duration::days(1),
+            presenter_photo_endpoint: None,
+            person_photo_endpoint: None,
+            concurrent_sessions_title: title.map(str::to_string),
+            sponsor_category: "Sponsor".into(),
+            utc_offset: FixedOffset::east_opt(2 * 3600).expect("a valid offset"),
+            page_size: PAGE_SIZE,
+            retry: RetryPolicy::default(),
+        })
+        .expect("a valid configuration")
+    }
+
+    #[test]
+    fn session_times_are_composed_at_the_event_offset() {
+        let aventri = connector(None);
+        let cases = [
+            (
+                json!({"sessiondate": "2027-10-12", "starttime": "09:00:00", "endtime": "10:00"}),
+                Some("2027-10-12T07:00:00Z"),
+                Some("2027-10-12T08:00:00Z"),
+            ),
+            (
+                json!({"sessiondate": "2027-10-12", "starttime": "", "endtime": ""}),
+                None,
+                None,
+            ),
+            (
+                json!({"sessiondate": "", "starttime": "09:00:00"}),
+                None,
+                None,
+            ),
+            (
+                json!({"sessiondate": "2027-10-12", "starttime": "nine"}),
+                None,
+                None,
+            ),
+        ];
+        for (mut session, start, end) in cases {
+            aventri.compose_times(&mut session);
+            assert_eq!(session["sessionstart"].as_str(), start, "{session}");
+            assert_eq!(session["sessionend"].as_str(), end, "{session}");
+        }
+    }
+
+    #[test]
+    fn cursors_become_local_floors_a_day_earlier() {
+        let aventri = connector(None);
+        assert_eq!(
+            aventri.local_floor("2026-11-02T10:00:00Z").ok().as_deref(),
+            Some("2026-11-01 12:00:00")
+        );
+        assert!(aventri.local_floor("yesterday").is_err());
+        assert_eq!(
+            aventri.instant("2026-11-01 12:00:00").as_deref(),
+            Some("2026-11-01T10:00:00Z")
+        );
+        assert_eq!(aventri.instant("0000-00-00 00:00:00"), None);
+    }
+
+    #[test]
+    fn zero_dates_read_as_empty() {
+        let mut record =
+            json!({"checkindate": "0000-00-00 00:00:00", "x": ["0000-00-00"], "y": "2026-01-01"});
+        clear_zero_dates(&mut record);
+        assert_eq!(
+            record,
+            json!({"checkindate": null, "x": [null], "y": "2026-01-01"})
+        );
+    }
+
+    #[test]
+    fn concurrent_in_slot_sessions_get_one_master() {
+        let session = |id: &str, start: &str, in_slot: &str| json!({"sessionid": id, "sessiondate": "2027-10-12", "starttime": start, "endtime": "11:00:00", "in_slot": in_slot, "lastmodified": "2026-01-01 00:00:00"});
+        let mut sessions = vec![
+            session("1", "10:00:00", "1"),
+            session("2", "10:00:00", "1"),
+            session("3", "10:00:00", "0"),
+            session("4", "12:00:00", "1"),
+        ];
+        connector(None).add_masters(&mut sessions.clone());
+        connector(Some("Choose a breakout")).add_masters(&mut sessions);
+        assert_eq!(sessions.len(), 5);
+        let master = &sessions[4];
+        assert_eq!(master["name"], "Choose a breakout");
+        assert_eq!(master["sessionid"], "master-2027-10-12-100000");
+        assert_eq!(master["concurrent_sessionids"], json!(["1", "2"]));
+        assert_eq!(sessions[0]["master_sessionid"], master["sessionid"]);
+        assert!(sessions[2].get("master_sessionid").is_none());
+        assert!(sessions[3].get("master_sessionid").is_none());
+    }
+
+    #[test]
+    fn end_of_list_and_statuses() {
+        assert!(is_end_of_list("No attendees found"));
+        assert!(is_end_of_list("no sessions found"));
+        assert!(!is_end_of_list("Invalid eventid"));
+        assert_eq!(
+            parse_statuses(" Confirmed,Attended ,,"),
+            ["Confirmed", "Attended"]
+        );
+        assert_eq!(
+            Region::parse("EMEA").map(Region::endpoint),
+            Some("https://api-emea.eventscloud.com/api/v2")
+        );
+        assert_eq!(Region::parse("eu"), None);
+    }
+}

@@ -1,0 +1,229 @@
+//! The Aventri connector against the Aventri sandbox over HTTP: paging to the end-of-list error
+//! object, token expiry, gateway errors, accounts that ignore `fields`, the per-minute limit,
+//! and refused keys and events.
+
+use std::time::Duration;
+
+use chrono::FixedOffset;
+use connectors::aventri::{Aventri, AventriConfig, PAGE_SIZE};
+use connectors::{ConnectorError, PullMode, PullSpec, RetryPolicy, VendorRecord};
+use pipeline::DataType;
+use sandboxes::aventri::{AventriSandbox, SandboxConfig, Settings};
+use serde_json::Value;
+
+const FAST_RETRY: RetryPolicy = RetryPolicy {
+    initial: Duration::from_millis(5),
+    max: Duration::from_millis(20),
+    attempts: 4,
+};
+
+async fn sandbox(attendees: u64) -> AventriSandbox {
+    AventriSandbox::start(SandboxConfig {
+        attendees,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn config(sandbox: &AventriSandbox) -> AventriConfig {
+    AventriConfig {
+        connection: "aventri".into(),
+        endpoint: sandbox.endpoint(),
+        account_id: sandbox.account_id().into(),
+        key: sandbox.master_key().into(),
+        event_id: sandbox.event_id(),
+        active_statuses: vec!["Confirmed".into(), "Attended".into()],
+        modified_since_overlap: chrono::Duration::days(1),
+        presenter_photo_endpoint: None,
+        person_photo_endpoint: None,
+        concurrent_sessions_title: None,
+        sponsor_category: "Sponsor".into(),
+        utc_offset: FixedOffset::east_opt(0).expect("UTC"),
+        page_size: PAGE_SIZE,
+        retry: FAST_RETRY,
+    }
+}
+
+/// Every record of a full pull, and the number of pages it took.
+async fn pull_all(
+    connector: &Aventri,
+    data_type: DataType,
+) -> Result<(Vec<VendorRecord>, usize), ConnectorError> {
+    let mut pull = connector
+        .pull(PullSpec {
+            data_type,
+            mode: PullMode::Full,
+            resume_token: None,
+        })
+        .await?;
+    let mut records = Vec::new();
+    let mut pages = 0;
+    while let Some(page) = pull.next_page().await? {
+        pages += 1;
+        records.extend(page.records);
+        if page.next_token.is_none() {
+            break;
+        }
+    }
+    Ok((records, pages))
+}
+
+async fn calls_to(sandbox: &AventriSandbox, function: &str) -> u64 {
+    let calls: Value = reqwest::get(format!("{}/calls", sandbox.control_url()))
+        .await
+        .expect("calls")
+        .json()
+        .await
+        .expect("calls json");
+    calls["byEndpoint"][format!("GET /api/v2/{function}")]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn people_and_sponsors_split_one_listing_and_paging_ends_on_the_error_object() {
+    let sandbox = sandbox(1_200).await;
+    let connector = Aventri::new(config(&sandbox)).expect("connector");
+    let (people, pages) = pull_all(&connector, DataType::People)
+        .await
+        .expect("people");
+    // 1,200 attendees in pages of 500, then the "No attendees found" call.
+    assert_eq!(pages, 4);
+    assert_eq!(calls_to(&sandbox, "ereg/listAttendees.json").await, 4);
+    let (sponsors, _) = pull_all(&connector, DataType::Sponsors)
+        .await
+        .expect("sponsors");
+    assert!(!sponsors.is_empty());
+    assert_eq!(people.len() + sponsors.len(), 1_200);
+    assert!(
+        people
+            .iter()
+            .all(|p| p.raw["category"]["name"] != "Sponsor")
+    );
+    assert!(
+        sponsors
+            .iter()
+            .all(|p| p.raw["category"]["name"] == "Sponsor")
+    );
+    // Zero dates are read as empty, and modification times are RFC 3339.
+    assert!(
+        people
+            .iter()
+            .all(|p| p.raw["checkindate"] != "0000-00-00 00:00:00")
+    );
+    assert!(
+        people
+            .iter()
+            .all(|p| p.modified.as_deref().is_some_and(|m| m.ends_with('Z')))
+    );
+    let (levels, _) = pull_all(&connector, DataType::SponsorLevels)
+        .await
+        .expect("levels");
+    let names: Vec<&str> = levels
+        .iter()
+        .filter_map(|l| l.raw["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Gold", "Silver", "Bronze"]);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_once_and_gateway_errors_shrink_the_page() {
+    let sandbox = sandbox(300).await;
+    let connector = Aventri::new(config(&sandbox)).expect("connector");
+    let mut pull = connector
+        .pull(PullSpec {
+            data_type: DataType::People,
+            mode: PullMode::Full,
+            resume_token: None,
+        })
+        .await
+        .expect("pull");
+    sandbox.set_settings(Settings {
+        max_response_bytes: 60_000,
+        ..Settings::default()
+    });
+    let first = pull.next_page().await.expect("first page").expect("a page");
+    assert!(!first.records.is_empty());
+    sandbox.expire_tokens();
+    let mut seen = first.records.len();
+    while let Some(page) = pull.next_page().await.expect("page after expiry") {
+        seen += page.records.len();
+        if page.next_token.is_none() {
+            break;
+        }
+    }
+    let (_, sponsors) = (
+        0,
+        pull_all(&connector, DataType::Sponsors)
+            .await
+            .expect("sponsors")
+            .0,
+    );
+    assert_eq!(seen + sponsors.len(), 300, "every attendee once");
+    assert_eq!(calls_to(&sandbox, "global/authorize.json").await, 2);
+}
+
+#[tokio::test]
+async fn an_account_that_ignores_fields_is_read_record_by_record() {
+    let sandbox = sandbox(30).await;
+    sandbox.set_settings(Settings {
+        fields_parameter: false,
+        ..Settings::default()
+    });
+    let connector = Aventri::new(config(&sandbox)).expect("connector");
+    let (people, _) = pull_all(&connector, DataType::People)
+        .await
+        .expect("people");
+    assert!(people.iter().all(|p| p.raw["fname"].is_string()));
+    assert_eq!(calls_to(&sandbox, "ereg/getAttendee.json").await, 30);
+}
+
+#[tokio::test]
+async fn the_minute_limit_keys_and_events_are_told_apart() {
+    let sandbox = sandbox(20).await;
+    sandbox.set_settings(Settings {
+        requests_per_minute: 2,
+        ..Settings::default()
+    });
+    let connector = Aventri::new(config(&sandbox)).expect("connector");
+    let throttled = pull_all(&connector, DataType::People).await.map(|_| ());
+    assert!(
+        matches!(throttled, Err(ConnectorError::Throttled(_))),
+        "{throttled:?}"
+    );
+    sandbox.set_settings(Settings::default());
+
+    let mut wrong_key = config(&sandbox);
+    wrong_key.key = "not-the-key".into();
+    let refused = pull_all(
+        &Aventri::new(wrong_key).expect("connector"),
+        DataType::People,
+    )
+    .await
+    .map(|_| ());
+    match refused {
+        Err(ConnectorError::Auth(message)) => {
+            assert!(message.contains("check account_id and key"), "{message}");
+            assert!(!message.contains("not-the-key"), "the key is never shown");
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
+
+    let mut limited = config(&sandbox);
+    limited.key = sandbox.limited_key().into();
+    let forbidden = pull_all(&Aventri::new(limited).expect("connector"), DataType::People)
+        .await
+        .map(|_| ());
+    match forbidden {
+        Err(ConnectorError::Forbidden { message, .. }) => {
+            assert!(message.contains("non-master API key"), "{message}");
+        }
+        other => panic!("expected forbidden, got {other:?}"),
+    }
+    let report = Aventri::new(config(&sandbox))
+        .expect("connector")
+        .check(&[DataType::People, DataType::Sessions])
+        .await;
+    assert!(report.ok(), "{report:?}");
+}
