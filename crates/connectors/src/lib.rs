@@ -62,6 +62,7 @@ pub fn status_vocabulary(kind: &str, data_type: DataType) -> Option<StatusVocabu
     match kind {
         cvent_rest::KIND => cvent_rest::status_vocabulary(data_type),
         cvent_soap::KIND => cvent_soap::status_vocabulary(data_type),
+        aventri::KIND => aventri::status_vocabulary(data_type),
         _ => None,
     }
 }
@@ -164,6 +165,7 @@ impl AnyConnector {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::status_path(data_type),
             AnyConnector::CventSoap(_) => cvent_soap::status_path(data_type),
+            AnyConnector::Aventri(_) => aventri::status_path(data_type),
         }
     }
 

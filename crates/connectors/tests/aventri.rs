@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::FixedOffset;
 use connectors::aventri::{Aventri, AventriConfig, PAGE_SIZE};
-use connectors::{ConnectorError, PullMode, PullSpec, RetryPolicy, VendorRecord};
+use connectors::{ConnectorError, PullMode, PullSpec, RetryPolicy, StatusQuery, VendorRecord};
 use pipeline::DataType;
 use sandboxes::aventri::{AventriSandbox, SandboxConfig, Settings};
 use serde_json::Value;
@@ -55,6 +55,7 @@ async fn pull_all(
             data_type,
             mode: PullMode::Full,
             resume_token: None,
+            statuses: StatusQuery::Any,
         })
         .await?;
     let mut records = Vec::new();
@@ -136,6 +137,7 @@ async fn an_expired_token_is_renewed_once_and_gateway_errors_shrink_the_page() {
             data_type: DataType::People,
             mode: PullMode::Full,
             resume_token: None,
+            statuses: StatusQuery::Any,
         })
         .await
         .expect("pull");

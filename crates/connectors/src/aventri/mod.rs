@@ -139,6 +139,33 @@ impl AventriConfig {
     pub const DEFAULT_ACTIVE_STATUSES: [&'static str; 2] = ["Confirmed", "Attended"];
 }
 
+/// Registration statuses seen in Aventri (none is documented publicly; the list is open, so
+/// statuses outside it still import).
+pub const REGISTRATION_STATUSES: &[&str] = &[
+    "Confirmed",
+    "Attended",
+    "Cancelled",
+    "Incomplete",
+    "Pending",
+    "Waitlisted",
+    "Declined",
+];
+
+/// Every registration is imported unless `statuses` says otherwise: the active statuses decide
+/// which count as active, the rest arrive as cancelled.
+pub fn status_vocabulary(data_type: DataType) -> Option<crate::StatusVocabulary> {
+    (data_type == DataType::People).then_some(crate::StatusVocabulary {
+        valid: REGISTRATION_STATUSES,
+        default: &[],
+    })
+}
+
+/// Aventri has no status filter on `listAttendees`, so a status selection is judged by the
+/// engine from this path.
+pub fn status_path(data_type: DataType) -> Option<&'static str> {
+    (data_type == DataType::People).then_some("registrationstatus")
+}
+
 pub fn supports_incremental(data_type: DataType) -> bool {
     matches!(
         data_type,
