@@ -922,6 +922,17 @@ pub fn to_record(data_type: DataType, stored: &StoredRecord) -> Record {
     }
 }
 
+/// Whether an agenda export shows a stored record: sessions hidden because the vendor cancelled
+/// them stay in the workspace (a later un-cancel restores them) but leave the agenda.
+pub fn shown_in_agenda(data_type: DataType, stored: &StoredRecord) -> bool {
+    data_type != DataType::Sessions
+        || serde_json::from_value::<FieldValue>(
+            stored.fields.get("hidden").cloned().unwrap_or(Value::Null),
+        )
+        .ok()
+            != Some(FieldValue::Bool(true))
+}
+
 /// A stored record as an export shows it: plain JSON values under the workspace field names.
 pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
     let mut out = Map::new();
@@ -939,4 +950,38 @@ pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
         out.insert(key.clone(), plain);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_sessions_leave_the_agenda() {
+        let stored = |hidden: Option<bool>| StoredRecord {
+            external_id: "s1".into(),
+            fields: hidden
+                .map(|h| {
+                    let value = serde_json::to_value(FieldValue::Bool(h)).unwrap_or(Value::Null);
+                    Map::from_iter([("hidden".to_string(), value)])
+                })
+                .unwrap_or_default(),
+            raw: Value::Null,
+            updated_at: String::new(),
+        };
+        // (data type, stored hidden flag, shown)
+        let cases = [
+            (DataType::Sessions, Some(true), false),
+            (DataType::Sessions, Some(false), true),
+            (DataType::Sessions, None, true),
+            (DataType::People, Some(true), true),
+        ];
+        for (data_type, hidden, shown) in cases {
+            assert_eq!(
+                shown_in_agenda(data_type, &stored(hidden)),
+                shown,
+                "{data_type} {hidden:?}"
+            );
+        }
+    }
 }

@@ -74,6 +74,9 @@ pub struct ExportArgs {
     connection: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
+    /// Also export sessions hidden from the agenda (cancelled at the vendor).
+    #[arg(long)]
+    include_hidden: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -421,6 +424,9 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
         }
         after = page.last().map(|r| r.external_id.clone());
         for record in &page {
+            if !args.include_hidden && !engine::run::shown_in_agenda(data_type, record) {
+                continue;
+            }
             let fields = engine::run::export_fields(record);
             match &mut csv {
                 Some(writer) => {

@@ -82,6 +82,65 @@ pub fn default_mapping(data_type: DataType) -> Mapping {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipeline::{ActionKind, FieldValue, diff, flatten, merge, validate};
+    use serde_json::json;
+
+    /// Maps a vendor record with the default mapping; panics on a rejection (a test fixture).
+    fn map(data_type: DataType, vendor: serde_json::Value) -> pipeline::Record {
+        let mut mapped = default_mapping(data_type).apply(&flatten(&vendor), data_type);
+        mapped.empty.clear();
+        validate(mapped, data_type).expect("valid fixture")
+    }
+
+    /// A person who is cancelled or declined at Cvent is kept with status `cancelled`, never
+    /// removed; a cancelled session is kept, hidden from the agenda.
+    #[test]
+    fn vendor_statuses_become_workspace_statuses() {
+        let person = |status: &str| {
+            json!({"id": "a1", "status": status,
+                   "contact": {"id": "c1", "firstName": "Ada", "lastName": "Lovelace"}})
+        };
+        let coming = map(DataType::People, person("Accepted"));
+        let stored = merge(None, &coming, &Default::default());
+        // (Cvent attendee status, workspace status, action on a person stored as active)
+        let people = [
+            ("Accepted", "active", ActionKind::Unchanged),
+            ("Visited", "active", ActionKind::Unchanged),
+            ("No Response", "active", ActionKind::Unchanged),
+            ("Waitlisted", "active", ActionKind::Unchanged),
+            ("Pending Approval", "active", ActionKind::Unchanged),
+            ("Denied Approval", "active", ActionKind::Unchanged),
+            ("Cancelled", "cancelled", ActionKind::Cancel),
+            ("Declined", "cancelled", ActionKind::Cancel),
+        ];
+        for (vendor, workspace, action) in people {
+            let record = map(DataType::People, person(vendor));
+            assert_eq!(
+                record.fields["status"],
+                FieldValue::Text(workspace.into()),
+                "{vendor}"
+            );
+            assert_eq!(
+                diff(&record, &Default::default(), Some(&stored)).kind(),
+                action,
+                "{vendor}"
+            );
+        }
+        // (Cvent session status, hidden)
+        let sessions = [("Active", false), ("Closed", false), ("Cancelled", true)];
+        for (vendor, hidden) in sessions {
+            let record = map(
+                DataType::Sessions,
+                json!({"id": "s1", "title": "Keynote", "status": vendor,
+                       "start": "2026-05-01T09:00:00Z", "end": "2026-05-01T10:00:00Z"}),
+            );
+            assert_eq!(
+                record.fields["hidden"],
+                FieldValue::Bool(hidden),
+                "{vendor}"
+            );
+        }
+    }
 
     #[test]
     fn every_default_mapping_is_valid() {
