@@ -380,6 +380,14 @@ impl Connection {
                         .iter()
                         .map(|w| format!("connection '{name}', mapping of {data_type}: {w}")),
                 );
+                for rule in &mapping.rules {
+                    if crate::sensitive::names_sensitive(&rule.source) {
+                        warnings.push(format!(
+                            "connection '{name}', mapping of {data_type}: '{}' → '{}' names a sensitive field; eventsync never fetches, stores or reports it, so '{}' stays empty",
+                            rule.source, rule.target, rule.target
+                        ));
+                    }
+                }
             }
             let statuses = match (
                 raw_data.statuses,

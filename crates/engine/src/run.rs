@@ -150,7 +150,7 @@ pub async fn run(
         known.clone(),
         options.retry,
     )?;
-    let mut warnings = connection.warnings.clone();
+    let warnings = connection.warnings.clone();
     let mut mappings = HashMap::new();
     for data_type in &options.data_types {
         let mapping = connection
@@ -158,14 +158,6 @@ pub async fn run(
             .get(data_type)
             .and_then(|d| d.mapping.clone())
             .unwrap_or_else(|| connector.default_mapping(*data_type));
-        for rule in &mapping.rules {
-            if sensitive::names_sensitive(&rule.source) {
-                warnings.push(format!(
-                    "{data_type}: mapping '{}' → '{}' names a sensitive field; eventsync never imports it",
-                    rule.source, rule.target
-                ));
-            }
-        }
         mappings.insert(*data_type, mapping);
     }
     let mut cursor_before = Map::new();

@@ -776,3 +776,166 @@ async fn only_accepted_attendees_are_imported_and_leavers_are_still_updated() {
     assert_eq!(stored.len(), accepted.len());
     assert_eq!(stored[&accepted[1]], "cancelled");
 }
+
+/// The sensitive fields Cvent can send, with their wire spellings inside `contact`.
+const SENSITIVE: [&str; 6] = [
+    "dateOfBirth",
+    "passportNumber",
+    "passport",
+    "socialSecurityNumber",
+    "nationalIdentificationNumber",
+    "npi",
+];
+
+/// Every text value under a sensitive key of a vendor record, but the passport's country, which
+/// addresses share (its key is checked instead).
+fn sensitive_values(value: &Value, under_sensitive: bool, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if under_sensitive && key.starts_with("country") {
+                    continue;
+                }
+                sensitive_values(
+                    value,
+                    under_sensitive || SENSITIVE.contains(&key.as_str()),
+                    out,
+                );
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| sensitive_values(item, under_sensitive, out)),
+        Value::String(text) if under_sensitive => out.push(text.clone()),
+        _ => {}
+    }
+}
+
+/// Regression guard: even when the vendor sends date of birth, passport, national ids and NPI
+/// to a client that never asked for them, and a mapping names them, none reaches the workspace,
+/// the raw copy or the report; the mapping draws a warning, as does a list position.
+#[tokio::test]
+async fn sensitive_fields_sent_by_the_vendor_are_never_kept() {
+    let mut mapping: Vec<String> = connectors::cvent_rest::default_mapping(DataType::People)
+        .rules
+        .iter()
+        .map(|rule| {
+            format!(
+                "{{ source = \"{}\", target = \"{}\", import_empty = {} }}",
+                rule.source, rule.target, rule.import_empty
+            )
+        })
+        .collect();
+    // Statuses are a value map in the default; these tests read every status as it comes.
+    mapping.retain(|rule| !rule.contains("target = \"status\""));
+    mapping.push("{ source = \"status\", target = \"status\", values = { map = { Cancelled = \"cancelled\", Declined = \"cancelled\" }, default = \"active\" } }".into());
+    mapping.push("{ source = \"contact.dateOfBirth\", target = \"custom.birthday\" }".into());
+    mapping.push("{ source = \"contact.passport.number\", target = \"custom.passport\" }".into());
+    mapping.push("{ source = \"answers.0.value.0\", target = \"custom.first_answer\" }".into());
+    let settings = format!(
+        "[connections.data.people]\nstatuses = []\nmapping = [\n{}\n]\n",
+        mapping.join(",\n")
+    );
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 400,
+            ..SandboxConfig::default()
+        },
+        None,
+        &settings,
+    )
+    .await;
+    world
+        .control(
+            reqwest::Method::PUT,
+            "/faults",
+            json!({"sensitiveWithoutScope": true}),
+        )
+        .await;
+    let mut secrets = Vec::new();
+    for attendee in world.vendor_all("/attendees").await {
+        sensitive_values(&attendee, false, &mut secrets);
+    }
+    assert!(
+        secrets.len() > 100,
+        "the sandbox sends sensitive values: {}",
+        secrets.len()
+    );
+
+    let warnings = &world.connection.warnings;
+    for (source, target) in [
+        ("contact.dateOfBirth", "custom.birthday"),
+        ("contact.passport.number", "custom.passport"),
+    ] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(&format!("'{source}' → '{target}' names a sensitive field"))),
+            "{warnings:?}"
+        );
+    }
+
+    let report_path = world.dir.join("sensitive.csv");
+    let mut options = world.options(RunKind::Preview, PEOPLE);
+    options.report = Some(report_path.clone());
+    let preview = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("preview");
+    assert_eq!(count(&preview, DataType::People, "create"), 400);
+    assert!(
+        preview.warnings.iter().any(|w| w
+            .contains("'custom.first_answer' reads 'answers.0.value.0'")
+            && w.contains("by position")),
+        "the preview warns about the list position: {:?}",
+        preview.warnings
+    );
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let header = csv.lines().next().unwrap_or_default().to_lowercase();
+    for field in SENSITIVE {
+        assert!(
+            !header.contains(&field.to_lowercase()),
+            "{field} in {header}"
+        );
+    }
+
+    let sync = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    let stored = world
+        .store
+        .export_page(Some("cvent"), "people", None, 1_000)
+        .await
+        .expect("export");
+    assert_eq!(stored.len(), 400);
+    let kept: String = stored
+        .iter()
+        .map(|r| format!("{}{}", Value::Object(r.fields.clone()), r.raw))
+        .collect();
+    for field in SENSITIVE {
+        assert!(!kept.contains(&format!("\"{field}\"")), "{field} was kept");
+    }
+    // Every value kept anywhere, as a set, so each secret is looked up once.
+    let mut values = std::collections::HashSet::new();
+    for record in &stored {
+        let mut texts = Vec::new();
+        sensitive_values(&Value::Object(record.fields.clone()), true, &mut texts);
+        sensitive_values(&record.raw, true, &mut texts);
+        values.extend(texts);
+    }
+    let mut reader = csv::Reader::from_path(&report_path).expect("csv");
+    for row in reader.records() {
+        values.extend(row.expect("row").iter().map(str::to_string));
+    }
+    for secret in &secrets {
+        assert!(
+            !values.contains(secret),
+            "a sensitive value was kept: {secret}"
+        );
+    }
+    assert!(
+        stored
+            .iter()
+            .all(|r| !r.fields.contains_key("custom.birthday")
+                && !r.fields.contains_key("custom.passport")),
+        "mappings of sensitive fields stay empty"
+    );
+}

@@ -20,6 +20,10 @@ pub struct Faults {
     pub blank_total_count: bool,
     /// Fraction of requests whose connection is dropped after the status line, mid-body.
     pub drop_connection_rate: f64,
+    /// Listings include sensitive contact fields (date of birth, passport, national ids, NPI)
+    /// even for tokens without `event/contacts:read-sensitive`, as an API client misconfigured
+    /// on the vendor's side would: what a client does with data it never asked for.
+    pub sensitive_without_scope: bool,
 }
 
 /// What to do to one request.

@@ -307,10 +307,11 @@ fn serve_listing(
             None => bad_request("token", &format!("'{token}' is not a valid page token")),
         };
     }
-    let query = match build_query(&spec, params, body_filter, grant) {
+    let mut query = match build_query(&spec, params, body_filter, grant) {
         Ok(query) => query,
         Err(BadListing(reason)) => return bad_request("query", &reason),
     };
+    query.sensitive |= faults.sensitive_without_scope;
     let Page { body } = pages.first(&data, query, &faults, event_scope);
     json_bytes(StatusCode::OK, body)
 }
