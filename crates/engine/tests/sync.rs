@@ -939,3 +939,144 @@ async fn sensitive_fields_sent_by_the_vendor_are_never_kept() {
         "mappings of sensitive fields stay empty"
     );
 }
+
+/// Filters keep only the people whose mapped registration type is selected; the others are
+/// counted and explained in the report, never silently dropped.
+#[tokio::test]
+async fn filters_keep_matching_people_and_report_the_rest() {
+    let probe = World::with_attendees(300).await;
+    let vendor = probe.vendor_all("/attendees").await;
+    let mut types: HashMap<String, usize> = HashMap::new();
+    for attendee in &vendor {
+        if let Some(name) = attendee["registrationType"]["name"].as_str() {
+            *types.entry(name.to_string()).or_default() += 1;
+        }
+    }
+    let (kept_type, kept) = types
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(name, n)| (name.clone(), *n))
+        .expect("registration types");
+    assert!(kept < vendor.len(), "more than one registration type");
+    drop(probe);
+
+    let settings = format!(
+        "[connections.data.people]\nstatuses = []\nfilters = [{{ field = \"registration_type\", one_of = [\"{}\"] }}]\n",
+        kept_type.to_uppercase()
+    );
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 300,
+            ..SandboxConfig::default()
+        },
+        None,
+        &settings,
+    )
+    .await;
+    let report_path = world.dir.join("filters.csv");
+    let mut options = world.options(RunKind::Sync, PEOPLE);
+    options.report = Some(report_path.clone());
+    let sync = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("sync");
+    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    assert_eq!(count(&sync, DataType::People, "create"), kept as u64);
+    assert_eq!(
+        count(&sync, DataType::People, engine::run::FILTERED),
+        (vendor.len() - kept) as u64
+    );
+    let stored = world.workspace(DataType::People).await;
+    assert_eq!(stored.len(), kept);
+    assert!(
+        stored
+            .values()
+            .all(|p| p["registration_type"] == json!(kept_type))
+    );
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let filtered: Vec<&str> = csv
+        .lines()
+        .filter(|line| line.starts_with("people,filtered,"))
+        .collect();
+    assert_eq!(filtered.len(), vendor.len() - kept);
+    let expected = format!(
+        "filter: keeps registration_type one of '{}', but it is ",
+        kept_type.to_uppercase()
+    );
+    assert!(
+        filtered.iter().all(|line| line.contains(&expected)),
+        "{}",
+        filtered[0]
+    );
+}
+
+/// An empty vendor value leaves the workspace value alone, unless the mapping imports empty
+/// values for that field.
+#[tokio::test]
+async fn empty_vendor_values_overwrite_only_when_the_mapping_says_so() {
+    let mut world = World::with_attendees(100).await;
+    let first = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    let stored = world.workspace(DataType::People).await;
+    let (id, phone) = stored
+        .iter()
+        .find_map(|(id, p)| {
+            p["phone"]
+                .as_str()
+                .map(|phone| (id.clone(), phone.to_string()))
+        })
+        .expect("someone with a phone");
+
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{id}"),
+            json!({"contact": {"mobilePhone": null}}),
+        )
+        .await;
+    let kept = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(
+        count(&kept, DataType::People, "update") + count(&kept, DataType::People, "create"),
+        0
+    );
+    assert!(count(&kept, DataType::People, "unchanged") >= 1);
+    assert_eq!(
+        world.workspace(DataType::People).await[&id]["phone"],
+        json!(phone),
+        "by default an empty vendor value is not imported"
+    );
+
+    let mut mapping = connectors::cvent_rest::default_mapping(DataType::People);
+    for rule in &mut mapping.rules {
+        if rule.target == "phone" {
+            rule.import_empty = true;
+        }
+    }
+    if let Some(settings) = world.connection.data.get_mut(&DataType::People) {
+        settings.mapping = Some(mapping);
+    }
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{id}"),
+            json!({"contact": {"lastName": "Emptied"}}),
+        )
+        .await;
+    let report_path = world.dir.join("empty.csv");
+    let mut options = world.options(RunKind::Sync, PEOPLE);
+    options.report = Some(report_path.clone());
+    let cleared = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("sync");
+    assert_eq!(count(&cleared, DataType::People, "update"), 1);
+    assert_eq!(
+        world.workspace(DataType::People).await[&id]["phone"],
+        Value::Null,
+        "with import_empty the empty value clears the field"
+    );
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let row = csv
+        .lines()
+        .find(|line| line.contains(&id))
+        .expect("the person's row");
+    assert!(row.contains("phone"), "{row}");
+}
