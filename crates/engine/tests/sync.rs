@@ -1020,8 +1020,8 @@ async fn empty_vendor_values_overwrite_only_when_the_mapping_says_so() {
     let (id, phone) = stored
         .iter()
         .find_map(|(id, p)| {
-            p["phone"]
-                .as_str()
+            p.get("phone")
+                .and_then(Value::as_str)
                 .map(|phone| (id.clone(), phone.to_string()))
         })
         .expect("someone with a phone");
