@@ -829,3 +829,89 @@ async fn work_left_by_a_killed_server_is_done_once_after_a_restart() {
     );
     world.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_at_the_vendor_reach_the_workspace_through_the_sandboxs_webhooks() {
+    let world = World::start(50).await;
+    world
+        .sync(&["people", "sessions", "speakers", "session_registrations"])
+        .await;
+    let url = format!("{}/webhooks/cvent/cvent", world.base);
+
+    // Cvent validates the endpoint before it sends anything: a wrong token is refused.
+    let refused = world
+        .http
+        .put(format!("{}/webhooks", world.sandbox.control_url()))
+        .json(&json!({"url": url, "token": "not-the-token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    world
+        .control(
+            Method::PUT,
+            "/webhooks",
+            json!({"url": url, "token": WEBHOOK_TOKEN}),
+        )
+        .await;
+
+    let started = std::time::Instant::now();
+    let added = world
+        .control(Method::POST, "/attendees", json!({"status": "Accepted"}))
+        .await;
+    let attendee_id = added["id"].as_str().expect("id").to_string();
+    world.wait_for_person(&attendee_id).await;
+    eprintln!(
+        "a registration at the vendor reached the workspace in {:?}",
+        started.elapsed()
+    );
+
+    let sessions = world.get("/v1/sessions?include_hidden=true&limit=1").await;
+    let session_id = sessions["data"][0]["external_id"]
+        .as_str()
+        .expect("a session")
+        .to_string();
+    world
+        .control(
+            Method::PATCH,
+            &format!("/sessions/{session_id}"),
+            json!({"title": "Renamed at the vendor"}),
+        )
+        .await;
+    world
+        .wait_for("the renamed session", || {
+            let path = format!("/v1/sessions?include_hidden=true&external_id={session_id}");
+            let world = &world;
+            async move {
+                let found = world.get(&path).await;
+                (found["data"][0]["title"] == "Renamed at the vendor").then_some(())
+            }
+        })
+        .await;
+
+    world
+        .control(
+            Method::POST,
+            &format!("/attendees/{attendee_id}/cancel"),
+            Value::Null,
+        )
+        .await;
+    world
+        .wait_for("the cancellation", || {
+            let path = format!("/v1/people?external_id={attendee_id}");
+            let world = &world;
+            async move {
+                let found = world.get(&path).await;
+                (found["data"][0]["status"] == "cancelled").then_some(())
+            }
+        })
+        .await;
+    let sent = world.control(Method::GET, "/webhooks", Value::Null).await;
+    assert_eq!(sent["delivered"], 3, "{sent}");
+    assert_eq!(sent["failed"], 0);
+    assert!(
+        sent.get("token").is_none(),
+        "the sandbox shows the webhook token"
+    );
+    world.finish().await;
+}

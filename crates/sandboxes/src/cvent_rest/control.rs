@@ -15,6 +15,8 @@
 //! | `POST /_sandbox/attendees/{id}/cancel` | set its status to `Cancelled` |
 //! | `DELETE /_sandbox/attendees/{id}` | delete it |
 //! | `PATCH`/`DELETE /_sandbox/sessions/{id}`, `…/speakers/{id}` | change or delete them |
+//! | `PUT /_sandbox/webhooks` `{"url", "token"}` | send Cvent webhooks there (after a validation `GET`) for every change above |
+//! | `GET`/`DELETE /_sandbox/webhooks` | the webhook target (never its token) and deliveries; stop sending |
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
@@ -129,6 +131,12 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/_sandbox/speakers/{id}",
             patch(change_speaker).delete(delete_speaker),
+        )
+        .route(
+            "/_sandbox/webhooks",
+            get(webhook_target)
+                .put(set_webhook_target)
+                .delete(stop_webhooks),
         )
         .with_state(shared)
 }
@@ -289,6 +297,8 @@ async fn add_attendee(State(shared): SharedState, body: Option<axum::Json<Value>
     attendee.created = now.clone();
     data.add_attendee(attendee.clone(), &now);
     attendee.touch(&now);
+    drop(data);
+    emit_attendee(&shared, &attendee, &now);
     (StatusCode::CREATED, axum::Json(attendee)).into_response()
 }
 
@@ -308,6 +318,8 @@ async fn change_attendee(
     };
     changed.touch(&now);
     data.put_attendee(position, changed.clone(), &now);
+    drop(data);
+    emit_attendee(&shared, &changed, &now);
     axum::Json(changed).into_response()
 }
 
@@ -322,6 +334,8 @@ async fn cancel_attendee(State(shared): SharedState, Path(id): Path<String>) -> 
     cancelled.registration_cancelled_at = Some(now.clone());
     data.put_attendee(position, cancelled.clone(), &now);
     cancelled.touch(&now);
+    drop(data);
+    emit_attendee(&shared, &cancelled, &now);
     axum::Json(cancelled).into_response()
 }
 
@@ -335,7 +349,7 @@ async fn delete_attendee(State(shared): SharedState, Path(id): Path<String>) -> 
 }
 
 macro_rules! held_changes {
-    ($change:ident, $delete:ident, $field:ident, $what:literal) => {
+    ($change:ident, $delete:ident, $field:ident, $what:literal, $updated:literal, $deleted:literal, $message:path) => {
         async fn $change(
             State(shared): SharedState,
             Path(id): Path<String>,
@@ -361,14 +375,25 @@ macro_rules! held_changes {
             };
             changed.touch(&now);
             data.$field.replace(position, changed.clone());
+            drop(data);
+            let shown = serde_json::to_value(&changed).unwrap_or_default();
+            super::webhooks::emit(&shared.webhooks, $updated, &now, $message(&shown));
             axum::Json(changed).into_response()
         }
 
         async fn $delete(State(shared): SharedState, Path(id): Path<String>) -> Response {
+            let now = timestamp(shared.clock.now());
             let mut data = shared.write_data();
             match data.$field.position_of(&id) {
                 Some(position) => {
+                    let shown = data
+                        .$field
+                        .get(position)
+                        .and_then(|record| serde_json::to_value(record).ok())
+                        .unwrap_or_default();
                     data.$field.delete(position);
+                    drop(data);
+                    super::webhooks::emit(&shared.webhooks, $deleted, &now, $message(&shown));
                     StatusCode::NO_CONTENT.into_response()
                 }
                 None => refuse(
@@ -380,5 +405,74 @@ macro_rules! held_changes {
     };
 }
 
-held_changes!(change_session, delete_session, sessions, "session");
-held_changes!(change_speaker, delete_speaker, speakers, "speaker");
+held_changes!(
+    change_session,
+    delete_session,
+    sessions,
+    "session",
+    "SessionUpdated",
+    "SessionDeleted",
+    super::webhooks::session_message
+);
+held_changes!(
+    change_speaker,
+    delete_speaker,
+    speakers,
+    "speaker",
+    "SpeakerUpdated",
+    "SpeakerDeleted",
+    super::webhooks::speaker_message
+);
+
+/// The webhook an attendee's status calls for: accepted and cancelled registrations only.
+fn emit_attendee<T: Serialize>(shared: &Shared, attendee: &T, now: &str) {
+    let shown = serde_json::to_value(attendee).unwrap_or_default();
+    let event_type = match shown["status"].as_str() {
+        Some("Accepted") => "InviteeOrGuestAccepted",
+        Some("Cancelled") => "InviteeOrGuestCancelled",
+        _ => return,
+    };
+    super::webhooks::emit(
+        &shared.webhooks,
+        event_type,
+        now,
+        super::webhooks::invitee_message(&shown),
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookTarget {
+    url: String,
+    token: String,
+}
+
+async fn set_webhook_target(
+    State(shared): SharedState,
+    axum::Json(body): axum::Json<WebhookTarget>,
+) -> Response {
+    let target = super::webhooks::Target {
+        url: body.url,
+        token: body.token,
+    };
+    if let Err(reason) = shared.webhooks.validate(&target).await {
+        return refuse(StatusCode::BAD_REQUEST, reason);
+    }
+    let url = target.url.clone();
+    shared.webhooks.set_target(Some(target));
+    axum::Json(json!({"url": url})).into_response()
+}
+
+async fn webhook_target(State(shared): SharedState) -> Response {
+    axum::Json(json!({
+        "url": shared.webhooks.target().map(|target| target.url),
+        "delivered": shared.webhooks.delivered(),
+        "failed": shared.webhooks.failed(),
+    }))
+    .into_response()
+}
+
+async fn stop_webhooks(State(shared): SharedState) -> StatusCode {
+    shared.webhooks.set_target(None);
+    StatusCode::NO_CONTENT
+}

@@ -24,6 +24,7 @@ pub mod generate;
 pub mod limits;
 pub mod listing;
 mod routes;
+pub mod webhooks;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -79,6 +80,7 @@ pub(crate) struct Shared {
     faults: RwLock<Faults>,
     dice: FaultDice,
     calls: Mutex<control::CallLog>,
+    webhooks: Arc<webhooks::Webhooks>,
     event_id: String,
     event_code: String,
 }
@@ -118,6 +120,7 @@ impl CventRestSandbox {
             faults: RwLock::new(Faults::default()),
             dice: FaultDice::default(),
             calls: Mutex::new(control::CallLog::default()),
+            webhooks: Arc::new(webhooks::Webhooks::default()),
             event_id: event.id.clone(),
             event_code: event.code.clone(),
             config,
