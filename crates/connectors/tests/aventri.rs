@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::FixedOffset;
-use connectors::aventri::{Aventri, AventriConfig, PAGE_SIZE};
+use connectors::aventri::{Aventri, AventriConfig};
 use connectors::{ConnectorError, PullMode, PullSpec, RetryPolicy, StatusQuery, VendorRecord};
 use pipeline::DataType;
 use sandboxes::aventri::{AventriSandbox, SandboxConfig, Settings};
@@ -40,7 +40,7 @@ fn config(sandbox: &AventriSandbox) -> AventriConfig {
         concurrent_sessions_title: None,
         sponsor_category: "Sponsor".into(),
         utc_offset: FixedOffset::east_opt(0).expect("UTC"),
-        page_size: PAGE_SIZE,
+        page_size: 500,
         retry: FAST_RETRY,
     }
 }

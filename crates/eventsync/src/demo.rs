@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use engine::{Config, RunKind, RunOptions};
+use sandboxes::aventri::{self, AventriSandbox};
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
 use sandboxes::cvent_soap::{CventSoapSandbox, SoapSandboxConfig};
 use serde_json::{Value, json};
@@ -37,12 +38,15 @@ pub enum DemoVendor {
     CventRest,
     /// Cvent's legacy SOAP API.
     CventSoap,
+    /// Aventri's API v2.
+    Aventri,
 }
 
 /// The running sandbox of the chosen vendor.
 enum DemoSandbox {
     CventRest(CventRestSandbox),
     CventSoap(CventSoapSandbox),
+    Aventri(AventriSandbox),
 }
 
 impl DemoSandbox {
@@ -64,6 +68,14 @@ impl DemoSandbox {
                 .await
                 .context("starting the Cvent SOAP sandbox")?,
             ),
+            DemoVendor::Aventri => DemoSandbox::Aventri(
+                AventriSandbox::start(aventri::SandboxConfig {
+                    attendees,
+                    ..aventri::SandboxConfig::default()
+                })
+                .await
+                .context("starting the Aventri sandbox")?,
+            ),
         })
     }
 
@@ -71,6 +83,15 @@ impl DemoSandbox {
         match self {
             DemoSandbox::CventRest(_) => "cvent-sandbox",
             DemoSandbox::CventSoap(_) => "cvent-soap-sandbox",
+            DemoSandbox::Aventri(_) => "aventri-sandbox",
+        }
+    }
+
+    /// The vendor, as the walk-through names it.
+    fn vendor(&self) -> &'static str {
+        match self {
+            DemoSandbox::CventRest(_) | DemoSandbox::CventSoap(_) => "Cvent",
+            DemoSandbox::Aventri(_) => "Aventri",
         }
     }
 
@@ -78,6 +99,7 @@ impl DemoSandbox {
         match self {
             DemoSandbox::CventRest(sandbox) => sandbox.base_url(),
             DemoSandbox::CventSoap(sandbox) => sandbox.base_url(),
+            DemoSandbox::Aventri(sandbox) => sandbox.endpoint(),
         }
     }
 
@@ -85,6 +107,7 @@ impl DemoSandbox {
         match self {
             DemoSandbox::CventRest(sandbox) => sandbox.control_url(),
             DemoSandbox::CventSoap(sandbox) => sandbox.control_url(),
+            DemoSandbox::Aventri(sandbox) => sandbox.control_url(),
         }
     }
 
@@ -108,6 +131,18 @@ impl DemoSandbox {
                     "   It follows Cvent's V200611 API: Login and ServerURL, Search, Retrieve in batches, GetUpdated, fault codes, the daily call quota."
                 );
             }
+            DemoSandbox::Aventri(sandbox) => {
+                println!(
+                    "1. An Aventri sandbox is running at {} with {attendees} registrations.",
+                    sandbox.endpoint()
+                );
+                println!(
+                    "   It follows Aventri's API v2: authorize and accesstoken, offset paging to the \"No attendees found\" error, 400 calls a minute, the gateway's 10 MB limit."
+                );
+                println!(
+                    "   Registrations of the Sponsor category become sponsors; sessions without times are rejected, saying so."
+                );
+            }
         }
     }
 
@@ -115,6 +150,7 @@ impl DemoSandbox {
         match self {
             DemoSandbox::CventRest(sandbox) => write_config(dir, self.connection(), sandbox),
             DemoSandbox::CventSoap(sandbox) => write_soap_config(dir, self.connection(), sandbox),
+            DemoSandbox::Aventri(sandbox) => write_aventri_config(dir, self.connection(), sandbox),
         }
     }
 
@@ -152,7 +188,10 @@ impl DemoSandbox {
         for _ in 0..2 {
             let (method, path, body) = self.request(Change::Add, "");
             let added = control(http, &url, method, &path, body).await?;
-            let id = added["id"].as_str().or_else(|| added["Id"].as_str());
+            let id = added["id"]
+                .as_str()
+                .or_else(|| added["Id"].as_str())
+                .or_else(|| added["attendeeid"].as_str());
             println!("   registered {}", id.unwrap_or("?"));
         }
         Ok(())
@@ -189,6 +228,22 @@ impl DemoSandbox {
                 Method::POST,
                 "/registrations".into(),
                 json!({"Status": "Accepted"}),
+            ),
+            (DemoSandbox::Aventri(_), Change::Cancel) => {
+                (Method::POST, format!("/attendees/{id}/cancel"), json!({}))
+            }
+            (DemoSandbox::Aventri(_), Change::Rename) => (
+                Method::PATCH,
+                format!("/attendees/{id}"),
+                json!({"company": "Renamed Corp"}),
+            ),
+            (DemoSandbox::Aventri(_), Change::Add) => (
+                Method::POST,
+                "/attendees".into(),
+                json!({
+                    "registrationstatus": "Confirmed",
+                    "category": {"categoryid": "1", "name": "Attendee"},
+                }),
             ),
         }
     }
@@ -237,6 +292,48 @@ data_types = ["people", "sessions", "speakers", "session_registrations"]
         account = sandbox.account_number(),
         user = sandbox.user_name(),
         event_code = sandbox.event_code(),
+    );
+    std::fs::write(&config, text).context("writing the demo configuration")?;
+    Ok(config)
+}
+
+fn write_aventri_config(
+    dir: &Path,
+    connection: &str,
+    sandbox: &AventriSandbox,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let secret = dir.join("aventri-key");
+    std::fs::write(&secret, sandbox.master_key()).context("writing the demo key file")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let config = dir.join("eventsync.toml");
+    let text = format!(
+        r#"# Written by `eventsync demo --vendor aventri`. A real Aventri connection looks the same,
+# with region = "na" (or "emea", "apac") instead of endpoint, and your own account id, key and
+# event id.
+database = "workspace.sqlite"
+
+[[connections]]
+name = "{connection}"
+kind = "aventri"
+endpoint = "{endpoint}"
+account_id = "{account}"
+# Secrets are given by reference: key = "${{ENV_VAR}}", or a file like this one.
+key_file = "aventri-key"
+event_id = "{event_id}"
+active_statuses = "Confirmed,Attended"
+presenter_photo_endpoint = "{photos}"
+ConcurrentSessionsTitle = "Choose a breakout"
+data_types = ["people", "sessions", "speakers", "session_registrations", "sponsors", "sponsor_levels"]
+"#,
+        endpoint = sandbox.endpoint(),
+        account = sandbox.account_id(),
+        event_id = sandbox.event_id(),
+        photos = sandbox.presenter_photo_endpoint(),
     );
     std::fs::write(&config, text).context("writing the demo configuration")?;
     Ok(config)
@@ -298,7 +395,15 @@ async fn control(
 pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let sandbox = DemoSandbox::start(args.vendor, args.attendees).await?;
     let connection_name = sandbox.connection();
-    println!("eventsync demo — a Cvent event synced into a local workspace\n");
+    let article = if sandbox.vendor().starts_with('A') {
+        "an"
+    } else {
+        "a"
+    };
+    println!(
+        "eventsync demo — {article} {} event synced into a local workspace\n",
+        sandbox.vendor()
+    );
     sandbox.introduce(args.attendees);
 
     let _ = std::fs::remove_file(args.dir.join("workspace.sqlite"));
@@ -375,8 +480,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
         );
     }
     println!(
-        "   The preview report is {}: one row per record, every Cvent field as a column.",
-        report_path.display()
+        "   The preview report is {}: one row per record, every {} field as a column.",
+        report_path.display(),
+        sandbox.vendor()
     );
     if args.keep_running {
         println!(

@@ -331,3 +331,48 @@ fn the_soap_sandbox_prints_what_a_connection_needs() {
         );
     }
 }
+
+#[test]
+fn the_demo_walks_through_aventri_too() {
+    let dir = std::env::temp_dir().join(format!("eventsync-demo-aventri-{}", std::process::id()));
+    let output = Command::new(BINARY)
+        .args(["demo", "--vendor", "aventri", "--attendees", "300", "--dir"])
+        .arg(&dir)
+        .output()
+        .expect("run the demo");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let key = std::fs::read_to_string(dir.join("aventri-key")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("Aventri sandbox is running"), "{text}");
+    assert!(
+        text.contains("people                 incremental"),
+        "the second sync is incremental: {text}"
+    );
+    assert!(
+        !key.is_empty() && !text.contains(&key),
+        "the key is never printed"
+    );
+}
+
+#[test]
+fn the_aventri_sandbox_prints_what_a_connection_needs() {
+    let mut child = Command::new(BINARY)
+        .args(["simulate", "aventri", "--json", "--attendees", "5"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let _ = child.kill();
+    let _ = child.wait();
+    let info: Value = serde_json::from_str(&line).expect("one JSON line");
+    for key in ["endpoint", "account_id", "key", "event_id"] {
+        assert!(
+            info[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key}: {info}"
+        );
+    }
+}

@@ -13,17 +13,23 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    #[allow(dead_code)]
     pub fn start(attendees: u64) -> Sandbox {
+        Sandbox::start_with(&[
+            "cvent-rest",
+            "--tier",
+            "unlimited",
+            "--attendees",
+            &attendees.to_string(),
+        ])
+    }
+
+    /// `eventsync simulate --json` with these arguments (the vendor first).
+    pub fn start_with(args: &[&str]) -> Sandbox {
         let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
-            .args([
-                "simulate",
-                "cvent-rest",
-                "--json",
-                "--tier",
-                "unlimited",
-                "--attendees",
-                &attendees.to_string(),
-            ])
+            .arg("simulate")
+            .arg("--json")
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start eventsync simulate");
