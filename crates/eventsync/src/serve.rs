@@ -35,6 +35,14 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
     let store = global.store(Some(&config)).await?;
     store.interrupt_stale_runs().await?;
+    // A SQLite store has one serving process: whatever is claimed was left by one that died, and
+    // need not wait for its lease to run out.
+    if store.backend() == store::Backend::Sqlite {
+        let released = store.release_claims().await?;
+        if released > 0 {
+            tracing::info!(released, "took back work a stopped server had claimed");
+        }
+    }
     let allow = AllowList::parse(&args.allow).map_err(engine::ConfigError)?;
     // The static token Cvent sends with each webhook; read from the environment so that it is
     // never on a command line or in a process listing.

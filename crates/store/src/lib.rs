@@ -290,6 +290,14 @@ impl Store {
         dispatch!(self, backend => backend.finish_outbox(id, self.instance.tag(), outcome).await)
     }
 
+    /// Makes every claimed outbox item and webhook delivery claimable again at once, and returns
+    /// how many. Only for a store no other process works on — a SQLite file at the start of
+    /// `serve` — where whatever is claimed was left by a process that died; elsewhere leases
+    /// run out on their own.
+    pub async fn release_claims(&self) -> Result<u64, StoreError> {
+        dispatch!(self, backend => backend.release_claims().await)
+    }
+
     pub async fn outbox(&self, query: &OutboxQuery) -> Result<Vec<OutboxItem>, StoreError> {
         if query.limit == 0 {
             return Ok(Vec::new());

@@ -432,6 +432,26 @@ macro_rules! serve_tables {
                 Ok(updated.rows_affected() == 1)
             }
 
+            pub(crate) async fn release_claims(&self) -> Result<u64, crate::StoreError> {
+                let failed = |error| crate::error::query_failed("releasing claimed work", error);
+                let outbox = sqlx::query(
+                    "UPDATE outbox SET status = 'pending', lease_owner = NULL, lease_until = NULL
+                     WHERE status = 'sending'",
+                )
+                .execute(&self.$write)
+                .await
+                .map_err(failed)?;
+                let inbox = sqlx::query(
+                    "UPDATE webhook_inbox SET status = 'pending', lease_owner = NULL,
+                            lease_until = NULL
+                     WHERE status = 'processing'",
+                )
+                .execute(&self.$write)
+                .await
+                .map_err(failed)?;
+                Ok(outbox.rows_affected() + inbox.rows_affected())
+            }
+
             pub(crate) async fn outbox(
                 &self,
                 query: &crate::serve::OutboxQuery,

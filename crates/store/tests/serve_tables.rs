@@ -168,6 +168,7 @@ on_both_backends!(
     api_tokens_are_found_by_hash_until_revoked,
     auto_sync_settings_are_replaced_per_stream,
     the_serve_tables_survive_a_reopen,
+    released_claims_are_claimable_at_once,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -551,4 +552,24 @@ async fn the_serve_tables_survive_a_reopen(db: TestDatabase) {
     assert_eq!(reopened.webhooks(None, None, 10).await.unwrap().len(), 1);
     assert!(reopened.schema_version().await.unwrap() >= 2);
     reopened.close().await;
+}
+
+async fn released_claims_are_claimable_at_once(db: TestDatabase) {
+    let item = db.store.enqueue_outbox(&enroll("s1", "a1")).await.unwrap();
+    db.store.record_webhook(&webhook("stub")).await.unwrap();
+    assert_eq!(db.store.claim_outbox(10, LEASE).await.unwrap().len(), 1);
+    assert_eq!(db.store.claim_webhooks(10, LEASE).await.unwrap().len(), 1);
+    let restarted = db.reopen().await;
+    assert!(
+        restarted.claim_outbox(10, LEASE).await.unwrap().is_empty(),
+        "the lease holds"
+    );
+    assert_eq!(restarted.release_claims().await.unwrap(), 2);
+    let again = restarted.claim_outbox(10, LEASE).await.unwrap();
+    assert_eq!(
+        again.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![item.id]
+    );
+    assert_eq!(restarted.claim_webhooks(10, LEASE).await.unwrap().len(), 1);
+    restarted.close().await;
 }
