@@ -207,6 +207,8 @@ pub struct DataConfig {
     pub statuses: StatusSelection,
     /// Conditions on mapped fields a record must all meet to be imported.
     pub filters: Vec<Filter>,
+    /// Remove workspace records the vendor no longer has, after a complete full listing.
+    pub remove_outdated: bool,
 }
 
 #[derive(Deserialize)]
@@ -237,6 +239,8 @@ struct RawDataConfig {
     statuses: Option<Vec<String>>,
     #[serde(default)]
     filters: Vec<Filter>,
+    #[serde(default)]
+    remove_outdated: bool,
 }
 
 /// The order data types are synced in, so that references resolve: places and levels before what
@@ -429,6 +433,7 @@ impl Connection {
                     mapping,
                     statuses,
                     filters: raw_data.filters,
+                    remove_outdated: raw_data.remove_outdated,
                 },
             );
         }

@@ -205,6 +205,8 @@ pub async fn run(
             statuses: &settings.statuses,
             status_path: connector.status_path(*data_type),
             filters: &settings.filters,
+            remove_outdated: settings.remove_outdated,
+            present: None,
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
@@ -361,6 +363,11 @@ struct TypeRun<'a> {
     statuses: &'a StatusSelection,
     status_path: Option<&'static str>,
     filters: &'a [Filter],
+    /// Whether records the vendor no longer has are removed after a complete full listing.
+    remove_outdated: bool,
+    /// The external ids the vendor listed in this run, kept while a complete full listing can
+    /// tell which workspace records are outdated.
+    present: Option<HashSet<String>>,
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
@@ -441,6 +448,11 @@ impl TypeRun<'_> {
             (StatusSelection::Only(list), Some(_)) if !incremental => Some(list.clone()),
             _ => None,
         };
+        // Outdated records are known only from a listing of everything, seen whole in this run:
+        // never from an incremental listing, nor one resumed from an earlier run's pages.
+        if self.remove_outdated && !incremental && resume.is_none() {
+            self.present = Some(HashSet::new());
+        }
         progress(Progress::Started { data_type, mode });
         if let Some(list) = &selected {
             self.follow_leavers(&state, list).await?;
@@ -476,7 +488,18 @@ impl TypeRun<'_> {
                 cursor_high = later(cursor_high, record.modified.as_deref());
             }
             let next_token = page.next_token.clone();
-            let (upserts, counts) = self.process(page).await?;
+            let (upserts, mut counts) = self.process(page).await?;
+            let removals = if last {
+                self.outdated().await?
+            } else {
+                Vec::new()
+            };
+            if !removals.is_empty() {
+                counts.insert(
+                    ActionKind::Remove.as_str().to_string(),
+                    removals.len() as u64,
+                );
+            }
             let calls = self.connector.calls() - calls_before;
             calls_before += calls;
             self.summary.api_calls += calls;
@@ -496,7 +519,7 @@ impl TypeRun<'_> {
                         connection: self.connection.to_string(),
                         data_type: data_type.as_str().to_string(),
                         upserts,
-                        removals: Vec::new(),
+                        removals,
                         state: SyncState {
                             cursor: cursor.clone(),
                             checkpoint: (!last).then(|| Checkpoint {
@@ -576,7 +599,10 @@ impl TypeRun<'_> {
             return Ok(());
         }
         let mode = match &state.cursor {
-            Some(cursor) if self.connector.supports_incremental(data_type) => {
+            // Removing outdated records needs every record the vendor has, leavers included.
+            Some(cursor)
+                if self.present.is_none() && self.connector.supports_incremental(data_type) =>
+            {
                 PullMode::ModifiedSince(cursor.clone())
             }
             _ => PullMode::Full,
@@ -622,6 +648,33 @@ impl TypeRun<'_> {
         Ok(())
     }
 
+    /// The workspace records the vendor did not list, once a complete full listing has been
+    /// seen (empty otherwise), each reported as a removal.
+    async fn outdated(&mut self) -> Result<Vec<String>, TypeError> {
+        let Some(present) = self.present.take() else {
+            return Ok(Vec::new());
+        };
+        let stored = self
+            .store
+            .external_ids(self.connection, self.data_type.as_str())
+            .await?;
+        let mut outdated: Vec<String> = stored
+            .into_iter()
+            .filter(|id| !present.contains(id))
+            .collect();
+        outdated.sort();
+        for id in &outdated {
+            self.add_row(
+                ActionKind::Remove.as_str(),
+                id,
+                String::new(),
+                "remove outdated data: the vendor no longer lists this record".to_string(),
+                Vec::new(),
+            )?;
+        }
+        Ok(outdated)
+    }
+
     /// Waits for the page commit in flight, if any.
     async fn land(&mut self) -> Result<(), StoreError> {
         match self.in_flight.take() {
@@ -658,6 +711,9 @@ impl TypeRun<'_> {
                 .and_then(|path| flat.get(path))
                 .map(|value| scalar_text(&value));
             let mut mapped = self.mapping.apply(&flat, data_type);
+            if let (Some(present), Some(id)) = (self.present.as_mut(), &mapped.external_id) {
+                present.insert(id.clone());
+            }
             let empty = std::mem::take(&mut mapped.empty);
             let record = match pipeline::validate(mapped, data_type) {
                 Ok(record) => record,

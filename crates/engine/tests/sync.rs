@@ -1080,3 +1080,89 @@ async fn empty_vendor_values_overwrite_only_when_the_mapping_says_so() {
         .expect("the person's row");
     assert!(row.contains("phone"), "{row}");
 }
+
+/// Remove outdated data: a person deleted at the vendor leaves the workspace only after a
+/// complete full listing — not after an incremental run, nor a failed one — and the preview
+/// lists the removal first. People cancelled at the vendor stay.
+#[tokio::test]
+async fn outdated_people_are_removed_only_after_a_complete_full_listing() {
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 300,
+            ..SandboxConfig::default()
+        },
+        None,
+        "[connections.data.people]\nremove_outdated = true\n",
+    )
+    .await;
+    let first = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    assert_eq!(count(&first, DataType::People, "remove"), 0);
+    let stored = people_statuses(&world).await;
+    let mut ids: Vec<&String> = stored.keys().collect();
+    ids.sort();
+    let (cancelled, deleted) = (ids[0].clone(), ids[1].clone());
+    world
+        .control(
+            reqwest::Method::POST,
+            &format!("/attendees/{cancelled}/cancel"),
+            json!({}),
+        )
+        .await;
+    world
+        .control(
+            reqwest::Method::DELETE,
+            &format!("/attendees/{deleted}"),
+            Value::Null,
+        )
+        .await;
+
+    let incremental = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(incremental.types["people"].mode, "incremental");
+    assert_eq!(count(&incremental, DataType::People, "remove"), 0);
+    assert!(people_statuses(&world).await.contains_key(&deleted));
+
+    let mut full = world.options(RunKind::Sync, PEOPLE);
+    full.full = true;
+    world
+        .control(
+            reqwest::Method::PUT,
+            "/faults",
+            json!({"serverErrorRate": 1.0}),
+        )
+        .await;
+    let failed = engine::run(&world.store, &world.connection, &full, &|_| {})
+        .await
+        .expect("failed run");
+    assert_ne!(failed.status, RunStatus::Succeeded);
+    assert!(people_statuses(&world).await.contains_key(&deleted));
+    world
+        .control(reqwest::Method::PUT, "/faults", json!({}))
+        .await;
+
+    let report_path = world.dir.join("outdated.csv");
+    let mut preview = world.options(RunKind::Preview, PEOPLE);
+    preview.full = true;
+    preview.report = Some(report_path.clone());
+    let previewed = engine::run(&world.store, &world.connection, &preview, &|_| {})
+        .await
+        .expect("preview");
+    assert_eq!(count(&previewed, DataType::People, "remove"), 1);
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    assert!(
+        csv.lines().any(|line| line
+            .starts_with(&format!("people,remove,{deleted},,remove outdated data"))),
+        "{csv}"
+    );
+    assert!(people_statuses(&world).await.contains_key(&deleted));
+
+    let removed = engine::run(&world.store, &world.connection, &full, &|_| {})
+        .await
+        .expect("full sync");
+    assert_eq!(removed.status, RunStatus::Succeeded, "{:?}", removed.errors);
+    assert_eq!(count(&removed, DataType::People, "remove"), 1);
+    let stored = people_statuses(&world).await;
+    assert!(!stored.contains_key(&deleted));
+    assert_eq!(stored[&cancelled], "cancelled", "cancelled people stay");
+    assert_eq!(stored.len(), ids.len() - 1);
+}

@@ -200,13 +200,14 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
         report.api_calls
     );
     println!(
-        "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6}",
+        "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>8} {:>6}",
         "data type",
         "mode",
         "create",
         "update",
         "unchanged",
         "cancel",
+        "remove",
         "reject",
         "skipped",
         "filtered",
@@ -215,13 +216,14 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
     for (data_type, summary) in &report.types {
         let count = |action: &str| summary.counts.get(action).copied().unwrap_or(0);
         println!(
-            "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6}",
+            "  {:<22} {:>11} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>8} {:>6}",
             data_type,
             summary.mode,
             count("create"),
             count("update"),
             count("unchanged"),
             count("cancel"),
+            count("remove"),
             count("reject"),
             count(engine::run::SKIPPED),
             count(engine::run::FILTERED),
