@@ -243,6 +243,91 @@ struct RawDataConfig {
     remove_outdated: bool,
 }
 
+/// One setting of `eventsync.toml`, for `eventsync config schema` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Setting {
+    /// Where it goes, as a TOML path (`<type>` stands for a data type's name).
+    pub key: &'static str,
+    /// Its value when not given.
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Every setting eventsync reads, in file order. Vendor sign-in fields are those of Cvent REST;
+/// other kinds name theirs in the README.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "database",
+        default: "workspace.sqlite",
+        meaning: "the workspace: a SQLite file path or postgres://user@host/db (--database overrides)",
+    },
+    Setting {
+        key: "connections[].name",
+        default: "(required)",
+        meaning: "the connection's name in commands, unique in the file",
+    },
+    Setting {
+        key: "connections[].kind",
+        default: "(required)",
+        meaning: "the vendor: cvent-rest, cvent-soap or aventri",
+    },
+    Setting {
+        key: "connections[].region | base_url",
+        default: "(one required)",
+        meaning: "cvent-rest: na or eu, or the API's base URL",
+    },
+    Setting {
+        key: "connections[].event_code",
+        default: "(required)",
+        meaning: "cvent-rest: the event's code",
+    },
+    Setting {
+        key: "connections[].client_id",
+        default: "(required)",
+        meaning: "cvent-rest: the OAuth2 client id",
+    },
+    Setting {
+        key: "connections[].client_secret | client_secret_file",
+        default: "(one required)",
+        meaning: "cvent-rest: the client secret as \"${ENV_VAR}\", or a file holding it; never printed or exported",
+    },
+    Setting {
+        key: "connections[].data_types",
+        default: "every type the kind has",
+        meaning: "the data types to sync; they run in reference order whatever the order given",
+    },
+    Setting {
+        key: "connections[].data.<type>.mapping",
+        default: "the connector's default mapping",
+        meaning: "rules { source = vendor path, target = workspace field or custom.<name>, import_empty, values }; replaces the default whole",
+    },
+    Setting {
+        key: "connections[].data.<type>.mapping[].import_empty",
+        default: "false",
+        meaning: "whether an empty vendor value clears the workspace value",
+    },
+    Setting {
+        key: "connections[].data.<type>.mapping[].values",
+        default: "none",
+        meaning: "a value map { map = { Vendor = \"workspace\" }, default = \"…\" }",
+    },
+    Setting {
+        key: "connections[].data.<type>.statuses",
+        default: "[\"Accepted\"] for people (Cvent)",
+        meaning: "the vendor statuses imported, spelt exactly as the vendor does; [] imports every status; people already imported who leave the list are still updated",
+    },
+    Setting {
+        key: "connections[].data.<type>.filters",
+        default: "[]",
+        meaning: "conditions on mapped fields that must all hold: { field, equals | one_of | contains | is_empty = true, not }; records left out are counted as filtered",
+    },
+    Setting {
+        key: "connections[].data.<type>.remove_outdated",
+        default: "false",
+        meaning: "remove workspace records the vendor no longer has, after a complete full listing only",
+    },
+];
+
 /// The order data types are synced in, so that references resolve: places and levels before what
 /// points at them, sessions and people before their registrations.
 pub const SYNC_ORDER: [DataType; 7] = [
@@ -551,6 +636,35 @@ mod tests {
             StatusSelection::Only(vec!["Accepted".to_string()]),
             "people default to Accepted attendees"
         );
+    }
+
+    /// The README's complete, annotated file stays valid and uses every data type setting.
+    #[test]
+    fn the_readme_example_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("<!-- complete-config")
+            .and_then(|at| readme[at..].find("```toml\n").map(|found| at + found + 8))
+            .expect("the README has the complete example");
+        let length = readme[start..].find("```").expect("the example ends");
+        let example = &readme[start..start + length];
+        let config = Config::parse(example, Path::new("eventsync.toml"), &|name| {
+            (name == "CVENT_CLIENT_SECRET").then(|| "s3cret".to_string())
+        })
+        .expect("the README example parses");
+        let people = &config.connections[0].data[&DataType::People];
+        assert_eq!(people.statuses.as_list(), ["Accepted", "Visited"]);
+        assert_eq!(people.filters.len(), 2);
+        assert!(config.connections[0].data[&DataType::Sessions].remove_outdated);
+        for setting in SETTINGS {
+            if let Some(key) = setting.key.strip_prefix("connections[].data.<type>.") {
+                let key = key.split('[').next().unwrap_or(key);
+                assert!(
+                    example.contains(&format!("{key} =")),
+                    "{key} is in the example"
+                );
+            }
+        }
     }
 
     #[test]

@@ -85,6 +85,31 @@ pub enum Format {
     Csv,
 }
 
+#[derive(clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Prints every setting of eventsync.toml with its default and meaning.
+    Schema,
+}
+
+pub fn config(global: &Global, command: ConfigCommand) -> anyhow::Result<u8> {
+    match command {
+        ConfigCommand::Schema => {
+            let settings = engine::config::SETTINGS;
+            if global.json {
+                println!("{}", serde_json::to_string_pretty(settings)?);
+            } else {
+                for setting in settings {
+                    println!(
+                        "{}\n    default: {}\n    {}",
+                        setting.key, setting.default, setting.meaning
+                    );
+                }
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
 #[derive(Args)]
 pub struct RunsArgs {
     /// Only this connection's runs.

@@ -70,6 +70,9 @@ enum Command {
     Token(serve::TokenCommand),
     /// Runs a vendor sandbox: a local simulator of a vendor API, for tests and rehearsals.
     Simulate(simulate::SimulateArgs),
+    /// Describes the configuration file.
+    #[command(subcommand)]
+    Config(commands::ConfigCommand),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
             Command::Outbox(args) => serve::outbox(&global, args).await,
             Command::Token(command) => serve::token(&global, command).await,
             Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
+            Command::Config(command) => commands::config(&global, command),
         }
     });
     match outcome {
