@@ -67,6 +67,18 @@ pub fn status_vocabulary(kind: &str, data_type: DataType) -> Option<StatusVocabu
     }
 }
 
+/// The workspace fields a kind's default mapping fills for a data type; used to check a
+/// configuration before any connector exists.
+pub fn default_targets(kind: &str, data_type: DataType) -> Vec<String> {
+    let mapping = match kind {
+        cvent_rest::KIND => cvent_rest::default_mapping(data_type),
+        cvent_soap::KIND => cvent_soap::default_mapping(data_type),
+        aventri::KIND => aventri::default_mapping(data_type, &[]),
+        _ => Mapping::default(),
+    };
+    mapping.rules.into_iter().map(|rule| rule.target).collect()
+}
+
 /// A raw vendor record and its modification time, when the vendor has one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VendorRecord {

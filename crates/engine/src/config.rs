@@ -500,10 +500,9 @@ impl Connection {
                     .map_err(|e| ConfigError(format!("connection '{name}', {data_type}: {e}")))?;
                 let mapped = match &mapping {
                     Some(mapping) => mapping.rules.iter().any(|r| r.target == filter.field),
-                    None => connectors::cvent_rest::default_mapping(data_type)
-                        .rules
-                        .iter()
-                        .any(|r| r.target == filter.field),
+                    None => {
+                        connectors::default_targets(&raw.kind, data_type).contains(&filter.field)
+                    }
                 };
                 if !mapped {
                     warnings.push(format!(
@@ -719,6 +718,24 @@ mod tests {
             "{:?}",
             config.connections[0].warnings
         );
+    }
+
+    #[test]
+    fn filters_are_checked_against_the_kinds_own_default_mapping() {
+        let aventri = |field: &str| {
+            format!(
+                "[[connections]]\nname = \"a\"\nkind = \"aventri\"\nregion = \"emea\"\naccount_id = \"1\"\nkey = \"${{CVENT_SECRET}}\"\nevent_id = \"2\"\n[connections.data.people]\nfilters = [{{ field = \"{field}\", one_of = [\"VIP\"] }}]\n"
+            )
+        };
+        // Aventri's people map `category.name` to registration_type; nothing fills `phone`.
+        let mapped = parse(&aventri("registration_type")).expect("valid");
+        assert!(
+            mapped.connections[0].warnings.is_empty(),
+            "{:?}",
+            mapped.connections[0].warnings
+        );
+        let unmapped = parse(&aventri("phone")).expect("valid");
+        assert!(unmapped.connections[0].warnings[0].contains("no mapping fills that field"));
     }
 
     #[test]

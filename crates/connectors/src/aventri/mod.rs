@@ -41,6 +41,7 @@ use serde_json::{Value, json};
 
 pub use client::Credentials;
 use client::{Client, Reply};
+pub use defaults::default_mapping;
 
 use crate::budget::{Limits, RateBudget};
 use crate::{
