@@ -5,7 +5,8 @@
 //! only by the worker holding the lease. A process killed between the vendor call and the
 //! finish leaves the item claimed; once the lease runs out it is sent again, which Cvent makes
 //! harmless — an enrollment that exists answers 204, a check-in at the same time sets the same
-//! time, and an unenrollment Cvent no longer finds after an earlier attempt counts as done.
+//! time, and an unenrollment Cvent no longer finds after an earlier attempt counts as done. Cvent
+//! SOAP's SessionRegAction answers `Success="true"` for a registration that exists already.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use connectors::ConnectorError;
-use connectors::cvent_rest::{CheckIn, CventRest, CventRestConfig};
+use connectors::cvent_rest::{CheckIn, CheckInResult, CventRest, CventRestConfig};
+use connectors::cvent_soap::{CventSoap, CventSoapConfig, SessionRegAction};
 use engine::VendorSettings;
 use store::{DeliveryOutcome, OutboxItem, OutboxOperation};
 use tokio::sync::Mutex;
@@ -32,7 +34,84 @@ const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// One write-capable connector per connection, built on first use.
 #[derive(Default)]
 pub struct Writers {
-    by_connection: Mutex<HashMap<String, Arc<CventRest>>>,
+    by_connection: Mutex<HashMap<String, Arc<Writer>>>,
+}
+
+/// The connector that writes back for a connection, by vendor.
+pub(crate) enum Writer {
+    CventRest(CventRest),
+    CventSoap(CventSoap),
+}
+
+impl Writer {
+    /// The account's shared rate budget, for the quota gauge.
+    pub(crate) fn budget(&self) -> &connectors::budget::RateBudget {
+        match self {
+            Writer::CventRest(writer) => writer.budget(),
+            Writer::CventSoap(writer) => writer.budget(),
+        }
+    }
+
+    async fn enroll(&self, session_id: &str, attendee_id: &str) -> Result<(), ConnectorError> {
+        match self {
+            Writer::CventRest(writer) => writer.enroll(session_id, attendee_id).await,
+            Writer::CventSoap(writer) => {
+                soap_item(writer, SessionRegAction::Register, session_id, attendee_id).await
+            }
+        }
+    }
+
+    async fn unenroll(&self, session_id: &str, attendee_id: &str) -> Result<(), ConnectorError> {
+        match self {
+            Writer::CventRest(writer) => writer.unenroll(session_id, attendee_id).await,
+            Writer::CventSoap(writer) => {
+                soap_item(
+                    writer,
+                    SessionRegAction::Unregister,
+                    session_id,
+                    attendee_id,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn check_in(&self, check_ins: &[CheckIn]) -> Result<Vec<CheckInResult>, ConnectorError> {
+        match self {
+            Writer::CventRest(writer) => writer.check_in(check_ins).await,
+            // SOAP's CheckIn takes no time: Cvent records when the call arrives.
+            Writer::CventSoap(writer) => {
+                let ids: Vec<String> = check_ins.iter().map(|c| c.attendee_id.clone()).collect();
+                Ok(writer
+                    .check_in(&ids)
+                    .await?
+                    .into_iter()
+                    .map(|item| CheckInResult {
+                        attendee_id: item.invitee_id,
+                        refusal: item.error,
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// One SessionRegAction item; Cvent's per-item refusal becomes a final `Rejected`.
+async fn soap_item(
+    writer: &CventSoap,
+    action: SessionRegAction,
+    session_id: &str,
+    attendee_id: &str,
+) -> Result<(), ConnectorError> {
+    let results = writer
+        .session_reg_action(action, session_id, &[attendee_id.to_string()])
+        .await?;
+    match results.into_iter().next().and_then(|r| r.error) {
+        None => Ok(()),
+        Some(reason) => Err(ConnectorError::Rejected(format!(
+            "Cvent refused it: {reason}"
+        ))),
+    }
 }
 
 /// Why a connection cannot write back.
@@ -49,7 +128,7 @@ impl Writers {
         &self,
         state: &AppState,
         connection_name: &str,
-    ) -> Result<Arc<CventRest>, WriterError> {
+    ) -> Result<Arc<Writer>, WriterError> {
         let mut writers = self.by_connection.lock().await;
         if let Some(writer) = writers.get(connection_name) {
             return Ok(writer.clone());
@@ -57,16 +136,34 @@ impl Writers {
         let connection = state
             .connection(connection_name)
             .ok_or_else(|| WriterError::UnknownConnection(connection_name.to_string()))?;
-        let facts = state
+        // What earlier syncs learned, in the connector's own shape.
+        let learned = state
             .store
             .connection_facts(connection_name)
             .await
-            .map_err(|error| WriterError::Connector(error.to_string()))?
-            .and_then(|facts| serde_json::from_value(facts).ok())
-            .unwrap_or_default();
-        // Only Cvent REST writes back today; a connection of another kind has no writer.
+            .map_err(|error| WriterError::Connector(error.to_string()))?;
+        // Cvent REST and SOAP write back; a connection of another kind has no writer.
         #[allow(unreachable_patterns)]
         let writer = match &connection.vendor {
+            VendorSettings::CventSoap(settings) => CventSoap::new(
+                CventSoapConfig {
+                    credentials: connectors::cvent_soap::Credentials {
+                        connection: connection.name.clone(),
+                        login_url: settings.base_url.clone(),
+                        account_number: settings.account_number.clone(),
+                        user_name: settings.user_name.clone(),
+                        password: settings.password.expose().to_string(),
+                    },
+                    event_code: settings.event_code.clone(),
+                    retry: state.settings.retry,
+                },
+                learned
+                    .clone()
+                    .and_then(|facts| serde_json::from_value(facts).ok())
+                    .unwrap_or_default(),
+            )
+            .map(Writer::CventSoap)
+            .map_err(|error| WriterError::Connector(error.to_string()))?,
             VendorSettings::CventRest(settings) => CventRest::for_writes(
                 CventRestConfig {
                     connection: connection.name.clone(),
@@ -77,8 +174,11 @@ impl Writers {
                     retry: state.settings.retry,
                 },
                 &connection.data_types,
-                facts,
+                learned
+                    .and_then(|facts| serde_json::from_value(facts).ok())
+                    .unwrap_or_default(),
             )
+            .map(Writer::CventRest)
             .map_err(|error| WriterError::Connector(error.to_string()))?,
             _ => {
                 return Err(WriterError::Connector(format!(

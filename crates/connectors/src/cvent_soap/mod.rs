@@ -222,6 +222,11 @@ impl CventSoap {
         })
     }
 
+    /// The account's shared rate budget (daily quota and calls used).
+    pub fn budget(&self) -> &RateBudget {
+        self.client.budget()
+    }
+
     /// Calls counted against the daily quota.
     pub fn calls(&self) -> u64 {
         self.client.calls()
@@ -561,6 +566,37 @@ impl CventSoap {
             }
             inner.push_str("</CvInvitees>");
             let body = self.call("SessionRegAction", &inner).await?;
+            results.extend(item_results(&body, batch));
+        }
+        Ok(results)
+    }
+}
+
+impl CventSoap {
+    /// Checks invitees (registration ids) in to the event with `CheckIn`, at most
+    /// `MaxBatchSize` a call, and returns Cvent's answer for each, in order.
+    pub async fn check_in(
+        &self,
+        invitee_ids: &[String],
+    ) -> Result<Vec<ItemResult>, ConnectorError> {
+        let size = self.batch_size().await?.max(1);
+        let event_id = self.event_id().await?;
+        let mut results = Vec::with_capacity(invitee_ids.len());
+        for batch in invitee_ids.chunks(size) {
+            let mut inner = format!("<CvObjects xmlns=\"{SCHEMA_NS}\">");
+            for (n, id) in batch.iter().enumerate() {
+                let _ = write!(
+                    inner,
+                    "<CvObject Id=\"{}\" MessageId=\"{n}\" />",
+                    escape(id)
+                );
+            }
+            let _ = write!(
+                inner,
+                "</CvObjects><AttendeeType>Invitee</AttendeeType><ProductId>{}</ProductId>",
+                escape(&event_id)
+            );
+            let body = self.call("CheckIn", &inner).await?;
             results.extend(item_results(&body, batch));
         }
         Ok(results)
