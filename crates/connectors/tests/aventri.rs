@@ -118,6 +118,15 @@ async fn people_and_sponsors_split_one_listing_and_paging_ends_on_the_error_obje
             .iter()
             .all(|p| p.modified.as_deref().is_some_and(|m| m.ends_with('Z')))
     );
+    // Uploaded profile pictures are fetched and checked, and their URL kept by reference.
+    let checked: Vec<&Value> = people
+        .iter()
+        .map(|p| &p.raw["responses"]["4712"]["checked"])
+        .filter(|c| !c.is_null())
+        .collect();
+    assert!(!checked.is_empty());
+    assert!(checked.iter().all(|c| c["contenttype"] == "image/jpeg"
+        && c["url"].as_str().is_some_and(|u| u.ends_with(".jpg"))));
     let (levels, _) = pull_all(&connector, DataType::SponsorLevels)
         .await
         .expect("levels");

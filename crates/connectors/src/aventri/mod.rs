@@ -26,8 +26,9 @@
 //! - Dates: Aventri's `0000-00-00` and `0000-00-00 00:00:00` are read as empty.
 //! - Photos: with a presenter or person photo endpoint (a URL with `{speakerid}` or
 //!   `{attendeeid}`), each photo is fetched, checked to be an image no larger than 5 MB, and kept
-//!   by reference as `photo.url` (`photo.error` says why one was refused). Photos uploaded into a
-//!   custom question are mapped by reference from that question's column (seed 004).
+//!   by reference as `photo.url` (`photo.error` says why one was refused). Files uploaded into an
+//!   "Upload image"/"Upload file" question are checked the same way, as
+//!   `responses.<question>.checked.url`: the column a mapping points `photo_url` at (seed 004).
 
 mod client;
 mod defaults;
@@ -421,60 +422,80 @@ impl Aventri {
         }
     }
 
-    /// Fetches a photo and checks it, returning `{url, contenttype, bytes}` or `{error}`.
-    async fn check_photo(&self, url: &str) -> Option<Value> {
-        let response = match self.client.http().get(url).send().await {
-            Ok(response) => response,
-            Err(error) => {
-                return Some(
-                    json!({"error": format!("cannot fetch the photo: {}", error.without_url())}),
-                );
-            }
+    /// The photos of a page's records to fetch and check: the photo endpoint's (kept as
+    /// `photo`) and every uploaded file of an "Upload image"/"Upload file" question (kept as
+    /// `responses.<question>.checked`, which a mapping can read the URL from).
+    fn photo_jobs(&self, records: &[Value], data_type: DataType) -> Vec<PhotoJob> {
+        let (template, id_field) = match data_type {
+            DataType::People => (self.config.person_photo_endpoint.as_deref(), "attendeeid"),
+            DataType::Speakers => (self.config.presenter_photo_endpoint.as_deref(), "speakerid"),
+            _ => return Vec::new(),
         };
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
-            return None;
-        }
-        if !response.status().is_success() {
-            return Some(
-                json!({"error": format!("the photo host answered {}", response.status())}),
-            );
-        }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        if !content_type.starts_with("image/") {
-            return Some(json!({"error": format!("not an image ({content_type})")}));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n as usize > MAX_PHOTO_BYTES)
-        {
-            return Some(json!({"error": format!("larger than {MAX_PHOTO_BYTES} bytes")}));
-        }
-        match response.bytes().await {
-            Ok(bytes) if bytes.len() > MAX_PHOTO_BYTES => {
-                Some(json!({"error": format!("larger than {MAX_PHOTO_BYTES} bytes")}))
+        let mut jobs = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            if let (Some(template), Some(id)) = (template, record[id_field].as_str()) {
+                jobs.push(PhotoJob {
+                    record: index,
+                    path: vec!["photo".to_string()],
+                    url: template.replace(&format!("{{{id_field}}}"), id),
+                });
             }
-            Ok(bytes) => {
-                Some(json!({"url": url, "contenttype": content_type, "bytes": bytes.len()}))
+            let Some(responses) = record["responses"].as_object() else {
+                continue;
+            };
+            for (question, answer) in responses {
+                let upload = answer["type"]
+                    .as_str()
+                    .is_some_and(|t| t.to_ascii_lowercase().contains("upload"));
+                let url = answer["response"].as_str().unwrap_or_default();
+                if upload && (url.starts_with("https://") || url.starts_with("http://")) {
+                    jobs.push(PhotoJob {
+                        record: index,
+                        path: vec![
+                            "responses".to_string(),
+                            question.clone(),
+                            "checked".to_string(),
+                        ],
+                        url: url.to_string(),
+                    });
+                }
             }
-            Err(error) => Some(
-                json!({"error": format!("the photo download failed: {}", error.without_url())}),
-            ),
         }
+        jobs
     }
 
-    async fn attach_photo(&self, record: &mut Value, template: Option<&str>, id_field: &str) {
-        let Some(template) = template else { return };
-        let Some(id) = record[id_field].as_str() else {
-            return;
-        };
-        let url = template.replace(&format!("{{{id_field}}}"), id);
-        if let Some(photo) = self.check_photo(&url).await {
-            record["photo"] = photo;
+    /// Fetches and checks a page's photos, a few at a time, and writes what was found.
+    async fn attach_photos(&self, records: &mut [Value], data_type: DataType) {
+        let jobs = self.photo_jobs(records, data_type);
+        let mut queue = jobs.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < PHOTOS_AT_ONCE {
+                let Some(job) = queue.next() else { break };
+                let http = self.client.http().clone();
+                running.spawn(async move {
+                    let found = check_photo(&http, &job.url).await;
+                    (job, found)
+                });
+            }
+            let Some(finished) = running.join_next().await else {
+                return;
+            };
+            let Ok((job, Some(found))) = finished else {
+                continue;
+            };
+            let Some(mut target) = records.get_mut(job.record) else {
+                continue;
+            };
+            for key in &job.path {
+                if !target.is_object() {
+                    break;
+                }
+                target = &mut target[key.as_str()];
+            }
+            if target.is_null() {
+                *target = found;
+            }
         }
     }
 
@@ -549,6 +570,58 @@ impl Aventri {
                 "lastmodified": modified,
                 "concurrent_sessionids": members.iter().map(|&i| sessions[i]["sessionid"].clone()).collect::<Vec<_>>(),
             }));
+        }
+    }
+}
+
+/// Photos fetched at the same time while a page is read.
+const PHOTOS_AT_ONCE: usize = 8;
+
+/// One photo to fetch, and where in which record of the page its check goes.
+struct PhotoJob {
+    record: usize,
+    path: Vec<String>,
+    url: String,
+}
+
+/// Fetches a photo and checks it: `{url, contenttype, bytes}` when it is an image no larger than
+/// [`MAX_PHOTO_BYTES`], `{error}` otherwise, `None` when there is none (404).
+async fn check_photo(http: &reqwest::Client, url: &str) -> Option<Value> {
+    let response = match http.get(url).send().await {
+        Ok(response) => response,
+        Err(error) => {
+            return Some(
+                json!({"error": format!("cannot fetch the photo: {}", error.without_url())}),
+            );
+        }
+    };
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return None;
+    }
+    if !response.status().is_success() {
+        return Some(json!({"error": format!("the photo host answered {}", response.status())}));
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if !content_type.starts_with("image/") {
+        return Some(json!({"error": format!("not an image ({content_type})")}));
+    }
+    let too_large = json!({"error": format!("larger than {MAX_PHOTO_BYTES} bytes")});
+    if response
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_PHOTO_BYTES)
+    {
+        return Some(too_large);
+    }
+    match response.bytes().await {
+        Ok(bytes) if bytes.len() > MAX_PHOTO_BYTES => Some(too_large),
+        Ok(bytes) => Some(json!({"url": url, "contenttype": content_type, "bytes": bytes.len()})),
+        Err(error) => {
+            Some(json!({"error": format!("the photo download failed: {}", error.without_url())}))
         }
     }
 }
@@ -681,59 +754,44 @@ impl Pull<'_> {
                 }
             }
         };
-        let mut records = Vec::with_capacity(raw.len());
-        let config = &connector.config;
+        let mut kept = Vec::with_capacity(raw.len());
         for mut record in raw.drain(..) {
             if self.source == Source::Attendees {
                 record = connector.complete(record).await?;
             }
             clear_zero_dates(&mut record);
+            let keep = match self.data_type {
+                DataType::People | DataType::SessionRegistrations => !connector.is_sponsor(&record),
+                DataType::Sponsors => connector.is_sponsor(&record),
+                _ => true,
+            };
+            if keep {
+                kept.push(record);
+            }
+        }
+        connector.attach_photos(&mut kept, self.data_type).await;
+        let mut records = Vec::with_capacity(kept.len());
+        for record in kept {
             let modified = record["lastmodified"]
                 .as_str()
                 .and_then(|m| connector.instant(m));
-            match self.data_type {
-                DataType::People if connector.is_sponsor(&record) => continue,
-                DataType::People => {
-                    connector
-                        .attach_photo(
-                            &mut record,
-                            config.person_photo_endpoint.as_deref(),
-                            "attendeeid",
-                        )
-                        .await;
+            if self.data_type == DataType::SessionRegistrations {
+                let attendee = record["attendeeid"].as_str().unwrap_or_default();
+                for selection in record["sessions"].as_array().into_iter().flatten() {
+                    let session = selection["sessionid"].as_str().unwrap_or_default();
+                    records.push(VendorRecord {
+                        raw: json!({
+                            "registrationid": format!("{attendee}-{session}"),
+                            "attendeeid": attendee,
+                            "sessionid": session,
+                            "sessionkey": selection["sessionkey"],
+                            "registrationstatus": record["registrationstatus"],
+                            "lastmodified": record["lastmodified"],
+                        }),
+                        modified: modified.clone(),
+                    });
                 }
-                DataType::Sponsors if !connector.is_sponsor(&record) => continue,
-                DataType::Speakers => {
-                    connector
-                        .attach_photo(
-                            &mut record,
-                            config.presenter_photo_endpoint.as_deref(),
-                            "speakerid",
-                        )
-                        .await;
-                }
-                DataType::SessionRegistrations => {
-                    if connector.is_sponsor(&record) {
-                        continue;
-                    }
-                    for selection in record["sessions"].as_array().into_iter().flatten() {
-                        let attendee = record["attendeeid"].as_str().unwrap_or_default();
-                        let session = selection["sessionid"].as_str().unwrap_or_default();
-                        records.push(VendorRecord {
-                            raw: json!({
-                                "registrationid": format!("{attendee}-{session}"),
-                                "attendeeid": attendee,
-                                "sessionid": session,
-                                "sessionkey": selection["sessionkey"],
-                                "registrationstatus": record["registrationstatus"],
-                                "lastmodified": record["lastmodified"],
-                            }),
-                            modified: modified.clone(),
-                        });
-                    }
-                    continue;
-                }
-                _ => {}
+                continue;
             }
             records.push(VendorRecord {
                 raw: record,
