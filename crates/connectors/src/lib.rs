@@ -181,6 +181,28 @@ impl AnyConnector {
         }
     }
 
+    /// Where a data type's records keep their answers to the event's questions, for data
+    /// labels; `None` when the kind has none.
+    pub fn answer_paths(
+        &self,
+        data_type: DataType,
+    ) -> Option<pipeline::rules::labels::AnswerPaths> {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::answer_paths(data_type),
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => None,
+        }
+    }
+
+    /// The event's questions, for data labels; empty for kinds without answer paths.
+    pub async fn questions(
+        &self,
+    ) -> Result<Vec<pipeline::rules::labels::Question>, ConnectorError> {
+        match self {
+            AnyConnector::CventRest(connector) => connector.questions().await,
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => Ok(Vec::new()),
+        }
+    }
+
     pub fn default_mapping(&self, data_type: DataType) -> Mapping {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::default_mapping(data_type),

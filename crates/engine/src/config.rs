@@ -209,6 +209,8 @@ pub struct DataConfig {
     pub filters: Vec<Filter>,
     /// Remove workspace records the vendor no longer has, after a complete full listing.
     pub remove_outdated: bool,
+    /// Questions whose answers fill `custom.<name>` fields, found by question id or code.
+    pub labels: Vec<pipeline::rules::labels::Label>,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +243,8 @@ struct RawDataConfig {
     filters: Vec<Filter>,
     #[serde(default)]
     remove_outdated: bool,
+    #[serde(default)]
+    labels: Vec<pipeline::rules::labels::Label>,
 }
 
 /// One setting of `eventsync.toml`, for `eventsync config schema` and the README.
@@ -320,6 +324,11 @@ pub const SETTINGS: &[Setting] = &[
         key: "connections[].data.<type>.filters",
         default: "[]",
         meaning: "conditions on mapped fields that must all hold: { field, equals | one_of | contains | is_empty = true, not }; records left out are counted as filtered",
+    },
+    Setting {
+        key: "connections[].data.<type>.labels",
+        default: "[]",
+        meaning: "data labels { question = id or code, name }: the answer to that event question fills custom.<name>, wherever it sits among the answers; the preview shows each question's text",
     },
     Setting {
         key: "connections[].data.<type>.remove_outdated",
@@ -494,6 +503,19 @@ impl Connection {
                     )));
                 }
             };
+            pipeline::rules::labels::validate(&raw_data.labels).map_err(|e| {
+                ConfigError(format!("connection '{name}', labels of {data_type}: {e}"))
+            })?;
+            if let Some(clash) = raw_data.labels.iter().find(|label| {
+                mapping
+                    .as_ref()
+                    .is_some_and(|m| m.rules.iter().any(|r| r.target == label.target()))
+            }) {
+                return Err(ConfigError(format!(
+                    "connection '{name}', {data_type}: {} is filled both by a label and by the mapping; keep one",
+                    clash.target()
+                )));
+            }
             for filter in &raw_data.filters {
                 filter
                     .validate(data_type)
@@ -518,6 +540,7 @@ impl Connection {
                     statuses,
                     filters: raw_data.filters,
                     remove_outdated: raw_data.remove_outdated,
+                    labels: raw_data.labels,
                 },
             );
         }

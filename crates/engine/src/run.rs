@@ -84,6 +84,9 @@ pub struct TypeSummary {
     pub cursor_after: Option<String>,
     /// The first rejections, with their reasons.
     pub rejected: Vec<(String, String)>,
+    /// Each data label: the field it fills and the question's id and text, or why it fills
+    /// nothing.
+    pub labels: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -207,6 +210,8 @@ pub async fn run(
             filters: &settings.filters,
             remove_outdated: settings.remove_outdated,
             present: None,
+            labels: &settings.labels,
+            resolved_labels: Vec::new(),
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
@@ -368,6 +373,9 @@ struct TypeRun<'a> {
     /// The external ids the vendor listed in this run, kept while a complete full listing can
     /// tell which workspace records are outdated.
     present: Option<HashSet<String>>,
+    labels: &'a [pipeline::rules::labels::Label],
+    /// The labels matched to the vendor's questions, and where records keep their answers.
+    resolved_labels: Vec<pipeline::rules::labels::ResolvedLabel>,
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
@@ -454,6 +462,7 @@ impl TypeRun<'_> {
             self.present = Some(HashSet::new());
         }
         progress(Progress::Started { data_type, mode });
+        self.resolve_labels().await?;
         if let Some(list) = &selected {
             self.follow_leavers(&state, list).await?;
         }
@@ -648,6 +657,41 @@ impl TypeRun<'_> {
         Ok(())
     }
 
+    /// Matches the data labels to the event's questions, once per run, and says in the summary
+    /// what each fills.
+    async fn resolve_labels(&mut self) -> Result<(), TypeError> {
+        if self.labels.is_empty() {
+            return Ok(());
+        }
+        let paths = self.connector.answer_paths(self.data_type);
+        let questions = match paths {
+            Some(_) => self.connector.questions().await?,
+            None => Vec::new(),
+        };
+        for label in self.labels {
+            match (paths, pipeline::rules::labels::resolve(label, &questions)) {
+                (Some(_), Some(resolved)) => {
+                    self.summary.labels.push(format!(
+                        "{} ← question {} \"{}\"",
+                        resolved.target, resolved.question_id, resolved.question_text
+                    ));
+                    self.resolved_labels.push(resolved);
+                }
+                (Some(_), None) => self.summary.labels.push(format!(
+                    "{} ← '{}' is neither the id nor the code of a question of this event: it stays empty",
+                    label.target(),
+                    label.question
+                )),
+                (None, _) => self.summary.labels.push(format!(
+                    "{} ← this connection's {} have no answers to questions: it stays empty",
+                    label.target(),
+                    self.data_type
+                )),
+            }
+        }
+        Ok(())
+    }
+
     /// The workspace records the vendor did not list, once a complete full listing has been
     /// seen (empty otherwise), each reported as a removal.
     async fn outdated(&mut self) -> Result<Vec<String>, TypeError> {
@@ -711,6 +755,20 @@ impl TypeRun<'_> {
                 .and_then(|path| flat.get(path))
                 .map(|value| scalar_text(&value));
             let mut mapped = self.mapping.apply(&flat, data_type);
+            if let Some(paths) = self.connector.answer_paths(data_type) {
+                for label in &self.resolved_labels {
+                    match pipeline::rules::labels::read_answer(&raw, &paths, &label.question_id) {
+                        Some(answer) => {
+                            mapped
+                                .fields
+                                .insert(label.target.clone(), FieldValue::Text(answer));
+                        }
+                        None => {
+                            mapped.empty.insert(label.target.clone());
+                        }
+                    }
+                }
+            }
             if let (Some(present), Some(id)) = (self.present.as_mut(), &mapped.external_id) {
                 present.insert(id.clone());
             }

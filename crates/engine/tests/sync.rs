@@ -1166,3 +1166,87 @@ async fn outdated_people_are_removed_only_after_a_complete_full_listing() {
     assert_eq!(stored[&cancelled], "cancelled", "cancelled people stay");
     assert_eq!(stored.len(), ids.len() - 1);
 }
+
+/// Data labels: an event question, named by its code (or id), fills `custom.<name>` from each
+/// attendee's answer wherever it sits among the answers; the preview names the question's text.
+#[tokio::test]
+async fn data_labels_fill_custom_fields_from_answers_by_question() {
+    let probe = World::with_attendees(200).await;
+    let questions = probe.vendor_all("/event-questions").await;
+    let attendees = probe.vendor_all("/attendees").await;
+    drop(probe);
+    // The question most attendees answered, and how each answered it.
+    let mut answered: HashMap<String, usize> = HashMap::new();
+    for attendee in &attendees {
+        for answer in attendee["answers"].as_array().into_iter().flatten() {
+            if let Some(id) = answer["question"]["id"].as_str() {
+                *answered.entry(id.to_string()).or_default() += 1;
+            }
+        }
+    }
+    let (question_id, _) = answered
+        .iter()
+        .max_by_key(|(id, n)| (**n, (*id).clone()))
+        .expect("attendees answer questions");
+    let question = questions
+        .iter()
+        .find(|q| q["id"] == json!(question_id))
+        .expect("the question is listed");
+    let named_by = question["code"].as_str().unwrap_or(question_id.as_str());
+    let settings = format!(
+        "[connections.data.people]\nstatuses = []\nlabels = [{{ question = \"{named_by}\", name = \"chosen\" }}, {{ question = \"no-such-question\", name = \"missing\" }}]\n"
+    );
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 200,
+            ..SandboxConfig::default()
+        },
+        None,
+        &settings,
+    )
+    .await;
+    let preview = world.run(RunKind::Preview, PEOPLE).await;
+    let labels = &preview.types["people"].labels;
+    assert_eq!(
+        labels[0],
+        format!(
+            "custom.chosen ← question {question_id} \"{}\"",
+            question["text"].as_str().unwrap_or_default()
+        )
+    );
+    assert!(labels[1].starts_with("custom.missing ← 'no-such-question' is neither"));
+
+    let sync = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    let stored = world.workspace(DataType::People).await;
+    let mut filled = 0;
+    for attendee in &attendees {
+        let id = attendee["id"].as_str().expect("id");
+        let expected = attendee["answers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["question"]["id"] == json!(question_id))
+            .map(|a| {
+                a["value"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .filter(|v| !v.is_empty());
+        let person = &stored[id];
+        assert_eq!(
+            person.get("custom.chosen").and_then(Value::as_str),
+            expected.as_deref(),
+            "{id}"
+        );
+        filled += usize::from(expected.is_some());
+        assert!(person.get("custom.missing").is_none_or(Value::is_null));
+    }
+    assert!(filled > 0);
+}

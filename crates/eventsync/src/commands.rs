@@ -254,6 +254,9 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
             count(engine::run::FILTERED),
             summary.api_calls
         );
+        for label in &summary.labels {
+            println!("      label {label}");
+        }
         for (id, reason) in &summary.rejected {
             println!("      rejected {id}: {reason}");
         }

@@ -73,6 +73,15 @@ pub fn status_path(data_type: DataType) -> Option<&'static str> {
     (data_type == DataType::People).then_some("status")
 }
 
+/// Attendees answer event questions in `answers[]`: `{question: {id}, value: [text…]}`.
+pub fn answer_paths(data_type: DataType) -> Option<pipeline::rules::labels::AnswerPaths> {
+    (data_type == DataType::People).then_some(pipeline::rules::labels::AnswerPaths {
+        list: "answers",
+        question_id: "question.id",
+        value: "value",
+    })
+}
+
 /// The filter clause selecting statuses, `None` when every status is wanted. `not in` is not
 /// part of Cvent's grammar, so excluded statuses become a conjunction of `ne`.
 fn status_clause(data_type: DataType, statuses: &StatusQuery) -> Option<String> {
@@ -453,6 +462,42 @@ impl CventRest {
             }
         }
         report
+    }
+
+    /// The event's questions (`GET /event-questions`, every page): id, code and text.
+    pub async fn questions(
+        &self,
+    ) -> Result<Vec<pipeline::rules::labels::Question>, ConnectorError> {
+        self.ensure_tier().await?;
+        let event_id = self.event_id().await?;
+        let mut questions = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let query = match &token {
+                Some(token) => vec![("token", token.clone())],
+                None => vec![
+                    ("limit", PAGE_SIZE.to_string()),
+                    ("filter", format!("event.id eq {}", quote(&event_id))),
+                ],
+            };
+            let page = self
+                .list_call(Method::GET, "/event-questions", &query, None)
+                .await?;
+            for question in page["data"].as_array().into_iter().flatten() {
+                let Some(id) = question["id"].as_str() else {
+                    continue;
+                };
+                questions.push(pipeline::rules::labels::Question {
+                    id: id.to_string(),
+                    code: question["code"].as_str().map(str::to_string),
+                    text: question["text"].as_str().unwrap_or_default().to_string(),
+                });
+            }
+            token = page["paging"]["nextToken"].as_str().map(str::to_string);
+            if token.is_none() {
+                return Ok(questions);
+            }
+        }
     }
 
     pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {

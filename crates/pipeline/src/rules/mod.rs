@@ -1,7 +1,9 @@
 //! The integration rules that decide, per record, whether a vendor record reaches the diff at
 //! all: which vendor statuses are imported ([`status`]) and the per-data-type filters on mapped
-//! fields ([`filter`]). Both are pure: the engine hands them what it knows and reports their
+//! fields ([`filter`]); and data labels ([`labels`]), which fill `custom.<name>` from a
+//! question's answer found by the question's id. Both are pure: the engine hands them what it knows and reports their
 //! verdicts, so every rule is tested with tables of data.
 
 pub mod filter;
+pub mod labels;
 pub mod status;
