@@ -15,6 +15,7 @@ pub use error::ConnectorError;
 pub use retry::RetryPolicy;
 
 use pipeline::{DataType, Mapping};
+use serde_json::value::RawValue;
 
 /// How a pull selects records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,14 +81,34 @@ pub fn default_targets(kind: &str, data_type: DataType) -> Vec<String> {
 }
 
 /// A raw vendor record and its modification time, when the vendor has one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct VendorRecord {
-    pub raw: serde_json::Value,
+    /// The record as JSON text, kept as the vendor sent it where the vendor speaks JSON: the
+    /// engine flattens it without building a tree and stores it verbatim.
+    pub raw: Box<RawValue>,
+    /// The modification time, when the connector read it; otherwise the engine reads it at
+    /// [`AnyConnector::modified_path`].
     pub modified: Option<String>,
 }
 
+impl VendorRecord {
+    /// The record parsed into a JSON value, for code that inspects a few records.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A record a connector built as a JSON value (from XML, say).
+    pub fn from_value(raw: &serde_json::Value, modified: Option<String>) -> VendorRecord {
+        VendorRecord {
+            // Serializing a `Value` cannot fail: its keys are strings and its numbers finite.
+            raw: serde_json::value::to_raw_value(raw).unwrap_or_else(|_| RawValue::NULL.to_owned()),
+            modified,
+        }
+    }
+}
+
 /// One page as the vendor served it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct VendorPage {
     pub records: Vec<VendorRecord>,
     /// Resumes the listing after this page; `None` on the last page.
@@ -189,6 +210,16 @@ impl AnyConnector {
     ) -> Option<pipeline::rules::labels::AnswerPaths> {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::answer_paths(data_type),
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => None,
+        }
+    }
+
+    /// The flattened path of a record's modification time, for records whose connector left
+    /// [`VendorRecord::modified`] empty.
+    pub fn modified_path(&self, _data_type: DataType) -> Option<&'static str> {
+        match self {
+            AnyConnector::CventRest(_) => Some(cvent_rest::MODIFIED_PATH),
+            // These connectors read the modification time as they build each record.
             AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => None,
         }
     }

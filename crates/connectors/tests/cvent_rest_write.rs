@@ -56,7 +56,11 @@ async fn all(connector: &CventRest, data_type: DataType) -> Vec<Value> {
         .expect("pull");
     let mut records = Vec::new();
     while let Some(page) = pull.next_page().await.expect("page") {
-        records.extend(page.records.into_iter().map(|record| record.raw));
+        records.extend(
+            page.records
+                .into_iter()
+                .map(|record| serde_json::from_str(record.raw.get()).expect("JSON record")),
+        );
     }
     records
 }

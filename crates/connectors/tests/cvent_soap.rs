@@ -143,23 +143,23 @@ async fn people_come_in_batches_of_max_batch_size_with_contacts_and_guests() {
     let first = registrations[0].attribute("Id").unwrap_or_default();
     let record = records
         .iter()
-        .find(|r| r.raw["id"] == first)
+        .find(|r| r.json()["id"] == first)
         .expect("the first registration");
     assert_eq!(
-        record.raw["contact"]["id"],
+        record.json()["contact"]["id"],
         registrations[0].attribute("ContactId").unwrap_or_default()
     );
-    assert_eq!(record.raw["orderdetail"][0]["producttype"], "Event");
+    assert_eq!(record.json()["orderdetail"][0]["producttype"], "Event");
     assert!(record.modified.as_deref().is_some_and(|m| m.ends_with('Z')));
     let guest = records
         .iter()
-        .find(|r| r.raw["guest"] == true)
+        .find(|r| r.json()["guest"] == true)
         .expect("a guest");
     let primary = records
         .iter()
-        .find(|r| r.raw["id"] == guest.raw["primaryid"])
+        .find(|r| r.json()["id"] == guest.json()["primaryid"])
         .expect("the guest's registration");
-    assert_eq!(guest.raw["status"], primary.raw["status"]);
+    assert_eq!(guest.json()["status"], primary.json()["status"]);
 }
 
 #[tokio::test]
@@ -175,7 +175,7 @@ async fn sessions_speakers_and_session_registrations() {
         .await
         .expect("sessions");
     assert_eq!(sessions.len(), sandbox.sessions().len());
-    assert!(sessions.iter().any(|s| s.raw["status"] == "Cancelled"));
+    assert!(sessions.iter().any(|s| s.json()["status"] == "Cancelled"));
     let (speakers, _) = pull_all(&connector, spec(DataType::Speakers, PullMode::Full))
         .await
         .expect("speakers");
@@ -199,7 +199,7 @@ async fn sessions_speakers_and_session_registrations() {
     assert!(
         orders
             .iter()
-            .all(|o| o.raw["registration"]["id"].is_string())
+            .all(|o| o.json()["registration"]["id"].is_string())
     );
 }
 
@@ -221,7 +221,7 @@ async fn an_expired_session_logs_in_again_and_server_faults_are_retried() {
         first
             .records
             .iter()
-            .filter(|r| r.raw["guest"] == false)
+            .filter(|r| r.json()["guest"] == false)
             .count(),
         200
     );
@@ -238,7 +238,7 @@ async fn an_expired_session_logs_in_again_and_server_faults_are_retried() {
         second
             .records
             .iter()
-            .filter(|r| r.raw["guest"] == false)
+            .filter(|r| r.json()["guest"] == false)
             .count(),
         100
     );
@@ -294,7 +294,7 @@ async fn too_many_results_fall_back_to_get_updated_windows() {
     .expect("pulled through GetUpdated");
     let registrations: std::collections::HashSet<String> = records
         .iter()
-        .filter_map(|r| r.raw["registration"]["id"].as_str().map(str::to_string))
+        .filter_map(|r| r.json()["registration"]["id"].as_str().map(str::to_string))
         .collect();
     let expected = sandbox
         .registrations()
@@ -336,14 +336,17 @@ async fn incremental_pulls_find_changes_through_get_updated() {
     .await
     .expect("pulled");
     assert_eq!(
-        records.iter().filter(|r| r.raw["guest"] == false).count(),
+        records
+            .iter()
+            .filter(|r| r.json()["guest"] == false)
+            .count(),
         1
     );
     let changed = records
         .iter()
-        .find(|r| r.raw["id"] == id.as_str())
+        .find(|r| r.json()["id"] == id.as_str())
         .expect("the change");
-    assert_eq!(changed.raw["status"], "Cancelled");
+    assert_eq!(changed.json()["status"], "Cancelled");
     assert_eq!(sandbox.calls("GetUpdated"), 1);
 }
 

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use connectors::{
     AnyConnector, ConnectorError, PullMode, PullSpec, RetryPolicy, StatusQuery, VendorPage,
+    VendorRecord,
 };
 use pipeline::{
     Action, ActionKind, DataType, FieldValue, Filter, Mapping, Record, RejectReason, Rejection,
@@ -17,7 +18,7 @@ use pipeline::{
 };
 use serde_json::{Map, Value};
 use store::{
-    Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord, SyncState,
+    Checkpoint, NewRun, PageCommit, RawJson, RunOutcome, Store, StoreError, StoredRecord, SyncState,
 };
 
 use crate::config::{Connection, DataConfig};
@@ -475,8 +476,9 @@ impl TypeRun<'_> {
         let mut seen = 0u64;
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec.clone()).await?;
+        let mut fetched = pull.next_page().await;
         loop {
-            let page = match pull.next_page().await {
+            let page = match fetched {
                 Ok(Some(page)) => page,
                 Ok(None) => break,
                 Err(ConnectorError::ExpiredPageToken { token }) if spec.resume_token.is_some() => {
@@ -484,6 +486,7 @@ impl TypeRun<'_> {
                     spec.resume_token = None;
                     drop(pull);
                     pull = self.connector.pull(spec.clone()).await?;
+                    fetched = pull.next_page().await;
                     continue;
                 }
                 Err(error) => return Err(error.into()),
@@ -493,11 +496,23 @@ impl TypeRun<'_> {
                 self.summary.vendor_total = page.total;
             }
             seen += page.records.len() as u64;
-            for record in &page.records {
-                cursor_high = later(cursor_high, record.modified.as_deref());
-            }
             let next_token = page.next_token.clone();
-            let (upserts, mut counts) = self.process(page).await?;
+            // The next page is asked for while this one is mapped, so the vendor's time to answer
+            // overlaps ours. Its outcome is looked at only after this page is committed: an
+            // error there (quota, say) never costs the work already done.
+            let Processed {
+                upserts,
+                mut counts,
+                modified_high,
+            } = if last {
+                fetched = Ok(None);
+                self.process(page).await?
+            } else {
+                let (next, processed) = tokio::join!(pull.next_page(), self.process(page));
+                fetched = next;
+                processed?
+            };
+            cursor_high = later(cursor_high, modified_high.as_deref());
             let removals = if last {
                 self.outdated().await?
             } else {
@@ -625,7 +640,9 @@ impl TypeRun<'_> {
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec).await?;
         while let Some(page) = pull.next_page().await? {
-            let (upserts, counts) = self.process(page).await?;
+            let Processed {
+                upserts, counts, ..
+            } = self.process(page).await?;
             let calls = self.connector.calls() - calls_before;
             calls_before += calls;
             self.summary.api_calls += calls;
@@ -728,10 +745,7 @@ impl TypeRun<'_> {
     }
 
     /// Maps, validates and diffs one page; returns what to store and the counts per action.
-    async fn process(
-        &mut self,
-        page: VendorPage,
-    ) -> Result<(Vec<StoredRecord>, BTreeMap<String, u64>), TypeError> {
+    async fn process(&mut self, page: VendorPage) -> Result<Processed, TypeError> {
         let data_type = self.data_type;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -739,10 +753,33 @@ impl TypeRun<'_> {
         // Records whose vendor status is not selected, by external id, with that status: the
         // diff loop keeps those the workspace already holds.
         let mut unselected: HashMap<String, Option<String>> = HashMap::new();
-        for vendor_record in page.records {
-            let mut raw = vendor_record.raw;
-            sensitive::strip(&mut raw);
-            let flat = pipeline::flatten(&raw);
+        let modified_path = self.connector.modified_path(data_type);
+        let mut modified_high: Option<String> = None;
+        for VendorRecord { raw, modified } in page.records {
+            // Sensitive members are skipped unread as the record is flattened.
+            let flattened = match pipeline::flatten_json(raw.get(), &sensitive::is_sensitive) {
+                Ok(flattened) => flattened,
+                Err(error) => {
+                    let rejection = Rejection {
+                        external_id: None,
+                        reason: RejectReason::Malformed(format!(
+                            "the vendor sent a record that is not valid JSON: {error}"
+                        )),
+                    };
+                    rejections.push((rejection, Vec::new()));
+                    continue;
+                }
+            };
+            let flat = &flattened.flat;
+            let modified = modified.or_else(|| {
+                modified_path
+                    .and_then(|path| flat.get(path))
+                    .and_then(|scalar| match scalar {
+                        pipeline::Scalar::Text(text) => Some(text.to_string()),
+                        _ => None,
+                    })
+            });
+            modified_high = later(modified_high, modified.as_deref());
             let paths: Vec<(String, String)> = if self.report.is_some() {
                 flat.iter()
                     .map(|(path, value)| (path.to_string(), scalar_text(&value)))
@@ -754,10 +791,11 @@ impl TypeRun<'_> {
                 .status_path
                 .and_then(|path| flat.get(path))
                 .map(|value| scalar_text(&value));
-            let mut mapped = self.mapping.apply(&flat, data_type);
+            let mut mapped = self.mapping.apply(flat, data_type);
             if let Some(paths) = self.connector.answer_paths(data_type) {
                 for label in &self.resolved_labels {
-                    match pipeline::rules::labels::read_answer(&raw, &paths, &label.question_id) {
+                    match pipeline::rules::labels::read_answer_in(flat, &paths, &label.question_id)
+                    {
                         Some(answer) => {
                             mapped
                                 .fields
@@ -769,6 +807,13 @@ impl TypeRun<'_> {
                     }
                 }
             }
+            let left_out = flattened.left_out;
+            drop(flattened);
+            let raw = if left_out == 0 {
+                RawJson::from(raw)
+            } else {
+                sensitive::stripped(&raw)
+            };
             if let (Some(present), Some(id)) = (self.present.as_mut(), &mapped.external_id) {
                 present.insert(id.clone());
             }
@@ -889,7 +934,11 @@ impl TypeRun<'_> {
                 })?;
             }
         }
-        Ok((upserts, counts))
+        Ok(Processed {
+            upserts,
+            counts,
+            modified_high,
+        })
     }
 
     /// Adds a row to the report, when there is one.
@@ -980,7 +1029,15 @@ impl TypeRun<'_> {
 
 /// A valid record on its way to the diff: the record, the fields to leave alone, the raw vendor
 /// record and its flattened paths for the report.
-type Candidate = (Record, BTreeSet<String>, Value, Vec<(String, String)>);
+type Candidate = (Record, BTreeSet<String>, RawJson, Vec<(String, String)>);
+
+/// What a page comes to: the records to store, the count per action, and the latest
+/// modification time among its records.
+struct Processed {
+    upserts: Vec<StoredRecord>,
+    counts: BTreeMap<String, u64>,
+    modified_high: Option<String>,
+}
 
 /// A rejection and the record's flattened paths for the report.
 type Rejected = (Rejection, Vec<(String, String)>);
@@ -1072,7 +1129,7 @@ mod tests {
                     Map::from_iter([("hidden".to_string(), value)])
                 })
                 .unwrap_or_default(),
-            raw: Value::Null,
+            raw: RawJson::from_value(&Value::Null),
             updated_at: String::new(),
         };
         // (data type, stored hidden flag, shown)

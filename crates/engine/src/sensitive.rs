@@ -3,6 +3,8 @@
 //! so they reach neither the workspace, the raw copy, the report nor a log.
 
 use serde_json::Value;
+use serde_json::value::RawValue;
+use store::RawJson;
 
 /// Field names (the last segment of a vendor path) that are always removed, compared ignoring
 /// case and separators so that `date_of_birth`, `dateOfBirth` and `DateOfBirth` all match.
@@ -20,8 +22,16 @@ const SENSITIVE: &[&str] = &[
     "npi",
 ];
 
-fn is_sensitive(key: &str) -> bool {
-    // Compared without allocating: this runs on every key of every record.
+/// Whether a key names a sensitive field.
+pub fn is_sensitive(key: &str) -> bool {
+    // This runs on every key of every record: most keys are ruled out by their first letter
+    // or their length before anything is compared, and nothing allocates.
+    let Some(first) = key.bytes().find(u8::is_ascii_alphanumeric) else {
+        return false;
+    };
+    if !matches!(first.to_ascii_lowercase(), b'b' | b'd' | b'n' | b'p' | b's') || key.len() < 3 {
+        return false;
+    }
     let mut normalised = [0u8; 32];
     let mut length = 0;
     for byte in key.bytes().filter(u8::is_ascii_alphanumeric) {
@@ -52,6 +62,13 @@ pub fn strip(record: &mut Value) -> usize {
     }
 }
 
+/// The record's JSON without its sensitive fields, for storing when some were found.
+pub fn stripped(raw: &RawValue) -> RawJson {
+    let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+    strip(&mut value);
+    RawJson::from_value(&value)
+}
+
 /// Whether a mapping source names a sensitive field (a configuration warning).
 pub fn names_sensitive(path: &str) -> bool {
     path.split('.').any(is_sensitive)
@@ -79,5 +96,22 @@ mod tests {
         assert!(names_sensitive("contact.dateOfBirth"));
         assert!(names_sensitive("contact.passport.number"));
         assert!(!names_sensitive("contact.firstName"));
+        for name in SENSITIVE {
+            assert!(is_sensitive(name), "{name}");
+            assert!(is_sensitive(&name.to_uppercase()), "{name}");
+            assert!(is_sensitive(&format!("_{name}")), "{name}");
+        }
+        for key in [
+            "id",
+            "status",
+            "npx",
+            "passports",
+            "d",
+            "",
+            "__",
+            "nationalIdNumber",
+        ] {
+            assert!(!is_sensitive(key), "{key}");
+        }
     }
 }

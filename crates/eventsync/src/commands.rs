@@ -197,6 +197,8 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
             other => anyhow::Error::new(other),
         })?;
     bars.clear();
+    // Lets the store copy its write-ahead log into the database file before the process ends.
+    store.close().await;
     if global.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {

@@ -55,7 +55,7 @@ mod value;
 mod fixtures;
 
 pub use diff::{Action, ActionKind, Change, diff, merge};
-pub use flatten::{Flat, Scalar, flatten};
+pub use flatten::{Flat, FlatJson, Scalar, flatten, flatten_json};
 pub use mapping::{FieldProblem, Mapped, Mapping, MappingError, Rule, ValueMap, Warning};
 pub use rules::filter::{Filter, FilterError};
 pub use rules::status::{StatusSelection, StatusSkipped, StatusVerdict, UnknownStatus};

@@ -76,6 +76,9 @@ pub enum RejectReason {
          and custom.<name> fields can be stored"
     )]
     UnknownField { field: String },
+    /// The record itself could not be read (not JSON, say); the message says what was wrong.
+    #[error("{0}")]
+    Malformed(String),
 }
 
 /// Checks a mapped record against the data type's schema, field by field in schema order then

@@ -59,7 +59,7 @@ fn attendee(index: usize, version: u64) -> StoredRecord {
     StoredRecord {
         external_id: id,
         fields,
-        raw,
+        raw: store::RawJson::from_value(&raw),
         updated_at: String::new(),
     }
 }

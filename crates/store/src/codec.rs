@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::{Checkpoint, RunSummary, StoreError, StoredRecord, SyncState};
+use crate::{Checkpoint, RawJson, RunSummary, StoreError, StoredRecord, SyncState};
 
 /// A `records` row as both dialects select it.
 pub(crate) struct RecordRow {
@@ -26,7 +26,12 @@ impl RecordRow {
                 )));
             }
         };
-        let raw = parse_json(&self.raw, "raw record", &self.external_id)?;
+        let raw = RawJson::from_text(self.raw).map_err(|error| {
+            StoreError::Corrupt(format!(
+                "record {:?} has a raw record that is not JSON: {error}",
+                self.external_id
+            ))
+        })?;
         Ok(StoredRecord {
             external_id: self.external_id,
             fields,
@@ -219,7 +224,7 @@ mod tests {
         StoredRecord {
             external_id: id.into(),
             fields,
-            raw: Value::Null,
+            raw: RawJson::from_value(&Value::Null),
             updated_at: String::new(),
         }
     }

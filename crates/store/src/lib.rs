@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use error::{StoreError, redact_url};
 pub use model::{
     Checkpoint, FINISHED_RUN_STATUSES, NewRun, PageCommit, RUN_STATUS_INTERRUPTED,
-    RUN_STATUS_RUNNING, RunOutcome, RunSummary, StoredRecord, SyncState,
+    RUN_STATUS_RUNNING, RawJson, RunOutcome, RunSummary, StoredRecord, SyncState,
 };
 pub use owner::HEARTBEAT_STALE_AFTER;
 pub use serve::{

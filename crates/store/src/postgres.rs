@@ -281,10 +281,7 @@ impl PostgresStore {
                 .iter()
                 .map(|record| codec::fields_json(&record.fields))
                 .collect();
-            let raws: Vec<String> = upserts
-                .iter()
-                .map(|record| codec::to_json(&record.raw))
-                .collect();
+            let raws: Vec<&str> = upserts.iter().map(|record| record.raw.as_str()).collect();
             // Unchanged rows are left alone, `updated_at` included: applying a page twice
             // changes nothing.
             sqlx::query(

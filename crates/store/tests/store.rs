@@ -198,7 +198,9 @@ fn record(external_id: &str, version: u64) -> StoredRecord {
     StoredRecord {
         external_id: external_id.to_string(),
         fields,
-        raw: json!({"id": external_id, "contact": {"lastName": format!("Lovelace {version}")}, "version": version}),
+        raw: store::RawJson::from_value(
+            &json!({"id": external_id, "contact": {"lastName": format!("Lovelace {version}")}, "version": version}),
+        ),
         updated_at: String::new(),
     }
 }
@@ -1066,7 +1068,7 @@ async fn records_round_trip_unicode_numbers_and_nesting(db: TestDatabase) {
     let original = StoredRecord {
         external_id: "ünï-çødé/1 ?&=".into(),
         fields,
-        raw,
+        raw: store::RawJson::from_value(&raw),
         updated_at: String::new(),
     };
     store

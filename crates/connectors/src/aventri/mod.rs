@@ -779,8 +779,8 @@ impl Pull<'_> {
                 let attendee = record["attendeeid"].as_str().unwrap_or_default();
                 for selection in record["sessions"].as_array().into_iter().flatten() {
                     let session = selection["sessionid"].as_str().unwrap_or_default();
-                    records.push(VendorRecord {
-                        raw: json!({
+                    records.push(VendorRecord::from_value(
+                        &json!({
                             "registrationid": format!("{attendee}-{session}"),
                             "attendeeid": attendee,
                             "sessionid": session,
@@ -788,15 +788,12 @@ impl Pull<'_> {
                             "registrationstatus": record["registrationstatus"],
                             "lastmodified": record["lastmodified"],
                         }),
-                        modified: modified.clone(),
-                    });
+                        modified.clone(),
+                    ));
                 }
                 continue;
             }
-            records.push(VendorRecord {
-                raw: record,
-                modified,
-            });
+            records.push(VendorRecord::from_value(&record, modified));
         }
         Ok(Some(VendorPage {
             records,

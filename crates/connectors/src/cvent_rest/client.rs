@@ -40,11 +40,27 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// A response the caller has to interpret.
+/// A response the caller has to interpret. The body stays as the bytes Cvent sent: a listing
+/// reads its records out of them without building a JSON tree.
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
-    pub body: Value,
+    pub body: bytes::Bytes,
+}
+
+impl Answer {
+    /// The body as JSON; `null` when it is empty or not JSON (error bodies are not always).
+    pub fn json(&self) -> Value {
+        parse_body(&self.body)
+    }
+}
+
+fn parse_body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap_or(Value::Null)
+    }
 }
 
 /// The HTTP client of one connection.
@@ -214,36 +230,29 @@ impl Client {
                 Ok(response) => {
                     let status = response.status();
                     match response.bytes().await {
-                        Ok(bytes) => {
-                            let body = if bytes.is_empty() {
-                                Value::Null
-                            } else {
-                                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-                            };
-                            match classify(status, &body) {
-                                Verdict::Done => return Ok(Answer { status, body }),
-                                Verdict::RenewToken if !renewed => {
-                                    renewed = true;
-                                    self.bearer(true).await?;
-                                    continue;
-                                }
-                                Verdict::RenewToken => {
-                                    return Err(ConnectorError::Auth(format!(
-                                        "Cvent refused a fresh token for connection '{}': check that the application is still active",
-                                        self.credentials.connection
-                                    )));
-                                }
-                                Verdict::QuotaExhausted => {
-                                    let resets_at = next_midnight_utc(Utc::now());
-                                    self.budget.mark_exhausted(resets_at);
-                                    return Err(ConnectorError::QuotaExhausted {
-                                        resets_at: resets_at
-                                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                                    });
-                                }
-                                Verdict::Retry(reason) => reason,
+                        Ok(body) => match classify(status, &body) {
+                            Verdict::Done => return Ok(Answer { status, body }),
+                            Verdict::RenewToken if !renewed => {
+                                renewed = true;
+                                self.bearer(true).await?;
+                                continue;
                             }
-                        }
+                            Verdict::RenewToken => {
+                                return Err(ConnectorError::Auth(format!(
+                                    "Cvent refused a fresh token for connection '{}': check that the application is still active",
+                                    self.credentials.connection
+                                )));
+                            }
+                            Verdict::QuotaExhausted => {
+                                let resets_at = next_midnight_utc(Utc::now());
+                                self.budget.mark_exhausted(resets_at);
+                                return Err(ConnectorError::QuotaExhausted {
+                                    resets_at: resets_at
+                                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                });
+                            }
+                            Verdict::Retry(reason) => reason,
+                        },
                         Err(error) => describe_transport(&error, &url),
                     }
                 }
@@ -273,10 +282,12 @@ enum Verdict {
 
 /// Decides from status and body what a response means. Cvent sends both throttling and quota
 /// exhaustion as 429; only the message tells them apart, and unknown messages mean throttling.
-fn classify(status: StatusCode, body: &Value) -> Verdict {
+fn classify(status: StatusCode, body: &[u8]) -> Verdict {
     match status.as_u16() {
         401 => Verdict::RenewToken,
-        429 if body["message"].as_str() == Some("Limit Exceeded") => Verdict::QuotaExhausted,
+        429 if parse_body(body)["message"].as_str() == Some("Limit Exceeded") => {
+            Verdict::QuotaExhausted
+        }
         429 => Verdict::Retry("429 Too Many Requests".into()),
         500..=599 => Verdict::Retry(format!("server error {status}")),
         _ => Verdict::Done,

@@ -21,12 +21,13 @@ use std::sync::Arc;
 
 use pipeline::DataType;
 use reqwest::{Method, StatusCode};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 pub use crate::RetryPolicy;
 pub use client::Credentials;
-use client::{Answer, Client, error_reason};
+use client::{Client, error_reason};
 pub use write::{CHECK_IN_BATCH, CheckIn, CheckInResult, WRITE_SCOPES};
 
 use crate::budget::{Limits, RateBudget};
@@ -306,17 +307,31 @@ impl CventRest {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, ConnectorError> {
-        let Answer { status, body } = self.client.call(method, path, query, body).await?;
+        self.list_call_bytes(method, path, query, body)
+            .await
+            .map(|bytes| serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// A successful response's body as Cvent sent it, or the error it means.
+    async fn list_call_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<bytes::Bytes, ConnectorError> {
+        let answer = self.client.call(method, path, query, body).await?;
+        let status = answer.status;
         match status {
-            s if s.is_success() => Ok(body),
+            s if s.is_success() => Ok(answer.body),
             StatusCode::FORBIDDEN => Err(ConnectorError::Forbidden {
                 scope: String::new(),
-                message: format!("Cvent refused {path}: {}", error_reason(&body)),
+                message: format!("Cvent refused {path}: {}", error_reason(&answer.json())),
             }),
             StatusCode::NOT_FOUND => Err(ConnectorError::NotFound(format!("Cvent has no {path}"))),
             _ => Err(ConnectorError::Rejected(format!(
                 "Cvent refused {path} ({status}): {}",
-                error_reason(&body)
+                error_reason(&answer.json())
             ))),
         }
     }
@@ -567,7 +582,7 @@ impl Endpoint {
         token: Option<&str>,
         limit: Option<u32>,
         since: Option<&str>,
-    ) -> Result<Value, ConnectorError> {
+    ) -> Result<bytes::Bytes, ConnectorError> {
         let mut query: Vec<(&str, String)> = Vec::new();
         if self.paged {
             match token {
@@ -588,7 +603,7 @@ impl Endpoint {
             (None, _) => None,
         };
         let outcome = connector
-            .list_call(self.method.clone(), &self.path, &query, body.as_ref())
+            .list_call_bytes(self.method.clone(), &self.path, &query, body.as_ref())
             .await;
         match (outcome, token) {
             (Err(ConnectorError::Rejected(_)), Some(token)) => {
@@ -616,7 +631,7 @@ impl Pull<'_> {
         if self.done || (self.started && self.next_token.is_none()) {
             return Ok(None);
         }
-        let mut page = self
+        let bytes = self
             .endpoint
             .fetch(
                 self.connector,
@@ -626,29 +641,54 @@ impl Pull<'_> {
             )
             .await?;
         self.started = true;
-        let data = match page["data"].take() {
-            Value::Array(records) => records,
-            _ => Vec::new(),
-        };
-        let next_token = page["paging"]["nextToken"].as_str().map(str::to_string);
+        let page: ListPage<'_> = serde_json::from_slice(&bytes).map_err(|error| {
+            ConnectorError::Transient(format!(
+                "Cvent sent a page of {} that is not the JSON it documents: {error}",
+                self.endpoint.path
+            ))
+        })?;
+        let paging = page.paging.unwrap_or_default();
+        let next_token = paging.next_token;
         self.next_token = next_token.clone();
         if next_token.is_none() {
             self.done = true;
         }
-        let records = data
+        let records = page
+            .data
             .into_iter()
-            .map(|raw| {
-                let modified = raw["lastModified"].as_str().map(str::to_string);
-                VendorRecord { raw, modified }
+            .map(|raw| VendorRecord {
+                raw: raw.to_owned(),
+                // Read by the engine at `MODIFIED_PATH` as it flattens the record.
+                modified: None,
             })
             .collect();
         Ok(Some(VendorPage {
             records,
             next_token,
-            total: page["paging"]["totalCount"].as_u64(),
+            total: paging.total_count.as_ref().and_then(Value::as_u64),
         }))
     }
 }
+
+/// A page of a Cvent listing: the records are kept as the text Cvent sent.
+#[derive(serde::Deserialize)]
+struct ListPage<'a> {
+    #[serde(borrow, default)]
+    data: Vec<&'a RawValue>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Paging {
+    next_token: Option<String>,
+    /// A number, or blank (`""`) on some of Cvent's listings: read leniently.
+    total_count: Option<Value>,
+}
+
+/// Where every Cvent record keeps its modification time.
+pub const MODIFIED_PATH: &str = "lastModified";
 
 /// Builds a connector for a connection.
 pub fn connect(

@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::client::{Answer, error_reason};
+use super::client::error_reason;
 use super::{CventRest, quote};
 use crate::ConnectorError;
 
@@ -103,7 +103,8 @@ impl CventRest {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, ConnectorError> {
-        let Answer { status, body } = self.client.call(method, path, &[], body).await?;
+        let answer = self.client.call(method, path, &[], body).await?;
+        let (status, body) = (answer.status, answer.json());
         match status {
             s if s.is_success() => Ok(body),
             StatusCode::FORBIDDEN => Err(ConnectorError::Forbidden {

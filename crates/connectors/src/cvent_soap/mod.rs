@@ -732,10 +732,7 @@ impl Pull<'_> {
             let records: Vec<VendorRecord> = events
                 .iter()
                 .flat_map(session_rows)
-                .map(|row| VendorRecord {
-                    raw: xml::to_json(row),
-                    modified: None,
-                })
+                .map(|row| VendorRecord::from_value(&xml::to_json(row), None))
                 .collect();
             let total = records.len() as u64;
             return Ok(Some(VendorPage {
@@ -793,10 +790,7 @@ impl Pull<'_> {
                 .iter()
                 .map(|o| {
                     let raw = xml::to_json(o);
-                    VendorRecord {
-                        modified: modified_of(&raw),
-                        raw,
-                    }
+                    VendorRecord::from_value(&raw, modified_of(&raw))
                 })
                 .collect(),
         };
@@ -862,12 +856,9 @@ impl Pull<'_> {
                     object.insert("primaryid".into(), raw["id"].clone());
                     object.insert("lastmodifieddate".into(), raw["lastmodifieddate"].clone());
                 }
-                records.push(VendorRecord {
-                    raw: guest_raw,
-                    modified: modified.clone(),
-                });
+                records.push(VendorRecord::from_value(&guest_raw, modified.clone()));
             }
-            records.push(VendorRecord { raw, modified });
+            records.push(VendorRecord::from_value(&raw, modified));
         }
         Ok(records)
     }
@@ -893,10 +884,7 @@ fn session_registrations(registrations: &[Element]) -> Vec<VendorRecord> {
             if let Some(object) = raw.as_object_mut() {
                 object.insert("registration".into(), summary.clone());
             }
-            records.push(VendorRecord {
-                raw,
-                modified: modified.clone(),
-            });
+            records.push(VendorRecord::from_value(&raw, modified.clone()));
         }
     }
     records

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::flatten::{Flat, Scalar};
 use crate::schema::{CUSTOM_PREFIX, is_custom_field};
 
 /// One label as configured: `{ question = "<id or code>", name = "dietary" }`.
@@ -109,14 +110,42 @@ pub fn resolve(label: &Label, questions: &[Question]) -> Option<ResolvedLabel> {
 
 /// The record's answer to a question, several values joined by `", "`; `None` when it has none.
 pub fn read_answer(record: &Value, paths: &AnswerPaths, question_id: &str) -> Option<String> {
-    let answers = at(record, paths.list)?.as_array()?;
-    let answer = answers.iter().find(|answer| {
-        at(answer, paths.question_id).and_then(Value::as_str) == Some(question_id)
+    read_answer_in(&crate::flatten(record), paths, question_id)
+}
+
+/// [`read_answer`] over a record already flattened, as a sync has it.
+pub fn read_answer_in(flat: &Flat<'_>, paths: &AnswerPaths, question_id: &str) -> Option<String> {
+    // The answer's position in the list: the entry `<list>.<i>.<question id path>` that holds
+    // the question's id.
+    let position = flat.iter().find_map(|(path, scalar)| {
+        let (index, rest) = path
+            .strip_prefix(paths.list)?
+            .strip_prefix('.')?
+            .split_once('.')?;
+        let is_question = rest == paths.question_id
+            && matches!(scalar, Scalar::Text(id) if id == question_id)
+            && index.bytes().all(|b| b.is_ascii_digit());
+        is_question.then_some(index)
     })?;
-    let texts: Vec<String> = match at(answer, paths.value)? {
-        Value::Array(values) => values.iter().filter_map(scalar).collect(),
-        other => scalar(other).into_iter().collect(),
-    };
+    let value_path = format!("{}.{position}.{}", paths.list, paths.value);
+    // The value itself, or the elements of a list of values (`<value>.<n>`).
+    let texts: Vec<String> = flat
+        .iter()
+        .filter(|(path, _)| {
+            path.strip_prefix(value_path.as_str()).is_some_and(|rest| {
+                rest.is_empty()
+                    || rest
+                        .strip_prefix('.')
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
+        .filter_map(|(_, scalar)| match scalar {
+            Scalar::Text(text) => Some(text.to_string()),
+            Scalar::Number(number) => Some(number.to_string()),
+            Scalar::Bool(flag) => Some(flag.to_string()),
+            Scalar::Null => None,
+        })
+        .collect();
     let joined = texts
         .iter()
         .map(|t| t.trim())
@@ -124,19 +153,6 @@ pub fn read_answer(record: &Value, paths: &AnswerPaths, question_id: &str) -> Op
         .collect::<Vec<_>>()
         .join(", ");
     (!joined.is_empty()).then_some(joined)
-}
-
-fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(value, |value, key| value.get(key))
-}
-
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        Value::Bool(flag) => Some(flag.to_string()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
