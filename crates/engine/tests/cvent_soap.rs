@@ -45,6 +45,11 @@ struct World {
 
 impl World {
     async fn start(config: SoapSandboxConfig) -> World {
+        World::start_with(config, "").await
+    }
+
+    /// With more TOML after the connection's fields (data type settings).
+    async fn start_with(config: SoapSandboxConfig, more: &str) -> World {
         let sandbox = CventSoapSandbox::start(config).await.expect("sandbox");
         let dir = std::env::temp_dir().join(format!(
             "eventsync-soap-e2e-{}-{}",
@@ -56,7 +61,7 @@ impl World {
             .await
             .expect("store");
         let text = format!(
-            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-soap\"\nbase_url = \"{}\"\naccount_number = \"{}\"\nuser_name = \"{}\"\npassword = \"${{SOAP_PASSWORD}}\"\nevent_code = \"{}\"\n",
+            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-soap\"\nbase_url = \"{}\"\naccount_number = \"{}\"\nuser_name = \"{}\"\npassword = \"${{SOAP_PASSWORD}}\"\nevent_code = \"{}\"\n{more}",
             sandbox.base_url(),
             sandbox.account_number(),
             sandbox.user_name(),
@@ -504,4 +509,42 @@ async fn a_spent_quota_pauses_the_run() {
     let paused = world.run(RunKind::Sync, &[DataType::People]).await;
     assert_eq!(paused.status, RunStatus::PausedQuota, "{:?}", paused.errors);
     assert!(paused.resets_at.is_some());
+}
+
+#[tokio::test]
+async fn outdated_people_are_removed_after_a_full_listing_when_asked() {
+    let world = World::start_with(
+        SoapSandboxConfig {
+            attendees: 150,
+            ..SoapSandboxConfig::default()
+        },
+        "[connections.data.people]\nremove_outdated = true\n",
+    )
+    .await;
+    let first = world.run(RunKind::Sync, &[DataType::People]).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    let gone = world
+        .sandbox
+        .registrations()
+        .into_iter()
+        .find(|r| r.attribute("Status") == Some("Accepted"))
+        .expect("an accepted registration");
+    let id = gone.attribute("Id").unwrap_or_default().to_string();
+    world
+        .control(
+            reqwest::Method::DELETE,
+            &format!("/registrations/{id}"),
+            Value::Null,
+        )
+        .await;
+    let mut options = world.options(RunKind::Sync, &[DataType::People]);
+    options.full = true;
+    let full = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("full sync");
+    assert_eq!(full.status, RunStatus::Succeeded, "{:?}", full.errors);
+    let guests = gone.children_named("GuestDetail").count() as u64;
+    assert_eq!(count(&full, DataType::People, "remove"), 1 + guests);
+    assert!(!world.workspace(DataType::People).await.contains_key(&id));
+    world.assert_people_exact().await;
 }
