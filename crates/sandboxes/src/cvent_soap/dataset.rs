@@ -133,13 +133,16 @@ impl Dataset {
                 .and_then(parse_timestamp)
                 .is_some_and(|at| at >= from && at < to)
         };
-        // Generated records all predate the snapshot; walk them only when the window reaches back.
-        if from <= generate::snapshot_at() {
+        // Generated records all lie between the account's creation and the snapshot; walk them
+        // only when the window overlaps that span, and read their times without building them.
+        // The naive timestamps keep milliseconds, so compare at that precision.
+        if from <= generate::snapshot_at() && to > generate::created_at() {
             for index in 0..self.generator.attendees {
                 if self.registrations.contains_key(&index) {
                     continue;
                 }
-                if in_window(&self.generator.registration(index)) {
+                let (_, modified) = self.generator.registration_times(index);
+                if modified >= from && modified < to {
                     found.push(index);
                 }
             }

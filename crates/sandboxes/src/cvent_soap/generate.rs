@@ -53,7 +53,7 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 
 /// When the generated account was created, and the moment of its data snapshot: every generated
 /// timestamp lies between the two, so later changes are always newer.
-fn created_at() -> DateTime<Utc> {
+pub fn created_at() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(2025, 9, 1)
         .and_then(|d| d.and_hms_opt(8, 0, 0))
         .map(|t| t.and_utc())
@@ -357,6 +357,16 @@ impl Generator {
         speaker
     }
 
+    /// When registration `i` was made and last modified, without building it: GetUpdated
+    /// windows look only at this.
+    pub fn registration_times(&self, i: u64) -> (DateTime<Utc>, DateTime<Utc>) {
+        let registered = self.time_between(i, 5, created_at(), snapshot_at());
+        (
+            registered,
+            self.time_between(i, 6, registered, snapshot_at()),
+        )
+    }
+
     /// Registration `i` of the event, with its session orders, survey answers and guest.
     pub fn registration(&self, i: u64) -> Element {
         let seed = self.seed;
@@ -364,8 +374,7 @@ impl Generator {
         let last = pick(LAST_NAMES, draw(seed, i, 2));
         let (company, domain) = pick(COMPANIES, draw(seed, i, 3));
         let status = weighted(STATUS_MIX, draw(seed, i, 4));
-        let registered = self.time_between(i, 5, created_at(), snapshot_at());
-        let modified = self.time_between(i, 6, registered, snapshot_at());
+        let (registered, modified) = self.registration_times(i);
         let (registration_type, type_code) = pick(REGISTRATION_TYPES, draw(seed, i, 7));
         let cancelled = matches!(status, "Cancelled" | "Declined");
         let mut registration = element(
@@ -642,6 +651,11 @@ mod tests {
             assert!(registered <= modified, "{registered} {modified}");
             assert!(!modified.ends_with('Z'));
             assert!(parse_timestamp(modified).is_some_and(|t| t <= snapshot_at()));
+            assert_eq!(
+                parse_timestamp(modified),
+                Some(generator.registration_times(i).1),
+                "GetUpdated reads the same time without building the record"
+            );
         }
     }
 
