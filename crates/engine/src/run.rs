@@ -895,12 +895,31 @@ impl TypeRun<'_> {
                     .insert(record.external_id.clone());
             }
             if let Some(report) = self.report.as_deref_mut() {
+                // Only a report names overwritten workspace edits: it maps the vendor's previous
+                // record again, which a plain sync need not pay for.
+                let reason = match existing.get(&record.external_id) {
+                    Some(stored) if !action.changes().is_empty() => {
+                        let last_raw = stored.raw.to_value();
+                        let last_sent =
+                            self.mapping.apply(&pipeline::flatten(&last_raw), data_type);
+                        let edits = pipeline::rules::edits::overwritten(
+                            action.changes(),
+                            &last_sent.fields,
+                        );
+                        if edits.is_empty() {
+                            String::new()
+                        } else {
+                            pipeline::rules::edits::describe(&edits)
+                        }
+                    }
+                    _ => String::new(),
+                };
                 report.add(&Row {
                     data_type: data_type.as_str().into(),
                     action: kind.as_str().into(),
                     external_id: record.external_id.clone(),
                     changes: describe_changes(&action),
-                    reason: String::new(),
+                    reason,
                     paths,
                 })?;
             }

@@ -1250,3 +1250,76 @@ async fn data_labels_fill_custom_fields_from_answers_by_question() {
     }
     assert!(filled > 0);
 }
+
+/// The vendor is the source of truth: a name edited in the workspace is overwritten by the next
+/// sync that lists the person, and the preview says so.
+#[tokio::test]
+async fn workspace_edits_are_overwritten_and_the_preview_says_so() {
+    let world = World::with_attendees(50).await;
+    let first = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    let stored = world
+        .store
+        .export_page(Some("cvent"), "people", None, 1)
+        .await
+        .expect("export");
+    let mut edited = stored[0].clone();
+    let id = edited.external_id.clone();
+    let vendor_name = engine::run::export_fields(&edited)["first_name"].clone();
+    edited.fields.insert(
+        "first_name".into(),
+        serde_json::to_value(pipeline::FieldValue::Text("Edited".into())).expect("value"),
+    );
+    let state = world
+        .store
+        .state("cvent", "people")
+        .await
+        .expect("state")
+        .expect("synced");
+    world
+        .store
+        .commit_page(&store::PageCommit {
+            run_id: first.run_id,
+            connection: "cvent".into(),
+            data_type: "people".into(),
+            upserts: vec![edited],
+            removals: Vec::new(),
+            state,
+            counts: Default::default(),
+            api_calls: 0,
+        })
+        .await
+        .expect("a workspace edit");
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{id}"),
+            json!({"contact": {"company": "Renamed Corp"}}),
+        )
+        .await;
+
+    let report_path = world.dir.join("edits.csv");
+    let mut options = world.options(RunKind::Preview, PEOPLE);
+    options.report = Some(report_path.clone());
+    engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("preview");
+    let mut reader = csv::Reader::from_path(&report_path).expect("report");
+    let row = reader
+        .records()
+        .map(|row| row.expect("row"))
+        .find(|row| row.get(2) == Some(id.as_str()))
+        .expect("the person's row");
+    let reason = row.get(4).unwrap_or_default();
+    assert_eq!(
+        reason,
+        format!(
+            "workspace edits overwritten, the vendor is the source of truth: first_name: \"Edited\" → {vendor_name}"
+        )
+    );
+
+    world.run(RunKind::Sync, PEOPLE).await;
+    let person = &world.workspace(DataType::People).await[&id];
+    assert_eq!(person["first_name"], vendor_name);
+    assert_eq!(person["company"], json!("Renamed Corp"));
+}

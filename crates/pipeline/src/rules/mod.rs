@@ -4,6 +4,7 @@
 //! question's answer found by the question's id. Both are pure: the engine hands them what it knows and reports their
 //! verdicts, so every rule is tested with tables of data.
 
+pub mod edits;
 pub mod filter;
 pub mod labels;
 pub mod status;
