@@ -9,10 +9,12 @@ use serde::Deserialize;
 mod aventri;
 mod cvent_rest;
 mod cvent_soap;
+mod mail;
 
 pub use aventri::AventriSettings;
 pub use cvent_rest::CventRestSettings;
 pub use cvent_soap::CventSoapSettings;
+pub use mail::{Smtp, SmtpTls};
 
 /// A secret value: never printed, logged or serialized.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub struct Config {
     pub path: PathBuf,
     pub database: Option<String>,
     pub connections: Vec<Connection>,
+    /// Where run summaries are mailed from (`[smtp]`), if anywhere.
+    pub smtp: Option<Smtp>,
 }
 
 /// One vendor account and event.
@@ -211,12 +215,15 @@ pub struct DataConfig {
     pub remove_outdated: bool,
     /// Questions whose answers fill `custom.<name>` fields, found by question id or code.
     pub labels: Vec<pipeline::rules::labels::Label>,
+    /// Addresses that receive a summary of each run of this data type (`serve` mails them).
+    pub subscribers: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     database: Option<String>,
+    smtp: Option<mail::RawSmtp>,
     #[serde(default)]
     connections: Vec<RawConnection>,
 }
@@ -245,6 +252,9 @@ struct RawDataConfig {
     remove_outdated: bool,
     #[serde(default)]
     labels: Vec<pipeline::rules::labels::Label>,
+    /// Addresses that receive a summary of each run of this data type.
+    #[serde(default)]
+    subscribers: Vec<String>,
 }
 
 /// One setting of `eventsync.toml`, for `eventsync config schema` and the README.
@@ -410,10 +420,22 @@ impl Config {
             }
             connections.push(Connection::from_raw(connection, base_dir, env)?);
         }
+        let smtp = raw.smtp.map(|smtp| smtp.parse(base_dir, env)).transpose()?;
+        if smtp.is_none()
+            && let Some(connection) = connections
+                .iter()
+                .find(|c| c.data.values().any(|d| !d.subscribers.is_empty()))
+        {
+            return Err(ConfigError(format!(
+                "connection '{}' has subscribers but there is no [smtp] section to send their summaries through",
+                connection.name
+            )));
+        }
         Ok(Config {
             path: path.to_path_buf(),
             database: raw.database,
             connections,
+            smtp,
         })
     }
 
@@ -533,6 +555,12 @@ impl Connection {
                     ));
                 }
             }
+            for address in &raw_data.subscribers {
+                mail::check_address(
+                    address,
+                    &format!("connection '{name}', subscribers of {data_type}"),
+                )?;
+            }
             data.insert(
                 data_type,
                 DataConfig {
@@ -541,6 +569,7 @@ impl Connection {
                     filters: raw_data.filters,
                     remove_outdated: raw_data.remove_outdated,
                     labels: raw_data.labels,
+                    subscribers: raw_data.subscribers,
                 },
             );
         }

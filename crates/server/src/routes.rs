@@ -466,6 +466,7 @@ async fn start_run(
         kind,
         data_types,
         full: body.full,
+        notify: true,
     };
     match crate::runs::start(&state, request).await {
         Ok(Some(run_id)) => Ok((

@@ -46,6 +46,8 @@ pub struct RunRequest {
     pub kind: RunKind,
     pub data_types: Vec<DataType>,
     pub full: bool,
+    /// Mail the summary to the data types' subscribers (runs caused by webhooks do not).
+    pub notify: bool,
 }
 
 /// Runs `request` while holding `guard`, writing a CSV report for previews.
@@ -68,6 +70,9 @@ pub async fn run_held(
     let outcome = engine::run(&state.store, connection, &options, &|_| {}).await;
     match outcome {
         Ok(run_report) => {
+            if request.notify {
+                mail_summary(state, connection, &request.data_types, &run_report);
+            }
             if let Some(path) = report {
                 state
                     .reports
@@ -130,4 +135,43 @@ pub async fn start(state: &AppState, request: RunRequest) -> Result<Option<i64>,
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     Err("the run was not recorded within five seconds".to_string())
+}
+
+/// Mails the run's summary to the subscribers of its data types, in the background: a mail
+/// server that is down costs a warning in the log, never the run.
+fn mail_summary(
+    state: &AppState,
+    connection: &engine::Connection,
+    data_types: &[DataType],
+    report: &RunReport,
+) {
+    let Some(smtp) = state.config.smtp.clone() else {
+        return;
+    };
+    let mut to: Vec<String> = data_types
+        .iter()
+        .filter_map(|data_type| connection.data.get(data_type))
+        .flat_map(|data| data.subscribers.iter().cloned())
+        .collect();
+    to.sort();
+    to.dedup();
+    if to.is_empty() {
+        return;
+    }
+    let state = state.clone();
+    let name = connection.name.clone();
+    let report = report.clone();
+    tokio::spawn(async move {
+        let quota = match state.writers.get(&state, &name).await {
+            Ok(writer) => Some(crate::mailer::QuotaUse {
+                used_today: writer.budget().used_today(),
+                daily_quota: writer.budget().limits().daily_quota,
+            }),
+            Err(_) => None,
+        };
+        let (subject, body) = crate::mailer::summary(&name, &report, quota);
+        if let Err(error) = crate::mailer::send(&smtp, &to, &subject, &body).await {
+            tracing::warn!(connection = %name, %error, "the run summary was not mailed");
+        }
+    });
 }

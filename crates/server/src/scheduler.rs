@@ -179,6 +179,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::Sto
                 .filter(|data_type| data_types.contains(data_type))
                 .collect(),
             full: false,
+            notify: true,
         };
         // A connection with a run going is skipped, not queued: it is looked at again next tick.
         match start(state, request).await {

@@ -236,6 +236,7 @@ pub async fn process_due(state: &AppState) -> Result<usize, store::StoreError> {
                 .filter(|data_type| data_types.contains(data_type))
                 .collect(),
             full,
+            notify: false,
         };
         let guard = state.runs.claim(&connection).await;
         let outcome = match run_held(state, &request, guard).await {
