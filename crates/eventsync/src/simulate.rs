@@ -64,12 +64,35 @@ impl From<TierArg> for Tier {
 }
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
-    if let Vendor::Aventri = args.vendor {
-        return run_aventri(args).await;
+    match args.vendor {
+        Vendor::Aventri => run_aventri(args).await,
+        Vendor::CventSoap => run_cvent_soap(args).await,
+        Vendor::CventRest => run_cvent_rest(args).await,
     }
-    if let Vendor::CventSoap = args.vendor {
-        return run_cvent_soap(args).await;
+}
+
+/// Says where a sandbox listens — one JSON line with its credentials, or a short listing that
+/// keeps the secret back — then waits for Ctrl-C.
+async fn announce(
+    json: bool,
+    title: &str,
+    line: serde_json::Value,
+    rows: &[(&str, String)],
+) -> anyhow::Result<()> {
+    if json {
+        println!("{line}");
+    } else {
+        println!("{title} listening");
+        let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+        for (label, value) in rows {
+            println!("  {label:<width$}  {value}");
+        }
+        println!("Press Ctrl-C to stop.");
     }
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+}
+
+async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
     let config = SandboxConfig {
         attendees: args.attendees,
         seed: args.seed,
@@ -80,28 +103,22 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let sandbox = CventRestSandbox::start_on(config, bind)
         .await
         .with_context(|| format!("could not listen on {bind}: choose another --port"))?;
-    if args.json {
-        let line = serde_json::json!({
-            "base_url": sandbox.base_url(),
-            "client_id": sandbox.client_id(),
-            "client_secret": sandbox.client_secret(),
-            "event_code": sandbox.event_code(),
-            "event_id": sandbox.event_id(),
-            "control_url": sandbox.control_url(),
-        });
-        println!("{line}");
-    } else {
-        println!("Cvent REST sandbox listening");
-        println!("  base URL      {}", sandbox.base_url());
-        println!("  client id     {}", sandbox.client_id());
-        println!("  client secret (shown with --json)");
-        println!("  event code    {}", sandbox.event_code());
-        println!("  control API   {}", sandbox.control_url());
-        println!("Press Ctrl-C to stop.");
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let line = serde_json::json!({
+        "base_url": sandbox.base_url(),
+        "client_id": sandbox.client_id(),
+        "client_secret": sandbox.client_secret(),
+        "event_code": sandbox.event_code(),
+        "event_id": sandbox.event_id(),
+        "control_url": sandbox.control_url(),
+    });
+    let rows = [
+        ("base URL", sandbox.base_url().to_string()),
+        ("client id", sandbox.client_id().to_string()),
+        ("client secret", "(shown with --json)".to_string()),
+        ("event code", sandbox.event_code().to_string()),
+        ("control API", sandbox.control_url().to_string()),
+    ];
+    announce(args.json, "Cvent REST sandbox", line, &rows).await?;
     sandbox.stop().await;
     Ok(())
 }
@@ -116,29 +133,23 @@ async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
     let sandbox = aventri::AventriSandbox::start_on(config, bind)
         .await
         .with_context(|| format!("could not listen on {bind}: choose another --port"))?;
-    if args.json {
-        let line = serde_json::json!({
-            "endpoint": sandbox.endpoint(),
-            "account_id": sandbox.account_id(),
-            "key": sandbox.master_key(),
-            "limited_key": sandbox.limited_key(),
-            "event_id": sandbox.event_id(),
-            "presenter_photo_endpoint": sandbox.presenter_photo_endpoint(),
-            "control_url": sandbox.control_url(),
-        });
-        println!("{line}");
-    } else {
-        println!("Aventri sandbox listening");
-        println!("  endpoint      {}", sandbox.endpoint());
-        println!("  account id    {}", sandbox.account_id());
-        println!("  key           (shown with --json)");
-        println!("  event id      {}", sandbox.event_id());
-        println!("  control API   {}", sandbox.control_url());
-        println!("Press Ctrl-C to stop.");
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let line = serde_json::json!({
+        "endpoint": sandbox.endpoint(),
+        "account_id": sandbox.account_id(),
+        "key": sandbox.master_key(),
+        "limited_key": sandbox.limited_key(),
+        "event_id": sandbox.event_id(),
+        "presenter_photo_endpoint": sandbox.presenter_photo_endpoint(),
+        "control_url": sandbox.control_url(),
+    });
+    let rows = [
+        ("endpoint", sandbox.endpoint().to_string()),
+        ("account id", sandbox.account_id().to_string()),
+        ("key", "(shown with --json)".to_string()),
+        ("event id", sandbox.event_id().to_string()),
+        ("control API", sandbox.control_url().to_string()),
+    ];
+    announce(args.json, "Aventri sandbox", line, &rows).await?;
     sandbox.stop().await;
     Ok(())
 }
@@ -153,30 +164,24 @@ async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
     let sandbox = sandboxes::cvent_soap::CventSoapSandbox::start_on(config, bind)
         .await
         .with_context(|| format!("could not listen on {bind}: choose another --port"))?;
-    if args.json {
-        let line = serde_json::json!({
-            "base_url": sandbox.base_url(),
-            "account_number": sandbox.account_number(),
-            "user_name": sandbox.user_name(),
-            "password": sandbox.password(),
-            "event_code": sandbox.event_code(),
-            "event_id": sandbox.event_id(),
-            "control_url": sandbox.control_url(),
-        });
-        println!("{line}");
-    } else {
-        println!("Cvent SOAP sandbox listening");
-        println!("  base URL        {}", sandbox.base_url());
-        println!("  account number  {}", sandbox.account_number());
-        println!("  user name       {}", sandbox.user_name());
-        println!("  password        (shown with --json)");
-        println!("  event code      {}", sandbox.event_code());
-        println!("  control API     {}", sandbox.control_url());
-        println!("Press Ctrl-C to stop.");
-    }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let line = serde_json::json!({
+        "base_url": sandbox.base_url(),
+        "account_number": sandbox.account_number(),
+        "user_name": sandbox.user_name(),
+        "password": sandbox.password(),
+        "event_code": sandbox.event_code(),
+        "event_id": sandbox.event_id(),
+        "control_url": sandbox.control_url(),
+    });
+    let rows = [
+        ("base URL", sandbox.base_url().to_string()),
+        ("account number", sandbox.account_number().to_string()),
+        ("user name", sandbox.user_name().to_string()),
+        ("password", "(shown with --json)".to_string()),
+        ("event code", sandbox.event_code().to_string()),
+        ("control API", sandbox.control_url().to_string()),
+    ];
+    announce(args.json, "Cvent SOAP sandbox", line, &rows).await?;
     sandbox.stop().await;
     Ok(())
 }
