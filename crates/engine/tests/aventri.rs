@@ -3,22 +3,16 @@
 //! sponsors routed out of people, sessions without times rejected, master sessions over
 //! concurrent ones) in the preview report, and an incremental sync after changes.
 
+mod support;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use connectors::RetryPolicy;
 use engine::{Config, Connection, RunKind, RunOptions, RunReport, RunStatus};
 use pipeline::DataType;
 use sandboxes::aventri::{AventriSandbox, SandboxConfig};
 use serde_json::{Value, json};
 use store::Store;
-
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    initial: Duration::from_millis(10),
-    max: Duration::from_millis(80),
-    attempts: 8,
-};
 
 struct World {
     sandbox: AventriSandbox,
@@ -68,24 +62,11 @@ impl World {
     }
 
     fn options(&self, kind: RunKind, types: &[DataType]) -> RunOptions {
-        RunOptions {
-            kind,
-            data_types: types.to_vec(),
-            full: false,
-            report: None,
-            retry: FAST_RETRY,
-        }
+        support::options(kind, types)
     }
 
     async fn run(&self, kind: RunKind, types: &[DataType]) -> RunReport {
-        engine::run(
-            &self.store,
-            &self.connection,
-            &self.options(kind, types),
-            &|_| {},
-        )
-        .await
-        .expect("run")
+        support::run(&self.store, &self.connection, kind, types).await
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -147,25 +128,7 @@ impl World {
         &self,
         data_type: DataType,
     ) -> HashMap<String, serde_json::Map<String, Value>> {
-        let mut out = HashMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .export_page(Some("aventri"), data_type.as_str(), after.as_deref(), 2000)
-                .await
-                .expect("export");
-            if page.is_empty() {
-                return out;
-            }
-            after = page.last().map(|r| r.external_id.clone());
-            for record in &page {
-                out.insert(
-                    record.external_id.clone(),
-                    engine::run::export_fields(record),
-                );
-            }
-        }
+        support::workspace(&self.store, "aventri", data_type).await
     }
 
     /// People equal the non-sponsor attendees and sponsors the sponsor ones, field by field.

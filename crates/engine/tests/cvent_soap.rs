@@ -2,23 +2,20 @@
 //! workspace — 10,000 people equal to the sandbox's data, an incremental run after changes and a
 //! write-back, the preview's rows for the seed rules, and a quota pause.
 
+mod support;
+
+use support::FAST_RETRY;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use connectors::AnyConnector;
 use connectors::cvent_soap::SessionRegAction;
-use connectors::{AnyConnector, RetryPolicy};
 use engine::{Config, Connection, RunKind, RunOptions, RunReport, RunStatus};
 use pipeline::DataType;
 use sandboxes::cvent_soap::{CventSoapSandbox, Element, SoapSandboxConfig};
 use serde_json::{Value, json};
 use store::Store;
-
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    initial: Duration::from_millis(5),
-    max: Duration::from_millis(20),
-    attempts: 3,
-};
 
 const ALL: &[DataType] = &[
     DataType::Sessions,
@@ -82,24 +79,11 @@ impl World {
     }
 
     fn options(&self, kind: RunKind, types: &[DataType]) -> RunOptions {
-        RunOptions {
-            kind,
-            data_types: types.to_vec(),
-            full: false,
-            report: None,
-            retry: FAST_RETRY,
-        }
+        support::options(kind, types)
     }
 
     async fn run(&self, kind: RunKind, types: &[DataType]) -> RunReport {
-        engine::run(
-            &self.store,
-            &self.connection,
-            &self.options(kind, types),
-            &|_| {},
-        )
-        .await
-        .expect("run")
+        support::run(&self.store, &self.connection, kind, types).await
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -121,25 +105,7 @@ impl World {
         &self,
         data_type: DataType,
     ) -> HashMap<String, serde_json::Map<String, Value>> {
-        let mut out = HashMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .export_page(Some("cvent"), data_type.as_str(), after.as_deref(), 1000)
-                .await
-                .expect("export");
-            if page.is_empty() {
-                return out;
-            }
-            after = page.last().map(|r| r.external_id.clone());
-            for record in &page {
-                out.insert(
-                    record.external_id.clone(),
-                    engine::run::export_fields(record),
-                );
-            }
-        }
+        support::workspace(&self.store, "cvent", data_type).await
     }
 
     /// Every imported registration and guest is a person with the sandbox's values, and nobody

@@ -1,6 +1,10 @@
 //! End to end: the engine syncing from the Cvent REST sandbox over HTTP into a real SQLite
 //! workspace, checked field by field against what the sandbox serves.
 
+mod support;
+
+use support::FAST_RETRY;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -35,12 +39,6 @@ async fn drop_schema(url: &str, schema: &str) {
             .await;
     }
 }
-
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    initial: Duration::from_millis(10),
-    max: Duration::from_millis(80),
-    attempts: 8,
-};
 
 impl World {
     async fn start(config: SandboxConfig) -> World {
@@ -104,24 +102,11 @@ impl World {
     }
 
     fn options(&self, kind: RunKind, types: &[DataType]) -> RunOptions {
-        RunOptions {
-            kind,
-            data_types: types.to_vec(),
-            full: false,
-            report: None,
-            retry: FAST_RETRY,
-        }
+        support::options(kind, types)
     }
 
     async fn run(&self, kind: RunKind, types: &[DataType]) -> RunReport {
-        engine::run(
-            &self.store,
-            &self.connection,
-            &self.options(kind, types),
-            &|_| {},
-        )
-        .await
-        .expect("run")
+        support::run(&self.store, &self.connection, kind, types).await
     }
 
     /// The HTTP status of every call the sandbox has logged.
@@ -208,27 +193,7 @@ impl World {
         &self,
         data_type: DataType,
     ) -> HashMap<String, serde_json::Map<String, Value>> {
-        let mut out = HashMap::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self
-                .store
-                .export_page(Some("cvent"), data_type.as_str(), after.as_deref(), 1000)
-                .await
-                .expect("export");
-            if page.is_empty() {
-                return out;
-            }
-            after = page.last().map(|r| r.external_id.clone());
-            for record in &page {
-                let fields = engine::run::export_fields(record);
-                assert!(
-                    out.insert(record.external_id.clone(), fields).is_none(),
-                    "duplicate {}",
-                    record.external_id
-                );
-            }
-        }
+        support::workspace(&self.store, "cvent", data_type).await
     }
 
     /// The workspace's people equal the sandbox's attendees, field by field.

@@ -1,0 +1,72 @@
+//! What the engine's end-to-end test files share: quick retries, running a preview or a sync,
+//! and reading a data type back out of the workspace as an export shows it.
+
+// Each test file compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use connectors::RetryPolicy;
+use engine::config::Connection;
+use engine::{RunKind, RunOptions, RunReport};
+use pipeline::DataType;
+use serde_json::{Map, Value};
+use store::Store;
+
+/// Retries short enough that injected faults cost milliseconds.
+pub const FAST_RETRY: RetryPolicy = RetryPolicy {
+    initial: Duration::from_millis(10),
+    max: Duration::from_millis(80),
+    attempts: 8,
+};
+
+pub fn options(kind: RunKind, types: &[DataType]) -> RunOptions {
+    RunOptions {
+        kind,
+        data_types: types.to_vec(),
+        full: false,
+        report: None,
+        retry: FAST_RETRY,
+    }
+}
+
+pub async fn run(
+    store: &Store,
+    connection: &Connection,
+    kind: RunKind,
+    types: &[DataType],
+) -> RunReport {
+    engine::run(store, connection, &options(kind, types), &|_| {})
+        .await
+        .expect("run")
+}
+
+/// Every record of the connection's data type, by external id, with the exported fields; a
+/// record listed twice fails the test.
+pub async fn workspace(
+    store: &Store,
+    connection: &str,
+    data_type: DataType,
+) -> HashMap<String, Map<String, Value>> {
+    let mut out = HashMap::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .export_page(Some(connection), data_type.as_str(), after.as_deref(), 1000)
+            .await
+            .expect("export");
+        if page.is_empty() {
+            return out;
+        }
+        after = page.last().map(|r| r.external_id.clone());
+        for record in &page {
+            let fields = engine::run::export_fields(record);
+            assert!(
+                out.insert(record.external_id.clone(), fields).is_none(),
+                "duplicate {}",
+                record.external_id
+            );
+        }
+    }
+}
