@@ -114,6 +114,22 @@ impl VendorSettings {
         }
     }
 
+    /// The fields of this kind that hold or point at a secret; they are never exported.
+    pub fn secret_fields(&self) -> &'static [&'static str] {
+        secret_fields(self.kind())
+    }
+
+    /// The mapping a data type uses when its data config gives none.
+    pub fn default_mapping(&self, data_type: DataType) -> Mapping {
+        match self {
+            VendorSettings::CventRest(_) => connectors::cvent_rest::default_mapping(data_type),
+            VendorSettings::CventSoap(_) => connectors::cvent_soap::default_mapping(data_type),
+            VendorSettings::Aventri(settings) => {
+                connectors::aventri::default_mapping(data_type, &settings.active_statuses)
+            }
+        }
+    }
+
     /// The data types this kind of connection can sync.
     pub fn data_types(&self) -> &'static [DataType] {
         match self {
@@ -124,10 +140,30 @@ impl VendorSettings {
     }
 }
 
+/// The fields of a `kind` that hold or point at a secret (inline or `_file`).
+pub fn secret_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        connectors::cvent_rest::KIND => cvent_rest::SECRET_FIELDS,
+        connectors::cvent_soap::KIND => cvent_soap::SECRET_FIELDS,
+        connectors::aventri::KIND => aventri::SECRET_FIELDS,
+        _ => &[],
+    }
+}
+
 impl Connection {
     pub fn kind(&self) -> &'static str {
         self.vendor.kind()
     }
+
+    /// The vendor statuses a data type imports when its data config names none.
+    pub fn default_statuses(&self, data_type: DataType) -> StatusSelection {
+        default_statuses(connectors::status_vocabulary(self.kind(), data_type))
+    }
+}
+
+/// Checks one subscriber address, `what` saying where it was found.
+pub(crate) fn check_subscriber(address: &str, what: &str) -> Result<(), ConfigError> {
+    mail::check_address(address, what)
 }
 
 /// What a vendor's settings parser needs: the connection's name for messages, the folder that

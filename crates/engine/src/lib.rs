@@ -10,6 +10,7 @@ mod facts;
 pub mod report;
 pub mod run;
 pub mod sensitive;
+pub mod workbook;
 
 pub use config::{Config, ConfigError, Connection, Secret, VendorSettings};
 pub use connect::connect;

@@ -24,6 +24,9 @@ pub struct AventriSettings {
     pub utc_offset: chrono::FixedOffset,
 }
 
+/// The fields that hold or point at the secret: never exported, never read from a workbook.
+pub(crate) const SECRET_FIELDS: &[&str] = &["key", "key_file"];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {

@@ -13,6 +13,9 @@ pub struct CventRestSettings {
     pub client_secret: Secret,
 }
 
+/// The fields that hold or point at the secret: never exported, never read from a workbook.
+pub(crate) const SECRET_FIELDS: &[&str] = &["client_secret", "client_secret_file"];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {

@@ -15,6 +15,9 @@ pub struct CventSoapSettings {
     pub event_code: String,
 }
 
+/// The fields that hold or point at the secret: never exported, never read from a workbook.
+pub(crate) const SECRET_FIELDS: &[&str] = &["password", "password_file"];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
