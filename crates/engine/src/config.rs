@@ -381,6 +381,41 @@ pub const SETTINGS: &[Setting] = &[
         default: "false",
         meaning: "remove workspace records the vendor no longer has, after a complete full listing only",
     },
+    Setting {
+        key: "connections[].data.<type>.subscribers",
+        default: "[]",
+        meaning: "email addresses mailed a summary of every run `eventsync serve` starts (counts per action, rejections with reasons, quota used, failures); needs [smtp]",
+    },
+    Setting {
+        key: "smtp.host",
+        default: "(required with [smtp])",
+        meaning: "the mail server run summaries go through; ${ENV_VAR} is expanded",
+    },
+    Setting {
+        key: "smtp.port",
+        default: "587 for starttls, 465 for tls, 25 for none",
+        meaning: "the mail server's port",
+    },
+    Setting {
+        key: "smtp.tls",
+        default: "starttls",
+        meaning: "starttls, tls (from the first byte) or none (a relay on the same host or network only)",
+    },
+    Setting {
+        key: "smtp.username",
+        default: "none",
+        meaning: "the SMTP login; ${ENV_VAR} is expanded",
+    },
+    Setting {
+        key: "smtp.password | password_file",
+        default: "none",
+        meaning: "the SMTP password as \"${ENV_VAR}\", or a file holding it; needs username; never printed",
+    },
+    Setting {
+        key: "smtp.from",
+        default: "(required with [smtp])",
+        meaning: "the sender, e.g. eventsync <eventsync@example.org>",
+    },
 ];
 
 /// The order data types are synced in, so that references resolve: places and levels before what
@@ -743,9 +778,15 @@ mod tests {
         assert_eq!(people.statuses.as_list(), ["Accepted", "Visited"]);
         assert_eq!(people.filters.len(), 2);
         assert!(config.connections[0].data[&DataType::Sessions].remove_outdated);
+        assert_eq!(people.subscribers, ["ops@example.org"]);
+        assert!(config.smtp.is_some(), "the example has [smtp]");
         for setting in SETTINGS {
-            if let Some(key) = setting.key.strip_prefix("connections[].data.<type>.") {
-                let key = key.split('[').next().unwrap_or(key);
+            let key = setting
+                .key
+                .strip_prefix("connections[].data.<type>.")
+                .or_else(|| setting.key.strip_prefix("smtp."));
+            if let Some(key) = key {
+                let key = key.split(['[', ' ']).next().unwrap_or(key);
                 assert!(
                     example.contains(&format!("{key} =")),
                     "{key} is in the example"

@@ -721,7 +721,8 @@ impl TypeRun<'_> {
             .await?;
         let mut outdated: Vec<String> = stored
             .into_iter()
-            .filter(|id| !present.contains(id))
+            // Records created in the workspace were never the vendor's to remove.
+            .filter(|id| !present.contains(id) && !store::is_local_id(id))
             .collect();
         outdated.sort();
         for id in &outdated {

@@ -346,7 +346,18 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
     let config = global.load()?;
     let store = global.store(Some(&config)).await?;
     let mut rows = Vec::new();
+    let mut auto_sync_ends = Vec::new();
     for connection in &config.connections {
+        let facts = store
+            .connection_facts(&connection.name)
+            .await?
+            .unwrap_or_default();
+        let auto_sync = store.auto_sync(Some(&connection.name)).await?;
+        if auto_sync.iter().any(|setting| setting.enabled)
+            && let Some(end) = server::scheduler::auto_sync_end(&facts, chrono::Utc::now())
+        {
+            auto_sync_ends.push((connection.name.clone(), end));
+        }
         let runs = store.runs(Some(&connection.name), 50).await?;
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let calls_today: u64 = runs
@@ -373,6 +384,11 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                 "resumable": state.checkpoint.is_some(),
                 "last_run": last_run.map(|r| serde_json::json!({"id": r.id, "kind": r.kind, "status": r.status})),
                 "calls_today": calls_today,
+                "auto_sync": auto_sync.iter().find(|s| s.data_type == data_type.as_str()).map(|s| serde_json::json!({
+                    "enabled": s.enabled,
+                    "interval_seconds": s.interval_seconds,
+                    "end": server::scheduler::auto_sync_end(&facts, chrono::Utc::now()),
+                })),
             }));
         }
     }
@@ -407,6 +423,9 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
             last_run,
             row["calls_today"].as_u64().unwrap_or(0)
         );
+    }
+    for (connection, end) in &auto_sync_ends {
+        println!("{connection}: {}", end.reason);
     }
     Ok(exit::SUCCESS)
 }

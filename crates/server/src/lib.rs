@@ -7,6 +7,7 @@
 //! what a dead process had claimed comes back once its lease runs out.
 
 pub mod error;
+mod local;
 pub mod mailer;
 mod metrics;
 mod openapi;
@@ -51,6 +52,10 @@ pub struct Settings {
     pub poll: Duration,
     /// Whether the scheduler starts auto syncs.
     pub scheduler: bool,
+    /// How often the scheduler looks for due streams.
+    pub scheduler_tick: Duration,
+    /// The shortest interval the scheduler keeps between runs of a stream, whatever is stored.
+    pub min_interval: Duration,
 }
 
 impl Default for Settings {
@@ -64,6 +69,8 @@ impl Default for Settings {
             lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
             scheduler: true,
+            scheduler_tick: scheduler::TICK,
+            min_interval: Duration::from_secs(scheduler::MIN_INTERVAL_SECONDS),
         }
     }
 }

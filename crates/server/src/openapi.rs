@@ -35,6 +35,16 @@ fn parameter(name: &str, location: &str, schema: Value, description: &str) -> Va
     })
 }
 
+/// A path parameter that is one of the server's own numeric ids (runs, outbox items).
+fn path_number(name: &str) -> Value {
+    parameter(
+        name,
+        "path",
+        json!({"type": "integer", "minimum": 1, "maximum": i64::MAX}),
+        "a positive number",
+    )
+}
+
 fn path_id(name: &str) -> Value {
     parameter(name, "path", json!({"type": "string"}), "an id")
 }
@@ -94,6 +104,46 @@ fn accepted_write() -> Value {
     })
 }
 
+/// `POST /v1/sessions` beside the agenda's `GET`.
+fn local_sessions(mut path: Value) -> Value {
+    path["post"] = json!({
+        "summary": "Creates a session in the workspace only: never sent to the vendor, never removed by a sync; registrations to it stay in the workspace",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["title", "starts_at", "ends_at"],
+            "additionalProperties": false,
+            "properties": {
+                "connection": {"type": ["string", "null"]},
+                "title": {"type": "string", "minLength": 1, "pattern": "\\S"},
+                "starts_at": {"type": "string", "format": "date-time"},
+                "ends_at": {"type": "string", "format": "date-time"},
+                "code": {"type": ["string", "null"]},
+                "description": {"type": ["string", "null"]},
+                "location": {"type": ["string", "null"]},
+                "capacity": {"type": ["integer", "null"], "minimum": 0, "maximum": 4294967295u64},
+                "hidden": {"type": "boolean"}
+            }
+        }}}},
+        "responses": with(
+            with(
+                without_ok(standard(json!({}))),
+                "201",
+                json_response("the session, with its workspace id (local-…)", json!({"$ref": "#/components/schemas/Record"})),
+            ),
+            "413",
+            error_response("the body is too large"),
+        )
+    });
+    path
+}
+
+fn without_ok(mut responses: Value) -> Value {
+    if let Some(responses) = responses.as_object_mut() {
+        responses.remove("200");
+    }
+    responses
+}
+
 pub fn document() -> Value {
     let outbox_item = json!({"$ref": "#/components/schemas/OutboxItem"});
     let run = json!({"$ref": "#/components/schemas/Run"});
@@ -101,7 +151,14 @@ pub fn document() -> Value {
     let mut register_responses = standard(json_response("unused", json!({})));
     register_responses.as_object_mut().map(|r| r.remove("200"));
     let register_responses = with(
-        with(register_responses, "202", accepted_write()),
+        with(
+            with(register_responses, "202", accepted_write()),
+            "201",
+            json_response(
+                "registered to a session created in the workspace: recorded there only, nothing is sent",
+                json!({"$ref": "#/components/schemas/Registration"}),
+            ),
+        ),
         "409",
         error_response("already registered, or the session is full"),
     );
@@ -207,6 +264,15 @@ pub fn document() -> Value {
                             "last_synced_at": {"type": ["string", "null"]},
                             "auto_sync": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer"}}}
                         }}},
+                        "auto_sync_end": {"anyOf": [{"type": "null"}, {
+                            "type": "object",
+                            "description": "auto sync stops 7 days after the event's end date; null when the vendor gave none",
+                            "required": ["event_end", "stops_at", "stopped", "reason"],
+                            "properties": {
+                                "event_end": {"type": "string"}, "stops_at": {"type": "string"},
+                                "stopped": {"type": "boolean"}, "reason": {"type": "string"}
+                            }
+                        }]},
                         "recommended_interval": {"type": "object", "properties": {
                             "interval_seconds": {"type": "integer"},
                             "steps": {"type": "array", "items": {"type": "string"}}
@@ -246,7 +312,7 @@ pub fn document() -> Value {
                         "properties": {
                             "connection": {"type": "string"},
                             "kind": {"type": "string", "enum": ["preview", "sync"]},
-                            "data_types": {"type": "array", "items": {"type": "string"}},
+                            "data_types": {"type": ["array", "null"], "items": {"type": "string"}},
                             "full": {"type": "boolean"}
                         }
                     })),
@@ -255,12 +321,12 @@ pub fn document() -> Value {
             },
             "/v1/runs/{id}": {"get": {
                 "summary": "One run: status, counts per data type and action, calls, errors",
-                "parameters": [path_id("id")],
+                "parameters": [path_number("id")],
                 "responses": standard(json_response("the run", run.clone()))
             }},
             "/v1/runs/{id}/report": {"get": {
                 "summary": "A preview's report, one row per record",
-                "parameters": [path_id("id"), parameter("format", "query", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv (xlsx is not available yet)")],
+                "parameters": [path_number("id"), parameter("format", "query", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv (xlsx is not available yet)")],
                 "responses": with(
                     with(standard(json!({"description": "the report", "content": {"text/csv": {"schema": {"type": "string"}}}})), "406", error_response("the format is not available")),
                     "500", error_response("the report file could not be read"))
@@ -271,9 +337,9 @@ pub fn document() -> Value {
             }},
             "/v1/people": workspace_list("People (attendees)", vec![]),
             "/v1/speakers": workspace_list("Speakers", vec![]),
-            "/v1/sessions": workspace_list("The agenda: sessions, hidden ones only when asked", vec![
+            "/v1/sessions": local_sessions(workspace_list("The agenda: sessions, hidden ones only when asked", vec![
                 parameter("include_hidden", "query", json!({"type": "string", "enum": ["true", "false"]}), "include hidden sessions")
-            ]),
+            ])),
             "/v1/session-registrations": workspace_list("Session registrations as imported", vec![]),
             "/v1/people/{id}/sessions": {"get": {
                 "summary": "A person's sessions, with the state of their registration",
@@ -296,15 +362,15 @@ pub fn document() -> Value {
                         "type": "object",
                         "required": ["person_id"],
                         "additionalProperties": false,
-                        "properties": {"person_id": {"type": "string"}, "connection": {"type": "string"}}
+                        "properties": {"person_id": {"type": "string"}, "connection": {"type": ["string", "null"]}}
                     })),
                     "responses": with(register_responses, "413", error_response("the body is too large"))
                 }
             },
             "/v1/sessions/{id}/registrations/{person_id}": {"delete": {
-                "summary": "Unregisters a person and sends it to the vendor",
+                "summary": "Unregisters a person and sends it to the vendor (from a session created in the workspace: removed there, nothing is sent)",
                 "parameters": [path_id("id"), path_id("person_id"), parameter("connection", "query", json!({"type": "string"}), "the connection")],
-                "responses": write_responses.clone()
+                "responses": with(write_responses.clone(), "204", json!({"description": "removed from a session created in the workspace"}))
             }},
             "/v1/check-ins": {
                 "get": {
@@ -323,7 +389,7 @@ pub fn document() -> Value {
                         "type": "object",
                         "required": ["person_id"],
                         "additionalProperties": false,
-                        "properties": {"person_id": {"type": "string"}, "connection": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}
+                        "properties": {"person_id": {"type": "string"}, "connection": {"type": ["string", "null"]}, "at": {"type": ["string", "null"], "format": "date-time"}}
                     })),
                     "responses": with(write_responses, "413", error_response("the body is too large"))
                 }
@@ -341,7 +407,7 @@ pub fn document() -> Value {
             }},
             "/v1/outbox/{id}": {"get": {
                 "summary": "One write to a vendor",
-                "parameters": [path_id("id")],
+                "parameters": [path_number("id")],
                 "responses": standard(json_response("the item", outbox_item))
             }},
             "/v1/webhooks": {"get": {

@@ -48,7 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/people", get(list_people))
         .route("/v1/people/{id}/sessions", get(person_sessions))
         .route("/v1/speakers", get(list_speakers))
-        .route("/v1/sessions", get(list_sessions))
+        .route(
+            "/v1/sessions",
+            get(list_sessions).post(crate::local::create_session),
+        )
         .route(
             "/v1/sessions/{id}/registrations",
             get(session_registrations).post(register),
@@ -114,7 +117,7 @@ async fn wrong_method() -> ApiError {
 }
 
 /// A JSON body, with errors that say what to fix.
-fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+pub(crate) fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> ApiResult<T> {
     let body = body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -337,6 +340,7 @@ async fn data_types(
     }
     Ok(Json(json!({
         "data": data,
+        "auto_sync_end": scheduler::auto_sync_end(&facts, chrono::Utc::now()),
         "recommended_interval": {
             "interval_seconds": recommendation.interval_seconds,
             "steps": recommendation.steps,
@@ -396,7 +400,7 @@ async fn list_runs(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let query: RunsQuery = query_params(query)?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = page_limit(query.limit)?;
     let runs = state.store.runs(query.connection.as_deref(), limit).await?;
     Ok(Json(json!({"data": runs})))
 }
@@ -503,17 +507,11 @@ async fn run_report(
         }
         Some(other) => return Err(ApiError::invalid(format!("format '{other}' is not csv"))),
     }
-    let path = state
-        .reports
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .get(&id)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no report for run {id}: reports exist for previews started through this server since it started"
-            ))
-        })?;
+    let path = crate::runs::report_file(&state, id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no report for run {id}: reports exist for previews started through the server"
+        ))
+    })?;
     let text = tokio::fs::read(&path)
         .await
         .map_err(|error| ApiError::internal("reading the report", error))?;
@@ -548,6 +546,18 @@ fn query_params<T: DeserializeOwned>(params: HashMap<String, String>) -> ApiResu
         .map_err(|error| ApiError::invalid(format!("query parameters: {error}")))
 }
 
+/// A list's page size: the default when absent, refused outside 1 to [`MAX_LIMIT`].
+fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::invalid(format!(
+            "limit must be a number from 1 to {MAX_LIMIT}"
+        )))
+    }
+}
+
 fn parse_id(text: &str, what: &str) -> ApiResult<i64> {
     text.parse::<i64>()
         .ok()
@@ -558,7 +568,7 @@ fn parse_id(text: &str, what: &str) -> ApiResult<i64> {
 }
 
 /// The connection a workspace call is about: the one named, or the only one configured.
-fn workspace_connection(state: &AppState, named: Option<&str>) -> ApiResult<String> {
+pub(crate) fn workspace_connection(state: &AppState, named: Option<&str>) -> ApiResult<String> {
     match named {
         Some(name) => connection_of(state, name).map(|c| c.name.clone()),
         None => match state.config.connections.as_slice() {
@@ -572,7 +582,7 @@ fn workspace_connection(state: &AppState, named: Option<&str>) -> ApiResult<Stri
 }
 
 /// A record as the API shows it.
-fn record_json(connection: &str, record: &StoredRecord) -> Value {
+pub(crate) fn record_json(connection: &str, record: &StoredRecord) -> Value {
     let mut fields = engine::run::export_fields(record);
     fields.insert("connection".into(), Value::String(connection.to_string()));
     Value::Object(fields)
@@ -855,12 +865,16 @@ async fn registrations(
             }
             let person_id = record["person_external_id"].as_str().unwrap_or_default();
             let session_id = record["session_external_id"].as_str().unwrap_or_default();
+            // A registration to a workspace session lives in the workspace only.
+            let local = record["external_id"]
+                .as_str()
+                .is_some_and(store::is_local_id);
             views.insert(
                 (session_id.to_string(), person_id.to_string()),
                 RegistrationView {
                     person_id: person_id.to_string(),
                     session_id: session_id.to_string(),
-                    state: status.to_string(),
+                    state: if local { "local" } else { status }.to_string(),
                     reason: None,
                     outbox_id: None,
                 },
@@ -1004,8 +1018,13 @@ async fn register(
 ) -> ApiResult<Response> {
     let body: RegisterBody = json_body(body)?;
     let connection = workspace_connection(&state, body.connection.as_deref())?;
-    // One registration decision at a time, so that two callers cannot both take the last seat.
+    // One registration decision at a time, so that two callers cannot both take the last seat:
+    // in this process, and (on PostgreSQL) across every process serving the workspace.
     let _decision = state.registration_lock.lock().await;
+    let seats = state
+        .store
+        .lock(&format!("seats/{connection}/{session_id}"))
+        .await?;
     let session = find_record(&state, &connection, DataType::Sessions, &session_id).await?;
     find_record(&state, &connection, DataType::People, &body.person_id).await?;
     let views = registrations(&state, &connection, Some(&session_id), None).await?;
@@ -1031,6 +1050,12 @@ async fn register(
             format!("session '{session_id}' is full: {taken} of {capacity} seats taken"),
         ));
     }
+    if store::is_local_id(&session_id) {
+        let response =
+            crate::local::register(&state, &connection, &session_id, &body.person_id).await?;
+        seats.release().await?;
+        return Ok(response);
+    }
     let item = state
         .store
         .enqueue_outbox(&NewOutboxItem {
@@ -1042,6 +1067,8 @@ async fn register(
             local: false,
         })
         .await?;
+    // Released only once the registration is stored, so the next decision counts it.
+    seats.release().await?;
     state.wake_outbox.notify_one();
     Ok((StatusCode::ACCEPTED, Json(outbox_json(&item))).into_response())
 }
@@ -1059,6 +1086,9 @@ async fn unregister(
         return Err(ApiError::not_found(format!(
             "'{person_id}' is not registered to session '{session_id}'"
         )));
+    }
+    if store::is_local_id(&session_id) {
+        return crate::local::unregister(&state, &connection, &session_id, &person_id).await;
     }
     let item = state
         .store
@@ -1121,7 +1151,7 @@ async fn list_check_ins(
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let query: OutboxParams = query_params(params)?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = page_limit(query.limit)?;
     let mut data = Vec::new();
     let mut after_id = query.after;
     let mut next = None;
@@ -1196,7 +1226,7 @@ async fn list_outbox(
             ))
         })?),
     };
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = page_limit(query.limit)?;
     let items = state
         .store
         .outbox(&OutboxQuery {
@@ -1241,7 +1271,7 @@ async fn list_webhooks(
     Query(params): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let query: WebhookParams = query_params(params)?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = page_limit(query.limit)?;
     let deliveries = state
         .store
         .webhooks(query.connection.as_deref(), query.after, limit)

@@ -73,12 +73,21 @@ pub async fn run_held(
             if request.notify {
                 mail_summary(state, connection, &request.data_types, &run_report);
             }
-            if let Some(path) = report {
+            if let Some(spooled) = report {
+                // Named after its run, so that it is found again after a restart.
+                let path = stored_report_path(state, run_report.run_id);
+                let kept = match tokio::fs::rename(&spooled, &path).await {
+                    Ok(()) => path,
+                    Err(error) => {
+                        tracing::warn!(%error, run_id = run_report.run_id, "the report keeps its spool name until the server restarts");
+                        spooled
+                    }
+                };
                 state
                     .reports
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(run_report.run_id, path);
+                    .insert(run_report.run_id, kept);
             }
             Ok(run_report)
         }
@@ -86,6 +95,27 @@ pub async fn run_held(
     }
 }
 
+/// Where the report of run `run_id` is kept once the run has ended.
+fn stored_report_path(state: &AppState, run_id: i64) -> PathBuf {
+    state.settings.report_dir.join(format!("run-{run_id}.csv"))
+}
+
+/// The report of run `run_id`, if a preview wrote one: this process's, or one kept in the
+/// report folder by an earlier server (the file outlives the process).
+pub fn report_file(state: &AppState, run_id: i64) -> Option<PathBuf> {
+    let known = state
+        .reports
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&run_id)
+        .cloned();
+    known.or_else(|| {
+        let path = stored_report_path(state, run_id);
+        path.is_file().then_some(path)
+    })
+}
+
+/// Where a preview spools its report while it runs (its run id is not known yet).
 fn report_path(state: &AppState) -> PathBuf {
     state
         .settings

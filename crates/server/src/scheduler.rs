@@ -2,7 +2,9 @@
 //!
 //! A stream is due `interval` after its last run *ended* (so a slow run or a stopped process
 //! never leaves a queue of missed ticks behind), never while its connection has a run going,
-//! and not before the vendor's quota resets when the last run paused for it.
+//! and not before the vendor's quota resets when the last run paused for it. Auto sync stops
+//! for good a week after the event's end date, as the vendor gave it: the event is over and its
+//! data settled, and further syncs would only spend the account's quota.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,10 +18,13 @@ use crate::AppState;
 use crate::runs::{RunRequest, start};
 
 /// How often the scheduler looks for due streams.
-const TICK: Duration = Duration::from_secs(5);
+pub const TICK: Duration = Duration::from_secs(5);
 
 /// The shortest interval eventsync recommends or accepts from the scheduler.
 pub const MIN_INTERVAL_SECONDS: u64 = 60;
+
+/// How long after the event's end auto sync goes on (seed 001: a week).
+pub const DAYS_AFTER_EVENT_END: i64 = 7;
 
 /// Records per page of a Cvent listing.
 const PAGE_SIZE: u64 = 200;
@@ -124,13 +129,55 @@ pub fn next_due(
     }
 }
 
+/// When auto sync of a connection ends, from the event's end date the connection learnt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutoSyncEnd {
+    /// The event's end as the vendor gave it.
+    pub event_end: String,
+    /// A week later: no auto sync starts from then on.
+    pub stops_at: String,
+    /// Whether that time has come.
+    pub stopped: bool,
+    /// For people: when and why auto sync stops (or stopped).
+    pub reason: String,
+}
+
+/// When auto sync ends for a connection whose facts are `facts`, at `now`; `None` when the
+/// vendor gave no end date (auto sync then goes on until it is turned off).
+pub fn auto_sync_end(facts: &serde_json::Value, now: DateTime<Utc>) -> Option<AutoSyncEnd> {
+    let text = facts["event_end"].as_str()?;
+    let end = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    let stops_at = end + chrono::Duration::days(DAYS_AFTER_EVENT_END);
+    let stopped = now >= stops_at;
+    let day = |at: DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let reason = if stopped {
+        format!(
+            "auto sync stopped on {}: the event ended on {}, and auto sync stops {DAYS_AFTER_EVENT_END} days after the event's end date; syncs started by hand still run",
+            day(stops_at),
+            day(end)
+        )
+    } else {
+        format!(
+            "auto sync stops on {}, {DAYS_AFTER_EVENT_END} days after the event's end date ({})",
+            day(stops_at),
+            day(end)
+        )
+    };
+    Some(AutoSyncEnd {
+        event_end: text.to_string(),
+        stops_at: stops_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        stopped,
+        reason,
+    })
+}
+
 /// Starts due auto syncs until the task is aborted.
 pub async fn run(state: AppState) {
     loop {
         if let Err(error) = tick(&state, Utc::now()).await {
             tracing::warn!(%error, "the scheduler could not read its settings");
         }
-        tokio::time::sleep(TICK).await;
+        tokio::time::sleep(state.settings.scheduler_tick).await;
     }
 }
 
@@ -138,10 +185,29 @@ pub async fn run(state: AppState) {
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::StoreError> {
     let settings = state.store.auto_sync(None).await?;
     let mut due: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
+    let mut ended: BTreeMap<String, bool> = BTreeMap::new();
     for setting in settings.iter().filter(|s| s.enabled) {
         let Ok(data_type) = setting.data_type.parse::<DataType>() else {
             continue;
         };
+        if !ended.contains_key(&setting.connection) {
+            let facts = state
+                .store
+                .connection_facts(&setting.connection)
+                .await?
+                .unwrap_or_default();
+            let end = auto_sync_end(&facts, now);
+            if let Some(end) = end.as_ref().filter(|end| end.stopped) {
+                tracing::debug!(connection = %setting.connection, reason = %end.reason, "no auto sync");
+            }
+            ended.insert(
+                setting.connection.clone(),
+                end.is_some_and(|end| end.stopped),
+            );
+        }
+        if ended.get(&setting.connection) == Some(&true) {
+            continue;
+        }
         let stream_state = state
             .store
             .state(&setting.connection, &setting.data_type)
@@ -152,14 +218,23 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::Sto
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc));
         let last_run = state.store.runs(Some(&setting.connection), 1).await?;
+        // A run that failed before committing anything leaves the stream's state as it was;
+        // its end counts too, so a failing stream is tried once an interval, not every tick.
+        let last_run_end = last_run
+            .first()
+            .filter(|run| run.data_types.contains(&setting.data_type))
+            .and_then(|run| run.finished_at.as_deref())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let last_attempt = last_attempt.max(last_run_end);
         let resets_at = last_run
             .first()
             .filter(|run| run.status == "paused_quota")
             .and_then(|run| run.resets_at.as_deref())
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc));
-        let interval =
-            Duration::from_secs(u64::from(setting.interval_seconds).max(MIN_INTERVAL_SECONDS));
+        let interval = Duration::from_secs(u64::from(setting.interval_seconds))
+            .max(state.settings.min_interval);
         let is_due = next_due(last_attempt, interval, resets_at).is_none_or(|at| at <= now);
         if is_due {
             due.entry(setting.connection.clone())
@@ -244,6 +319,34 @@ mod tests {
         assert!(
             steps.iter().any(|s| s.contains("86400 s / 124 = 697 s")),
             "{steps:#?}"
+        );
+    }
+
+    #[test]
+    fn auto_sync_ends_a_week_after_the_event() {
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let facts = serde_json::json!({"event_end": "2027-03-12T20:30:00.000Z"});
+        let running = auto_sync_end(&facts, at("2027-03-19T20:29:59Z")).expect("an end");
+        assert!(!running.stopped, "{running:?}");
+        assert_eq!(running.stops_at, "2027-03-19T20:30:00Z");
+        assert!(
+            running.reason.contains("stops on 2027-03-19"),
+            "{running:?}"
+        );
+        let stopped = auto_sync_end(&facts, at("2027-03-19T20:30:00Z")).expect("an end");
+        assert!(stopped.stopped);
+        assert!(
+            stopped.reason.contains("the event ended on 2027-03-12"),
+            "{stopped:?}"
+        );
+        assert_eq!(auto_sync_end(&serde_json::json!({}), Utc::now()), None);
+        assert_eq!(
+            auto_sync_end(&serde_json::json!({"event_end": "soon"}), Utc::now()),
+            None
         );
     }
 

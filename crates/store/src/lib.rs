@@ -36,6 +36,44 @@ pub use serve::{
 use postgres::PostgresStore;
 use sqlite::SqliteStore;
 
+/// How the external id of a record created in the workspace begins. Vendor ids never do
+/// (Cvent's are UUIDs, Aventri's numbers), so the id alone tells such a record from an
+/// imported one, and a sync's removal of outdated data passes it by.
+pub const LOCAL_ID_PREFIX: &str = "local-";
+
+/// Whether `external_id` names a record created in the workspace rather than imported.
+pub fn is_local_id(external_id: &str) -> bool {
+    external_id.starts_with(LOCAL_ID_PREFIX)
+}
+
+fn check_local(external_id: &str) -> Result<(), StoreError> {
+    if is_local_id(external_id) {
+        Ok(())
+    } else {
+        Err(StoreError::Query(format!(
+            "'{external_id}' is an imported record's id: only records created in the workspace ({LOCAL_ID_PREFIX}…) are written outside a sync"
+        )))
+    }
+}
+
+/// A lock from [`Store::lock`]; dropping it releases it too.
+#[derive(Debug)]
+#[must_use = "the lock is released when dropped"]
+pub struct KeyLock(Option<sqlx::Transaction<'static, sqlx::Postgres>>);
+
+impl KeyLock {
+    /// Releases the lock once what was decided under it is stored.
+    pub async fn release(self) -> Result<(), StoreError> {
+        match self.0 {
+            Some(transaction) => transaction
+                .commit()
+                .await
+                .map_err(|error| error::query_failed("releasing a lock", error)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Which database a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -263,6 +301,41 @@ impl Store {
     }
 
     // ---- serve: outbox, webhook inbox, API tokens, auto sync ----------------------------------
+
+    /// Stores a record created in the workspace rather than imported (its id starts with
+    /// [`LOCAL_ID_PREFIX`]); syncs never send, change or remove it.
+    pub async fn save_local_record(
+        &self,
+        connection: &str,
+        data_type: &str,
+        record: &StoredRecord,
+    ) -> Result<(), StoreError> {
+        check_local(&record.external_id)?;
+        dispatch!(self, backend => backend.save_local_record(connection, data_type, record).await)
+    }
+
+    /// Removes a record created in the workspace; `false` when there was none.
+    pub async fn remove_local_record(
+        &self,
+        connection: &str,
+        data_type: &str,
+        external_id: &str,
+    ) -> Result<bool, StoreError> {
+        check_local(external_id)?;
+        dispatch!(self, backend => backend.remove_local_record(connection, data_type, external_id).await)
+    }
+
+    /// Waits until no other holder, in this process or another on the same database, has
+    /// `key` locked, and holds it until the returned lock is released or dropped. A decision
+    /// read from the store and written back under it (a seat in a session) is then made by
+    /// one caller at a time. PostgreSQL: a transaction-scoped advisory lock. SQLite has one
+    /// serving process and one writer, so its callers serialize in that process instead.
+    pub async fn lock(&self, key: &str) -> Result<KeyLock, StoreError> {
+        match &self.database {
+            Database::Sqlite(_) => Ok(KeyLock(None)),
+            Database::Postgres(backend) => backend.lock_key(key).await.map(|t| KeyLock(Some(t))),
+        }
+    }
 
     /// Stores a write for a vendor as `pending` (or `local`, never to be sent).
     pub async fn enqueue_outbox(&self, item: &NewOutboxItem) -> Result<OutboxItem, StoreError> {

@@ -29,7 +29,13 @@ pub(crate) struct PostgresStore {
 }
 
 // Several processes claim work from one database: each skips the rows another has locked.
-crate::serve::serve_tables!(PostgresStore, pool, pool, "FOR UPDATE SKIP LOCKED");
+crate::serve::serve_tables!(
+    PostgresStore,
+    pool,
+    pool,
+    "FOR UPDATE SKIP LOCKED",
+    "::jsonb"
+);
 
 impl PostgresStore {
     /// Opens the database at `url`; with `schema`, creates it if needed and keeps every table in it.
@@ -87,6 +93,24 @@ impl PostgresStore {
             .begin()
             .await
             .map_err(|error| query_failed(operation, error))
+    }
+
+    /// Takes a transaction-scoped advisory lock on `key` within this schema, waiting for any
+    /// other process (or task) that holds it; the lock goes with the returned transaction.
+    pub(crate) async fn lock_key(
+        &self,
+        key: &str,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let operation = format!("locking {key}");
+        let mut transaction = self.begin(&operation).await?;
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('eventsync.' || current_schema() || '.' || $1, 0))",
+        )
+        .bind(key)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| query_failed(operation, error))?;
+        Ok(transaction)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {

@@ -327,10 +327,66 @@ where
 }
 
 /// Implements the serve tables for one dialect. `$write` and `$read` are the pools for writes
-/// and reads; `$skip_locked` is appended to the claim's inner `SELECT`.
+/// and reads; `$skip_locked` is appended to the claim's inner `SELECT`; `$json` casts a text
+/// parameter to the dialect's JSON column type.
 macro_rules! serve_tables {
-    ($store:ty, $write:ident, $read:ident, $skip_locked:expr) => {
+    ($store:ty, $write:ident, $read:ident, $skip_locked:expr, $json:expr) => {
         impl $store {
+            pub(crate) async fn save_local_record(
+                &self,
+                connection: &str,
+                data_type: &str,
+                record: &crate::StoredRecord,
+            ) -> Result<(), crate::StoreError> {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO records (connection, data_type, external_id, fields, raw, updated_at)
+                     VALUES ($1, $2, $3, $4{json}, $5{json}, $6)
+                     ON CONFLICT (connection, data_type, external_id) DO UPDATE SET
+                         fields = excluded.fields, raw = excluded.raw,
+                         updated_at = excluded.updated_at",
+                    json = $json
+                )))
+                .bind(connection)
+                .bind(data_type)
+                .bind(record.external_id.as_str())
+                .bind(crate::codec::fields_json(&record.fields))
+                .bind(record.raw.as_str())
+                .bind(crate::time::now())
+                .execute(&self.$write)
+                .await
+                .map_err(|error| {
+                    crate::error::query_failed(
+                        format!("storing workspace record {}", record.external_id),
+                        error,
+                    )
+                })?;
+                Ok(())
+            }
+
+            pub(crate) async fn remove_local_record(
+                &self,
+                connection: &str,
+                data_type: &str,
+                external_id: &str,
+            ) -> Result<bool, crate::StoreError> {
+                let removed = sqlx::query(
+                    "DELETE FROM records
+                     WHERE connection = $1 AND data_type = $2 AND external_id = $3",
+                )
+                .bind(connection)
+                .bind(data_type)
+                .bind(external_id)
+                .execute(&self.$write)
+                .await
+                .map_err(|error| {
+                    crate::error::query_failed(
+                        format!("removing workspace record {external_id}"),
+                        error,
+                    )
+                })?;
+                Ok(removed.rows_affected() == 1)
+            }
+
             pub(crate) async fn enqueue_outbox(
                 &self,
                 item: &crate::serve::NewOutboxItem,

@@ -121,7 +121,7 @@ async fn checkpoint(connection: &mut SqliteConnection) {
     }
 }
 
-crate::serve::serve_tables!(SqliteStore, writer, reader, "");
+crate::serve::serve_tables!(SqliteStore, writer, reader, "", "");
 
 impl SqliteStore {
     pub(crate) async fn open(url: &str) -> Result<SqliteStore, StoreError> {

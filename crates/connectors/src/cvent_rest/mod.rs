@@ -149,11 +149,25 @@ pub struct CventRestConfig {
 pub struct Facts {
     pub event_id: Option<String>,
     pub event_title: Option<String>,
+    /// When the event ends (Cvent's `end`, RFC 3339): auto sync stops a week after it.
+    #[serde(default)]
+    pub event_end: Option<String>,
+    /// When the event was read (RFC 3339); re-read daily, since an event can be rescheduled.
+    #[serde(default)]
+    pub event_read_at: Option<String>,
     pub per_second: Option<f64>,
     pub burst: Option<f64>,
     pub daily_quota: Option<u64>,
     /// When the tier was read (RFC 3339); re-read daily, since tiers can switch back.
     pub tier_read_at: Option<String>,
+}
+
+/// Whether a fact read at `at` (RFC 3339) is less than a day old.
+fn read_today(at: Option<&str>) -> bool {
+    at.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_some_and(|t| {
+            chrono::Utc::now() - t.with_timezone(&chrono::Utc) < chrono::Duration::hours(24)
+        })
 }
 
 /// The scope each data type needs.
@@ -263,18 +277,13 @@ impl CventRest {
         };
         let client = Client::new(credentials, budget, config.retry);
         let event_id = OnceCell::new();
-        if let Some(id) = &facts.event_id {
+        if let Some(id) = &facts.event_id
+            && read_today(facts.event_read_at.as_deref())
+        {
             let _ = event_id.set(id.clone());
         }
         let tier_loaded = OnceCell::new();
-        let fresh_tier = facts
-            .tier_read_at
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .is_some_and(|t| {
-                chrono::Utc::now() - t.with_timezone(&chrono::Utc) < chrono::Duration::hours(24)
-            });
-        if fresh_tier && facts.per_second.is_some() {
+        if read_today(facts.tier_read_at.as_deref()) && facts.per_second.is_some() {
             let _ = tier_loaded.set(());
         }
         Ok(CventRest {
@@ -382,6 +391,11 @@ impl CventRest {
                 let mut facts = self.facts.lock().await;
                 facts.event_id = Some(id.clone());
                 facts.event_title = event["title"].as_str().map(str::to_string);
+                facts.event_end = event["end"]
+                    .as_str()
+                    .filter(|end| chrono::DateTime::parse_from_rfc3339(end).is_ok())
+                    .map(str::to_string);
+                facts.event_read_at = Some(chrono::Utc::now().to_rfc3339());
                 Ok(id)
             })
             .await

@@ -15,6 +15,7 @@
 //! | `POST /_sandbox/attendees/{id}/cancel` | set its status to `Cancelled` |
 //! | `DELETE /_sandbox/attendees/{id}` | delete it |
 //! | `PATCH`/`DELETE /_sandbox/sessions/{id}`, `…/speakers/{id}` | change or delete them |
+//! | `PATCH /_sandbox/events/{id}` | merge fields into an event, e.g. move its `end` (moves `lastModified`) |
 //! | `PUT /_sandbox/webhooks` `{"url", "token"}` | send Cvent webhooks there (after a validation `GET`) for every change above |
 //! | `GET`/`DELETE /_sandbox/webhooks` | the webhook target (never its token) and deliveries; stop sending |
 
@@ -132,6 +133,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
             "/_sandbox/speakers/{id}",
             patch(change_speaker).delete(delete_speaker),
         )
+        .route("/_sandbox/events/{id}", patch(change_event))
         .route(
             "/_sandbox/webhooks",
             get(webhook_target)
@@ -423,6 +425,30 @@ held_changes!(
     "SpeakerDeleted",
     super::webhooks::speaker_message
 );
+
+/// Reschedules or renames an event. Cvent sends no webhook for event changes.
+async fn change_event(
+    State(shared): SharedState,
+    Path(id): Path<String>,
+    axum::Json(patch): axum::Json<Value>,
+) -> Response {
+    let now = timestamp(shared.clock.now());
+    let mut data = shared.write_data();
+    let Some((position, current)) = data
+        .events
+        .position_of(&id)
+        .and_then(|position| data.events.get(position).map(|event| (position, event)))
+    else {
+        return refuse(StatusCode::NOT_FOUND, format!("no event {id}"));
+    };
+    let mut changed = match merge(current, &patch) {
+        Ok(changed) => changed,
+        Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason),
+    };
+    changed.touch(&now);
+    data.events.replace(position, changed.clone());
+    axum::Json(changed).into_response()
+}
 
 /// The webhook an attendee's status calls for: accepted and cancelled registrations only.
 fn emit_attendee<T: Serialize>(shared: &Shared, attendee: &T, now: &str) {
