@@ -376,3 +376,61 @@ fn the_aventri_sandbox_prints_what_a_connection_needs() {
         );
     }
 }
+
+#[test]
+fn status_says_why_auto_sync_stopped_after_the_event() {
+    let sandbox = Sandbox::start(20);
+    // The event ended ten days ago: auto sync stopped three days ago.
+    let ended = chrono::Utc::now() - chrono::Duration::days(10);
+    let time =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sandbox.control(
+        "PATCH",
+        &format!("/events/{}", sandbox.text("event_id")),
+        json!({"start": time(ended - chrono::Duration::days(2)), "end": time(ended)}),
+    );
+    let workdir = Workdir::new("auto-sync-end", &sandbox);
+    let synced = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);
+    assert!(
+        synced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&synced.stderr)
+    );
+    // Auto sync turned on, as the server's API stores it.
+    let database = workdir.path.join("eventsync.sqlite").display().to_string();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = store::Store::open(&database).await.expect("workspace");
+            store
+                .set_auto_sync(&store::AutoSync {
+                    connection: "cvent".into(),
+                    data_type: "people".into(),
+                    enabled: true,
+                    interval_seconds: 300,
+                    updated_at: String::new(),
+                })
+                .await
+                .expect("auto sync");
+            store.close().await;
+        });
+
+    let status = workdir.run(&sandbox, &["status"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("cvent: auto sync stopped on")
+            && text.contains("7 days after the event's end date"),
+        "{text}"
+    );
+    let status = stdout_json(&workdir.run(&sandbox, &["status", "--json"]));
+    let people = status
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["data_type"] == "people")
+        .expect("people");
+    assert_eq!(people["auto_sync"]["enabled"], true, "{people}");
+    assert_eq!(people["auto_sync"]["end"]["stopped"], true, "{people}");
+}

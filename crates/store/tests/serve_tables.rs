@@ -25,6 +25,8 @@ on_both_backends!(
     auto_sync_settings_are_replaced_per_stream,
     the_serve_tables_survive_a_reopen,
     released_claims_are_claimable_at_once,
+    workspace_records_are_written_and_removed_outside_a_sync,
+    a_key_lock_is_held_until_released,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -428,4 +430,88 @@ async fn released_claims_are_claimable_at_once(db: TestDatabase) {
     );
     assert_eq!(restarted.claim_webhooks(10, LEASE).await.unwrap().len(), 1);
     restarted.close().await;
+}
+
+async fn workspace_records_are_written_and_removed_outside_a_sync(db: TestDatabase) {
+    let store = db.store;
+    let record = |title: &str| store::StoredRecord {
+        external_id: "local-s1".to_string(),
+        fields: json!({"title": {"type": "text", "value": title}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        raw: store::RawJson::from_value(&json!({"created_in": "workspace"})),
+        updated_at: String::new(),
+    };
+    store
+        .save_local_record(CONNECTION, "sessions", &record("Meet-up"))
+        .await
+        .unwrap();
+    store
+        .save_local_record(CONNECTION, "sessions", &record("Meet-up at six"))
+        .await
+        .unwrap();
+    let found = store
+        .records(CONNECTION, "sessions", &["local-s1".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(
+        found["local-s1"].fields["title"],
+        json!({"type": "text", "value": "Meet-up at six"})
+    );
+    assert_eq!(store.count(CONNECTION, "sessions").await.unwrap(), 1);
+    // An imported record's id is refused: only a sync writes those.
+    let mut imported = record("Keynote");
+    imported.external_id = "0b4c2f6e-1d1e-4b5c-9a5e-1f2d3c4b5a69".to_string();
+    assert!(matches!(
+        store.save_local_record(CONNECTION, "sessions", &imported).await,
+        Err(StoreError::Query(message)) if message.contains("imported")
+    ));
+    assert!(
+        store
+            .remove_local_record(CONNECTION, "sessions", "local-s1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_local_record(CONNECTION, "sessions", "local-s1")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.count(CONNECTION, "sessions").await.unwrap(), 0);
+}
+
+async fn a_key_lock_is_held_until_released(db: TestDatabase) {
+    let store = db.store.clone();
+    let other = db.reopen().await;
+    let held = store.lock("seats/cvent/s1").await.unwrap();
+    // Another key is free at once.
+    let unrelated = tokio::time::timeout(Duration::from_secs(5), other.lock("seats/cvent/s2"))
+        .await
+        .expect("another key is not held")
+        .unwrap();
+    unrelated.release().await.unwrap();
+    if store.backend() == store::Backend::Postgres {
+        // Another process (another pool) waits for the key while it is held.
+        let waiting = tokio::spawn({
+            let other = other.clone();
+            async move {
+                other
+                    .lock("seats/cvent/s1")
+                    .await
+                    .map(|lock| (std::time::Instant::now(), lock))
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "the second holder waits");
+        let released_at = std::time::Instant::now();
+        held.release().await.unwrap();
+        let (acquired_at, lock) = waiting.await.unwrap().unwrap();
+        assert!(acquired_at >= released_at);
+        lock.release().await.unwrap();
+    } else {
+        held.release().await.unwrap();
+    }
+    other.close().await;
 }
