@@ -60,7 +60,8 @@ pub struct RunArgs {
     /// Ignore the saved cursors and list everything (sync only; a preview of a first sync is full).
     #[arg(long)]
     full: bool,
-    /// Write a CSV report with one row per record and every vendor field path as a column.
+    /// Write a report with one row per record and every vendor field path as a column: CSV, or
+    /// an XLSX workbook when the file name ends in .xlsx.
     #[arg(long)]
     report: Option<PathBuf>,
 }
@@ -89,10 +90,18 @@ pub enum Format {
 pub enum ConfigCommand {
     /// Prints every setting of eventsync.toml with its default and meaning.
     Schema,
+    /// Writes a connection's configuration to an XLSX workbook, one sheet per data type;
+    /// secrets are never written.
+    Export(crate::config_workbook::ExportArgs),
+    /// Reads a workbook from `config export`, checks it and shows what it changes; with
+    /// --apply, writes the changes into the configuration file.
+    Import(crate::config_workbook::ImportArgs),
 }
 
 pub fn config(global: &Global, command: ConfigCommand) -> anyhow::Result<u8> {
     match command {
+        ConfigCommand::Export(args) => return crate::config_workbook::export(global, args),
+        ConfigCommand::Import(args) => return crate::config_workbook::import(global, args),
         ConfigCommand::Schema => {
             let settings = engine::config::SETTINGS;
             if global.json {

@@ -13,9 +13,14 @@ pub const PARTIAL: u8 = 4;
 pub const HELP: &str = "Exit codes: 0 success, 1 failure, 2 bad usage or configuration, \
 3 paused until the vendor's daily quota resets, 4 partly done (some data types failed, or a check found problems).";
 
-/// Configuration mistakes exit with USAGE; everything else with FAILURE.
+/// Configuration mistakes, a configuration workbook's included, exit with USAGE; everything
+/// else with FAILURE.
 pub fn code_for(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<engine::ConfigError>().is_some() {
+    if error.downcast_ref::<engine::ConfigError>().is_some()
+        || error
+            .downcast_ref::<engine::workbook::WorkbookError>()
+            .is_some()
+    {
         USAGE
     } else {
         FAILURE

@@ -1,6 +1,7 @@
 //! The `eventsync` command line: a thin shell over the library crates.
 
 mod commands;
+mod config_workbook;
 mod demo;
 mod exit;
 mod serve;

@@ -434,3 +434,199 @@ fn status_says_why_auto_sync_stopped_after_the_event() {
     assert_eq!(people["auto_sync"]["enabled"], true, "{people}");
     assert_eq!(people["auto_sync"]["end"]["stopped"], true, "{people}");
 }
+
+/// Copies a workbook cell by cell, as a person editing it in a spreadsheet would leave it,
+/// with `edit` deciding each text cell's new value from its sheet, the row's first two cells
+/// and the cell itself.
+fn edit_workbook(
+    source: &std::path::Path,
+    target: &std::path::Path,
+    edit: impl Fn(&str, &[String], &str) -> Option<String>,
+) {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let mut workbook: Xlsx<_> = open_workbook(source).expect("open the workbook");
+    let mut copy = rust_xlsxwriter::Workbook::new();
+    for name in workbook.sheet_names() {
+        let range = workbook.worksheet_range(&name).expect("sheet");
+        let sheet = copy.add_worksheet();
+        sheet.set_name(&name).expect("name");
+        for (row, cells) in range.rows().enumerate() {
+            let texts: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+            for (column, cell) in cells.iter().enumerate() {
+                let (row, column) = (row as u32, column as u16);
+                match cell {
+                    Data::String(text) => {
+                        let value = edit(&name, &texts, text).unwrap_or_else(|| text.clone());
+                        sheet.write_string(row, column, value).expect("cell");
+                    }
+                    Data::Bool(flag) => {
+                        sheet.write_boolean(row, column, *flag).expect("cell");
+                    }
+                    Data::Float(number) => {
+                        sheet.write_number(row, column, *number).expect("cell");
+                    }
+                    Data::Empty => {}
+                    other => {
+                        panic!("an exported workbook holds text, flags and numbers: {other:?}")
+                    }
+                }
+            }
+        }
+    }
+    copy.save(target).expect("save the edited workbook");
+}
+
+/// The rows of a report workbook's first sheet, as text.
+fn report_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut workbook: Xlsx<_> = open_workbook(path).expect("open the report");
+    let range = workbook.worksheet_range("report").expect("report sheet");
+    range
+        .rows()
+        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
+        .collect()
+}
+
+/// The configuration leaves as a workbook and comes back edited: the import shows the edited
+/// mapping, writes it only when asked (keeping the file's comments and secret reference), and
+/// the next preview maps with it — its XLSX report names the field the new mapping changes.
+#[test]
+fn a_mapping_edited_in_the_exported_workbook_is_imported_and_used() {
+    let sandbox = Sandbox::start(60);
+    let workdir = Workdir::new("workbook", &sandbox);
+    let config_path = workdir.path.join("eventsync.toml");
+    let original = std::fs::read_to_string(&config_path).expect("config");
+    let run = |args: &[&str]| {
+        let output = workdir.run(&sandbox, args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    run(&["sync", "cvent", "--types", "people"]);
+
+    run(&["config", "export", "cvent", "--xlsx", "config.xlsx"]);
+    let exported = workdir.path.join("config.xlsx");
+    let bytes = std::fs::read(&exported).expect("workbook");
+    let secret = sandbox.text("client_secret");
+    assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    let unchanged = run(&["config", "import", "cvent", "--xlsx", "config.xlsx"]);
+    assert!(unchanged.contains("nothing to change"), "{unchanged}");
+
+    // Company now comes from the attendee's title.
+    edit_workbook(
+        &exported,
+        &workdir.path.join("edited.xlsx"),
+        |sheet, row, cell| {
+            (sheet == "people"
+                && row.get(1).map(String::as_str) == Some("company")
+                && cell == "contact.company")
+                .then(|| "contact.title".to_string())
+        },
+    );
+    let shown = run(&["config", "import", "cvent", "--xlsx", "edited.xlsx"]);
+    assert!(
+        shown.contains("people: mapping of company: from 'contact.company' → from 'contact.title'"),
+        "{shown}"
+    );
+    assert!(shown.contains("Nothing was written"), "{shown}");
+    assert_eq!(
+        std::fs::read_to_string(&config_path).expect("config"),
+        original
+    );
+
+    let applied = stdout_json(&workdir.run(
+        &sandbox,
+        &[
+            "--json",
+            "config",
+            "import",
+            "cvent",
+            "--xlsx",
+            "edited.xlsx",
+            "--apply",
+        ],
+    ));
+    assert_eq!(applied["applied"], true, "{applied}");
+    assert_eq!(
+        applied["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{applied}"
+    );
+    let rewritten = std::fs::read_to_string(&config_path).expect("config");
+    assert!(rewritten.contains("# Every attendee status"), "{rewritten}");
+    assert!(rewritten.contains("client_secret = \"${CVENT_SECRET}\""));
+    assert!(
+        rewritten.contains("source = \"contact.title\", target = \"company\""),
+        "{rewritten}"
+    );
+
+    let preview = stdout_json(&workdir.run(
+        &sandbox,
+        &[
+            "--json",
+            "preview",
+            "cvent",
+            "--types",
+            "people",
+            "--report",
+            "preview.xlsx",
+        ],
+    ));
+    let updates = preview["types"]["people"]["counts"]["update"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(updates > 0, "{preview}");
+    let rows = report_rows(&workdir.path.join("preview.xlsx"));
+    assert_eq!(
+        rows[0][..4],
+        ["data_type", "action", "external_id", "changed_fields"]
+    );
+    assert_eq!(
+        rows.len() as u64 - 1,
+        preview["report_rows"].as_u64().expect("rows")
+    );
+    let updated: Vec<&Vec<String>> = rows.iter().filter(|row| row[1] == "update").collect();
+    assert_eq!(updated.len() as u64, updates);
+    assert!(
+        updated.iter().all(|row| row[3].contains("company")),
+        "every update is the company the new mapping fills: {updated:?}"
+    );
+
+    // A broken workbook is refused with the cell to fix, and the file stays as it is.
+    edit_workbook(
+        &exported,
+        &workdir.path.join("broken.xlsx"),
+        |sheet, row, cell| {
+            (sheet == "people"
+                && row.first().map(String::as_str) == Some("contact.company")
+                && cell == "company")
+                .then(|| "compnay".to_string())
+        },
+    );
+    let refused = workdir.run(
+        &sandbox,
+        &[
+            "config",
+            "import",
+            "cvent",
+            "--xlsx",
+            "broken.xlsx",
+            "--apply",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("sheet 'people', row")
+            && message.contains("column B (target): unknown workspace field 'compnay'"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config_path).expect("config"),
+        rewritten
+    );
+}

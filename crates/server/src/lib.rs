@@ -12,6 +12,7 @@ pub mod mailer;
 mod metrics;
 mod openapi;
 pub mod outbox;
+mod reports;
 mod routes;
 pub mod runs;
 pub mod scheduler;

@@ -326,9 +326,13 @@ pub fn document() -> Value {
             }},
             "/v1/runs/{id}/report": {"get": {
                 "summary": "A preview's report, one row per record",
-                "parameters": [path_number("id"), parameter("format", "query", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv (xlsx is not available yet)")],
+                "description": "CSV or an XLSX workbook with the same rows and columns: `format` chooses; without it, the `Accept` header does (text/csv or the XLSX media type), and CSV when neither says.",
+                "parameters": [path_number("id"), parameter("format", "query", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv or xlsx; overrides Accept")],
                 "responses": with(
-                    with(standard(json!({"description": "the report", "content": {"text/csv": {"schema": {"type": "string"}}}})), "406", error_response("the format is not available")),
+                    with(standard(json!({"description": "the report", "content": {
+                        "text/csv": {"schema": {"type": "string"}},
+                        crate::reports::XLSX: {"schema": {"type": "string", "format": "binary"}}
+                    }})), "406", error_response("the Accept header names neither text/csv nor the XLSX media type")),
                     "500", error_response("the report file could not be read"))
             }},
             "/v1/events": {"get": {

@@ -494,38 +494,16 @@ async fn run_report(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "run")?;
-    match query.get("format").map(String::as_str) {
-        None | Some("csv") => {}
-        Some("xlsx") => {
-            return Err(ApiError::new(
-                StatusCode::NOT_ACCEPTABLE,
-                "format_unavailable",
-                "XLSX reports are not available in this version; ask for format=csv",
-            ));
-        }
-        Some(other) => return Err(ApiError::invalid(format!("format '{other}' is not csv"))),
-    }
-    let path = crate::runs::report_file(&state, id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no report for run {id}: reports exist for previews started through the server"
-        ))
-    })?;
-    let text = tokio::fs::read(&path)
-        .await
-        .map_err(|error| ApiError::internal("reading the report", error))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"run-{id}.csv\""),
-            ),
-        ],
-        text,
+    crate::reports::run_report(
+        &state,
+        id,
+        query.get("format").map(String::as_str),
+        &headers,
     )
-        .into_response())
+    .await
 }
 
 // ---- the workspace ----------------------------------------------------------------------------

@@ -915,3 +915,125 @@ async fn changes_at_the_vendor_reach_the_workspace_through_the_sandboxs_webhooks
     );
     world.finish().await;
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The report of `run`, asked for with `query` and an `Accept` header: status, content type, body.
+async fn report(
+    world: &World,
+    run: i64,
+    query: &str,
+    accept: &str,
+) -> (StatusCode, String, Vec<u8>) {
+    let response = world
+        .http
+        .get(format!("{}/v1/runs/{run}/report{query}", world.base))
+        .bearer_auth(&world.token)
+        .header(reqwest::header::ACCEPT, accept)
+        .send()
+        .await
+        .expect("report");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (
+        status,
+        content_type,
+        response.bytes().await.expect("body").to_vec(),
+    )
+}
+
+/// Every row of a workbook's one sheet, as text.
+fn workbook_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an XLSX workbook");
+    assert_eq!(workbook.sheet_names(), ["report"]);
+    let range = workbook
+        .worksheet_range("report")
+        .expect("the report sheet");
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A preview's report comes as CSV, or as a workbook with the same rows and columns when asked
+/// with `?format=xlsx` or an `Accept` of the XLSX media type; other media types are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_report_comes_as_csv_or_xlsx() {
+    let world = World::start(40).await;
+    let (status, started) = world
+        .call(
+            Method::POST,
+            "/v1/runs",
+            Some(json!({"connection": "cvent", "kind": "preview", "data_types": ["people"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let run = started["run_id"].as_i64().expect("run id");
+    let world_ref = &world;
+    world
+        .wait_for("the preview", || async move {
+            let answer = world_ref.get(&format!("/v1/runs/{run}")).await;
+            (answer["status"] != "running").then_some(answer)
+        })
+        .await;
+
+    let (status, content_type, csv) = report(&world, run, "", "text/csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    let expected: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_slice())
+        .records()
+        .map(|record| record.expect("record").iter().map(String::from).collect())
+        .collect();
+    assert!(
+        expected.len() > 20,
+        "a header and a row per accepted attendee"
+    );
+    assert_eq!(expected[0][..3], ["data_type", "action", "external_id"]);
+
+    for (query, accept) in [
+        ("?format=xlsx", "*/*"),
+        ("", XLSX),
+        (
+            "",
+            "application/json, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;q=0.5",
+        ),
+    ] {
+        let (status, content_type, body) = report(&world, run, query, accept).await;
+        assert_eq!(status, StatusCode::OK, "{query} {accept}");
+        assert_eq!(content_type, XLSX);
+        assert_eq!(
+            workbook_rows(body),
+            expected,
+            "{query} {accept}: the CSV's rows"
+        );
+    }
+    let (status, _, body) = report(&world, run, "", "application/json").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_ACCEPTABLE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let document = world.get("/openapi.json").await;
+    assert!(
+        document["paths"]["/v1/runs/{id}/report"]["get"]["responses"]["200"]["content"][XLSX]
+            .is_object()
+    );
+    world.finish().await;
+}
