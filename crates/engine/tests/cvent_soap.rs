@@ -251,6 +251,22 @@ async fn ten_thousand_people_then_changes_and_a_write_back() {
         );
     }
     assert_eq!(world.workspace(DataType::Speakers).await.len(), 18);
+    // The event's end is learnt with its sessions, for the scheduler (the sandbox's event lasts
+    // three days).
+    let facts = world
+        .store
+        .connection_facts("cvent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let start = world.sandbox.registrations()[0]
+        .attribute("EventStartDate")
+        .map(|start| format!("{start}Z"))
+        .expect("EventStartDate");
+    let start = chrono::DateTime::parse_from_rfc3339(&start).expect("start");
+    let end = chrono::DateTime::parse_from_rfc3339(facts["event_end"].as_str().expect("event_end"))
+        .expect("RFC 3339");
+    assert_eq!(end - start, chrono::Duration::days(3), "{facts}");
     // 10,000 registrations in batches of 200: 50 Retrieve calls each for registrations and
     // contacts (people) and 50 for registrations (session registrations), plus the Searches.
     assert_eq!(

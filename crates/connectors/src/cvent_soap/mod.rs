@@ -139,6 +139,9 @@ pub struct CventSoapConfig {
 pub struct Facts {
     pub event_id: Option<String>,
     pub event_title: Option<String>,
+    /// When the event ends (RFC 3339), read with its sessions: auto sync stops a week after it.
+    #[serde(default)]
+    pub event_end: Option<String>,
 }
 
 /// What `DescribeGlobal` says about the account.
@@ -692,6 +695,14 @@ fn ids_of(body: &Element) -> Vec<String> {
 }
 
 /// The session products of an event.
+/// The event's end (Cvent's naive GMT `EventEndDate`) as RFC 3339.
+fn event_end(event: &Element) -> Option<String> {
+    event
+        .attribute("EventEndDate")
+        .or_else(|| event.child_text("EventEndDate"))
+        .and_then(xml::gmt_to_rfc3339)
+}
+
 fn session_rows(event: &Element) -> Vec<&Element> {
     event
         .children_named("ProductDetail")
@@ -729,6 +740,9 @@ impl Pull<'_> {
             let events = connector
                 .retrieve("Event", std::slice::from_ref(&event_id))
                 .await?;
+            if let Some(end) = events.first().and_then(event_end) {
+                connector.facts.lock().await.event_end = Some(end);
+            }
             let records: Vec<VendorRecord> = events
                 .iter()
                 .flat_map(session_rows)
