@@ -234,6 +234,29 @@ impl AnyConnector {
         }
     }
 
+    /// Whether a listing asks the vendor for [`PullSpec::statuses`] only; otherwise it lists
+    /// every record and the engine judges each one's status.
+    pub fn lists_by_status(&self, data_type: DataType) -> bool {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::status_path(data_type).is_some(),
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => false,
+        }
+    }
+
+    /// How many records of a data type with these statuses the vendor has, asked as cheaply as
+    /// the vendor allows; `None` when the vendor does not count them.
+    pub async fn count(
+        &self,
+        data_type: DataType,
+        statuses: StatusQuery,
+    ) -> Result<Option<u64>, ConnectorError> {
+        match self {
+            AnyConnector::CventRest(connector) => connector.count(data_type, statuses).await,
+            // Neither lists by status, so the engine sees every record and counts them itself.
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => Ok(None),
+        }
+    }
+
     pub fn default_mapping(&self, data_type: DataType) -> Mapping {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::default_mapping(data_type),

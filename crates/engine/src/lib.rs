@@ -7,9 +7,11 @@
 pub mod config;
 mod connect;
 mod facts;
+pub mod import;
 pub mod report;
 pub mod run;
 pub mod sensitive;
+pub mod totals;
 pub mod workbook;
 
 pub use config::{Config, ConfigError, Connection, Secret, VendorSettings};

@@ -18,7 +18,8 @@ use pipeline::{
 };
 use serde_json::{Map, Value};
 use store::{
-    Checkpoint, NewRun, PageCommit, RawJson, RunOutcome, Store, StoreError, StoredRecord, SyncState,
+    Checkpoint, NewRun, PageCommit, RawJson, RunOutcome, Store, StoreError, StoredRecord,
+    SyncState, VendorTotals,
 };
 
 use crate::config::{Connection, DataConfig};
@@ -217,6 +218,7 @@ pub async fn run(
             created: &mut created,
             summary: TypeSummary::default(),
             in_flight: None,
+            tally: None,
         };
         let outcome = job.run(options.full, progress).await;
         // Whatever happened, the page commit still in flight lands before the run moves on.
@@ -298,6 +300,135 @@ pub async fn run(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// Records that came from a file instead of a vendor listing, for [`run_records`].
+pub(crate) struct FileRecords {
+    /// The run ledger's name for the run: `import-preview` or `import`.
+    pub run_kind: &'static str,
+    pub kind: RunKind,
+    pub data_type: DataType,
+    /// The connection's mapping, with a rule per data label the file fills.
+    pub mapping: Mapping,
+    pub records: Vec<VendorRecord>,
+    /// Rows that never became records, each with its reason (which names the line).
+    pub malformed: Vec<String>,
+    pub report: Option<PathBuf>,
+}
+
+/// Runs records read from a file through the same mapping, status rule, filters, validation,
+/// reference checks and diff as a sync of `connection`, a page at a time, and — for
+/// [`RunKind::Sync`] — stores them. A file is not the vendor: the stream's cursor, checkpoint
+/// and totals stay as they are, and nothing is removed as outdated. No vendor call is made.
+pub(crate) async fn run_records(
+    store: &Store,
+    connection: &Connection,
+    file: FileRecords,
+) -> Result<RunReport, EngineError> {
+    let started = std::time::Instant::now();
+    let data_type = file.data_type;
+    // Built for what it knows of the kind (status path, modification path); never asked to call.
+    let connector = connect(
+        connection,
+        &[data_type],
+        Value::Null,
+        RetryPolicy::default(),
+    )?;
+    let state = store
+        .state(&connection.name, data_type.as_str())
+        .await?
+        .unwrap_or_default();
+    let run_id = store
+        .start_run(&NewRun {
+            connection: connection.name.clone(),
+            kind: file.run_kind.into(),
+            data_types: vec![data_type.as_str().to_string()],
+            cursor_before: Value::Object(Map::from_iter([(
+                data_type.as_str().to_string(),
+                state.cursor.clone().map_or(Value::Null, Value::String),
+            )])),
+        })
+        .await?;
+    let mut report = match &file.report {
+        Some(path) => Some(ReportWriter::create(path)?),
+        None => None,
+    };
+    let no_settings = DataConfig::default();
+    let settings = connection.data.get(&data_type).unwrap_or(&no_settings);
+    let mut created = CreatedInPreview::default();
+    let mut job = TypeRun {
+        store,
+        connector: &connector,
+        connection: &connection.name,
+        run_id,
+        kind: file.kind,
+        data_type,
+        mapping: &file.mapping,
+        statuses: &settings.statuses,
+        status_path: connector.status_path(data_type),
+        filters: &settings.filters,
+        remove_outdated: false,
+        present: None,
+        // The file's label columns are rules of `mapping`.
+        labels: &[],
+        resolved_labels: Vec::new(),
+        report: report.as_mut(),
+        created: &mut created,
+        summary: TypeSummary {
+            mode: "file".into(),
+            cursor_before: state.cursor.clone(),
+            cursor_after: state.cursor.clone(),
+            ..TypeSummary::default()
+        },
+        in_flight: None,
+        tally: None,
+    };
+    let outcome = job.run_file(file.records, &file.malformed, &state).await;
+    let summary = job.summary;
+    let mut types = BTreeMap::new();
+    types.insert(data_type.as_str().to_string(), summary);
+    if let Err(error) = outcome {
+        let (message, error) = match error {
+            TypeError::Store(error) => (error.to_string(), EngineError::Store(error)),
+            TypeError::Report(error) => (
+                format!("cannot write the report: {error}"),
+                EngineError::Report(error),
+            ),
+            // Nothing here calls the vendor; should that change, its error is still reported.
+            TypeError::Vendor(error) => (error.to_string(), EngineError::Config(error.to_string())),
+        };
+        finish(
+            store,
+            run_id,
+            RunStatus::Failed,
+            &types,
+            vec![message],
+            None,
+        )
+        .await;
+        return Err(error);
+    }
+    let status = RunStatus::Succeeded;
+    let report_rows = match report {
+        Some(writer) => Some(writer.finish()?),
+        None => None,
+    };
+    finish(store, run_id, status, &types, Vec::new(), None).await;
+    Ok(RunReport {
+        run_id,
+        kind: file.run_kind,
+        status,
+        types,
+        api_calls: 0,
+        errors: Vec::new(),
+        warnings: connection.warnings.clone(),
+        resets_at: None,
+        report_rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// How many file records go through the pipeline and into the store at a time.
+const FILE_PAGE: usize = 200;
 
 async fn finish(
     store: &Store,
@@ -382,6 +513,66 @@ struct TypeRun<'a> {
     summary: TypeSummary,
     /// The previous page's commit, running while the next page is fetched and mapped.
     in_flight: Option<InFlight>,
+    /// What a sync's full listing has counted so far, while it is being seen whole in this run.
+    tally: Option<Tally>,
+}
+
+/// What a sync's whole full listing counted, from which the stream's totals are worked out.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Records per action, as the run counts them.
+    counts: BTreeMap<String, u64>,
+    /// Records a filter left out or a rejection kept out that the workspace holds all the same
+    /// (from an earlier sync): they are in the workspace's total, so they explain no difference.
+    filtered_held: u64,
+    rejected_held: u64,
+}
+
+impl Tally {
+    fn count(&self, action: &str) -> u64 {
+        self.counts.get(action).copied().unwrap_or(0)
+    }
+
+    /// The totals of a listing of `listed` records after which the workspace holds `workspace`.
+    /// `others` is `None` when the listing held every status, and otherwise the vendor's count
+    /// of the statuses it left out (`Some(None)`: the vendor did not count them).
+    fn totals(
+        &self,
+        listed: u64,
+        workspace: u64,
+        others: Option<Option<u64>>,
+        run_id: i64,
+        counted_at: String,
+    ) -> VendorTotals {
+        let admitted = self.count(ActionKind::Create.as_str())
+            + self.count(ActionKind::Update.as_str())
+            + self.count(ActionKind::Unchanged.as_str());
+        let (vendor_total, left_out_by_status) = match others {
+            // The engine saw every status and skipped those it did not import.
+            None => (Some(listed), Some(self.count(SKIPPED))),
+            Some(None) => (None, None),
+            // The workspace records this listing did not return have a status outside the
+            // selection (people who left it, kept up to date): they are among `others` but in
+            // the workspace, so they are no part of what the status rule left out.
+            Some(Some(others)) => {
+                let held_outside = workspace.saturating_sub(admitted);
+                (
+                    Some(listed + others),
+                    Some(others.saturating_sub(held_outside)),
+                )
+            }
+        };
+        VendorTotals {
+            vendor_total,
+            left_out_by_status,
+            filtered: self.count(FILTERED).saturating_sub(self.filtered_held),
+            rejected: self
+                .count(ActionKind::Reject.as_str())
+                .saturating_sub(self.rejected_held),
+            counted_at,
+            run_id,
+        }
+    }
 }
 
 /// A page commit in progress, and the external ids it writes.
@@ -447,6 +638,8 @@ impl TypeRun<'_> {
             .checkpoint
             .clone()
             .filter(|c| self.kind == RunKind::Sync && c.mode == mode);
+        // The vendor's total is counted only from a sync's full listing seen whole in this run.
+        let counting = self.kind == RunKind::Sync && !incremental && resume.is_none();
         let started_at = resume.as_ref().map_or_else(now, |c| c.started_at.clone());
         let mut cursor_high = resume.as_ref().and_then(|c| c.cursor_high.clone());
         // A full listing asks only for the selected statuses, so excluded records cost no
@@ -467,6 +660,13 @@ impl TypeRun<'_> {
         if let Some(list) = &selected {
             self.follow_leavers(&state, list).await?;
         }
+        if counting {
+            self.tally = Some(Tally::default());
+        }
+        // The statuses the vendor leaves out of the listing, which it is asked to count.
+        let left_to_vendor = selected
+            .clone()
+            .filter(|_| self.connector.lists_by_status(data_type));
         let mut spec = PullSpec {
             data_type,
             mode: pull_mode,
@@ -529,6 +729,9 @@ impl TypeRun<'_> {
             self.summary.api_calls += calls;
             for (action, n) in &counts {
                 *self.summary.counts.entry(action.clone()).or_default() += n;
+                if let Some(tally) = self.tally.as_mut() {
+                    *tally.counts.entry(action.clone()).or_default() += n;
+                }
             }
             match self.kind {
                 RunKind::Sync => {
@@ -600,6 +803,115 @@ impl TypeRun<'_> {
                 records: seen,
                 total: self.summary.vendor_total,
             });
+        }
+        if let Some(tally) = self.tally.take() {
+            self.record_totals(&tally, seen, left_to_vendor).await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps what this sync's whole full listing counted beside the stream's state: the
+    /// vendor's total (the listing's size, plus — when the listing asked for the selected
+    /// statuses only — the vendor's count of the others, one call) and what stayed out.
+    async fn record_totals(
+        &mut self,
+        tally: &Tally,
+        listed: u64,
+        left_to_vendor: Option<Vec<String>>,
+    ) -> Result<(), TypeError> {
+        let data_type = self.data_type;
+        let workspace = self
+            .store
+            .count(self.connection, data_type.as_str())
+            .await?;
+        let others = match left_to_vendor {
+            None => None,
+            Some(statuses) => {
+                let calls_before = self.connector.calls();
+                let counted = match self
+                    .connector
+                    .count(data_type, StatusQuery::NotIn(statuses))
+                    .await
+                {
+                    Ok(counted) => counted,
+                    // The sync itself is done: an unknown total is said so, never guessed.
+                    Err(error) => {
+                        tracing::warn!(%error, %data_type, "the vendor did not count the statuses left out");
+                        None
+                    }
+                };
+                let calls = self.connector.calls() - calls_before;
+                self.summary.api_calls += calls;
+                self.store
+                    .add_run_progress(self.run_id, data_type.as_str(), &BTreeMap::new(), calls)
+                    .await?;
+                Some(counted)
+            }
+        };
+        let totals = tally.totals(listed, workspace, others, self.run_id, now());
+        self.store
+            .set_totals(self.connection, data_type.as_str(), &totals)
+            .await?;
+        Ok(())
+    }
+
+    /// Runs a file's records a page at a time; malformed rows are counted and reported as
+    /// rejections with their reasons. Stored pages keep the stream's state as it was.
+    async fn run_file(
+        &mut self,
+        records: Vec<VendorRecord>,
+        malformed: &[String],
+        state: &SyncState,
+    ) -> Result<(), TypeError> {
+        let data_type = self.data_type;
+        let reject = ActionKind::Reject.as_str();
+        for reason in malformed {
+            if self.summary.rejected.len() < REJECTIONS_KEPT {
+                self.summary.rejected.push((String::new(), reason.clone()));
+            }
+            self.add_row(reject, "", String::new(), reason.clone(), Vec::new())?;
+        }
+        if !malformed.is_empty() {
+            let counts = BTreeMap::from([(reject.to_string(), malformed.len() as u64)]);
+            *self.summary.counts.entry(reject.to_string()).or_default() += malformed.len() as u64;
+            self.store
+                .add_run_progress(self.run_id, data_type.as_str(), &counts, 0)
+                .await?;
+        }
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let page = VendorPage {
+                records: records.by_ref().take(FILE_PAGE).collect(),
+                next_token: None,
+                total: None,
+            };
+            let Processed {
+                upserts, counts, ..
+            } = self.process(page).await?;
+            for (action, n) in &counts {
+                *self.summary.counts.entry(action.clone()).or_default() += n;
+            }
+            match self.kind {
+                RunKind::Sync => {
+                    self.store
+                        .commit_page(&PageCommit {
+                            run_id: self.run_id,
+                            connection: self.connection.to_string(),
+                            data_type: data_type.as_str().to_string(),
+                            upserts,
+                            removals: Vec::new(),
+                            state: state.clone(),
+                            counts,
+                            api_calls: 0,
+                        })
+                        .await?;
+                }
+                RunKind::Preview => {
+                    self.store
+                        .add_run_progress(self.run_id, data_type.as_str(), &counts, 0)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -754,6 +1066,8 @@ impl TypeRun<'_> {
         // Records whose vendor status is not selected, by external id, with that status: the
         // diff loop keeps those the workspace already holds.
         let mut unselected: HashMap<String, Option<String>> = HashMap::new();
+        // Records a filter left out, for the totals.
+        let mut filtered_ids: Vec<String> = Vec::new();
         let modified_path = self.connector.modified_path(data_type);
         let mut modified_high: Option<String> = None;
         for VendorRecord { raw, modified } in page.records {
@@ -833,6 +1147,9 @@ impl TypeRun<'_> {
                 if let Some(failed) = pipeline::rules::filter::first_failed(self.filters, &record) {
                     let reason = pipeline::rules::filter::explain(failed, &record);
                     *counts.entry(FILTERED.to_string()).or_default() += 1;
+                    if self.tally.is_some() {
+                        filtered_ids.push(record.external_id.clone());
+                    }
                     self.add_row(FILTERED, &record.external_id, String::new(), reason, paths)?;
                     continue;
                 }
@@ -853,6 +1170,9 @@ impl TypeRun<'_> {
         }
         let (unique, referral_rejections) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
+        if self.tally.is_some() {
+            self.tally_held(&filtered_ids, &rejections).await?;
+        }
         let ids: Vec<String> = unique.iter().map(|c| c.0.external_id.clone()).collect();
         // A record the previous page is still writing must be read after that write lands.
         if self
@@ -959,6 +1279,33 @@ impl TypeRun<'_> {
             counts,
             modified_high,
         })
+    }
+
+    /// Counts the records left out of this page that the workspace holds from an earlier sync.
+    async fn tally_held(
+        &mut self,
+        filtered: &[String],
+        rejections: &[Rejected],
+    ) -> Result<(), StoreError> {
+        let rejected: Vec<String> = rejections
+            .iter()
+            .filter_map(|(rejection, _)| rejection.external_id.clone())
+            .collect();
+        let mut held = [0u64; 2];
+        for (ids, held) in [filtered, rejected.as_slice()].into_iter().zip(&mut held) {
+            if !ids.is_empty() {
+                *held = self
+                    .store
+                    .records(self.connection, self.data_type.as_str(), ids)
+                    .await?
+                    .len() as u64;
+            }
+        }
+        if let Some(tally) = self.tally.as_mut() {
+            tally.filtered_held += held[0];
+            tally.rejected_held += held[1];
+        }
+        Ok(())
     }
 
     /// Adds a row to the report, when there is one.
@@ -1138,6 +1485,81 @@ pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_listing_counts_the_vendor_total_and_what_stayed_out() {
+        let tally = |pairs: &[(&str, u64)], filtered_held: u64, rejected_held: u64| Tally {
+            counts: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            filtered_held,
+            rejected_held,
+        };
+        // (tally, listed, workspace after, vendor's count of the other statuses,
+        //  vendor total, left out by status, filtered, rejected)
+        let cases = [
+            // Every status listed: the engine's skips are the status rule's.
+            (
+                tally(
+                    &[
+                        ("create", 80),
+                        ("skipped", 15),
+                        ("filtered", 3),
+                        ("reject", 2),
+                    ],
+                    0,
+                    0,
+                ),
+                100,
+                80,
+                None,
+                Some(100),
+                Some(15),
+                3,
+                2,
+            ),
+            // A filtered and a rejected record the workspace held from before explain nothing.
+            (
+                tally(&[("unchanged", 80), ("filtered", 3), ("reject", 2)], 1, 1),
+                85,
+                82,
+                None,
+                Some(85),
+                Some(0),
+                2,
+                1,
+            ),
+            // Selected statuses listed; the vendor counted 40 others, 5 of them held people
+            // who left the selection.
+            (
+                tally(&[("create", 60)], 0, 0),
+                60,
+                65,
+                Some(Some(40)),
+                Some(100),
+                Some(35),
+                0,
+                0,
+            ),
+            // The vendor left its count blank: the total is unknown.
+            (
+                tally(&[("create", 60)], 0, 0),
+                60,
+                60,
+                Some(None),
+                None,
+                None,
+                0,
+                0,
+            ),
+        ];
+        for (tally, listed, workspace, others, vendor, by_status, filtered, rejected) in cases {
+            let totals = tally.totals(listed, workspace, others, 9, "t".into());
+            assert_eq!(totals.vendor_total, vendor, "{tally:?}");
+            assert_eq!(totals.left_out_by_status, by_status, "{tally:?}");
+            assert_eq!(totals.filtered, filtered, "{tally:?}");
+            assert_eq!(totals.rejected, rejected, "{tally:?}");
+            assert_eq!(totals.run_id, 9);
+        }
+    }
 
     #[test]
     fn hidden_sessions_leave_the_agenda() {

@@ -658,8 +658,20 @@ async fn only_accepted_attendees_are_imported_and_leavers_are_still_updated() {
     );
     assert_eq!(
         first.types["people"].api_calls,
-        accepted.len().div_ceil(200) as u64 + 2,
-        "the account's tier, the event's id, then pages of Accepted attendees only"
+        accepted.len().div_ceil(200) as u64 + 3,
+        "the account's tier, the event's id, pages of Accepted attendees only, then Cvent's \
+         count of the other statuses for the totals"
+    );
+    let totals = world
+        .store
+        .totals("cvent", "people")
+        .await
+        .expect("totals")
+        .expect("counted");
+    assert_eq!(totals.vendor_total, Some(vendor.len() as u64));
+    assert_eq!(
+        totals.left_out_by_status,
+        Some((vendor.len() - accepted.len()) as u64)
     );
     assert_eq!(count(&first, DataType::People, engine::run::SKIPPED), 0);
     let stored = people_statuses(&world).await;
@@ -734,12 +746,25 @@ async fn only_accepted_attendees_are_imported_and_leavers_are_still_updated() {
     assert_eq!(count(&full, DataType::People, "create"), 0);
     assert_eq!(
         full.types["people"].api_calls,
-        (accepted.len() - 2).div_ceil(200) as u64 + 1,
-        "the Accepted listing and one page of leavers"
+        (accepted.len() - 2).div_ceil(200) as u64 + 2,
+        "the Accepted listing, one page of leavers and Cvent's count of the other statuses"
     );
     let stored = people_statuses(&world).await;
     assert_eq!(stored.len(), accepted.len());
     assert_eq!(stored[&accepted[1]], "cancelled");
+    // The two leavers the workspace keeps are among Cvent's count of the other statuses, but
+    // not among those the status rule left out: vendor = workspace + left out.
+    let totals = world
+        .store
+        .totals("cvent", "people")
+        .await
+        .expect("totals")
+        .expect("counted");
+    assert_eq!(totals.vendor_total, Some(vendor.len() as u64));
+    assert_eq!(
+        totals.left_out_by_status,
+        Some((vendor.len() - accepted.len()) as u64)
+    );
 }
 
 /// The sensitive fields Cvent can send, with their wire spellings inside `contact`.

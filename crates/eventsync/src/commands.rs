@@ -223,10 +223,11 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
 
 /// The terminal summary of a run.
 pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path::Path>) {
-    let verb = if report.kind == "preview" {
-        "Preview"
-    } else {
-        "Sync"
+    let verb = match report.kind {
+        "preview" => "Preview",
+        "import-preview" => "Import preview",
+        "import" => "Import",
+        _ => "Sync",
     };
     println!(
         "{verb} of '{connection}' (run {}): {} in {:.1} s, {} vendor calls",
@@ -284,10 +285,14 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
     if let (Some(path), Some(rows)) = (csv, report.report_rows) {
         println!("  Report: {} ({rows} rows)", path.display());
     }
-    if report.kind == "preview" {
-        println!(
+    match report.kind {
+        "preview" => println!(
             "  Nothing was written. Run `eventsync sync {connection}` to apply these changes."
-        );
+        ),
+        "import-preview" => println!(
+            "  Nothing was written. Run the same command with --apply to import these records."
+        ),
+        _ => {}
     }
 }
 
@@ -380,6 +385,7 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                 .await?
                 .unwrap_or_default();
             let records = store.count(&connection.name, data_type.as_str()).await?;
+            let totals = engine::totals::of(&store, &connection.name, data_type.as_str()).await?;
             let last_run = runs
                 .iter()
                 .find(|r| r.data_types.iter().any(|t| t == data_type.as_str()));
@@ -398,6 +404,7 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                     "interval_seconds": s.interval_seconds,
                     "end": server::scheduler::auto_sync_end(&facts, chrono::Utc::now()),
                 })),
+                "totals": totals,
             }));
         }
     }
@@ -432,6 +439,9 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
             last_run,
             row["calls_today"].as_u64().unwrap_or(0)
         );
+        if let Some(explanation) = row["totals"]["explanation"].as_str() {
+            println!("{:<14} {:<22} totals: {explanation}", "", "");
+        }
     }
     for (connection, end) in &auto_sync_ends {
         println!("{connection}: {}", end.reason);

@@ -4,6 +4,7 @@ mod commands;
 mod config_workbook;
 mod demo;
 mod exit;
+mod import;
 mod serve;
 mod simulate;
 
@@ -56,8 +57,12 @@ enum Command {
     Preview(commands::RunArgs),
     /// Pulls changes from the vendor into the workspace.
     Sync(commands::RunArgs),
-    /// Per connection and data type: last sync, records, last run result, calls used today.
+    /// Per connection and data type: last sync, records, last run result, calls used today, and
+    /// the vendor's total against the workspace's with the difference explained.
     Status,
+    /// Test-imports a CSV export of the vendor's registration report: a preview, then with
+    /// --apply the records.
+    Import(import::ImportArgs),
     /// Prints workspace records of one data type.
     Export(commands::ExportArgs),
     /// Lists past runs, newest first.
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
             Command::Preview(args) => commands::run(&global, args, engine::RunKind::Preview).await,
             Command::Sync(args) => commands::run(&global, args, engine::RunKind::Sync).await,
             Command::Status => commands::status(&global).await,
+            Command::Import(args) => import::import(&global, args).await,
             Command::Export(args) => commands::export(&global, args).await,
             Command::Runs(args) => commands::runs(&global, args).await,
             Command::Serve(args) => serve::serve(&global, args).await,

@@ -72,12 +72,21 @@ struct Workdir {
 
 impl Workdir {
     fn new(name: &str, sandbox: &Sandbox) -> Workdir {
+        Workdir::with_people(
+            name,
+            sandbox,
+            "# Every attendee status, so the workspace holds every attendee.\nstatuses = []\n",
+        )
+    }
+
+    /// A workdir whose configuration gives the people data type these settings.
+    fn with_people(name: &str, sandbox: &Sandbox, people: &str) -> Workdir {
         let path =
             std::env::temp_dir().join(format!("eventsync-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("workdir");
         let config = format!(
-            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{CVENT_SECRET}}\"\n\n# Every attendee status, so the workspace holds every attendee.\n[connections.data.people]\nstatuses = []\n",
+            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{CVENT_SECRET}}\"\n\n[connections.data.people]\n{people}",
             sandbox.text("base_url"),
             sandbox.text("event_code"),
             sandbox.text("client_id")
@@ -629,4 +638,171 @@ fn a_mapping_edited_in_the_exported_workbook_is_imported_and_used() {
         std::fs::read_to_string(&config_path).expect("config"),
         rewritten
     );
+}
+
+#[test]
+fn status_compares_the_vendor_total_with_the_workspace_and_explains_the_difference() {
+    const ATTENDEES: u64 = 400;
+    let sandbox = Sandbox::start(ATTENDEES);
+    let workdir = Workdir::with_people(
+        "totals",
+        &sandbox,
+        "statuses = [\"Accepted\"]\nfilters = [{ field = \"first_name\", contains = \"a\", not = true }]\n",
+    );
+    let people = |status: &Value| -> Value {
+        status
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["data_type"] == "people")
+            .expect("people")["totals"]
+            .clone()
+    };
+
+    // Before any sync the vendor's total is unknown, and said so.
+    let before = workdir.run(&sandbox, &["status", "--json"]);
+    let totals = people(&stdout_json(&before));
+    assert_eq!(totals["vendor"], Value::Null, "{totals}");
+    assert!(
+        totals["explanation"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("vendor total unknown")),
+        "{totals}"
+    );
+
+    let sync = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);
+    assert!(
+        sync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+
+    let after = workdir.run(&sandbox, &["status", "--json"]);
+    let totals = people(&stdout_json(&after));
+    let count = |value: &Value| {
+        value
+            .as_u64()
+            .unwrap_or_else(|| panic!("a count: {totals}"))
+    };
+    let workspace = count(&totals["workspace"]);
+    let by_status = count(&totals["left_out"]["by_status"]);
+    let by_filters = count(&totals["left_out"]["by_filters"]);
+    let rejected = count(&totals["left_out"]["rejected"]);
+    // Cvent's count of the attendees outside the selection plus the selected ones listed.
+    assert_eq!(count(&totals["vendor"]), ATTENDEES, "{totals}");
+    assert_eq!(workspace, exported_ids(&workdir, &sandbox).len() as u64);
+    assert!(by_status > 0 && by_filters > 0 && workspace > 0, "{totals}");
+    // Everything the vendor has is in the workspace or explained: nothing is left to sync.
+    assert_eq!(
+        workspace + by_status + by_filters + rejected,
+        ATTENDEES,
+        "{totals}"
+    );
+    assert_eq!(count(&totals["not_yet_synced"]), 0, "{totals}");
+
+    let text = workdir.run(&sandbox, &["status"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    let expected = format!(
+        "workspace {workspace}: {} fewer — {by_status} left out by the status rule, {by_filters} left out by filters",
+        ATTENDEES - workspace
+    );
+    assert!(text.contains(&expected), "{expected}\nin\n{text}");
+}
+
+#[test]
+fn import_previews_a_csv_export_first_and_stores_it_only_when_asked() {
+    let sandbox = Sandbox::start(10);
+    let workdir = Workdir::with_people(
+        "import",
+        &sandbox,
+        "statuses = [\"Accepted\"]\nlabels = [{ question = \"reg_Diet\", name = \"dietary\" }]\n",
+    );
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/registrations.csv"
+    );
+    let secret = sandbox.text("client_secret");
+    let check_quiet = |output: &Output| {
+        for stream in [&output.stdout, &output.stderr] {
+            assert!(
+                !String::from_utf8_lossy(stream).contains(&secret),
+                "the secret leaked"
+            );
+        }
+    };
+
+    // Without --apply: the preview only, every rule's verdict in the report, nothing stored.
+    let preview = workdir.run(
+        &sandbox,
+        &[
+            "import",
+            "cvent",
+            "--types",
+            "people",
+            "--csv",
+            fixture,
+            "--report",
+            "preview.csv",
+        ],
+    );
+    check_quiet(&preview);
+    assert!(
+        preview.status.success(),
+        "{}",
+        String::from_utf8_lossy(&preview.stderr)
+    );
+    let text = String::from_utf8_lossy(&preview.stdout);
+    for expected in [
+        "registrations.csv: 5 rows",
+        "column \"email\": workspace field email ← vendor path contact.email",
+        "column \"reg_Diet\": data label dietary (question reg_Diet) → custom.dietary",
+        "column \"Badge Printed\": matches no vendor path",
+        "Import preview of 'cvent'",
+        "line 4: has 8 cells, the heading row has 7",
+        "t-005: required field 'last_name' has no value",
+        "Nothing was written. Run the same command with --apply",
+    ] {
+        assert!(text.contains(expected), "{expected}\nin\n{text}");
+    }
+    let report = std::fs::read_to_string(workdir.path.join("preview.csv")).expect("report");
+    assert!(
+        report.contains(
+            "skipped,t-004,,statuses to import: status 'Cancelled' is not among Accepted"
+        ),
+        "{report}"
+    );
+    assert!(exported_ids(&workdir, &sandbox).is_empty());
+
+    // With --apply: the preview again, then the import.
+    let applied = workdir.run(
+        &sandbox,
+        &["import", "cvent", "--csv", fixture, "--apply", "--json"],
+    );
+    check_quiet(&applied);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let outcomes = stdout_json(&applied);
+    let kinds: Vec<&str> = outcomes
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| o["run"]["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["import-preview", "import"]);
+    let counts = &outcomes[1]["run"]["types"]["people"]["counts"];
+    assert_eq!(counts, &json!({"create": 2, "reject": 2, "skipped": 1}));
+    let mut ids = exported_ids(&workdir, &sandbox);
+    ids.sort();
+    assert_eq!(ids, ["t-001", "t-002"]);
+    let people = workdir.run(&sandbox, &["export", "people", "--format", "json"]);
+    let people = stdout_json(&people);
+    assert_eq!(people[0]["custom.dietary"], "Vegan", "{people}");
+
+    // A file that is not there is the user's to fix.
+    let missing = workdir.run(&sandbox, &["import", "cvent", "--csv", "nowhere.csv"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read nowhere.csv"));
 }

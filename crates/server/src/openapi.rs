@@ -262,6 +262,7 @@ pub fn document() -> Value {
                             "data_type": {"type": "string"},
                             "records": {"type": "integer"},
                             "last_synced_at": {"type": ["string", "null"]},
+                            "totals": totals_schema(),
                             "auto_sync": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer"}}}
                         }}},
                         "auto_sync_end": {"anyOf": [{"type": "null"}, {
@@ -502,6 +503,31 @@ pub fn document() -> Value {
                     }
                 }
             }
+        }
+    })
+}
+
+/// A data type's monitoring totals (`engine::totals::Totals`): the vendor's count from the last
+/// whole full listing against the workspace's, the difference explained.
+fn totals_schema() -> Value {
+    let count_or_null = json!({"type": ["integer", "null"], "minimum": 0});
+    json!({
+        "type": "object",
+        "required": ["vendor", "workspace", "counted_at", "counted_by_run", "left_out",
+                     "not_yet_synced", "beyond_vendor_count", "explanation"],
+        "properties": {
+            "vendor": count_or_null,
+            "workspace": {"type": "integer", "minimum": 0},
+            "counted_at": {"type": ["string", "null"]},
+            "counted_by_run": {"type": ["integer", "null"]},
+            "left_out": {"type": "object", "properties": {
+                "by_status": count_or_null,
+                "by_filters": {"type": "integer", "minimum": 0},
+                "rejected": {"type": "integer", "minimum": 0}
+            }},
+            "not_yet_synced": count_or_null,
+            "beyond_vendor_count": count_or_null,
+            "explanation": {"type": "string"}
         }
     })
 }

@@ -332,6 +332,7 @@ async fn data_types(
             "data_type": data_type.as_str(),
             "records": state.store.count(&name, data_type.as_str()).await?,
             "last_synced_at": stream.as_ref().and_then(|s| s.last_success_at.clone()),
+            "totals": engine::totals::of(&state.store, &name, data_type.as_str()).await?,
             "auto_sync": {
                 "enabled": setting.is_some_and(|s| s.enabled),
                 "interval_seconds": setting.map_or(recommendation.interval_seconds, |s| u64::from(s.interval_seconds)),

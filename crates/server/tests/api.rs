@@ -407,6 +407,12 @@ async fn the_api_wants_a_token_and_answers_errors_as_json() {
     );
 
     let document = world.get("/openapi.json").await;
+    let data_type = &document["paths"]["/v1/connections/{connection}/data-types"]["get"]["responses"]
+        ["200"]["content"]["application/json"]["schema"]["properties"]["data"]["items"];
+    assert!(
+        data_type["properties"]["totals"]["properties"]["vendor"].is_object(),
+        "totals missing from the data types' schema: {data_type}"
+    );
     for path in [
         "/healthz",
         "/metrics",
@@ -446,6 +452,15 @@ async fn registrations_are_checked_sent_and_refusals_kept_with_their_reason() {
         .sync(&["people", "sessions", "speakers", "session_registrations"])
         .await;
     assert_eq!(run["status"], "succeeded", "{run}");
+    // The data types carry the monitoring totals the sync's full listing counted.
+    let data_types = world.get("/v1/connections/cvent/data-types").await;
+    let people_type = data_types["data"]
+        .as_array()
+        .and_then(|types| types.iter().find(|t| t["data_type"] == "people"))
+        .expect("people");
+    let totals = &people_type["totals"];
+    assert_eq!(totals["vendor"], 200, "{totals}");
+    assert_eq!(totals["not_yet_synced"], 0, "{totals}");
     let session = empty_session(&world, 1).await;
     let people = people(&world, 3).await;
 

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use error::{StoreError, redact_url};
 pub use model::{
     Checkpoint, FINISHED_RUN_STATUSES, NewRun, PageCommit, RUN_STATUS_INTERRUPTED,
-    RUN_STATUS_RUNNING, RawJson, RunOutcome, RunSummary, StoredRecord, SyncState,
+    RUN_STATUS_RUNNING, RawJson, RunOutcome, RunSummary, StoredRecord, SyncState, VendorTotals,
 };
 pub use owner::HEARTBEAT_STALE_AFTER;
 pub use serve::{
@@ -248,6 +248,34 @@ impl Store {
         data_type: &str,
     ) -> Result<Option<SyncState>, StoreError> {
         dispatch!(self, backend => backend.state(connection, data_type).await)
+    }
+
+    /// Keeps what a full listing counted of a stream beside its sync state, replacing the
+    /// previous count.
+    pub async fn set_totals(
+        &self,
+        connection: &str,
+        data_type: &str,
+        totals: &VendorTotals,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.set_totals(connection, data_type, totals).await)
+    }
+
+    /// What the last whole full listing of a stream counted, if one has.
+    pub async fn totals(
+        &self,
+        connection: &str,
+        data_type: &str,
+    ) -> Result<Option<VendorTotals>, StoreError> {
+        let text = dispatch!(self, backend => backend.totals(connection, data_type).await)?;
+        text.map(|text| {
+            serde_json::from_str(&text).map_err(|error| {
+                StoreError::Corrupt(format!(
+                    "the totals of {connection}/{data_type} are not totals: {error}"
+                ))
+            })
+        })
+        .transpose()
     }
 
     /// Records a new run as `running`, owned by this store, and returns its id.

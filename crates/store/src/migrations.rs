@@ -21,6 +21,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_serve.sql"),
         postgres: include_str!("../migrations/postgres/0002_serve.sql"),
     },
+    Migration {
+        version: 3,
+        name: "totals",
+        sqlite: include_str!("../migrations/sqlite/0003_totals.sql"),
+        postgres: include_str!("../migrations/postgres/0003_totals.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {

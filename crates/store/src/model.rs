@@ -105,6 +105,27 @@ pub struct SyncState {
     pub last_full_sync_at: Option<String>,
 }
 
+/// What the vendor had of a stream when a sync's full listing last went through it whole, and
+/// how many of the vendor's records stayed out of the workspace and why. Kept beside the
+/// stream's sync state, so `status` can compare the vendor's total with the workspace's without
+/// asking the vendor again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorTotals {
+    /// The vendor's number of records of the data type; `None` when the vendor did not say.
+    pub vendor_total: Option<u64>,
+    /// Records the status rule kept out (statuses not imported, never held by the workspace);
+    /// `None` when the vendor did not count them.
+    pub left_out_by_status: Option<u64>,
+    /// Records a filter kept out, the workspace not holding them.
+    pub filtered: u64,
+    /// Records rejected as invalid, the workspace not holding them.
+    pub rejected: u64,
+    /// RFC 3339 UTC: when the listing ended.
+    pub counted_at: String,
+    /// The run whose listing counted them.
+    pub run_id: i64,
+}
+
 /// How far an unfinished run got through a stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {

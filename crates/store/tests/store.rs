@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use store::{
-    Backend, Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord, SyncState,
+    Backend, Checkpoint, NewRun, PageCommit, RunOutcome, Store, StoreError, StoredRecord,
+    SyncState, VendorTotals,
 };
 
 mod support;
@@ -24,6 +25,7 @@ on_both_backends!(
     looks_up_a_thousand_records_at_once,
     removals_delete_only_the_named_records_of_the_stream,
     state_round_trips_with_and_without_checkpoint,
+    totals_are_kept_beside_the_state_and_survive_its_commits,
     connection_facts_round_trip_and_are_replaced,
     runs_go_from_start_through_progress_to_finish_newest_first,
     finishing_rejects_unknown_statuses_and_runs,
@@ -563,6 +565,83 @@ async fn state_round_trips_with_and_without_checkpoint(db: TestDatabase) {
         store.state(CONNECTION, ATTENDEES).await.unwrap(),
         Some(SyncState::default())
     );
+}
+
+async fn totals_are_kept_beside_the_state_and_survive_its_commits(db: TestDatabase) {
+    let store = &db.store;
+    let run_id = start(store).await;
+    assert_eq!(store.totals(CONNECTION, ATTENDEES).await.unwrap(), None);
+
+    // Counted before the stream has a state: the state's row is made for them.
+    let counted = VendorTotals {
+        vendor_total: Some(1_000),
+        left_out_by_status: Some(120),
+        filtered: 7,
+        rejected: 3,
+        counted_at: "2026-05-01T10:00:00.000Z".into(),
+        run_id,
+    };
+    store
+        .set_totals(CONNECTION, ATTENDEES, &counted)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.totals(CONNECTION, ATTENDEES).await.unwrap(),
+        Some(counted.clone())
+    );
+    assert_eq!(
+        store.state(CONNECTION, ATTENDEES).await.unwrap(),
+        Some(SyncState::default())
+    );
+
+    // A page commit replaces the state whole but leaves the totals alone.
+    store
+        .commit_page(&page(
+            run_id,
+            vec![record("att-1", 1)],
+            vec![],
+            "2026-05-01T11:00:00Z",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.totals(CONNECTION, ATTENDEES).await.unwrap(),
+        Some(counted.clone())
+    );
+    assert_eq!(
+        store.state(CONNECTION, ATTENDEES).await.unwrap(),
+        Some(state("2026-05-01T11:00:00Z"))
+    );
+
+    // The next count replaces the last one; unknown figures stay unknown.
+    let unknown = VendorTotals {
+        vendor_total: None,
+        left_out_by_status: None,
+        filtered: 0,
+        rejected: 0,
+        counted_at: "2026-05-02T10:00:00.000Z".into(),
+        run_id,
+    };
+    store
+        .set_totals(CONNECTION, ATTENDEES, &unknown)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.totals(CONNECTION, ATTENDEES).await.unwrap(),
+        Some(unknown)
+    );
+    assert_eq!(store.totals(CONNECTION, "sessions").await.unwrap(), None);
+    assert_eq!(store.totals("other", ATTENDEES).await.unwrap(), None);
+    // They survive reopening (the migration added a column, not a cache).
+    let reopened = db.reopen().await;
+    assert!(
+        reopened
+            .totals(CONNECTION, ATTENDEES)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    reopened.close().await;
 }
 
 async fn runs_go_from_start_through_progress_to_finish_newest_first(db: TestDatabase) {

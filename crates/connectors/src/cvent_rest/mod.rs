@@ -555,6 +555,38 @@ impl CventRest {
     }
 }
 
+impl CventRest {
+    /// How many records of a data type with these statuses the event has: Cvent's
+    /// `paging.totalCount` for a listing of one record per page, which costs one call. `None`
+    /// when Cvent leaves the count blank, as its documentation warns it may.
+    pub async fn count(
+        &self,
+        data_type: DataType,
+        statuses: StatusQuery,
+    ) -> Result<Option<u64>, ConnectorError> {
+        let pull = self
+            .pull(PullSpec {
+                data_type,
+                mode: PullMode::Full,
+                resume_token: None,
+                statuses,
+            })
+            .await?;
+        let bytes = pull.endpoint.fetch(self, None, Some(1), None).await?;
+        let page: ListPage<'_> = serde_json::from_slice(&bytes).map_err(|error| {
+            ConnectorError::Transient(format!(
+                "Cvent sent a page of {} that is not the JSON it documents: {error}",
+                pull.endpoint.path
+            ))
+        })?;
+        Ok(page
+            .paging
+            .and_then(|paging| paging.total_count)
+            .as_ref()
+            .and_then(Value::as_u64))
+    }
+}
+
 /// Where and how one data type is listed.
 #[derive(Debug, Clone)]
 struct Endpoint {
