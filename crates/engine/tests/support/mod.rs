@@ -70,3 +70,35 @@ pub async fn workspace(
         }
     }
 }
+
+/// After a first, full sync of `data_type`: the vendor's total the listing counted is every
+/// record it listed — created, or kept out by the status rule, filters or validation — and the
+/// totals explain the whole difference with the workspace, leaving nothing "not yet synced".
+pub async fn assert_first_sync_totals(
+    store: &Store,
+    connection: &str,
+    report: &RunReport,
+    data_type: DataType,
+) {
+    let counts = &report.types[data_type.as_str()].counts;
+    let count = |action: &str| counts.get(action).copied().unwrap_or(0);
+    let listed = count("create") + count("skipped") + count("filtered") + count("reject");
+    let totals = engine::totals::of(store, connection, data_type.as_str())
+        .await
+        .expect("totals");
+    assert_eq!(totals.vendor, Some(listed), "{data_type}: {totals:?}");
+    assert_eq!(
+        totals.left_out.by_status,
+        Some(count("skipped")),
+        "{data_type}"
+    );
+    assert_eq!(totals.left_out.by_filters, count("filtered"), "{data_type}");
+    assert_eq!(totals.left_out.rejected, count("reject"), "{data_type}");
+    assert_eq!(totals.workspace, count("create"), "{data_type}");
+    assert_eq!(totals.not_yet_synced, Some(0), "{data_type}: {totals:?}");
+    assert_eq!(
+        totals.beyond_vendor_count,
+        Some(0),
+        "{data_type}: {totals:?}"
+    );
+}
