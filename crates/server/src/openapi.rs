@@ -334,7 +334,10 @@ pub fn document() -> Value {
                         "text/csv": {"schema": {"type": "string"}},
                         crate::reports::XLSX: {"schema": {"type": "string", "format": "binary"}}
                     }})), "406", error_response("the Accept header names neither text/csv nor the XLSX media type")),
-                    "500", error_response("the report file could not be read"))
+                    "500", error_response("the report file could not be read")).as_object().cloned().map(|mut responses| {
+                        responses.insert("409".into(), error_response("the run is still going: its report is ready when it ends"));
+                        Value::Object(responses)
+                    }).unwrap_or_default()
             }},
             "/v1/events": {"get": {
                 "summary": "The events of the connections",

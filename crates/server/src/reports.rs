@@ -70,6 +70,14 @@ pub(crate) async fn run_report(
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let format = format(query, headers)?;
+    if let Some(run) = state.store.run(id).await?
+        && run.status == store::RUN_STATUS_RUNNING
+    {
+        return Err(ApiError::conflict(
+            "run_in_progress",
+            format!("run {id} is still going: its report is ready when it ends"),
+        ));
+    }
     let path = crate::runs::report_file(state, id).ok_or_else(|| {
         ApiError::not_found(format!(
             "no report for run {id}: reports exist for previews started through the server"

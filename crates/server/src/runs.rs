@@ -54,12 +54,22 @@ pub struct RunRequest {
 pub async fn run_held(
     state: &AppState,
     request: &RunRequest,
+    guard: OwnedMutexGuard<()>,
+) -> Result<RunReport, String> {
+    let report = (request.kind == RunKind::Preview).then(|| report_path(state));
+    run_with_report(state, request, guard, report).await
+}
+
+/// Runs `request` while holding `_guard`, spooling a preview's report to `report`.
+async fn run_with_report(
+    state: &AppState,
+    request: &RunRequest,
     _guard: OwnedMutexGuard<()>,
+    report: Option<PathBuf>,
 ) -> Result<RunReport, String> {
     let connection = state
         .connection(&request.connection)
         .ok_or_else(|| format!("no connection named '{}'", request.connection))?;
-    let report = (request.kind == RunKind::Preview).then(|| report_path(state));
     let options = RunOptions {
         kind: request.kind,
         data_types: request.data_types.clone(),
@@ -74,24 +84,50 @@ pub async fn run_held(
                 mail_summary(state, connection, &request.data_types, &run_report);
             }
             if let Some(spooled) = report {
-                // Named after its run, so that it is found again after a restart.
-                let path = stored_report_path(state, run_report.run_id);
-                let kept = match tokio::fs::rename(&spooled, &path).await {
-                    Ok(()) => path,
-                    Err(error) => {
-                        tracing::warn!(%error, run_id = run_report.run_id, "the report keeps its spool name until the server restarts");
-                        spooled
-                    }
-                };
-                state
-                    .reports
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(run_report.run_id, kept);
+                keep_report(state, run_report.run_id, spooled).await;
             }
             Ok(run_report)
         }
         Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Gives a finished preview's report its run's name, so that it is found again after a
+/// restart. The file is linked under the new name, and the spool name goes a little later, so
+/// a reader that has just been told the old name still opens it.
+async fn keep_report(state: &AppState, run_id: i64, spooled: PathBuf) {
+    let path = stored_report_path(state, run_id);
+    let kept = match tokio::fs::hard_link(&spooled, &path).await {
+        Ok(()) => path,
+        Err(error) => {
+            tracing::warn!(%error, run_id, "the report keeps its spool name until the server restarts");
+            spooled.clone()
+        }
+    };
+    remember_report(state, run_id, kept.clone(), true);
+    if kept != spooled {
+        tokio::spawn(async move {
+            tokio::time::sleep(SPOOL_NAME_GRACE).await;
+            if let Err(error) = tokio::fs::remove_file(&spooled).await {
+                tracing::warn!(%error, run_id, "the report's spool name stays behind");
+            }
+        });
+    }
+}
+
+/// How long a finished report keeps its spool name beside its run's name.
+const SPOOL_NAME_GRACE: Duration = Duration::from_secs(10);
+
+/// Records where run `run_id`'s report is; `replace` false keeps a place already recorded.
+fn remember_report(state: &AppState, run_id: i64, path: PathBuf, replace: bool) {
+    let mut reports = state
+        .reports
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if replace {
+        reports.insert(run_id, path);
+    } else {
+        reports.entry(run_id).or_insert(path);
     }
 }
 
@@ -138,8 +174,11 @@ pub async fn start(state: &AppState, request: RunRequest) -> Result<Option<i64>,
         .map_or(0, |run| run.id);
     let background = state.clone();
     let task_request = request.clone();
+    // The report's place is known from the start, so that it is found as soon as the run ends.
+    let report = (request.kind == RunKind::Preview).then(|| report_path(state));
+    let task_report = report.clone();
     let task = tokio::spawn(async move {
-        if let Err(error) = run_held(&background, &task_request, guard).await {
+        if let Err(error) = run_with_report(&background, &task_request, guard, task_report).await {
             tracing::warn!(connection = %task_request.connection, %error, "a run failed to start");
         }
     });
@@ -154,6 +193,9 @@ pub async fn start(state: &AppState, request: RunRequest) -> Result<Option<i64>,
         if let Some(run) = newest.first()
             && run.id > newest_before
         {
+            if let Some(report) = report {
+                remember_report(state, run.id, report, false);
+            }
             return Ok(Some(run.id));
         }
         if task.is_finished() {
