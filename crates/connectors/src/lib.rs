@@ -24,6 +24,10 @@ pub enum PullMode {
     Full,
     /// Records modified at or after this vendor timestamp.
     ModifiedSince(String),
+    /// The records filed under these vendor attendee ids, whenever modified: the travel requests
+    /// of people new to the workspace, which a listing of recent changes would not bring again.
+    /// Only data types the kind lists in [`AnyConnector::by_attendee`] are asked this way.
+    OfAttendees(Vec<String>),
 }
 
 /// One pull of one data type, possibly resuming a listing the vendor still remembers.
@@ -189,6 +193,15 @@ impl AnyConnector {
             AnyConnector::CventRest(_) => cvent_rest::supports_incremental(data_type),
             AnyConnector::CventSoap(_) => cvent_soap::supports_incremental(data_type),
             AnyConnector::Aventri(_) => aventri::supports_incremental(data_type),
+        }
+    }
+
+    /// Whether the vendor can list a data type's records by the attendees they are filed under
+    /// ([`PullMode::OfAttendees`]).
+    pub fn by_attendee(&self, data_type: DataType) -> bool {
+        match self {
+            AnyConnector::CventRest(_) => cvent_rest::by_attendee(data_type),
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => false,
         }
     }
 

@@ -60,6 +60,9 @@ pub struct Connection {
     pub vendor: VendorSettings,
     /// Data types to sync, in the order they are synced.
     pub data_types: Vec<DataType>,
+    /// The travel switches: `flights` syncs `air_requests`, `hotel_requests` syncs
+    /// `hotel_requests`; off, those types are never pulled.
+    pub travel: Travel,
     pub data: BTreeMap<DataType, DataConfig>,
     /// Warnings about the configuration that do not stop a run.
     pub warnings: Vec<String>,
@@ -150,6 +153,33 @@ pub fn secret_fields(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// The travel switches of a connection, both off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Travel {
+    pub flights: bool,
+    pub hotel_requests: bool,
+}
+
+impl Travel {
+    /// The switch that turns a data type on, for the travel types.
+    pub fn switch_for(data_type: DataType) -> Option<&'static str> {
+        match data_type {
+            DataType::AirRequests => Some("flights"),
+            DataType::HotelRequests => Some("hotel_requests"),
+            _ => None,
+        }
+    }
+
+    /// Whether the switches let `data_type` be synced (every non-travel type is).
+    pub fn allows(self, data_type: DataType) -> bool {
+        match data_type {
+            DataType::AirRequests => self.flights,
+            DataType::HotelRequests => self.hotel_requests,
+            _ => true,
+        }
+    }
+}
+
 impl Connection {
     pub fn kind(&self) -> &'static str {
         self.vendor.kind()
@@ -159,11 +189,49 @@ impl Connection {
     pub fn default_statuses(&self, data_type: DataType) -> StatusSelection {
         default_statuses(connectors::status_vocabulary(self.kind(), data_type))
     }
+
+    /// The data types this connection can sync: its kind's, less travel types switched off.
+    pub fn available_types(&self) -> Vec<DataType> {
+        self.vendor
+            .data_types()
+            .iter()
+            .copied()
+            .filter(|t| self.travel.allows(*t))
+            .collect()
+    }
+
+    /// Reads data type names given on the command line, in sync order; a travel type whose
+    /// switch is off is refused with the switch to turn on.
+    pub fn parse_types(&self, names: &[String]) -> Result<Vec<DataType>, ConfigError> {
+        check_travel_names(names, self.vendor.data_types(), self.travel, &self.name)?;
+        parse_data_types(names, &self.available_types(), &self.name)
+    }
 }
 
 /// Checks one subscriber address, `what` saying where it was found.
 pub(crate) fn check_subscriber(address: &str, what: &str) -> Result<(), ConfigError> {
     mail::check_address(address, what)
+}
+
+/// A travel type named while its switch is off: the error names the switch.
+fn check_travel_names(
+    names: &[String],
+    supported: &[DataType],
+    travel: Travel,
+    connection: &str,
+) -> Result<(), ConfigError> {
+    for name in names {
+        if let Ok(data_type) = name.trim().parse::<DataType>()
+            && supported.contains(&data_type)
+            && !travel.allows(data_type)
+            && let Some(switch) = Travel::switch_for(data_type)
+        {
+            return Err(ConfigError(format!(
+                "connection '{connection}' does not sync {data_type}: set {switch} = true on the connection to turn it on"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What a vendor's settings parser needs: the connection's name for messages, the folder that
@@ -253,6 +321,8 @@ pub struct DataConfig {
     pub labels: Vec<pipeline::rules::labels::Label>,
     /// Addresses that receive a summary of each run of this data type (`serve` mails them).
     pub subscribers: Vec<String>,
+    /// The guest switches, set on `session_registrations` only.
+    pub guests: pipeline::rules::guests::GuestOptions,
 }
 
 #[derive(Deserialize)]
@@ -271,6 +341,10 @@ struct RawConnection {
     name: String,
     kind: String,
     data_types: Option<Vec<String>>,
+    #[serde(default)]
+    flights: bool,
+    #[serde(default)]
+    hotel_requests: bool,
     #[serde(default)]
     data: BTreeMap<String, RawDataConfig>,
     #[serde(flatten)]
@@ -291,6 +365,10 @@ struct RawDataConfig {
     /// Addresses that receive a summary of each run of this data type.
     #[serde(default)]
     subscribers: Vec<String>,
+    #[serde(default)]
+    extra_invitee_registrations: bool,
+    #[serde(default)]
+    guest_enrollment_tags: bool,
 }
 
 /// One setting of `eventsync.toml`, for `eventsync config schema` and the README.
@@ -344,7 +422,17 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "connections[].data_types",
         default: "every type the kind has",
-        meaning: "the data types to sync; they run in reference order whatever the order given",
+        meaning: "the data types to sync; they run in reference order whatever the order given; travel types only when their switch is on",
+    },
+    Setting {
+        key: "connections[].flights",
+        default: "false",
+        meaning: "cvent-rest: sync air_requests, each flight request attached to the person who travels (a guest's to the guest); off, they are never pulled; needs scope event/air-request:read",
+    },
+    Setting {
+        key: "connections[].hotel_requests",
+        default: "false",
+        meaning: "cvent-rest: sync hotel_requests, each attached to the person who stays; off, they are never pulled; needs scope event/hotel-request:read",
     },
     Setting {
         key: "connections[].data.<type>.mapping",
@@ -380,6 +468,16 @@ pub const SETTINGS: &[Setting] = &[
         key: "connections[].data.<type>.remove_outdated",
         default: "false",
         meaning: "remove workspace records the vendor no longer has, after a complete full listing only",
+    },
+    Setting {
+        key: "connections[].data.session_registrations.extra_invitee_registrations",
+        default: "false",
+        meaning: "register each guest's primary to every session the guest is registered to: a derived registration 'extra-invitee:<guest registration id>' with via_guest_external_id, cancelled or removed with the guest's",
+    },
+    Setting {
+        key: "connections[].data.session_registrations.guest_enrollment_tags",
+        default: "false",
+        meaning: "tag a guest's session registrations (and those derived from them) with the guest's name in guest_tag",
     },
     Setting {
         key: "connections[].data.<type>.subscribers",
@@ -420,7 +518,7 @@ pub const SETTINGS: &[Setting] = &[
 
 /// The order data types are synced in, so that references resolve: places and levels before what
 /// points at them, sessions and people before their registrations.
-pub const SYNC_ORDER: [DataType; 7] = [
+pub const SYNC_ORDER: [DataType; 9] = [
     DataType::Locations,
     DataType::SponsorLevels,
     DataType::Sponsors,
@@ -428,6 +526,8 @@ pub const SYNC_ORDER: [DataType; 7] = [
     DataType::Speakers,
     DataType::People,
     DataType::SessionRegistrations,
+    DataType::AirRequests,
+    DataType::HotelRequests,
 ];
 
 /// Replaces `${NAME}` with the environment variable's value.
@@ -544,14 +644,39 @@ impl Connection {
             warnings: &mut warnings,
         };
         let vendor = VendorSettings::parse(&raw.kind, raw.vendor, &mut context)?;
-        let supported = vendor.data_types();
+        let travel = Travel {
+            flights: raw.flights,
+            hotel_requests: raw.hotel_requests,
+        };
+        for (on, data_type) in [
+            (travel.flights, DataType::AirRequests),
+            (travel.hotel_requests, DataType::HotelRequests),
+        ] {
+            if on && !vendor.data_types().contains(&data_type) {
+                return Err(ConfigError(format!(
+                    "connection '{name}': {} connections have no {data_type}; remove {}",
+                    raw.kind,
+                    Travel::switch_for(data_type).unwrap_or_default()
+                )));
+            }
+        }
+        let supported: Vec<DataType> = vendor
+            .data_types()
+            .iter()
+            .copied()
+            .filter(|t| travel.allows(*t))
+            .collect();
+        let supported = supported.as_slice();
         let data_types = match raw.data_types {
             None => SYNC_ORDER
                 .iter()
                 .copied()
                 .filter(|t| supported.contains(t))
                 .collect(),
-            Some(names) => parse_data_types(&names, supported, &name)?,
+            Some(names) => {
+                check_travel_names(&names, vendor.data_types(), travel, &name)?;
+                parse_data_types(&names, supported, &name)?
+            }
         };
         let mut data = BTreeMap::new();
         for (type_name, raw_data) in raw.data {
@@ -626,6 +751,15 @@ impl Connection {
                     ));
                 }
             }
+            let guests = pipeline::rules::guests::GuestOptions {
+                extra_invitee_registrations: raw_data.extra_invitee_registrations,
+                guest_enrollment_tags: raw_data.guest_enrollment_tags,
+            };
+            if guests.any() && data_type != DataType::SessionRegistrations {
+                return Err(ConfigError(format!(
+                    "connection '{name}': extra_invitee_registrations and guest_enrollment_tags                      belong in [connections.data.session_registrations], not {data_type}"
+                )));
+            }
             for address in &raw_data.subscribers {
                 mail::check_address(
                     address,
@@ -641,6 +775,7 @@ impl Connection {
                     remove_outdated: raw_data.remove_outdated,
                     labels: raw_data.labels,
                     subscribers: raw_data.subscribers,
+                    guests,
                 },
             );
         }
@@ -661,6 +796,7 @@ impl Connection {
             name,
             vendor,
             data_types,
+            travel,
             data,
             warnings,
         })
@@ -780,7 +916,26 @@ mod tests {
         assert!(config.connections[0].data[&DataType::Sessions].remove_outdated);
         assert_eq!(people.subscribers, ["ops@example.org"]);
         assert!(config.smtp.is_some(), "the example has [smtp]");
+        let cvent = &config.connections[0];
+        assert!(cvent.travel.flights && !cvent.travel.hotel_requests);
+        assert!(cvent.data_types.contains(&DataType::AirRequests));
+        let guests = cvent.data[&DataType::SessionRegistrations].guests;
+        assert!(guests.extra_invitee_registrations && guests.guest_enrollment_tags);
         for setting in SETTINGS {
+            let switch = setting
+                .key
+                .strip_prefix("connections[].data.session_registrations.")
+                .or_else(|| {
+                    ["connections[].flights", "connections[].hotel_requests"]
+                        .contains(&setting.key)
+                        .then(|| setting.key.trim_start_matches("connections[]."))
+                });
+            if let Some(key) = switch {
+                assert!(
+                    example.contains(&format!("{key} =")),
+                    "{key} is in the example"
+                );
+            }
             let key = setting
                 .key
                 .strip_prefix("connections[].data.<type>.")
@@ -903,6 +1058,101 @@ mod tests {
             );
         }
         assert!(parse("").expect("empty is valid").connection("x").is_err());
+    }
+
+    #[test]
+    fn travel_and_guest_switches() {
+        let base = GOOD.replace("data_types = [\"session_registrations\", \"people\"]", "");
+        // (connection fields, data blocks, synced data types or the error's words)
+        type Case<'a> = (&'a str, &'a str, Result<&'a [DataType], &'a str>);
+        let cases: [Case<'_>; 7] = [
+            (
+                "",
+                "",
+                Ok(&[DataType::People, DataType::SessionRegistrations]),
+            ),
+            (
+                "flights = true",
+                "",
+                Ok(&[
+                    DataType::People,
+                    DataType::SessionRegistrations,
+                    DataType::AirRequests,
+                ]),
+            ),
+            (
+                "flights = true\nhotel_requests = true",
+                "",
+                Ok(&[
+                    DataType::People,
+                    DataType::SessionRegistrations,
+                    DataType::AirRequests,
+                    DataType::HotelRequests,
+                ]),
+            ),
+            (
+                "data_types = [\"hotel_requests\", \"people\"]",
+                "",
+                Err("set hotel_requests = true on the connection"),
+            ),
+            (
+                "",
+                "[connections.data.session_registrations]\nextra_invitee_registrations = true\nguest_enrollment_tags = true",
+                Ok(&[DataType::People, DataType::SessionRegistrations]),
+            ),
+            (
+                "",
+                "[connections.data.people]\nguest_enrollment_tags = true",
+                Err("belong in [connections.data.session_registrations]"),
+            ),
+            ("flights = \"yes\"", "", Err("invalid type")),
+        ];
+        for (fields, blocks, expected) in cases {
+            let text = base.replace(
+                "client_secret = \"${CVENT_SECRET}\"",
+                &format!("client_secret = \"${{CVENT_SECRET}}\"\n{fields}"),
+            ) + "\n"
+                + blocks;
+            match (parse(&text), expected) {
+                (Ok(config), Ok(types)) => {
+                    let connection = &config.connections[0];
+                    let synced: Vec<DataType> = connection
+                        .data_types
+                        .iter()
+                        .copied()
+                        .filter(|t| {
+                            !matches!(
+                                t,
+                                DataType::Locations
+                                    | DataType::SponsorLevels
+                                    | DataType::Sponsors
+                                    | DataType::Sessions
+                                    | DataType::Speakers
+                            )
+                        })
+                        .collect();
+                    assert_eq!(synced, types, "{fields} {blocks}");
+                }
+                (Err(error), Err(words)) => {
+                    assert!(error.0.contains(words), "{error} should say {words}")
+                }
+                (outcome, _) => panic!("{fields} {blocks}: unexpected {outcome:?}"),
+            }
+        }
+        let both = parse(&format!(
+            "{GOOD}\n[connections.data.session_registrations]\nextra_invitee_registrations = true\nguest_enrollment_tags = true"
+        ))
+        .expect("valid");
+        let guests = both.connections[0].data[&DataType::SessionRegistrations].guests;
+        assert!(guests.extra_invitee_registrations && guests.guest_enrollment_tags);
+        let connection = &both.connections[0];
+        let error = connection
+            .parse_types(&["air_requests".to_string()])
+            .expect_err("flights are off");
+        assert!(error.0.contains("set flights = true"), "{error}");
+        let soap = "[[connections]]\nname = \"s\"\nkind = \"cvent-soap\"\nhost = \"sandbox\"\naccount_number = \"A\"\nuser_name = \"u\"\npassword = \"${CVENT_SECRET}\"\nevent_code = \"E\"\nflights = true\n";
+        let error = parse(soap).expect_err("SOAP has no air requests");
+        assert!(error.0.contains("have no air_requests"), "{error}");
     }
 
     #[test]

@@ -195,7 +195,11 @@ pub async fn run(
     let mut errors = Vec::new();
     let mut status = RunStatus::Succeeded;
     let mut resets_at = None;
-    let mut created = CreatedInPreview::default();
+    let mut created = CreatedInPreview {
+        // People new in this run are followed by their travel requests, when travel runs too.
+        track_travellers: options.data_types.iter().any(|t| connector.by_attendee(*t)),
+        ..CreatedInPreview::default()
+    };
     let no_settings = DataConfig::default();
     for data_type in &options.data_types {
         let settings = connection.data.get(data_type).unwrap_or(&no_settings);
@@ -214,6 +218,7 @@ pub async fn run(
             present: None,
             labels: &settings.labels,
             resolved_labels: Vec::new(),
+            guests: settings.guests,
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
@@ -482,10 +487,18 @@ impl From<std::io::Error> for TypeError {
     }
 }
 
-/// External ids a preview would create, so later data types in the same preview can refer to them.
+/// What earlier data types of a run leave for later ones: the external ids a preview would
+/// create (so later data types in the same preview can refer to them), the guests a preview
+/// would store, and the people new to the workspace whose travel requests to follow.
 #[derive(Default)]
 struct CreatedInPreview {
     ids: HashMap<DataType, HashSet<String>>,
+    /// People a preview would create or change who are guests, for the guest rules.
+    guests: HashMap<String, pipeline::rules::guests::Guest>,
+    track_travellers: bool,
+    /// The vendor attendee ids that file the travel requests of people new in this run: a
+    /// guest's are filed under their primary.
+    travellers: BTreeSet<String>,
 }
 
 struct TypeRun<'a> {
@@ -508,6 +521,8 @@ struct TypeRun<'a> {
     labels: &'a [pipeline::rules::labels::Label],
     /// The labels matched to the vendor's questions, and where records keep their answers.
     resolved_labels: Vec<pipeline::rules::labels::ResolvedLabel>,
+    /// The guest switches (session registrations).
+    guests: pipeline::rules::guests::GuestOptions,
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
@@ -659,6 +674,9 @@ impl TypeRun<'_> {
         self.resolve_labels().await?;
         if let Some(list) = &selected {
             self.follow_leavers(&state, list).await?;
+        }
+        if incremental {
+            self.follow_travellers(&state).await?;
         }
         if counting {
             self.tally = Some(Tally::default());
@@ -986,6 +1004,59 @@ impl TypeRun<'_> {
         Ok(())
     }
 
+    /// Lists the travel requests of people new to the workspace in this run, by the attendees
+    /// Cvent files them under (in batches within Cvent's filter limit): they were rejected
+    /// when their person was missing, and an incremental listing would not bring them again.
+    /// Like the leavers' listing, it leaves the stream's state as it is.
+    async fn follow_travellers(&mut self, state: &SyncState) -> Result<(), TypeError> {
+        let data_type = self.data_type;
+        if !self.connector.by_attendee(data_type) || self.created.travellers.is_empty() {
+            return Ok(());
+        }
+        let attendees: Vec<String> = self.created.travellers.iter().cloned().collect();
+        let spec = PullSpec {
+            data_type,
+            mode: PullMode::OfAttendees(attendees),
+            resume_token: None,
+            statuses: StatusQuery::Any,
+        };
+        let mut calls_before = self.connector.calls();
+        let mut pull = self.connector.pull(spec).await?;
+        while let Some(page) = pull.next_page().await? {
+            let Processed {
+                upserts, counts, ..
+            } = self.process(page).await?;
+            let calls = self.connector.calls() - calls_before;
+            calls_before += calls;
+            self.summary.api_calls += calls;
+            for (action, n) in &counts {
+                *self.summary.counts.entry(action.clone()).or_default() += n;
+            }
+            match self.kind {
+                RunKind::Sync => {
+                    self.store
+                        .commit_page(&PageCommit {
+                            run_id: self.run_id,
+                            connection: self.connection.to_string(),
+                            data_type: data_type.as_str().to_string(),
+                            upserts,
+                            removals: Vec::new(),
+                            state: state.clone(),
+                            counts,
+                            api_calls: calls,
+                        })
+                        .await?;
+                }
+                RunKind::Preview => {
+                    self.store
+                        .add_run_progress(self.run_id, data_type.as_str(), &counts, calls)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Matches the data labels to the event's questions, once per run, and says in the summary
     /// what each fills.
     async fn resolve_labels(&mut self) -> Result<(), TypeError> {
@@ -1168,6 +1239,8 @@ impl TypeRun<'_> {
                 }
             }
         }
+        let mut notes: HashMap<String, String> = HashMap::new();
+        let unique = self.apply_guest_rules(unique, &mut notes).await?;
         let (unique, referral_rejections) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
         if self.tally.is_some() {
@@ -1215,10 +1288,13 @@ impl TypeRun<'_> {
                     .or_default()
                     .insert(record.external_id.clone());
             }
+            if data_type == DataType::People {
+                self.remember_person(&record, kind, previous.as_ref());
+            }
             if let Some(report) = self.report.as_deref_mut() {
                 // Only a report names overwritten workspace edits: it maps the vendor's previous
                 // record again, which a plain sync need not pay for.
-                let reason = match existing.get(&record.external_id) {
+                let edits = match existing.get(&record.external_id) {
                     Some(stored) if !action.changes().is_empty() => {
                         let last_raw = stored.raw.to_value();
                         let last_sent =
@@ -1234,6 +1310,11 @@ impl TypeRun<'_> {
                         }
                     }
                     _ => String::new(),
+                };
+                let reason = match notes.get(&record.external_id) {
+                    Some(note) if edits.is_empty() => note.clone(),
+                    Some(note) => format!("{note}; {edits}"),
+                    None => edits,
                 };
                 report.add(&Row {
                     data_type: data_type.as_str().into(),
@@ -1330,25 +1411,23 @@ impl TypeRun<'_> {
         }
     }
 
-    /// Session registrations must point at a session and a person the workspace has.
+    /// Records must point at records the workspace has (`rules::references`): a session
+    /// registration at its session and person, a travel request at its person.
     async fn check_references(
         &self,
         candidates: Vec<Candidate>,
     ) -> Result<(Vec<Candidate>, Vec<Rejected>), StoreError> {
-        if self.data_type != DataType::SessionRegistrations {
+        let references = pipeline::rules::references::references(self.data_type);
+        if references.is_empty() {
             return Ok((candidates, Vec::new()));
         }
-        let references = [
-            ("session_external_id", DataType::Sessions),
-            ("person_external_id", DataType::People),
-        ];
-        let mut known: HashMap<&str, HashSet<String>> = HashMap::new();
+        let mut known: HashMap<DataType, HashSet<String>> = HashMap::new();
         for (field, target) in references {
             let ids: Vec<String> = candidates
                 .iter()
                 .filter_map(|c| {
                     c.0.fields
-                        .get(field)
+                        .get(*field)
                         .and_then(FieldValue::as_text)
                         .map(str::to_string)
                 })
@@ -1359,38 +1438,109 @@ impl TypeRun<'_> {
                 .store
                 .records(self.connection, target.as_str(), &ids)
                 .await?;
-            let mut present: HashSet<String> = found.into_keys().collect();
-            if let Some(created) = self.created.ids.get(&target) {
+            let present = known.entry(*target).or_default();
+            present.extend(found.into_keys());
+            if let Some(created) = self.created.ids.get(target) {
                 present.extend(ids.iter().filter(|id| created.contains(*id)).cloned());
             }
-            known.insert(field, present);
         }
+        let is_known =
+            |target: DataType, id: &str| known.get(&target).is_some_and(|ids| ids.contains(id));
         let mut kept = Vec::new();
         let mut rejected = Vec::new();
-        'candidates: for candidate in candidates {
-            for (field, _) in references {
-                let value = candidate
-                    .0
-                    .fields
-                    .get(field)
-                    .and_then(FieldValue::as_text)
-                    .unwrap_or_default()
-                    .to_string();
-                if !known.get(field).is_some_and(|ids| ids.contains(&value)) {
+        for candidate in candidates {
+            match pipeline::rules::references::first_unknown(&candidate.0, &is_known) {
+                Some(reason) => {
                     let rejection = Rejection {
                         external_id: Some(candidate.0.external_id.clone()),
-                        reason: RejectReason::UnknownReference {
-                            field: field.to_string(),
-                            value,
-                        },
+                        reason,
                     };
                     rejected.push((rejection, candidate.3));
-                    continue 'candidates;
                 }
+                None => kept.push(candidate),
             }
-            kept.push(candidate);
         }
         Ok((kept, rejected))
+    }
+
+    /// The guest switches on session registrations (`rules::guests`): tags a guest's
+    /// registrations and adds their primary's derived ones, noting for the report which rule
+    /// did what.
+    async fn apply_guest_rules(
+        &mut self,
+        candidates: Vec<Candidate>,
+        notes: &mut HashMap<String, String>,
+    ) -> Result<Vec<Candidate>, StoreError> {
+        use pipeline::rules::guests::{self, Guest};
+        if self.data_type != DataType::SessionRegistrations || !self.guests.any() {
+            return Ok(candidates);
+        }
+        let person_ids: Vec<String> = candidates
+            .iter()
+            .filter_map(|c| {
+                c.0.fields
+                    .get("person_external_id")
+                    .and_then(FieldValue::as_text)
+                    .map(str::to_string)
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let stored = self
+            .store
+            .records(self.connection, DataType::People.as_str(), &person_ids)
+            .await?;
+        let mut people: HashMap<String, Guest> = stored
+            .values()
+            .filter_map(|person| Guest::from_person(&to_record(DataType::People, person)))
+            .map(|guest| (guest.external_id.clone(), guest))
+            .collect();
+        for id in &person_ids {
+            if let Some(guest) = self.created.guests.get(id) {
+                people.insert(id.clone(), guest.clone());
+            }
+        }
+        let mut out = Vec::with_capacity(candidates.len());
+        for (record, empty, raw, paths) in candidates {
+            let guest = record
+                .fields
+                .get("person_external_id")
+                .and_then(FieldValue::as_text)
+                .and_then(|id| people.get(id));
+            let outcome = guests::apply(self.guests, record, guest);
+            if let Some(note) = &outcome.note {
+                notes.insert(outcome.registration.external_id.clone(), note.to_string());
+            }
+            let derived = outcome.derived.map(|(derived, note)| {
+                notes.insert(derived.external_id.clone(), note.to_string());
+                if let Some(present) = self.present.as_mut() {
+                    present.insert(derived.external_id.clone());
+                }
+                (derived, empty.clone(), raw.clone(), paths.clone())
+            });
+            out.push((outcome.registration, empty, raw, paths));
+            out.extend(derived);
+        }
+        Ok(out)
+    }
+
+    /// Keeps what later data types of the run need to know about a person: a guest a preview
+    /// would store, and the attendee filing the travel requests of a person new to the
+    /// workspace.
+    fn remember_person(&mut self, record: &Record, kind: ActionKind, previous: Option<&Record>) {
+        let guest = record.fields.get("is_guest") == Some(&FieldValue::Bool(true));
+        if self.kind == RunKind::Preview && guest {
+            let merged = pipeline::merge(previous, record, &BTreeSet::new());
+            if let Some(guest) = pipeline::rules::guests::Guest::from_person(&merged) {
+                self.created.guests.insert(guest.external_id.clone(), guest);
+            }
+        }
+        if self.created.track_travellers && kind == ActionKind::Create {
+            let guest = pipeline::rules::guests::Guest::from_person(record);
+            let holder =
+                guest.map_or_else(|| record.external_id.clone(), |g| g.primary_external_id);
+            self.created.travellers.insert(holder);
+        }
     }
 }
 

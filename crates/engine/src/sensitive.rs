@@ -1,5 +1,6 @@
 //! Fields that never leave the vendor: date of birth, passport, social security and national
-//! identification numbers, NPI. They are cut from every raw record before anything else sees it,
+//! identification numbers, NPI, and the travel document numbers of flight requests (TSA known
+//! traveller and redress numbers). They are cut from every raw record before anything else sees it,
 //! so they reach neither the workspace, the raw copy, the report nor a log.
 
 use serde_json::Value;
@@ -20,6 +21,8 @@ const SENSITIVE: &[&str] = &[
     "nationalidentificationnumber",
     "nationalid",
     "npi",
+    "knowntravelernumber",
+    "redressnumber",
 ];
 
 /// Whether a key names a sensitive field.
@@ -29,7 +32,11 @@ pub fn is_sensitive(key: &str) -> bool {
     let Some(first) = key.bytes().find(u8::is_ascii_alphanumeric) else {
         return false;
     };
-    if !matches!(first.to_ascii_lowercase(), b'b' | b'd' | b'n' | b'p' | b's') || key.len() < 3 {
+    if !matches!(
+        first.to_ascii_lowercase(),
+        b'b' | b'd' | b'k' | b'n' | b'p' | b'r' | b's'
+    ) || key.len() < 3
+    {
         return false;
     }
     let mut normalised = [0u8; 32];
@@ -86,9 +93,10 @@ mod tests {
             "contact": {"firstName": "Ada", "dateOfBirth": "1990-01-01", "passportNumber": "X1",
                         "passport": {"number": "X1", "country": "FR"}, "socialSecurityNumber": "1",
                         "nationalIdentificationNumber": "2", "npi": "3"},
-            "airRequestDetails": [{"dateOfBirth": "1990-01-01", "seatType": "Aisle"}],
+            "airRequestDetails": [{"dateOfBirth": "1990-01-01", "seatType": "Aisle",
+                                   "knownTravelerNumber": "1", "redressNumber": "2"}],
         });
-        assert_eq!(strip(&mut record), 7);
+        assert_eq!(strip(&mut record), 9);
         assert_eq!(
             record,
             json!({"id": "a", "contact": {"firstName": "Ada"}, "airRequestDetails": [{"seatType": "Aisle"}]})

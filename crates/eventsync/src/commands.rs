@@ -178,11 +178,7 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
     let data_types = if args.types.is_empty() {
         connection.data_types.clone()
     } else {
-        engine::config::parse_data_types(
-            &args.types,
-            connectors::cvent_rest::DATA_TYPES,
-            &connection.name,
-        )?
+        connection.parse_types(&args.types)?
     };
     let store = global.store(Some(&config)).await?;
     let interrupted = store.interrupt_stale_runs().await?;

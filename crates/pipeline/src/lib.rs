@@ -61,7 +61,7 @@ pub use rules::filter::{Filter, FilterError};
 pub use rules::status::{StatusSelection, StatusSkipped, StatusVerdict, UnknownStatus};
 pub use schema::{
     CANCELLED, CUSTOM_PREFIX, DataType, Field, FieldType, PERSON_STATUSES, REGISTRATION_STATUSES,
-    UnknownDataType, is_custom_field,
+    REQUESTER_TYPES, TRAVEL_STATUSES, UnknownDataType, is_custom_field,
 };
 pub use validate::{Record, RejectReason, Rejection, validate};
 pub use value::FieldValue;

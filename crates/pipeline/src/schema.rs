@@ -24,6 +24,10 @@ pub enum DataType {
     Locations,
     Sponsors,
     SponsorLevels,
+    /// Flight requests, each attached to the person who travels.
+    AirRequests,
+    /// Hotel room requests, each attached to the person who stays.
+    HotelRequests,
 }
 
 /// A string that names no data type; `Display` lists the names that do.
@@ -35,7 +39,7 @@ pub struct UnknownDataType {
 
 impl DataType {
     /// Every data type, in the order reports list them.
-    pub const ALL: [DataType; 7] = [
+    pub const ALL: [DataType; 9] = [
         DataType::People,
         DataType::Speakers,
         DataType::Sessions,
@@ -43,6 +47,8 @@ impl DataType {
         DataType::Locations,
         DataType::Sponsors,
         DataType::SponsorLevels,
+        DataType::AirRequests,
+        DataType::HotelRequests,
     ];
 
     /// The snake_case name used in configuration files, reports and the API.
@@ -55,6 +61,8 @@ impl DataType {
             DataType::Locations => "locations",
             DataType::Sponsors => "sponsors",
             DataType::SponsorLevels => "sponsor_levels",
+            DataType::AirRequests => "air_requests",
+            DataType::HotelRequests => "hotel_requests",
         }
     }
 
@@ -76,6 +84,8 @@ impl DataType {
             DataType::Locations => LOCATIONS,
             DataType::Sponsors => SPONSORS,
             DataType::SponsorLevels => SPONSOR_LEVELS,
+            DataType::AirRequests => AIR_REQUESTS,
+            DataType::HotelRequests => HOTEL_REQUESTS,
         }
     }
 
@@ -201,6 +211,22 @@ impl Field {
 pub const PERSON_STATUSES: &[&str] = &["active", "cancelled"];
 /// The `status` values of session registrations.
 pub const REGISTRATION_STATUSES: &[&str] = &["registered", "waitlisted", "cancelled"];
+/// The `status` values of air and hotel requests: the vendor's request states, lower-case.
+pub const TRAVEL_STATUSES: &[&str] = &[
+    "submitted",
+    "processing",
+    "approved",
+    "reserved",
+    "denied",
+    "not_available",
+    "cancelled",
+    "pending",
+    "ticketed",
+    "waitlisted",
+];
+/// Who a travel request is for: the registered person, one of their guests, or someone else
+/// travelling on their request.
+pub const REQUESTER_TYPES: &[&str] = &["attendee", "guest", "other"];
 /// The status value that makes a diff a cancellation rather than an update.
 pub const CANCELLED: &str = "cancelled";
 
@@ -263,6 +289,12 @@ const SESSION_REGISTRATIONS: &[Field] = &[
     Field::new("status", FieldType::Enum(REGISTRATION_STATUSES))
         .required()
         .protected(),
+    // Guest enrollment tags: the guest's name on a guest's registrations and on those derived
+    // from them (see `rules::guests`).
+    Field::new("guest_tag", Text),
+    // Extra invitee registrations: set on a primary's registration derived from their guest's,
+    // to the guest's person; empty on registrations the vendor sent.
+    Field::new("via_guest_external_id", Text),
 ];
 
 const LOCATIONS: &[Field] = &[
@@ -286,6 +318,50 @@ const SPONSOR_LEVELS: &[Field] = &[
     Field::new("rank", Integer),
 ];
 
+// Travel dates are the vendor's local dates and times, without an offset, so they are text.
+const AIR_REQUESTS: &[Field] = &[
+    EXTERNAL_ID,
+    // The person who travels: travel requests are attached to people, hence protected.
+    Field::new("person_external_id", Text)
+        .required()
+        .protected(),
+    Field::new("requester_type", FieldType::Enum(REQUESTER_TYPES)),
+    Field::new("first_name", Text),
+    Field::new("last_name", Text),
+    Field::new("status", FieldType::Enum(TRAVEL_STATUSES)),
+    Field::new("outbound_origin", Text),
+    Field::new("outbound_destination", Text),
+    Field::new("outbound_date", Text),
+    Field::new("outbound_time", Text),
+    Field::new("return_origin", Text),
+    Field::new("return_destination", Text),
+    Field::new("return_date", Text),
+    Field::new("return_time", Text),
+    Field::new("seat_type", Text),
+    Field::new("ticket_type", Text),
+];
+
+const HOTEL_REQUESTS: &[Field] = &[
+    EXTERNAL_ID,
+    Field::new("person_external_id", Text)
+        .required()
+        .protected(),
+    Field::new("requester_type", FieldType::Enum(REQUESTER_TYPES)),
+    Field::new("first_name", Text),
+    Field::new("last_name", Text),
+    Field::new("status", FieldType::Enum(TRAVEL_STATUSES)),
+    Field::new("hotel_name", Text),
+    Field::new("hotel_code", Text),
+    Field::new("room_name", Text),
+    Field::new("room_code", Text),
+    Field::new("quantity", Integer),
+    Field::new("checkin_date", Text),
+    Field::new("checkout_date", Text),
+    Field::new("cancelled", Bool),
+    Field::new("confirmation_number", Text),
+    Field::new("share_room", Bool),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +376,8 @@ mod tests {
             (DataType::Locations, "locations"),
             (DataType::Sponsors, "sponsors"),
             (DataType::SponsorLevels, "sponsor_levels"),
+            (DataType::AirRequests, "air_requests"),
+            (DataType::HotelRequests, "hotel_requests"),
         ];
         assert_eq!(cases.len(), DataType::ALL.len());
         for (data_type, name) in cases {
@@ -319,7 +397,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "unknown data type 'attendees': expected one of people, speakers, sessions, \
-             session_registrations, locations, sponsors, sponsor_levels"
+             session_registrations, locations, sponsors, sponsor_levels, air_requests, \
+             hotel_requests"
         );
     }
 
@@ -344,7 +423,7 @@ mod tests {
 
     #[test]
     fn required_and_protected_fields_per_data_type() {
-        let cases: [(DataType, &[&str], &[&str]); 7] = [
+        let cases: [(DataType, &[&str], &[&str]); 9] = [
             (
                 DataType::People,
                 &["external_id", "status", "first_name", "last_name"],
@@ -395,6 +474,16 @@ mod tests {
                 DataType::SponsorLevels,
                 &["external_id", "name"],
                 &["external_id"],
+            ),
+            (
+                DataType::AirRequests,
+                &["external_id", "person_external_id"],
+                &["external_id", "person_external_id"],
+            ),
+            (
+                DataType::HotelRequests,
+                &["external_id", "person_external_id"],
+                &["external_id", "person_external_id"],
             ),
         ];
         for (data_type, required, protected) in cases {

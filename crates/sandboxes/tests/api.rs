@@ -793,6 +793,77 @@ async fn travel_filters_follow_cvents_limits() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "only 'or' combines terms");
 }
 
+/// Seventeen `attendee.id` terms are the most a travel filter takes: the seventeenth is
+/// accepted, the eighteenth refused with Cvent's error body; `after` keeps only items with a
+/// request modified since.
+#[tokio::test]
+async fn travel_filters_take_seventeen_terms_and_after_keeps_recent_items() {
+    let harness = Harness::with_attendees(600).await;
+    let event = harness.sandbox.event_id().to_string();
+    for kind in ["air-requests", "hotel-requests"] {
+        let path = format!("/events/{event}/event-travel/{kind}");
+        let (_, items) = harness.list_all(&path, &[("limit", "200")]).await;
+        assert!(items.len() > 17, "{kind}: {} items", items.len());
+        let ids: Vec<String> = items
+            .iter()
+            .filter_map(|item| item["attendee"]["id"].as_str().map(str::to_string))
+            .collect();
+        let terms = |n: usize| {
+            ids[..n]
+                .iter()
+                .map(|id| format!("attendee.id eq '{id}'"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let (status, page) = harness
+            .get(&path, &[("filter", &terms(17)), ("limit", "200")])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{kind}: 17 terms");
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(17), "{kind}");
+        let (status, body) = harness.get(&path, &[("filter", &terms(18))]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{kind}: 18 terms");
+        assert_eq!(body["code"], 400);
+        assert_eq!(body["message"], "Bad Request");
+        assert!(
+            body["details"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("at most 17 terms")),
+            "{body}"
+        );
+        let (status, _) = harness
+            .get(
+                &path,
+                &[("filter", &format!("attendee.id co '{}'", ids[0]))],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{kind}: only eq and ne");
+        // Items whose newest request changed after the median time.
+        let details = if kind == "air-requests" {
+            "airRequestDetails"
+        } else {
+            "hotelRequestDetails"
+        };
+        let newest = |item: &Value| {
+            item[details]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["lastModified"].as_str().map(str::to_string))
+                .max()
+                .unwrap_or_default()
+        };
+        let mut times: Vec<String> = items.iter().map(newest).collect();
+        times.sort();
+        let middle = times[times.len() / 2].clone();
+        let (_, recent) = harness
+            .list_all(&path, &[("limit", "200"), ("after", middle.as_str())])
+            .await;
+        let expected = items.iter().filter(|item| newest(item) > middle).count();
+        assert_eq!(recent.len(), expected, "{kind} after {middle}");
+        assert!(recent.iter().all(|item| newest(item) > middle));
+    }
+}
+
 #[tokio::test]
 async fn asking_from_the_newest_modification_returns_exactly_the_records_at_it() {
     let harness = Harness::with_attendees(3_000).await;

@@ -66,7 +66,8 @@ pub fn default_mapping(data_type: DataType, active_statuses: &[String]) -> Mappi
             rule("name", "name"),
             rule("rank", "rank"),
         ],
-        DataType::Locations => Vec::new(),
+        // Aventri has no locations or travel requests to list.
+        DataType::Locations | DataType::AirRequests | DataType::HotelRequests => Vec::new(),
     };
     Mapping { rules }
 }

@@ -10,11 +10,16 @@
 //!   which accept longer filters than a query string.
 //! - Incremental pulls: `lastModified ge '<cursor>'` — records at the boundary come back again and
 //!   diff as unchanged, so nothing modified in the same millisecond as the cursor is ever missed.
+//! - Travel (`event-travel/air-requests`, `…/hotel-requests`): one item per attendee holding
+//!   their and their guests' requests, split into one record per request (`travel.rs`);
+//!   incremental pulls ask `after` (exclusive, so a millisecond before the cursor); the only
+//!   filter is `attendee.id eq` joined by `or`, 17 terms at most.
 //! - Rate limits: per account by tier (`GET /usage/tier`); `429 Too Many Requests` is retried
 //!   with backoff, `429 Limit Exceeded` stops the run until midnight UTC.
 
 mod client;
 mod defaults;
+pub mod travel;
 mod write;
 
 use std::sync::Arc;
@@ -45,6 +50,8 @@ pub const DATA_TYPES: &[DataType] = &[
     DataType::Locations,
     DataType::Sponsors,
     DataType::SponsorLevels,
+    DataType::AirRequests,
+    DataType::HotelRequests,
 ];
 
 /// Cvent's attendee statuses, spelt as the API sends them (`attendee-status.json`).
@@ -179,14 +186,26 @@ pub fn scope_for(data_type: DataType) -> &'static str {
         DataType::SessionRegistrations => "event/session-enrollment:read",
         DataType::Sponsors => "exhibitor/exhibitors:read",
         DataType::SponsorLevels => "exhibitor/sponsorship-levels:read",
+        DataType::AirRequests => "event/air-request:read",
+        DataType::HotelRequests => "event/hotel-request:read",
     }
 }
 
 pub fn supports_incremental(data_type: DataType) -> bool {
     matches!(
         data_type,
-        DataType::People | DataType::Sessions | DataType::Speakers | DataType::SessionRegistrations
+        DataType::People
+            | DataType::Sessions
+            | DataType::Speakers
+            | DataType::SessionRegistrations
+            | DataType::AirRequests
+            | DataType::HotelRequests
     )
+}
+
+/// Travel requests can be listed by the attendees they are filed under.
+pub fn by_attendee(data_type: DataType) -> bool {
+    travel::listing(data_type).is_some()
 }
 
 /// Quotes a filter value as Cvent's grammar wants: single quotes, or double quotes with `\"`
@@ -544,13 +563,32 @@ impl CventRest {
             (PullMode::ModifiedSince(since), true) => Some(since.clone()),
             _ => None,
         };
+        let mut batches = match &spec.mode {
+            PullMode::OfAttendees(ids) if by_attendee(spec.data_type) => {
+                travel::attendee_filters(ids).into()
+            }
+            PullMode::OfAttendees(_) => {
+                return Err(ConnectorError::Config(format!(
+                    "Cvent cannot list {} by attendee",
+                    spec.data_type
+                )));
+            }
+            _ => std::collections::VecDeque::new(),
+        };
+        let mut done = false;
+        if matches!(spec.mode, PullMode::OfAttendees(_)) {
+            // Each batch is its own listing; no ids means nothing to list.
+            endpoint.attendee_filter = batches.pop_front();
+            done = endpoint.attendee_filter.is_none();
+        }
         Ok(Pull {
             connector: self,
             endpoint,
             since,
             next_token: spec.resume_token,
             started: false,
-            done: false,
+            done,
+            batches,
         })
     }
 }
@@ -595,6 +633,12 @@ struct Endpoint {
     /// The event filter for `POST …/filter` endpoints; `None` for event-scoped paths.
     event_filter: Option<String>,
     paged: bool,
+    /// Incremental listings ask `after` (event-scoped listings that have it).
+    window: bool,
+    /// The member of each item holding the requests it is split into (travel).
+    split: Option<&'static str>,
+    /// A query-string filter on the attendees items are filed under (travel).
+    attendee_filter: Option<String>,
 }
 
 impl Endpoint {
@@ -604,13 +648,26 @@ impl Endpoint {
             path: path.to_string(),
             event_filter: Some(format!("event.id eq {}", quote(event_id))),
             paged: true,
+            window: false,
+            split: None,
+            attendee_filter: None,
         };
         let scoped = |suffix: &str, paged: bool| Endpoint {
             method: Method::GET,
             path: format!("/events/{event_id}/{suffix}"),
             event_filter: None,
             paged,
+            window: false,
+            split: None,
+            attendee_filter: None,
         };
+        if let Some((suffix, details)) = travel::listing(data_type) {
+            return Endpoint {
+                window: true,
+                split: Some(details),
+                ..scoped(suffix, true)
+            };
+        }
         match data_type {
             DataType::People => filtered("/attendees/filter"),
             DataType::Sessions => filtered("/sessions/filter"),
@@ -619,6 +676,8 @@ impl Endpoint {
             DataType::Locations => scoped("session-locations", true),
             DataType::Sponsors => scoped("exhibitors", true),
             DataType::SponsorLevels => scoped("sponsorship-levels", false),
+            // Listed above, split per request.
+            DataType::AirRequests | DataType::HotelRequests => scoped("event-travel", true),
         }
     }
 
@@ -635,6 +694,14 @@ impl Endpoint {
                 // A token carries the whole query; Cvent ignores everything else.
                 Some(token) => query.push(("token", token.to_string())),
                 None => query.push(("limit", limit.unwrap_or(PAGE_SIZE).to_string())),
+            }
+        }
+        if token.is_none() {
+            if let (true, Some(since)) = (self.window, since) {
+                query.push(("after", just_before(since)));
+            }
+            if let Some(filter) = &self.attendee_filter {
+                query.push(("filter", filter.clone()));
             }
         }
         let body = match (&self.event_filter, token) {
@@ -670,12 +737,22 @@ pub struct Pull<'a> {
     next_token: Option<String>,
     started: bool,
     done: bool,
+    /// Attendee filters still to list, one listing each, after the current one.
+    batches: std::collections::VecDeque<String>,
 }
 
 impl Pull<'_> {
     pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
         if self.done || (self.started && self.next_token.is_none()) {
-            return Ok(None);
+            match self.batches.pop_front() {
+                Some(filter) if self.started => {
+                    self.endpoint.attendee_filter = Some(filter);
+                    self.started = false;
+                    self.done = false;
+                    self.next_token = None;
+                }
+                _ => return Ok(None),
+            }
         }
         let bytes = self
             .endpoint
@@ -699,15 +776,34 @@ impl Pull<'_> {
         if next_token.is_none() {
             self.done = true;
         }
-        let records = page
-            .data
-            .into_iter()
-            .map(|raw| VendorRecord {
-                raw: raw.to_owned(),
-                // Read by the engine at `MODIFIED_PATH` as it flattens the record.
-                modified: None,
-            })
-            .collect();
+        let records = match self.endpoint.split {
+            None => page
+                .data
+                .into_iter()
+                .map(|raw| VendorRecord {
+                    raw: raw.to_owned(),
+                    // Read by the engine at `MODIFIED_PATH` as it flattens the record.
+                    modified: None,
+                })
+                .collect(),
+            Some(details) => {
+                let mut records = Vec::new();
+                for item in page.data {
+                    match travel::split(item, details) {
+                        Ok(requests) => records.extend(requests),
+                        // Passed on as it came: the engine rejects it with the vendor's text.
+                        Err(reason) => {
+                            tracing::warn!(%reason, path = %self.endpoint.path, "a travel item Cvent does not document");
+                            records.push(VendorRecord {
+                                raw: item.to_owned(),
+                                modified: None,
+                            });
+                        }
+                    }
+                }
+                records
+            }
+        };
         Ok(Some(VendorPage {
             records,
             next_token,
@@ -731,6 +827,16 @@ struct Paging {
     next_token: Option<String>,
     /// A number, or blank (`""`) on some of Cvent's listings: read leniently.
     total_count: Option<Value>,
+}
+
+/// The instant a millisecond before `cursor`, for Cvent's exclusive `after`: a request modified
+/// in the cursor's own millisecond comes again and diffs as unchanged rather than being missed.
+fn just_before(cursor: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(cursor) {
+        Ok(at) => (at.with_timezone(&chrono::Utc) - chrono::Duration::milliseconds(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        Err(_) => cursor.to_string(),
+    }
 }
 
 /// Where every Cvent record keeps its modification time.

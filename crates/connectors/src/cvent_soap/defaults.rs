@@ -57,7 +57,11 @@ pub fn default_mapping(data_type: DataType) -> Mapping {
                 ("Waitlisted", "waitlisted"),
             ])),
         ],
-        DataType::Locations | DataType::Sponsors | DataType::SponsorLevels => Vec::new(),
+        DataType::Locations
+        | DataType::Sponsors
+        | DataType::SponsorLevels
+        | DataType::AirRequests
+        | DataType::HotelRequests => Vec::new(),
     };
     Mapping { rules }
 }

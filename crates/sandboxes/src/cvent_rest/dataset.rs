@@ -413,16 +413,32 @@ impl Dataset {
 
     // ---- travel ----------------------------------------------------------------------------
 
+    /// The air requests filed under an attendee, less those of a guest deleted since.
     pub fn air_request(&self, attendee_position: u64) -> Option<AirRequest> {
-        self.live_generated(attendee_position)
+        let mut request = self
+            .live_generated(attendee_position)
             .then(|| self.generator.air_request(attendee_position))
-            .flatten()
+            .flatten()?;
+        if !self.live_generated(attendee_position + 1) {
+            request
+                .air_request_details
+                .retain(|d| d.requester_type.as_deref() != Some("Guest"));
+        }
+        (!request.air_request_details.is_empty()).then_some(request)
     }
 
+    /// The hotel requests filed under an attendee, less those of a guest deleted since.
     pub fn hotel_request(&self, attendee_position: u64) -> Option<HotelRequest> {
-        self.live_generated(attendee_position)
+        let mut request = self
+            .live_generated(attendee_position)
             .then(|| self.generator.hotel_request(attendee_position))
-            .flatten()
+            .flatten()?;
+        if !self.live_generated(attendee_position + 1) {
+            request
+                .hotel_request_details
+                .retain(|d| d.requester_type.as_deref() != Some("Guest"));
+        }
+        (!request.hotel_request_details.is_empty()).then_some(request)
     }
 
     fn live_generated(&self, position: u64) -> bool {

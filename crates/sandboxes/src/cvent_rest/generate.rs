@@ -2866,9 +2866,64 @@ impl Generator {
         .then_some(core)
     }
 
-    /// The attendee's air request, for about 15% of non-cancelled attendees (18% of those who
-    /// registered and are not cancelled, and none for those who live in the venue's city).
+    /// The air requests filed under an attendee, as Cvent lists them: the attendee's own and
+    /// their guest's (`requesterType: Guest`, `requesterId` the guest's attendee id). A guest
+    /// has no item of its own; an item with no request is not listed.
     pub fn air_request(&self, attendee_index: u64) -> Option<AirRequest> {
+        if attendee_index >= self.attendee_count || self.primary_of(attendee_index).is_some() {
+            return None;
+        }
+        let details: Vec<AirRequestDetail> = self
+            .filed_with(attendee_index)
+            .filter_map(|index| self.air_detail(index))
+            .collect();
+        (!details.is_empty()).then(|| AirRequest {
+            attendee: IdRef {
+                id: self.attendee_id(attendee_index),
+            },
+            air_request_details: details,
+        })
+    }
+
+    /// The hotel requests filed under an attendee: the attendee's own and their guest's.
+    pub fn hotel_request(&self, attendee_index: u64) -> Option<HotelRequest> {
+        if attendee_index >= self.attendee_count || self.primary_of(attendee_index).is_some() {
+            return None;
+        }
+        let details: Vec<HotelRequestDetail> = self
+            .filed_with(attendee_index)
+            .filter_map(|index| self.hotel_detail(index))
+            .collect();
+        (!details.is_empty()).then(|| HotelRequest {
+            attendee: IdRef {
+                id: self.attendee_id(attendee_index),
+            },
+            hotel_request_details: details,
+        })
+    }
+
+    /// A primary and, when the next attendee is their guest, that guest: whose travel requests
+    /// Cvent files under the primary.
+    pub fn filed_with(&self, primary: u64) -> impl Iterator<Item = u64> + '_ {
+        let guest = primary + 1;
+        std::iter::once(primary).chain(
+            (guest < self.attendee_count && self.primary_of(guest).is_some()).then_some(guest),
+        )
+    }
+
+    /// Who requested a traveller's request: a guest by their attendee id, anyone else by their
+    /// contact id.
+    fn requester(&self, index: u64, guest: bool) -> (String, &'static str) {
+        if guest {
+            (self.attendee_id(index), "Guest")
+        } else {
+            (self.contact_id(index), "Contact")
+        }
+    }
+
+    /// One traveller's air request, for about 15% of non-cancelled attendees (18% of those who
+    /// registered and are not cancelled, and none for those who live in the venue's city).
+    fn air_detail(&self, attendee_index: u64) -> Option<AirRequestDetail> {
         let core = self.travelling(attendee_index)?;
         let mut rolls = Rolls::new(draw(self.seed, attendee_index, field::AIR));
         if !rolls.chance(18) {
@@ -2894,68 +2949,64 @@ impl Generator {
         let status = rolls.weighted(AIR_STATUS_MIX);
         let audit_user = self.planner(0).2;
         let us = home.country_code == "US";
-        Some(AirRequest {
-            attendee: IdRef {
-                id: self.attendee_id(attendee_index),
+        let (requester_id, requester_type) = self.requester(attendee_index, core.guest);
+        Some(AirRequestDetail {
+            air_request_id: make_id(self.seed, ns::AIR, attendee_index),
+            requester_id: Some(requester_id),
+            requester_type: Some(requester_type.to_owned()),
+            requester_first_name: Some(first.to_owned()),
+            requester_middle_name: None,
+            requester_last_name: Some(last.to_owned()),
+            requester_suffix: None,
+            full_name: Some(format!("{first} {last}")),
+            redress_number: None,
+            known_traveler_number: (us && rolls.chance(30)).then(|| {
+                let mut number = String::with_capacity(9);
+                push_padded(&mut number, rolls.below(1_000_000_000), 9);
+                number
+            }),
+            outgoing_leg: Some(Leg {
+                origin: Some(home.airport.to_owned()),
+                destination: Some(destination.to_owned()),
+                date: Some(format_travel_date(depart)),
+                time: Some(rolls.pick(PARTS_OF_DAY).to_owned()),
+            }),
+            incoming_leg: Some(Leg {
+                origin: Some(destination.to_owned()),
+                destination: Some(home.airport.to_owned()),
+                date: Some(format_travel_date(back)),
+                time: Some(rolls.pick(PARTS_OF_DAY).to_owned()),
+            }),
+            seat_type: Some(rolls.weighted(SEAT_TYPES).to_owned()),
+            ticket_type: Some(rolls.weighted(TICKET_TYPES).to_owned()),
+            food_preference: rolls
+                .chance(15)
+                .then(|| rolls.pick(FOOD_PREFERENCES).to_owned()),
+            special_request: None,
+            airline_preference: if rolls.chance(40) {
+                vec![AirlinePreference {
+                    airline_name: Some(rolls.pick(AIRLINES).to_owned()),
+                    rewards_code: Some(code_from(rolls.next(), 8)),
+                }]
+            } else {
+                Vec::new()
             },
-            air_request_details: vec![AirRequestDetail {
-                air_request_id: make_id(self.seed, ns::AIR, attendee_index),
-                requester_id: Some(self.contact_id(attendee_index)),
-                requester_type: Some(if core.guest { "Guest" } else { "Contact" }.to_owned()),
-                requester_first_name: Some(first.to_owned()),
-                requester_middle_name: None,
-                requester_last_name: Some(last.to_owned()),
-                requester_suffix: None,
-                full_name: Some(format!("{first} {last}")),
-                redress_number: None,
-                known_traveler_number: (us && rolls.chance(30)).then(|| {
-                    let mut number = String::with_capacity(9);
-                    push_padded(&mut number, rolls.below(1_000_000_000), 9);
-                    number
-                }),
-                outgoing_leg: Some(Leg {
-                    origin: Some(home.airport.to_owned()),
-                    destination: Some(destination.to_owned()),
-                    date: Some(format_travel_date(depart)),
-                    time: Some(rolls.pick(PARTS_OF_DAY).to_owned()),
-                }),
-                incoming_leg: Some(Leg {
-                    origin: Some(destination.to_owned()),
-                    destination: Some(home.airport.to_owned()),
-                    date: Some(format_travel_date(back)),
-                    time: Some(rolls.pick(PARTS_OF_DAY).to_owned()),
-                }),
-                seat_type: Some(rolls.weighted(SEAT_TYPES).to_owned()),
-                ticket_type: Some(rolls.weighted(TICKET_TYPES).to_owned()),
-                food_preference: rolls
-                    .chance(15)
-                    .then(|| rolls.pick(FOOD_PREFERENCES).to_owned()),
-                special_request: None,
-                airline_preference: if rolls.chance(40) {
-                    vec![AirlinePreference {
-                        airline_name: Some(rolls.pick(AIRLINES).to_owned()),
-                        rewards_code: Some(code_from(rolls.next(), 8)),
-                    }]
-                } else {
-                    Vec::new()
-                },
-                age_category: Some(if age >= 65 { "Senior" } else { "Adult" }.to_owned()),
-                status: Some(status.to_owned()),
-                date_of_birth: Some(format_date(identity.birth_day * DAY)),
-                gender: Some(identity.gender.to_owned()),
-                planner_memo: None,
-                air_request_answers: Vec::new(),
-                created: Some(format_timestamp(created)),
-                created_by: Some(audit_user.to_owned()),
-                last_modified: Some(format_timestamp(modified)),
-                last_modified_by: Some(audit_user.to_owned()),
-            }],
+            age_category: Some(if age >= 65 { "Senior" } else { "Adult" }.to_owned()),
+            status: Some(status.to_owned()),
+            date_of_birth: Some(format_date(identity.birth_day * DAY)),
+            gender: Some(identity.gender.to_owned()),
+            planner_memo: None,
+            air_request_answers: Vec::new(),
+            created: Some(format_timestamp(created)),
+            created_by: Some(audit_user.to_owned()),
+            last_modified: Some(format_timestamp(modified)),
+            last_modified_by: Some(audit_user.to_owned()),
         })
     }
 
-    /// The attendee's hotel request, for about 25% of non-cancelled attendees (30% of those who
+    /// One traveller's hotel request, for about 25% of non-cancelled attendees (30% of those who
     /// registered and are not cancelled).
-    pub fn hotel_request(&self, attendee_index: u64) -> Option<HotelRequest> {
+    fn hotel_detail(&self, attendee_index: u64) -> Option<HotelRequestDetail> {
         let core = self.travelling(attendee_index)?;
         let mut rolls = Rolls::new(draw(self.seed, attendee_index, field::HOTEL));
         if !rolls.chance(30) {
@@ -2980,56 +3031,52 @@ impl Generator {
         let created = between(registered_at, self.timeline.latest, rolls.unit() * 0.3);
         let modified = between(created, self.timeline.latest, rolls.unit());
         let audit_user = self.planner(0).2;
-        Some(HotelRequest {
-            attendee: IdRef {
-                id: self.attendee_id(attendee_index),
-            },
-            hotel_request_details: vec![HotelRequestDetail {
-                hotel_request_id: make_id(self.seed, ns::HOTEL, attendee_index),
-                requester_id: Some(self.contact_id(attendee_index)),
-                requester_type: Some(if core.guest { "Guest" } else { "Contact" }.to_owned()),
-                requester_first_name: Some(FIRST_NAMES[identity.first].0.to_owned()),
-                requester_last_name: Some(LAST_NAMES[identity.last].to_owned()),
-                hotel_name: Some(hotel_name.to_owned()),
-                hotel_code: Some(hotel_code.to_owned()),
-                room_name: Some(room_name.to_owned()),
-                room_code: Some(room_code.to_owned()),
-                quantity: Some(1),
-                special_request: rolls
-                    .chance(10)
-                    .then(|| "High floor, away from the elevator.".to_owned()),
-                rewards_code: None,
-                checkin_date: Some(format_travel_date(checkin)),
-                checkout_date: Some(format_travel_date(checkout)),
-                smoking: Some(false),
-                cancelled: Some(status == travel_status::CANCELLED),
-                status: Some(status.to_owned()),
-                confirmation_number: (status == travel_status::RESERVED)
-                    .then(|| code_from(rolls.next(), 10)),
-                is_ada_accessible: Some(rolls.chance(3)),
-                share_room: Some(rolls.chance(10)),
-                roommate_leader: None,
-                gender: Some(identity.gender.to_owned()),
-                total_amount: Some(base_rate * nights as f64),
-                currency_code: Some(venue.currency.to_owned()),
-                planner_memo: None,
-                hotel_address: Some(Address {
-                    address1: Some(hotel_address.to_owned()),
-                    city: Some(city.name.into()),
-                    region: Some(city.region.into()),
-                    region_code: Some(city.region_code.into()),
-                    postal_code: Some(venue.postal_code.to_owned()),
-                    country: Some(city.country.into()),
-                    country_code: Some(city.country_code.into()),
-                    ..Address::default()
-                }),
-                hotel_room_rates: rates,
-                hotel_request_answers: Vec::new(),
-                created: Some(format_timestamp(created)),
-                created_by: Some(audit_user.to_owned()),
-                last_modified: Some(format_timestamp(modified)),
-                last_modified_by: Some(audit_user.to_owned()),
-            }],
+        let (requester_id, requester_type) = self.requester(attendee_index, core.guest);
+        Some(HotelRequestDetail {
+            hotel_request_id: make_id(self.seed, ns::HOTEL, attendee_index),
+            requester_id: Some(requester_id),
+            requester_type: Some(requester_type.to_owned()),
+            requester_first_name: Some(FIRST_NAMES[identity.first].0.to_owned()),
+            requester_last_name: Some(LAST_NAMES[identity.last].to_owned()),
+            hotel_name: Some(hotel_name.to_owned()),
+            hotel_code: Some(hotel_code.to_owned()),
+            room_name: Some(room_name.to_owned()),
+            room_code: Some(room_code.to_owned()),
+            quantity: Some(1),
+            special_request: rolls
+                .chance(10)
+                .then(|| "High floor, away from the elevator.".to_owned()),
+            rewards_code: None,
+            checkin_date: Some(format_travel_date(checkin)),
+            checkout_date: Some(format_travel_date(checkout)),
+            smoking: Some(false),
+            cancelled: Some(status == travel_status::CANCELLED),
+            status: Some(status.to_owned()),
+            confirmation_number: (status == travel_status::RESERVED)
+                .then(|| code_from(rolls.next(), 10)),
+            is_ada_accessible: Some(rolls.chance(3)),
+            share_room: Some(rolls.chance(10)),
+            roommate_leader: None,
+            gender: Some(identity.gender.to_owned()),
+            total_amount: Some(base_rate * nights as f64),
+            currency_code: Some(venue.currency.to_owned()),
+            planner_memo: None,
+            hotel_address: Some(Address {
+                address1: Some(hotel_address.to_owned()),
+                city: Some(city.name.into()),
+                region: Some(city.region.into()),
+                region_code: Some(city.region_code.into()),
+                postal_code: Some(venue.postal_code.to_owned()),
+                country: Some(city.country.into()),
+                country_code: Some(city.country_code.into()),
+                ..Address::default()
+            }),
+            hotel_room_rates: rates,
+            hotel_request_answers: Vec::new(),
+            created: Some(format_timestamp(created)),
+            created_by: Some(audit_user.to_owned()),
+            last_modified: Some(format_timestamp(modified)),
+            last_modified_by: Some(audit_user.to_owned()),
         })
     }
 }
@@ -3790,8 +3837,12 @@ mod tests {
                 not_cancelled += 1;
             }
             *statuses.entry(attendee.status).or_default() += 1;
-            air += u64::from(generator.air_request(index).is_some());
-            hotel += u64::from(generator.hotel_request(index).is_some());
+            air += generator
+                .air_request(index)
+                .map_or(0, |r| r.air_request_details.len() as u64);
+            hotel += generator
+                .hotel_request(index)
+                .map_or(0, |r| r.hotel_request_details.len() as u64);
             enrollments += generator.enrollments(index).len() as u64;
         }
         let share = |status: &str| statuses.get(status).copied().unwrap_or(0) * 100 / attendees;
@@ -3954,6 +4005,50 @@ mod tests {
                 .filter(|e| e.sponsorship_level.is_some())
                 .count()
                 >= 10
+        );
+    }
+
+    /// Cvent files a guest's travel requests under their primary, naming the guest as the
+    /// requester; guests have no listing item of their own.
+    #[test]
+    fn guests_travel_requests_are_filed_under_their_primary() {
+        let generator = Generator::new(7, 3_000);
+        let (mut guest_air, mut guest_hotel) = (0, 0);
+        for index in 0..3_000 {
+            let attendee = generator.attendee(index);
+            if attendee.guest {
+                assert!(generator.air_request(index).is_none(), "guest {index}");
+                assert!(generator.hotel_request(index).is_none(), "guest {index}");
+                continue;
+            }
+            let air = generator.air_request(index);
+            let hotel = generator.hotel_request(index);
+            for request in air.iter() {
+                assert_eq!(request.attendee.id, attendee.id);
+                for detail in &request.air_request_details {
+                    if detail.requester_type.as_deref() == Some("Guest") {
+                        let guest = generator.attendee(index + 1);
+                        assert!(guest.guest);
+                        assert_eq!(detail.requester_id.as_deref(), Some(guest.id.as_str()));
+                        assert_eq!(guest.primary_id.as_deref(), Some(attendee.id.as_str()));
+                        guest_air += 1;
+                    } else {
+                        assert_eq!(
+                            detail.requester_id.as_deref(),
+                            Some(attendee.contact.id.as_str())
+                        );
+                    }
+                }
+            }
+            for request in hotel.iter() {
+                for detail in &request.hotel_request_details {
+                    guest_hotel += usize::from(detail.requester_type.as_deref() == Some("Guest"));
+                }
+            }
+        }
+        assert!(
+            guest_air >= 5 && guest_hotel >= 5,
+            "{guest_air} {guest_hotel}"
         );
     }
 

@@ -402,9 +402,13 @@ fn walk(
                     record: position,
                     item: 0,
                 };
+                // An item counts as modified when any of its requests was: `after` and `before`
+                // look at the newest.
                 let keep_going = if query.collection == Collection::AirRequests {
                     match dataset.air_request(position) {
-                        Some(mut request) if admits(query, &request, None) => {
+                        Some(mut request)
+                            if admits(query, &request, request.last_modified().as_deref()) =>
+                        {
                             if !query.sensitive {
                                 request.strip_sensitive();
                             }
@@ -414,7 +418,9 @@ fn walk(
                     }
                 } else {
                     match dataset.hotel_request(position) {
-                        Some(request) if admits(query, &request, None) => {
+                        Some(request)
+                            if admits(query, &request, request.last_modified().as_deref()) =>
+                        {
                             visit(at, &Json(&request))
                         }
                         _ => true,

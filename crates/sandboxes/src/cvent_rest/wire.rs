@@ -1806,6 +1806,14 @@ pub struct AirRequest {
 }
 
 impl AirRequest {
+    /// The newest modification time among the requests.
+    pub fn last_modified(&self) -> Option<String> {
+        self.air_request_details
+            .iter()
+            .filter_map(|d| d.last_modified.clone())
+            .max()
+    }
+
     /// Removes the traveller's date of birth and travel document numbers, which Cvent guards like
     /// the contact's sensitive fields.
     pub fn strip_sensitive(&mut self) {
@@ -1917,6 +1925,16 @@ pub struct HotelRequestDetail {
 pub struct HotelRequest {
     pub attendee: IdRef,
     pub hotel_request_details: Vec<HotelRequestDetail>,
+}
+
+impl HotelRequest {
+    /// The newest modification time among the requests.
+    pub fn last_modified(&self) -> Option<String> {
+        self.hotel_request_details
+            .iter()
+            .filter_map(|d| d.last_modified.clone())
+            .max()
+    }
 }
 
 impl Filterable for HotelRequest {
