@@ -1,7 +1,9 @@
 //! One connection's configuration as an XLSX workbook (`eventsync config export --xlsx` and
 //! `eventsync config import --xlsx`): a `connection` sheet with the vendor settings other than
 //! secrets, and one sheet per data type the connection's kind can sync, holding its switches
-//! (synced, statuses, remove_outdated, subscribers), its mapping, filters and labels.
+//! (synced, statuses, remove_outdated, subscribers, and the guest switches of session
+//! registrations), its mapping, filters and labels. The travel switches (`flights`,
+//! `hotel_requests`) are connection settings.
 //!
 //! A workbook holds the *effective* configuration — the connector's default mapping and the
 //! vendor's default statuses written out where eventsync.toml gives none — so that a user sees
@@ -22,6 +24,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
+use pipeline::rules::guests::GuestOptions;
 use pipeline::rules::labels::Label;
 use pipeline::{DataType, Filter, Mapping, StatusSelection};
 
@@ -56,6 +59,8 @@ pub struct TypeBook {
     pub statuses: Option<StatusSelection>,
     pub remove_outdated: bool,
     pub subscribers: Vec<String>,
+    /// The guest switches; `None` for data types other than session registrations.
+    pub guests: Option<GuestOptions>,
     pub mapping: Mapping,
     pub filters: Vec<Filter>,
     pub labels: Vec<Label>,
@@ -135,6 +140,7 @@ impl TypeBook {
             statuses: has_statuses.then_some(data.statuses),
             remove_outdated: data.remove_outdated,
             subscribers: data.subscribers,
+            guests: (data_type == DataType::SessionRegistrations).then_some(data.guests),
             mapping: data
                 .mapping
                 .unwrap_or_else(|| connection.vendor.default_mapping(data_type)),

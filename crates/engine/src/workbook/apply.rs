@@ -84,7 +84,8 @@ fn write_data_config(
         || filters_changed
         || labels_changed
         || old.remove_outdated != new.remove_outdated
-        || old.subscribers != new.subscribers)
+        || old.subscribers != new.subscribers
+        || old.guests != new.guests)
     {
         return Ok(());
     }
@@ -98,6 +99,20 @@ fn write_data_config(
     }
     if old.subscribers != new.subscribers {
         set_list(data, "subscribers", &new.subscribers)?;
+    }
+    if let (Some(before), Some(after)) = (old.guests, new.guests) {
+        if before.extra_invitee_registrations != after.extra_invitee_registrations {
+            data.insert(
+                "extra_invitee_registrations",
+                toml_edit::value(after.extra_invitee_registrations),
+            );
+        }
+        if before.guest_enrollment_tags != after.guest_enrollment_tags {
+            data.insert(
+                "guest_enrollment_tags",
+                toml_edit::value(after.guest_enrollment_tags),
+            );
+        }
     }
     if mapping_changed {
         set_list(data, "mapping", &new.mapping.rules)?;

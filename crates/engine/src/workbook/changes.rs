@@ -82,6 +82,18 @@ fn type_changes(changes: &mut Vec<Change>, old: &TypeBook, new: &TypeBook) {
         list_or_none(&old.subscribers),
         list_or_none(&new.subscribers),
     );
+    if let (Some(before), Some(after)) = (old.guests, new.guests) {
+        setting(
+            "extra_invitee_registrations",
+            yes_no(before.extra_invitee_registrations),
+            yes_no(after.extra_invitee_registrations),
+        );
+        setting(
+            "guest_enrollment_tags",
+            yes_no(before.guest_enrollment_tags),
+            yes_no(after.guest_enrollment_tags),
+        );
+    }
     keyed(
         changes,
         sheet,

@@ -437,6 +437,7 @@ fn read_type(grid: &Grid, current: &TypeBook, kind: &str) -> Result<TypeBook, Wo
         statuses: None,
         remove_outdated: false,
         subscribers: Vec::new(),
+        guests: current.guests.map(|_| Default::default()),
         mapping: Mapping::default(),
         filters: Vec::new(),
         labels: Vec::new(),
@@ -492,6 +493,21 @@ fn read_settings(
         match key.as_str() {
             "synced" => book.synced = entry.flag(grid, "value")?,
             "remove_outdated" => book.remove_outdated = entry.flag(grid, "value")?,
+            "extra_invitee_registrations" | "guest_enrollment_tags" => {
+                let Some(guests) = book.guests.as_mut() else {
+                    return Err(entry.error(
+                        grid,
+                        "setting",
+                        format!("{key} is a setting of session_registrations, not {data_type}: delete this row"),
+                    ));
+                };
+                let on = entry.flag(grid, "value")?;
+                if key == "extra_invitee_registrations" {
+                    guests.extra_invitee_registrations = on;
+                } else {
+                    guests.guest_enrollment_tags = on;
+                }
+            }
             "subscribers" => {
                 let addresses = lines(entry.cell("value"));
                 for address in &addresses {
@@ -520,7 +536,7 @@ fn read_settings(
                 return Err(entry.error(
                     grid,
                     "setting",
-                    format!("'{other}' is not a setting of a data type; the settings are synced, statuses, remove_outdated and subscribers"),
+                    format!("'{other}' is not a setting of a data type; the settings are synced, statuses, remove_outdated, subscribers, and for session_registrations extra_invitee_registrations and guest_enrollment_tags"),
                 ));
             }
         }

@@ -243,6 +243,72 @@ fn edits_are_shown_then_written_keeping_comments_and_secrets() {
     assert_eq!(again.changes, vec![]);
 }
 
+/// The guest switches are settings of the session_registrations sheet and the travel
+/// switches settings of the connection sheet: both round-trip, and an edit is written back.
+#[test]
+fn guest_and_travel_switches_round_trip() {
+    let dir = Dir::new("switches");
+    let text = CONFIG.replace(
+        "data_types = [\"people\", \"sessions\"]",
+        "data_types = [\"people\", \"sessions\", \"air_requests\"]\nflights = true",
+    )
+    .replace(
+        "[[connections]]\nname = \"other\"",
+        "[connections.data.session_registrations]\nguest_enrollment_tags = true\n\n[[connections]]\nname = \"other\"",
+    );
+    let config = dir.config(&text);
+    let mut edited = book(&config, "cvent");
+    assert!(
+        edited
+            .settings
+            .contains(&("flights".to_string(), toml::Value::Boolean(true)))
+    );
+    assert_eq!(type_book(&mut edited, DataType::People).guests, None);
+    let registrations = type_book(&mut edited, DataType::SessionRegistrations);
+    assert_eq!(
+        registrations.guests,
+        Some(pipeline::rules::guests::GuestOptions {
+            extra_invitee_registrations: false,
+            guest_enrollment_tags: true,
+        })
+    );
+    let unmodified = dir.0.join("unmodified.xlsx");
+    write::write(&edited, &unmodified).expect("write");
+    let plan = plan_import(&config, "cvent", &unmodified, &env).expect("plan");
+    assert_eq!(plan.changes, vec![]);
+
+    if let Some(guests) = type_book(&mut edited, DataType::SessionRegistrations)
+        .guests
+        .as_mut()
+    {
+        guests.extra_invitee_registrations = true;
+    }
+    edited
+        .settings
+        .push(("hotel_requests".to_string(), toml::Value::Boolean(true)));
+    type_book(&mut edited, DataType::HotelRequests).synced = true;
+    let workbook = dir.0.join("edited.xlsx");
+    write::write(&edited, &workbook).expect("write");
+    let plan = plan_import(&config, "cvent", &workbook, &env).expect("plan");
+    let shown: Vec<String> = plan.changes.iter().map(ToString::to_string).collect();
+    assert!(
+        shown.contains(&"session_registrations: extra_invitee_registrations: no → yes".to_string()),
+        "{shown:?}"
+    );
+    apply(&plan, &config.path).expect("apply");
+    let rewritten = Config::parse(
+        &std::fs::read_to_string(&config.path).expect("read"),
+        &config.path,
+        &env,
+    )
+    .expect("valid");
+    let cvent = rewritten.connection("cvent").expect("cvent");
+    let guests = cvent.data[&DataType::SessionRegistrations].guests;
+    assert!(guests.extra_invitee_registrations && guests.guest_enrollment_tags);
+    assert!(cvent.travel.flights && cvent.travel.hotel_requests);
+    assert!(cvent.data_types.contains(&DataType::HotelRequests));
+}
+
 /// A change made to an exported workbook.
 type Edit = dyn Fn(&mut ConnectionBook);
 

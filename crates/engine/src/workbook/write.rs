@@ -173,6 +173,18 @@ fn type_sheet(sheet: &mut Worksheet, book: &TypeBook) -> Result<(), XlsxError> {
         Cell::Text(&book.subscribers.join("\n")),
         Cell::Text("addresses mailed a summary of each run, one per line"),
     ])?;
+    if let Some(guests) = &book.guests {
+        rows.row(&[
+            Cell::Text("extra_invitee_registrations"),
+            Cell::Flag(guests.extra_invitee_registrations),
+            Cell::Text("register each guest's primary to the guest's sessions"),
+        ])?;
+        rows.row(&[
+            Cell::Text("guest_enrollment_tags"),
+            Cell::Flag(guests.guest_enrollment_tags),
+            Cell::Text("tag a guest's registrations with the guest's name (guest_tag)"),
+        ])?;
+    }
 
     rows.section(MAPPING, &MAPPING_COLUMNS)?;
     for rule in &book.mapping.rules {
