@@ -967,6 +967,14 @@ impl TypeRun<'_> {
             resume_token: None,
             statuses: StatusQuery::NotIn(selected.to_vec()),
         };
+        self.list_aside(spec, state).await
+    }
+
+    /// A listing beside the main one (leavers, new people's travel): every page is processed
+    /// and committed with the stream's state as it was, so the main listing's cursor and
+    /// checkpoints are neither moved nor lost.
+    async fn list_aside(&mut self, spec: PullSpec, state: &SyncState) -> Result<(), TypeError> {
+        let data_type = self.data_type;
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec).await?;
         while let Some(page) = pull.next_page().await? {
@@ -1020,41 +1028,7 @@ impl TypeRun<'_> {
             resume_token: None,
             statuses: StatusQuery::Any,
         };
-        let mut calls_before = self.connector.calls();
-        let mut pull = self.connector.pull(spec).await?;
-        while let Some(page) = pull.next_page().await? {
-            let Processed {
-                upserts, counts, ..
-            } = self.process(page).await?;
-            let calls = self.connector.calls() - calls_before;
-            calls_before += calls;
-            self.summary.api_calls += calls;
-            for (action, n) in &counts {
-                *self.summary.counts.entry(action.clone()).or_default() += n;
-            }
-            match self.kind {
-                RunKind::Sync => {
-                    self.store
-                        .commit_page(&PageCommit {
-                            run_id: self.run_id,
-                            connection: self.connection.to_string(),
-                            data_type: data_type.as_str().to_string(),
-                            upserts,
-                            removals: Vec::new(),
-                            state: state.clone(),
-                            counts,
-                            api_calls: calls,
-                        })
-                        .await?;
-                }
-                RunKind::Preview => {
-                    self.store
-                        .add_run_progress(self.run_id, data_type.as_str(), &counts, calls)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
+        self.list_aside(spec, state).await
     }
 
     /// Matches the data labels to the event's questions, once per run, and says in the summary
