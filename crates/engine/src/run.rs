@@ -376,6 +376,8 @@ pub(crate) async fn run_records(
         // The file's label columns are rules of `mapping`.
         labels: &[],
         resolved_labels: Vec::new(),
+        // The same rules as a sync: a file's guest registrations are tagged and derived alike.
+        guests: settings.guests,
         report: report.as_mut(),
         created: &mut created,
         summary: TypeSummary {
