@@ -14,6 +14,7 @@ mod error;
 mod migrations;
 mod model;
 mod owner;
+mod packing;
 mod postgres;
 mod serve;
 mod sqlite;

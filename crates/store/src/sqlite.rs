@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row, Sqlite, Transaction};
 
+use crate::packing;
 use crate::codec::{self, RecordRow, RunRow, StateRow};
 use crate::error::{explain_open_failure, query_failed, redact_url};
 use crate::migrations;
@@ -402,8 +403,8 @@ impl SqliteStore {
                     .bind(page.connection.as_str())
                     .bind(page.data_type.as_str())
                     .bind(record.external_id.as_str())
-                    .bind(codec::fields_json(&record.fields))
-                    .bind(record.raw.as_str())
+                    .bind(packing::pack(&codec::fields_json(&record.fields)))
+                    .bind(packing::pack(record.raw.as_str()))
                     .bind(now.as_str());
             }
             upsert.execute(&mut *transaction).await.map_err(failed)?;
@@ -814,11 +815,19 @@ fn upsert_sql(rows: usize) -> String {
 
 fn record_row(row: &SqliteRow) -> Result<RecordRow, StoreError> {
     let failed = |error| query_failed("reading a record row", error);
+    let external_id: String = row.try_get(0).map_err(failed)?;
+    // Packed values are BLOBs and older rows TEXT: read the bytes either way.
+    let json = |index: usize, what: &str| -> Result<String, StoreError> {
+        let stored: Vec<u8> = row.try_get_unchecked(index).map_err(failed)?;
+        packing::unpack(stored).map_err(|reason| {
+            StoreError::Corrupt(format!("the {what} of record {external_id:?} {reason}"))
+        })
+    };
     Ok(RecordRow {
-        external_id: row.try_get(0).map_err(failed)?,
-        fields: row.try_get(1).map_err(failed)?,
-        raw: row.try_get(2).map_err(failed)?,
+        fields: json(1, "fields")?,
+        raw: json(2, "raw record")?,
         updated_at: row.try_get(3).map_err(failed)?,
+        external_id: external_id.clone(),
     })
 }
 
