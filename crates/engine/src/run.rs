@@ -543,6 +543,8 @@ struct Tally {
     /// (from an earlier sync): they are in the workspace's total, so they explain no difference.
     filtered_held: u64,
     rejected_held: u64,
+    /// Records a rule derived from the listed ones (extra invitee registrations).
+    derived: u64,
 }
 
 impl Tally {
@@ -586,6 +588,7 @@ impl Tally {
             rejected: self
                 .count(ActionKind::Reject.as_str())
                 .saturating_sub(self.rejected_held),
+            derived: self.derived,
             counted_at,
             run_id,
         }
@@ -1256,6 +1259,11 @@ impl TypeRun<'_> {
                 .map(|stored| to_record(data_type, stored));
             let action = pipeline::diff(&record, &empty, previous.as_ref());
             let kind = action.kind();
+            if let Some(tally) = self.tally.as_mut()
+                && pipeline::rules::guests::is_derived(&record.external_id)
+            {
+                tally.derived += 1;
+            }
             *counts.entry(kind.as_str().to_string()).or_default() += 1;
             if kind == ActionKind::Create && self.kind == RunKind::Preview {
                 self.created
@@ -1618,6 +1626,7 @@ mod tests {
             counts: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             filtered_held,
             rejected_held,
+            derived: 0,
         };
         // (tally, listed, workspace after, vendor's count of the other statuses,
         //  vendor total, left out by status, filtered, rejected)

@@ -40,6 +40,9 @@ pub struct LeftOut {
     pub by_status: Option<u64>,
     pub by_filters: u64,
     pub rejected: u64,
+    /// Not left out but added: workspace records a rule derived from the vendor's (extra
+    /// invitee registrations), which the vendor's total does not hold.
+    pub derived: u64,
 }
 
 /// The totals of one data type of a connection.
@@ -70,6 +73,7 @@ pub fn compare(workspace: u64, counted: Option<&VendorTotals>) -> Totals {
         by_status: counted.left_out_by_status,
         by_filters: counted.filtered,
         rejected: counted.rejected,
+        derived: counted.derived,
     };
     let mut totals = Totals {
         vendor: counted.vendor_total,
@@ -92,7 +96,7 @@ pub fn compare(workspace: u64, counted: Option<&VendorTotals>) -> Totals {
     let explained = totals.left_out.by_status.unwrap_or(0)
         + totals.left_out.by_filters
         + totals.left_out.rejected;
-    let expected = vendor.saturating_sub(explained);
+    let expected = vendor.saturating_sub(explained) + totals.left_out.derived;
     totals.not_yet_synced = Some(expected.saturating_sub(workspace));
     totals.beyond_vendor_count = Some(workspace.saturating_sub(expected));
     totals.explanation = explain(&totals, vendor);
@@ -116,6 +120,12 @@ fn explain(totals: &Totals, vendor: u64) -> String {
     }
     if totals.left_out.rejected > 0 {
         parts.push(format!("{} rejected", totals.left_out.rejected));
+    }
+    if totals.left_out.derived > 0 {
+        parts.push(format!(
+            "{} derived from guests' registrations (extra invitee registrations)",
+            totals.left_out.derived
+        ));
     }
     if let Some(n) = totals.not_yet_synced.filter(|n| *n > 0) {
         parts.push(format!("{n} not yet synced"));
@@ -155,9 +165,26 @@ mod tests {
             left_out_by_status: by_status,
             filtered,
             rejected,
+            derived: 0,
             counted_at: "2026-05-01T10:00:00.000Z".into(),
             run_id: 7,
         }
+    }
+
+    /// Registrations derived from guests' are in the workspace's total but not the vendor's:
+    /// they are named, not taken for records synced since.
+    #[test]
+    fn derived_registrations_are_explained() {
+        let mut with_derived = counted(Some(100), Some(0), 0, 0);
+        with_derived.derived = 12;
+        let totals = compare(112, Some(&with_derived));
+        assert_eq!(totals.beyond_vendor_count, Some(0));
+        assert_eq!(totals.not_yet_synced, Some(0));
+        assert_eq!(
+            totals.explanation,
+            "vendor 100 (counted 2026-05-01T10:00:00.000Z), workspace 112: 12 more — 12 derived \
+             from guests' registrations (extra invitee registrations)"
+        );
     }
 
     #[test]

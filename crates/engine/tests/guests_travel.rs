@@ -381,6 +381,26 @@ async fn guests_registrations_are_tagged_and_registered_to_their_primaries() {
     .expect("run");
     assert_eq!(count(&full, DataType::SessionRegistrations, "create"), 0);
     assert_eq!(count(&full, DataType::SessionRegistrations, "update"), 0);
+    // Monitoring totals name the derived registrations rather than leave them unexplained.
+    let totals = engine::totals::of(&world.store, "cvent", "session_registrations")
+        .await
+        .expect("totals");
+    assert_eq!(totals.vendor, Some(vendor_total));
+    assert_eq!(totals.left_out.derived, guest_enrollments.len() as u64);
+    assert_eq!(
+        totals.beyond_vendor_count,
+        Some(0),
+        "{}",
+        totals.explanation
+    );
+    assert_eq!(totals.not_yet_synced, Some(0), "{}", totals.explanation);
+    assert!(
+        totals
+            .explanation
+            .contains("derived from guests' registrations"),
+        "{}",
+        totals.explanation
+    );
 }
 
 /// Each switch alone: tags without derived registrations, or derived registrations without

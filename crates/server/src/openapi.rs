@@ -526,7 +526,8 @@ fn totals_schema() -> Value {
             "left_out": {"type": "object", "properties": {
                 "by_status": count_or_null,
                 "by_filters": {"type": "integer", "minimum": 0},
-                "rejected": {"type": "integer", "minimum": 0}
+                "rejected": {"type": "integer", "minimum": 0},
+                "derived": {"type": "integer", "minimum": 0}
             }},
             "not_yet_synced": count_or_null,
             "beyond_vendor_count": count_or_null,

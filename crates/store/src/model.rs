@@ -120,6 +120,10 @@ pub struct VendorTotals {
     pub filtered: u64,
     /// Records rejected as invalid, the workspace not holding them.
     pub rejected: u64,
+    /// Workspace records a rule derived from the listed ones (extra invitee registrations):
+    /// in the workspace's total, never in the vendor's.
+    #[serde(default)]
+    pub derived: u64,
     /// RFC 3339 UTC: when the listing ended.
     pub counted_at: String,
     /// The run whose listing counted them.

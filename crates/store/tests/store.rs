@@ -574,6 +574,7 @@ async fn totals_are_kept_beside_the_state_and_survive_its_commits(db: TestDataba
 
     // Counted before the stream has a state: the state's row is made for them.
     let counted = VendorTotals {
+        derived: 0,
         vendor_total: Some(1_000),
         left_out_by_status: Some(120),
         filtered: 7,
@@ -615,6 +616,7 @@ async fn totals_are_kept_beside_the_state_and_survive_its_commits(db: TestDataba
 
     // The next count replaces the last one; unknown figures stay unknown.
     let unknown = VendorTotals {
+        derived: 0,
         vendor_total: None,
         left_out_by_status: None,
         filtered: 0,

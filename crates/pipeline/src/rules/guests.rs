@@ -125,6 +125,11 @@ pub struct GuestOutcome {
     pub derived: Option<(Record, GuestNote)>,
 }
 
+/// Whether an external id is that of a registration derived by extra invitee registrations.
+pub fn is_derived(external_id: &str) -> bool {
+    external_id.starts_with(EXTRA_INVITEE_PREFIX)
+}
+
 /// The external id of the registration derived from a guest's registration.
 pub fn derived_id(guest_registration: &str) -> String {
     format!("{EXTRA_INVITEE_PREFIX}{guest_registration}")
@@ -386,5 +391,6 @@ mod tests {
     fn derived_ids_are_stable() {
         assert_eq!(derived_id("r-1"), "extra-invitee:r-1");
         assert_eq!(derived_id("a::b"), derived_id("a::b"));
+        assert!(is_derived(&derived_id("r-1")) && !is_derived("r-1"));
     }
 }
