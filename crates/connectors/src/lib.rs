@@ -215,15 +215,15 @@ impl AnyConnector {
         }
     }
 
-    /// Where a data type's records keep their answers to the event's questions, for data
-    /// labels; `None` when the kind has none.
+    /// Where a data type's records keep answers that data labels can name (event questions,
+    /// custom fields); empty when the kind has none.
     pub fn answer_paths(
         &self,
         data_type: DataType,
-    ) -> Option<pipeline::rules::labels::AnswerPaths> {
+    ) -> &'static [pipeline::rules::labels::AnswerPaths] {
         match self {
             AnyConnector::CventRest(_) => cvent_rest::answer_paths(data_type),
-            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => None,
+            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => &[],
         }
     }
 
@@ -237,7 +237,8 @@ impl AnyConnector {
         }
     }
 
-    /// The event's questions, for data labels; empty for kinds without answer paths.
+    /// The questions and custom fields data labels can name; empty for kinds without answer
+    /// paths.
     pub async fn questions(
         &self,
     ) -> Result<Vec<pipeline::rules::labels::Question>, ConnectorError> {

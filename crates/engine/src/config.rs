@@ -462,7 +462,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "connections[].data.<type>.labels",
         default: "[]",
-        meaning: "data labels { question = id or code, name }: the answer to that event question fills custom.<name>, wherever it sits among the answers; the preview shows each question's text",
+        meaning: "data labels { question = id or code, name }: the answer to that event question, or the value of that contact custom field, fills custom.<name> wherever it sits in the record; the preview shows each question's text or custom field's name",
     },
     Setting {
         key: "connections[].data.<type>.remove_outdated",

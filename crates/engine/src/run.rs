@@ -1042,26 +1042,26 @@ impl TypeRun<'_> {
         if self.labels.is_empty() {
             return Ok(());
         }
-        let paths = self.connector.answer_paths(self.data_type);
-        let questions = match paths {
-            Some(_) => self.connector.questions().await?,
-            None => Vec::new(),
+        let answers = !self.connector.answer_paths(self.data_type).is_empty();
+        let questions = match answers {
+            true => self.connector.questions().await?,
+            false => Vec::new(),
         };
         for label in self.labels {
-            match (paths, pipeline::rules::labels::resolve(label, &questions)) {
-                (Some(_), Some(resolved)) => {
+            match (answers, pipeline::rules::labels::resolve(label, &questions)) {
+                (true, Some(resolved)) => {
                     self.summary.labels.push(format!(
                         "{} ← question {} \"{}\"",
                         resolved.target, resolved.question_id, resolved.question_text
                     ));
                     self.resolved_labels.push(resolved);
                 }
-                (Some(_), None) => self.summary.labels.push(format!(
-                    "{} ← '{}' is neither the id nor the code of a question of this event: it stays empty",
+                (true, None) => self.summary.labels.push(format!(
+                    "{} ← '{}' is neither the id nor the code of a question or custom field of this event: it stays empty",
                     label.target(),
                     label.question
                 )),
-                (None, _) => self.summary.labels.push(format!(
+                (false, _) => self.summary.labels.push(format!(
                     "{} ← this connection's {} have no answers to questions: it stays empty",
                     label.target(),
                     self.data_type
@@ -1157,10 +1157,13 @@ impl TypeRun<'_> {
                 .and_then(|path| flat.get(path))
                 .map(|value| scalar_text(&value));
             let mut mapped = self.mapping.apply(flat, data_type);
-            if let Some(paths) = self.connector.answer_paths(data_type) {
+            let answer_paths = self.connector.answer_paths(data_type);
+            if !answer_paths.is_empty() {
                 for label in &self.resolved_labels {
-                    match pipeline::rules::labels::read_answer_in(flat, &paths, &label.question_id)
-                    {
+                    let answer = answer_paths.iter().find_map(|paths| {
+                        pipeline::rules::labels::read_answer_in(flat, paths, &label.question_id)
+                    });
+                    match answer {
                         Some(answer) => {
                             mapped
                                 .fields

@@ -1241,6 +1241,55 @@ async fn data_labels_fill_custom_fields_from_answers_by_question() {
     assert!(filled > 0);
 }
 
+/// Data labels name contact custom fields too: `MEMBERSHIP_LEVEL` (the field's code) fills
+/// `custom.membership` from `contact.customFields`, wherever the field sits in that list, and
+/// the preview names the field.
+#[tokio::test]
+async fn data_labels_fill_custom_fields_from_contact_custom_fields_by_code() {
+    let probe = World::with_attendees(100).await;
+    let attendees = probe.vendor_all("/attendees").await;
+    drop(probe);
+    let settings = "[connections.data.people]\nstatuses = []\nlabels = [{ question = \"membership_level\", name = \"membership\" }]\n";
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 100,
+            ..SandboxConfig::default()
+        },
+        None,
+        settings,
+    )
+    .await;
+    let preview = world.run(RunKind::Preview, PEOPLE).await;
+    let labels = &preview.types["people"].labels;
+    assert!(
+        labels[0].starts_with("custom.membership ← question ")
+            && labels[0].ends_with("\"Membership Level (contact custom field)\""),
+        "{labels:?}"
+    );
+
+    let sync = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    let stored = world.workspace(DataType::People).await;
+    let mut filled = 0;
+    for attendee in &attendees {
+        let id = attendee["id"].as_str().expect("id");
+        let expected = attendee["contact"]["customFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|field| field["name"] == json!("Membership Level"))
+            .and_then(|field| field["value"][0].as_str())
+            .map(str::to_string);
+        assert_eq!(
+            stored[id].get("custom.membership").and_then(Value::as_str),
+            expected.as_deref(),
+            "{id}"
+        );
+        filled += usize::from(expected.is_some());
+    }
+    assert!(filled > 0, "some attendees have a membership level");
+}
+
 /// The vendor is the source of truth: a name edited in the workspace is overwritten by the next
 /// sync that lists the person, and the preview says so.
 #[tokio::test]

@@ -21,7 +21,8 @@ const DICTIONARY_1: &[u8] = include_bytes!("packing-dictionary-1.json");
 
 /// The stored form of a JSON text.
 pub(crate) fn pack(text: &str) -> Vec<u8> {
-    let compressed = lz4_flex::block::compress_prepend_size_with_dict(text.as_bytes(), DICTIONARY_1);
+    let compressed =
+        lz4_flex::block::compress_prepend_size_with_dict(text.as_bytes(), DICTIONARY_1);
     let mut packed = Vec::with_capacity(1 + compressed.len());
     packed.push(FORMAT_1);
     packed.extend_from_slice(&compressed);
@@ -76,6 +77,10 @@ mod tests {
         let mut packed = pack(ATTENDEE);
         packed.truncate(packed.len() / 2);
         assert!(unpack(packed).unwrap_err().contains("decompressed"));
-        assert!(unpack(vec![0x02, 1, 2]).unwrap_err().contains("unknown storage format"));
+        assert!(
+            unpack(vec![0x02, 1, 2])
+                .unwrap_err()
+                .contains("unknown storage format")
+        );
     }
 }

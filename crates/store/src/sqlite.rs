@@ -17,10 +17,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row, Sqlite, Transaction};
 
-use crate::packing;
 use crate::codec::{self, RecordRow, RunRow, StateRow};
 use crate::error::{explain_open_failure, query_failed, redact_url};
 use crate::migrations;
+use crate::packing;
 use crate::{NewRun, PageCommit, RunOutcome, RunSummary, StoreError, StoredRecord, SyncState};
 
 /// How long a writer waits for another process's lock before giving up.

@@ -81,13 +81,27 @@ pub fn status_path(data_type: DataType) -> Option<&'static str> {
     (data_type == DataType::People).then_some("status")
 }
 
-/// Attendees answer event questions in `answers[]`: `{question: {id}, value: [text…]}`.
-pub fn answer_paths(data_type: DataType) -> Option<pipeline::rules::labels::AnswerPaths> {
-    (data_type == DataType::People).then_some(pipeline::rules::labels::AnswerPaths {
+/// Attendees answer event questions in `answers[]` (`{question: {id}, value: [text…]}`) and
+/// fill their contact's custom fields in `contact.customFields[]` (`{id, name, value: [text…]}`).
+const PEOPLE_ANSWERS: [pipeline::rules::labels::AnswerPaths; 2] = [
+    pipeline::rules::labels::AnswerPaths {
         list: "answers",
         question_id: "question.id",
         value: "value",
-    })
+    },
+    pipeline::rules::labels::AnswerPaths {
+        list: "contact.customFields",
+        question_id: "id",
+        value: "value",
+    },
+];
+
+/// Where a data type's records keep answers that data labels can name.
+pub fn answer_paths(data_type: DataType) -> &'static [pipeline::rules::labels::AnswerPaths] {
+    match data_type {
+        DataType::People => &PEOPLE_ANSWERS,
+        _ => &[],
+    }
 }
 
 /// The filter clause selecting statuses, `None` when every status is wanted. `not in` is not
@@ -218,6 +232,10 @@ pub fn quote(value: &str) -> String {
     }
 }
 
+/// Read for data labels on people when the application has it; Cvent ignores a requested scope
+/// the application lacks, so asking costs nothing without it.
+const CUSTOM_FIELDS_SCOPE: &str = "event/custom-fields:read";
+
 /// The scopes that reading `data_types` needs.
 fn read_scopes(data_types: &[DataType]) -> Vec<String> {
     let mut scopes = vec!["event/events:read".to_string()];
@@ -226,6 +244,9 @@ fn read_scopes(data_types: &[DataType]) -> Vec<String> {
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
+    }
+    if data_types.contains(&DataType::People) {
+        scopes.push(CUSTOM_FIELDS_SCOPE.to_string());
     }
     scopes
 }
@@ -512,38 +533,66 @@ impl CventRest {
         report
     }
 
-    /// The event's questions (`GET /event-questions`, every page): id, code and text.
+    /// What data labels can name: the event's questions (`GET /event-questions`) and the
+    /// account's contact custom fields (`GET /custom-fields`, category `Contact`), every page of
+    /// each: id, code and text. Without the custom-fields scope only the questions are listed.
     pub async fn questions(
         &self,
     ) -> Result<Vec<pipeline::rules::labels::Question>, ConnectorError> {
         self.ensure_tier().await?;
         let event_id = self.event_id().await?;
         let mut questions = Vec::new();
+        let event_filter = format!("event.id eq {}", quote(&event_id));
+        for item in self.list_all("/event-questions", &event_filter).await? {
+            if let Some(id) = item["id"].as_str() {
+                questions.push(pipeline::rules::labels::Question {
+                    id: id.to_string(),
+                    code: item["code"].as_str().map(str::to_string),
+                    text: item["text"].as_str().unwrap_or_default().to_string(),
+                });
+            }
+        }
+        match self
+            .list_all("/custom-fields", "category eq 'Contact'")
+            .await
+        {
+            Ok(fields) => questions.extend(fields.iter().filter_map(|field| {
+                Some(pipeline::rules::labels::Question {
+                    id: field["id"].as_str()?.to_string(),
+                    code: field["code"].as_str().map(str::to_string),
+                    text: format!(
+                        "{} (contact custom field)",
+                        field["name"].as_str().unwrap_or_default()
+                    ),
+                })
+            })),
+            Err(ConnectorError::Forbidden { scope, .. }) => {
+                tracing::warn!(%scope, "custom fields cannot be listed; labels can name event questions only");
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(questions)
+    }
+
+    /// Every item of a small listing, following `nextToken`.
+    async fn list_all(&self, path: &str, filter: &str) -> Result<Vec<Value>, ConnectorError> {
+        let mut items = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let query = match &token {
                 Some(token) => vec![("token", token.clone())],
                 None => vec![
                     ("limit", PAGE_SIZE.to_string()),
-                    ("filter", format!("event.id eq {}", quote(&event_id))),
+                    ("filter", filter.to_string()),
                 ],
             };
-            let page = self
-                .list_call(Method::GET, "/event-questions", &query, None)
-                .await?;
-            for question in page["data"].as_array().into_iter().flatten() {
-                let Some(id) = question["id"].as_str() else {
-                    continue;
-                };
-                questions.push(pipeline::rules::labels::Question {
-                    id: id.to_string(),
-                    code: question["code"].as_str().map(str::to_string),
-                    text: question["text"].as_str().unwrap_or_default().to_string(),
-                });
+            let mut page = self.list_call(Method::GET, path, &query, None).await?;
+            if let Value::Array(data) = page["data"].take() {
+                items.extend(data);
             }
             token = page["paging"]["nextToken"].as_str().map(str::to_string);
             if token.is_none() {
-                return Ok(questions);
+                return Ok(items);
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Data labels: a vendor question's answer stored under a named workspace field
+//! Data labels: a vendor question's answer (or a custom field's value) stored under a named workspace field
 //! (`custom.<name>`), found by the question's id wherever the answer sits in the record's list of
 //! answers — unlike a list position (`answers.0.value`), which moves when the vendor's form does.
 //!
