@@ -8,7 +8,7 @@
 //! token. Without python3 (with venv and pip) it says plainly that it skipped, and why.
 
 use std::io::{BufRead, BufReader, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
@@ -52,61 +52,11 @@ fn skip(reason: &str) {
     let _ = writeln!(std::io::stderr(), "skipped: {reason}");
 }
 
-/// The target folder this test binary was built into (`target/<profile>/deps/<test>`).
-fn target_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    exe.ancestors()
-        .nth(3)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(std::env::temp_dir)
-}
-
 /// The `st` command of a virtual environment holding schemathesis, installed on first use; or
 /// why it cannot be had here.
 fn schemathesis() -> Result<PathBuf, String> {
-    let venv = target_dir().join("schemathesis-venv");
-    let st = venv.join("bin").join("st");
-    let marker = venv.join(format!(".installed-{SCHEMATHESIS}"));
-    if marker.exists() && st.exists() {
-        return Ok(st);
-    }
-    let python = Command::new("python3")
-        .arg("--version")
-        .output()
-        .map_err(|_| "python3 is not installed, so schemathesis cannot run".to_string())?;
-    if !python.status.success() {
-        return Err("python3 does not run, so schemathesis cannot run".to_string());
-    }
-    let created = Command::new("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv)
-        .output()
-        .map_err(|error| format!("python3 -m venv failed to start: {error}"))?;
-    if !created.status.success() {
-        return Err(format!(
-            "python3 cannot make a virtual environment (install python3-venv): {}",
-            String::from_utf8_lossy(&created.stderr).trim()
-        ));
-    }
-    let installed = Command::new(venv.join("bin").join("python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SCHEMATHESIS,
-        ])
-        .output()
-        .map_err(|error| format!("pip failed to start: {error}"))?;
-    if !installed.status.success() {
-        return Err(format!(
-            "pip could not install {SCHEMATHESIS} (is PyPI reachable?): {}",
-            String::from_utf8_lossy(&installed.stderr).trim()
-        ));
-    }
-    std::fs::write(&marker, "").map_err(|error| format!("cannot mark the install: {error}"))?;
-    Ok(st)
+    let venv = sandboxes::python::target_dir().join("schemathesis-venv");
+    sandboxes::python::venv_with(&venv, SCHEMATHESIS).map(|bin| bin.join("st"))
 }
 
 /// A working folder with the sandbox's connection configured and synced once, and a token.

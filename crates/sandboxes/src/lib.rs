@@ -7,4 +7,5 @@ pub mod aventri;
 pub mod clock;
 pub mod cvent_rest;
 pub mod cvent_soap;
+pub mod python;
 pub mod seeded;

@@ -1,5 +1,6 @@
 //! Run summaries reach a real SMTP server on loopback: aiosmtpd (PyPI) started by the test,
-//! storing what it receives in a maildir. Skips, saying so, when python3 or aiosmtpd is missing.
+//! storing what it receives in a maildir, installed from PyPI into a virtual environment on
+//! first use. Skips, saying so, when python3 (with venv) is missing or PyPI cannot be reached.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,25 +33,24 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// aiosmtpd, pinned; installed into a virtual environment under the target folder.
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
 /// Starts aiosmtpd, or says why not.
 async fn start_smtp() -> Option<SmtpServer> {
-    let available = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !available {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: python3 with aiosmtpd is not installed (pip install aiosmtpd)"
-        );
-        return None;
-    }
+    let venv = sandboxes::python::target_dir().join("aiosmtpd-venv");
+    let python = match sandboxes::python::venv_with(&venv, AIOSMTPD) {
+        Ok(bin) => bin.join("python"),
+        Err(reason) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+            return None;
+        }
+    };
     let port = free_port();
     let maildir =
         std::env::temp_dir().join(format!("eventsync-maildir-{}-{port}", std::process::id()));
-    let child = Command::new("python3")
+    let child = Command::new(python)
         .args([
             "-m",
             "aiosmtpd",
