@@ -198,7 +198,7 @@ pub async fn run(
     let mut created = CreatedInPreview {
         // People new in this run are followed by their travel requests, when travel runs too.
         track_travellers: options.data_types.iter().any(|t| connector.by_attendee(*t)),
-        ..CreatedInPreview::default()
+        ..CreatedInPreview::for_connection(connection)
     };
     let no_settings = DataConfig::default();
     for data_type in &options.data_types {
@@ -359,7 +359,7 @@ pub(crate) async fn run_records(
     };
     let no_settings = DataConfig::default();
     let settings = connection.data.get(&data_type).unwrap_or(&no_settings);
-    let mut created = CreatedInPreview::default();
+    let mut created = CreatedInPreview::for_connection(connection);
     let mut job = TypeRun {
         store,
         connector: &connector,
@@ -501,6 +501,25 @@ struct CreatedInPreview {
     /// The vendor attendee ids that file the travel requests of people new in this run: a
     /// guest's are filed under their primary.
     travellers: BTreeSet<String>,
+    /// The statuses imported, per data type that imports only some: a record pointing at one
+    /// the workspace lacks (a declined attendee's session registration) is left out with it,
+    /// not rejected.
+    selected_statuses: HashMap<DataType, Vec<String>>,
+}
+
+impl CreatedInPreview {
+    fn for_connection(connection: &Connection) -> CreatedInPreview {
+        let selected_statuses = connection
+            .data
+            .iter()
+            .filter(|(_, settings)| !settings.statuses.as_list().is_empty())
+            .map(|(data_type, settings)| (*data_type, settings.statuses.as_list().to_vec()))
+            .collect();
+        CreatedInPreview {
+            selected_statuses,
+            ..CreatedInPreview::default()
+        }
+    }
 }
 
 struct TypeRun<'a> {
@@ -1223,8 +1242,12 @@ impl TypeRun<'_> {
         }
         let mut notes: HashMap<String, String> = HashMap::new();
         let unique = self.apply_guest_rules(unique, &mut notes).await?;
-        let (unique, referral_rejections) = self.check_references(unique).await?;
+        let (unique, referral_rejections, left_out) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
+        for (external_id, reason, paths) in left_out {
+            *counts.entry(SKIPPED.to_string()).or_default() += 1;
+            self.add_row(SKIPPED, &external_id, String::new(), reason, paths)?;
+        }
         if self.tally.is_some() {
             self.tally_held(&filtered_ids, &rejections).await?;
         }
@@ -1399,14 +1422,15 @@ impl TypeRun<'_> {
     }
 
     /// Records must point at records the workspace has (`rules::references`): a session
-    /// registration at its session and person, a travel request at its person.
+    /// registration at its session and person, a travel request at its person. One that points
+    /// at a record the status rule left out in this run is left out too, and says why.
     async fn check_references(
         &self,
         candidates: Vec<Candidate>,
-    ) -> Result<(Vec<Candidate>, Vec<Rejected>), StoreError> {
+    ) -> Result<(Vec<Candidate>, Vec<Rejected>, Vec<LeftOut>), StoreError> {
         let references = pipeline::rules::references::references(self.data_type);
         if references.is_empty() {
-            return Ok((candidates, Vec::new()));
+            return Ok((candidates, Vec::new(), Vec::new()));
         }
         let mut known: HashMap<DataType, HashSet<String>> = HashMap::new();
         for (field, target) in references {
@@ -1435,8 +1459,23 @@ impl TypeRun<'_> {
             |target: DataType, id: &str| known.get(&target).is_some_and(|ids| ids.contains(id));
         let mut kept = Vec::new();
         let mut rejected = Vec::new();
+        let mut left_out = Vec::new();
         for candidate in candidates {
             match pipeline::rules::references::first_unknown(&candidate.0, &is_known) {
+                Some(RejectReason::UnknownReference { field, value })
+                    if let Some((target, statuses)) = references
+                        .iter()
+                        .find(|(f, _)| *f == field)
+                        .and_then(|(_, target)| {
+                            Some((target, self.created.selected_statuses.get(target)?))
+                        }) =>
+                {
+                    let reason = format!(
+                        "statuses to import: '{field}' refers to '{value}', not in the workspace; {target} are imported with status {} only",
+                        statuses.join(", ")
+                    );
+                    left_out.push((candidate.0.external_id, reason, candidate.3));
+                }
                 Some(reason) => {
                     let rejection = Rejection {
                         external_id: Some(candidate.0.external_id.clone()),
@@ -1447,7 +1486,7 @@ impl TypeRun<'_> {
                 None => kept.push(candidate),
             }
         }
-        Ok((kept, rejected))
+        Ok((kept, rejected, left_out))
     }
 
     /// The guest switches on session registrations (`rules::guests`): tags a guest's
@@ -1545,6 +1584,9 @@ struct Processed {
 
 /// A rejection and the record's flattened paths for the report.
 type Rejected = (Rejection, Vec<(String, String)>);
+
+/// A record left out with what it refers to: its external id, the reason and its paths.
+type LeftOut = (String, String, Vec<(String, String)>);
 
 fn scalar_text(value: &pipeline::Scalar<'_>) -> String {
     match value {

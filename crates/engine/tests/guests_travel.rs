@@ -488,7 +488,7 @@ const TRAVEL_TYPES: [DataType; 3] = [
 
 /// With both travel switches on, every flight and hotel request is stored once, attached to the
 /// person who travels (a guest's to the guest), with no sensitive field anywhere; requests of
-/// people the workspace does not hold are rejected as unknown references and come in once
+/// people the status rule left out are left out with them (skipped, saying why) and come in once
 /// those people do, listed by attendee in batches of at most 17.
 #[tokio::test]
 async fn travel_requests_attach_to_people_and_follow_new_people() {
@@ -528,7 +528,7 @@ async fn travel_requests_attach_to_people_and_follow_new_people() {
     );
     assert!(hotel.values().any(|(_, kind, _)| kind == "Guest"));
 
-    // People default to Accepted attendees: the requests of the others are rejected.
+    // People default to Accepted attendees: the requests of the others are left out with them.
     let (first, rows) = world.run_reported(RunKind::Sync, &TRAVEL_TYPES).await;
     let people: HashSet<String> = world
         .workspace(DataType::People)
@@ -561,23 +561,27 @@ async fn travel_requests_attach_to_people_and_follow_new_people() {
             assert_eq!(text(record, "requester_type"), kind);
             assert_eq!(text(record, "status"), status);
         }
-        let rejected = (vendor.len() - expected.len()) as u64;
+        let left_out = (vendor.len() - expected.len()) as u64;
         assert!(
-            rejected > 0,
+            left_out > 0,
             "{data_type}: some travellers are not imported"
         );
-        assert_eq!(count(&first, data_type, "reject"), rejected, "{data_type}");
+        assert_eq!(count(&first, data_type, "reject"), 0, "{data_type}");
+        assert_eq!(
+            count(&first, data_type, engine::run::SKIPPED),
+            left_out,
+            "{data_type}"
+        );
         let reasons: Vec<&str> = rows
             .iter()
-            .filter(|r| r["data_type"] == data_type.as_str() && r["action"] == "reject")
+            .filter(|r| r["data_type"] == data_type.as_str() && r["action"] == "skipped")
             .map(|r| r["reason"].as_str())
             .collect();
-        assert_eq!(reasons.len() as u64, rejected);
-        assert!(
-            reasons
-                .iter()
-                .all(|r| r.starts_with("field 'person_external_id' refers to"))
-        );
+        assert_eq!(reasons.len() as u64, left_out);
+        assert!(reasons.iter().all(|r| {
+            r.starts_with("statuses to import: 'person_external_id' refers to")
+                && r.ends_with("people are imported with status Accepted only")
+        }));
     }
     let air_stored = world.workspace(DataType::AirRequests).await;
     let some = air_stored.values().next().expect("a flight");

@@ -1290,6 +1290,46 @@ async fn data_labels_fill_custom_fields_from_contact_custom_fields_by_code() {
     assert!(filled > 0, "some attendees have a membership level");
 }
 
+/// With the default selection (Accepted), the session registrations of attendees left out by
+/// status are left out with them and say why; none is rejected as pointing nowhere.
+#[tokio::test]
+async fn registrations_of_people_left_out_by_status_are_skipped_not_rejected() {
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 300,
+            ..SandboxConfig::default()
+        },
+        None,
+        "",
+    )
+    .await;
+    let types = &[
+        DataType::People,
+        DataType::Sessions,
+        DataType::SessionRegistrations,
+    ];
+    let report_path = world.dir.join("registrations.csv");
+    let mut options = world.options(RunKind::Sync, types);
+    options.report = Some(report_path.clone());
+    let sync = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("sync");
+    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    let registrations = DataType::SessionRegistrations;
+    assert_eq!(count(&sync, registrations, "reject"), 0, "{sync:?}");
+    assert!(count(&sync, registrations, engine::run::SKIPPED) > 0);
+    assert!(count(&sync, registrations, "create") > 0);
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let skipped = csv
+        .lines()
+        .find(|line| line.starts_with("session_registrations,skipped,"))
+        .expect("a skipped registration");
+    assert!(
+        skipped.contains("people are imported with status Accepted only"),
+        "{skipped}"
+    );
+}
+
 /// The vendor is the source of truth: a name edited in the workspace is overwritten by the next
 /// sync that lists the person, and the preview says so.
 #[tokio::test]
