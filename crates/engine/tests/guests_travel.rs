@@ -89,70 +89,17 @@ impl World {
     }
 
     async fn bearer(&self) -> String {
-        let token: Value = self
-            .http
-            .post(format!("{}/oauth2/token", self.sandbox.base_url()))
-            .basic_auth(self.sandbox.client_id(), Some(self.sandbox.client_secret()))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token json");
-        token["access_token"].as_str().expect("token").to_string()
+        support::cvent_bearer(&self.http, &self.sandbox).await
     }
 
     /// Everything the sandbox lists at `path`.
+    /// Everything the sandbox lists at `path`, with a token that may read sensitive fields.
     async fn vendor_all(&self, path: &str) -> Vec<Value> {
-        let bearer = self.bearer().await;
-        let mut out = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let query: Vec<(&str, String)> = match &next {
-                Some(token) => vec![("token", token.clone())],
-                None => vec![("limit", "200".into())],
-            };
-            let response = self
-                .http
-                .get(format!("{}{path}", self.sandbox.base_url()))
-                .bearer_auth(&bearer)
-                .query(&query)
-                .send()
-                .await
-                .expect("page");
-            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-            assert!(
-                response.status().is_success(),
-                "{path}: {}",
-                response.status()
-            );
-            let page: Value = response.json().await.expect("page json");
-            out.extend(page["data"].as_array().cloned().unwrap_or_default());
-            next = page["paging"]["nextToken"].as_str().map(str::to_string);
-            if next.is_none() {
-                return out;
-            }
-        }
+        support::cvent_list_all(&self.http, &self.sandbox, path).await
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.sandbox.control_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        support::cvent_control(&self.http, &self.sandbox, method, path, body).await
     }
 
     /// The targets of the logged calls to a route.

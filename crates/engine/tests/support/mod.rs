@@ -1,5 +1,6 @@
 //! What the engine's end-to-end test files share: quick retries, running a preview or a sync,
-//! and reading a data type back out of the workspace as an export shows it.
+//! reading a data type back out of the workspace as an export shows it, and reading or driving
+//! the Cvent sandbox as a test sees it.
 
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -11,6 +12,7 @@ use connectors::RetryPolicy;
 use engine::config::Connection;
 use engine::{RunKind, RunOptions, RunReport};
 use pipeline::DataType;
+use sandboxes::cvent_rest::CventRestSandbox;
 use serde_json::{Map, Value};
 use store::Store;
 
@@ -101,4 +103,80 @@ pub async fn assert_first_sync_totals(
         Some(0),
         "{data_type}: {totals:?}"
     );
+}
+
+/// A bearer token of the sandbox's client (every scope, sensitive fields included).
+pub async fn cvent_bearer(http: &reqwest::Client, sandbox: &CventRestSandbox) -> String {
+    let token: Value = http
+        .post(format!("{}/oauth2/token", sandbox.base_url()))
+        .basic_auth(sandbox.client_id(), Some(sandbox.client_secret()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token json");
+    token["access_token"].as_str().expect("token").to_string()
+}
+
+/// Everything the Cvent sandbox lists at `path`, every page, waiting out throttling.
+pub async fn cvent_list_all(
+    http: &reqwest::Client,
+    sandbox: &CventRestSandbox,
+    path: &str,
+) -> Vec<Value> {
+    let bearer = cvent_bearer(http, sandbox).await;
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let query: Vec<(&str, String)> = match &next {
+            Some(token) => vec![("token", token.clone())],
+            None => vec![("limit", "200".into())],
+        };
+        let response = http
+            .get(format!("{}{path}", sandbox.base_url()))
+            .bearer_auth(&bearer)
+            .query(&query)
+            .send()
+            .await
+            .expect("page");
+        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        let page: Value = response.json().await.expect("page json");
+        out.extend(page["data"].as_array().cloned().unwrap_or_default());
+        next = page["paging"]["nextToken"].as_str().map(str::to_string);
+        if next.is_none() {
+            return out;
+        }
+    }
+}
+
+/// A call to the Cvent sandbox's control API, which must succeed; its JSON answer.
+pub async fn cvent_control(
+    http: &reqwest::Client,
+    sandbox: &CventRestSandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let response = http
+        .request(method, format!("{}{path}", sandbox.control_url()))
+        .json(&body)
+        .send()
+        .await
+        .expect("control");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap_or(Value::Null)
 }
