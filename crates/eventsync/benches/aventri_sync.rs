@@ -8,49 +8,10 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use serde_json::Value;
-use support::{Sandbox, peak_memory_mib};
+use support::{Sandbox, sync_people};
 
 /// The connector's page size (`connectors::aventri::PAGE_SIZE`).
 const PAGE: u64 = 2_000;
-
-struct Measured {
-    seconds: f64,
-    peak_mib: f64,
-    report: Value,
-}
-
-fn sync(dir: &std::path::Path, sandbox: &Sandbox) -> Measured {
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
-        .current_dir(dir)
-        .env("AVENTRI_KEY", sandbox.text("key"))
-        .args(["--json", "sync", "aventri", "--types", "people"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start eventsync sync");
-    let pid = child.id();
-    let mut peak_mib: f64 = 0.0;
-    // VmHWM only grows, so the last reading before exit is the peak.
-    while child.try_wait().expect("poll").is_none() {
-        let reading = peak_memory_mib(pid);
-        if reading.is_finite() {
-            peak_mib = peak_mib.max(reading);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let output = child.wait_with_output().expect("sync output");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
-    Measured {
-        seconds,
-        peak_mib,
-        report,
-    }
-}
 
 fn main() {
     let sizes: Vec<u64> = std::env::var("AVENTRI_BENCH_SIZES")
@@ -78,11 +39,11 @@ fn main() {
         );
         std::fs::write(dir.join("eventsync.toml"), config).expect("config");
 
-        let full = sync(&dir, &sandbox);
+        let full = sync_people(&dir, "aventri", ("AVENTRI_KEY", &sandbox.text("key")));
         let people = &full.report["types"]["people"];
         let created = people["counts"]["create"].as_u64().unwrap_or(0);
         let calls = people["api_calls"].as_u64().unwrap_or(0);
-        let quiet = sync(&dir, &sandbox);
+        let quiet = sync_people(&dir, "aventri", ("AVENTRI_KEY", &sandbox.text("key")));
         let quiet_calls = quiet.report["types"]["people"]["api_calls"]
             .as_u64()
             .unwrap_or(0);

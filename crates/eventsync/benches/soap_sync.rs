@@ -6,95 +6,10 @@
 //! Run: `cargo bench -p eventsync --bench soap_sync` (set `SOAP_BENCH_SIZES=10000,100000` to
 //! choose the event sizes).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-use serde_json::{Value, json};
-
-/// `eventsync simulate cvent-soap` in its own process.
-struct Sandbox {
-    child: Child,
-    info: Value,
-}
-
-impl Sandbox {
-    fn start(attendees: u64) -> Sandbox {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
-            .args([
-                "simulate",
-                "cvent-soap",
-                "--json",
-                "--attendees",
-                &attendees.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start eventsync simulate");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the JSON line");
-        let info = serde_json::from_str(&line).expect("JSON line");
-        Sandbox { child, info }
-    }
-
-    fn text(&self, key: &str) -> String {
-        self.info[key].as_str().expect(key).to_string()
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Peak resident memory (`VmHWM`) of a running process, in MiB.
-fn peak_memory_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
-
-struct Measured {
-    seconds: f64,
-    peak_mib: f64,
-    report: Value,
-}
-
-fn sync(dir: &std::path::Path, sandbox: &Sandbox) -> Measured {
-    let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
-        .current_dir(dir)
-        .env("SOAP_PASSWORD", sandbox.text("password"))
-        .args(["--json", "sync", "cvent", "--types", "people"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start eventsync sync");
-    let pid = child.id();
-    let mut peak_mib: f64 = 0.0;
-    while child.try_wait().expect("poll").is_none() {
-        let reading = peak_memory_mib(pid);
-        if reading.is_finite() {
-            peak_mib = peak_mib.max(reading);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let output = child.wait_with_output().expect("sync output");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
-    Measured {
-        seconds,
-        peak_mib,
-        report,
-    }
-}
+use serde_json::json;
+use support::{Sandbox, sync_people};
 
 /// Changes `count` registrations at the vendor through the control API.
 fn change(sandbox: &Sandbox, count: usize) {
@@ -127,7 +42,8 @@ fn main() {
     );
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for registrations in sizes {
-        let sandbox = Sandbox::start(registrations);
+        let sandbox =
+            Sandbox::start_with(&["cvent-soap", "--attendees", &registrations.to_string()]);
         let dir = std::env::temp_dir().join(format!(
             "eventsync-soap-bench-{registrations}-{}",
             std::process::id()
@@ -143,7 +59,7 @@ fn main() {
         );
         std::fs::write(dir.join("eventsync.toml"), config).expect("config");
 
-        let full = sync(&dir, &sandbox);
+        let full = sync_people(&dir, "cvent", ("SOAP_PASSWORD", &sandbox.text("password")));
         let people = &full.report["types"]["people"];
         let created = people["counts"]["create"].as_u64().unwrap_or(0);
         assert!(
@@ -155,11 +71,11 @@ fn main() {
         // registrations and one of their contacts per batch of 200.
         let minimum = 3 + 2 * registrations.div_ceil(200);
         change(&sandbox, 100);
-        let changed = sync(&dir, &sandbox);
+        let changed = sync_people(&dir, "cvent", ("SOAP_PASSWORD", &sandbox.text("password")));
         let changed_calls = changed.report["types"]["people"]["api_calls"]
             .as_u64()
             .unwrap_or(0);
-        let quiet = sync(&dir, &sandbox);
+        let quiet = sync_people(&dir, "cvent", ("SOAP_PASSWORD", &sandbox.text("password")));
         let quiet_calls = quiet.report["types"]["people"]["api_calls"]
             .as_u64()
             .unwrap_or(0);

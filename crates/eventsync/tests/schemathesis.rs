@@ -7,11 +7,14 @@
 //! on port 0 with a fresh SQLite workspace synced from it, and runs `st run` with a bearer
 //! token. Without python3 (with venv and pip) it says plainly that it skipped, and why.
 
-use std::io::{BufRead, BufReader, Write as _};
+mod support;
+
+use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
+use support::start;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_eventsync");
 
@@ -23,30 +26,6 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// `EVENTSYNC_SCHEMATHESIS_SEED` change them for a longer hunt by hand.
 const MAX_EXAMPLES: &str = "30";
 const SEED: &str = "20261128";
-
-/// A child process killed when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the binary and returns it with the JSON line it prints first.
-fn start(command: &mut Command) -> (Process, Value) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start eventsync");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the first line");
-    let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    (Process(child), info)
-}
 
 fn skip(reason: &str) {
     let _ = writeln!(std::io::stderr(), "skipped: {reason}");

@@ -2,39 +2,17 @@
 //! its outbox and webhooks wait in its inbox, then started again: everything is delivered, each
 //! registration reaches Cvent once, and the webhooks' attendees reach the workspace.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::{Process, start};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_eventsync");
 const WEBHOOK_TOKEN: &str = "kill-test-webhook-token";
-
-/// A child process killed (SIGKILL) when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the binary and returns it with the JSON line it prints first.
-fn start(command: &mut Command) -> (Process, Value) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start eventsync");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the first line");
-    let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    (Process(child), info)
-}
 
 struct Setup {
     dir: PathBuf,

@@ -2,6 +2,8 @@
 //! sandbox: authentication and JSON errors, workspace reads, registrations and check-ins sent
 //! back through the outbox, webhooks, and a restart with work left behind.
 
+mod support;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -118,20 +120,8 @@ impl World {
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let url = format!("{}{path}", self.base);
+        support::call(&self.http, &self.token, method, url, body).await
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -141,19 +131,7 @@ impl World {
     }
 
     async fn control(&self, method: Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.sandbox.control_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        support::control(&self.http, &self.sandbox, method, path, body).await
     }
 
     /// Starts a sync through the API and waits for it to finish.

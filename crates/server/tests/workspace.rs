@@ -3,6 +3,8 @@
 //! the event, seats that two servers on one PostgreSQL database never oversell, and preview
 //! reports that outlive the server.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -131,20 +133,8 @@ impl World {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", server.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let url = format!("{}{path}", server.base);
+        support::call(&self.http, &self.token, method, url, body).await
     }
 
     async fn get(&self, server: &Server, path: &str) -> Value {
@@ -154,19 +144,7 @@ impl World {
     }
 
     async fn control(&self, method: Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.sandbox.control_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        support::control(&self.http, &self.sandbox, method, path, body).await
     }
 
     /// Starts a run through the API and waits for it to end.

@@ -1,7 +1,10 @@
-//! What the benchmarks share: a sandbox in its own process, and peak memory of a process.
+//! What the benchmarks share: a sandbox in its own process, peak memory of a process, and one
+//! timed `eventsync sync` of people.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -69,4 +72,45 @@ pub fn peak_memory_mib(pid: u32) -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
+}
+
+/// One `eventsync --json sync` of people: wall time, the process's peak memory and its report.
+#[allow(dead_code)]
+pub struct Measured {
+    pub seconds: f64,
+    pub peak_mib: f64,
+    pub report: Value,
+}
+
+/// Runs `eventsync --json sync <connection> --types people` in `dir`, with the connection's
+/// secret in the environment variable its configuration names, sampling peak memory until it
+/// exits.
+#[allow(dead_code)]
+pub fn sync_people(dir: &Path, connection: &str, secret: (&str, &str)) -> Measured {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eventsync"))
+        .current_dir(dir)
+        .env(secret.0, secret.1)
+        .args(["--json", "sync", connection, "--types", "people"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start eventsync sync");
+    let pid = child.id();
+    let mut peak_mib: f64 = 0.0;
+    // VmHWM only grows, so the last reading before exit is the peak.
+    while child.try_wait().expect("poll").is_none() {
+        let reading = peak_memory_mib(pid);
+        if reading.is_finite() {
+            peak_mib = peak_mib.max(reading);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let output = child.wait_with_output().expect("sync output");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    Measured {
+        seconds,
+        peak_mib,
+        report,
+    }
 }
