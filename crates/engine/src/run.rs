@@ -930,32 +930,45 @@ impl TypeRun<'_> {
             let Processed {
                 upserts, counts, ..
             } = self.process(page).await?;
-            for (action, n) in &counts {
-                *self.summary.counts.entry(action.clone()).or_default() += n;
-            }
-            match self.kind {
-                RunKind::Sync => {
-                    self.store
-                        .commit_page(&PageCommit {
-                            run_id: self.run_id,
-                            connection: self.connection.to_string(),
-                            data_type: data_type.as_str().to_string(),
-                            upserts,
-                            removals: Vec::new(),
-                            state: state.clone(),
-                            counts,
-                            api_calls: 0,
-                        })
-                        .await?;
-                }
-                RunKind::Preview => {
-                    self.store
-                        .add_run_progress(self.run_id, data_type.as_str(), &counts, 0)
-                        .await?;
-                }
-            }
+            self.apply_aside(upserts, counts, state, 0).await?;
         }
         Ok(())
+    }
+
+    /// Counts a page read aside from the stream's listing (a file, the leavers, new people's
+    /// travel) and, in a sync, stores it with the stream's state unchanged.
+    async fn apply_aside(
+        &mut self,
+        upserts: Vec<StoredRecord>,
+        counts: BTreeMap<String, u64>,
+        state: &SyncState,
+        api_calls: u64,
+    ) -> Result<(), StoreError> {
+        for (action, n) in &counts {
+            *self.summary.counts.entry(action.clone()).or_default() += n;
+        }
+        let data_type = self.data_type.as_str();
+        match self.kind {
+            RunKind::Sync => {
+                self.store
+                    .commit_page(&PageCommit {
+                        run_id: self.run_id,
+                        connection: self.connection.to_string(),
+                        data_type: data_type.to_string(),
+                        upserts,
+                        removals: Vec::new(),
+                        state: state.clone(),
+                        counts,
+                        api_calls,
+                    })
+                    .await
+            }
+            RunKind::Preview => {
+                self.store
+                    .add_run_progress(self.run_id, data_type, &counts, api_calls)
+                    .await
+            }
+        }
     }
 
     /// Lists the records whose status is outside the selection and that changed since the last
@@ -998,7 +1011,6 @@ impl TypeRun<'_> {
     /// and committed with the stream's state as it was, so the main listing's cursor and
     /// checkpoints are neither moved nor lost.
     async fn list_aside(&mut self, spec: PullSpec, state: &SyncState) -> Result<(), TypeError> {
-        let data_type = self.data_type;
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec).await?;
         while let Some(page) = pull.next_page().await? {
@@ -1008,30 +1020,7 @@ impl TypeRun<'_> {
             let calls = self.connector.calls() - calls_before;
             calls_before += calls;
             self.summary.api_calls += calls;
-            for (action, n) in &counts {
-                *self.summary.counts.entry(action.clone()).or_default() += n;
-            }
-            match self.kind {
-                RunKind::Sync => {
-                    self.store
-                        .commit_page(&PageCommit {
-                            run_id: self.run_id,
-                            connection: self.connection.to_string(),
-                            data_type: data_type.as_str().to_string(),
-                            upserts,
-                            removals: Vec::new(),
-                            state: state.clone(),
-                            counts,
-                            api_calls: calls,
-                        })
-                        .await?;
-                }
-                RunKind::Preview => {
-                    self.store
-                        .add_run_progress(self.run_id, data_type.as_str(), &counts, calls)
-                        .await?;
-                }
-            }
+            self.apply_aside(upserts, counts, state, calls).await?;
         }
         Ok(())
     }

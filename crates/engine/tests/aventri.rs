@@ -70,15 +70,10 @@ impl World {
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.sandbox.control_url()))
-            .json(&body)
-            .send()
+        let url = self.sandbox.control_url();
+        sandboxes::control(&self.http, &url, method, path, &body)
             .await
-            .expect("control");
-        assert!(response.status().is_success(), "{path}");
-        response.json().await.unwrap_or(Value::Null)
+            .expect("control call")
     }
 
     /// Every attendee, full records, read the way any Aventri client would.

@@ -87,18 +87,10 @@ impl World {
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = reqwest::Client::new()
-            .request(method, format!("{}{path}", self.sandbox.control_url()))
-            .json(&body)
-            .send()
+        let url = self.sandbox.control_url();
+        sandboxes::control(&reqwest::Client::new(), &url, method, path, &body)
             .await
-            .expect("control call");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+            .expect("control call")
     }
 
     async fn workspace(

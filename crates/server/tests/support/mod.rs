@@ -37,16 +37,7 @@ pub async fn control(
     path: &str,
     body: Value,
 ) -> Value {
-    let response = http
-        .request(method, format!("{}{path}", sandbox.control_url()))
-        .json(&body)
-        .send()
+    sandboxes::control(http, &sandbox.control_url(), method, path, &body)
         .await
-        .expect("control");
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(Value::Null)
+        .expect("control call")
 }
