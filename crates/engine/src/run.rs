@@ -6,6 +6,7 @@
 //! records are upserted by external id, so a page seen twice changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 
 use connectors::{
@@ -19,7 +20,7 @@ use pipeline::{
 use serde_json::{Map, Value};
 use store::{
     Checkpoint, NewRun, PageCommit, RawJson, RunOutcome, Store, StoreError, StoredRecord,
-    SyncState, VendorTotals,
+    SyncState, Upsert, VendorTotals,
 };
 
 use crate::config::{Connection, DataConfig};
@@ -223,6 +224,7 @@ pub async fn run(
             created: &mut created,
             summary: TypeSummary::default(),
             in_flight: None,
+            written: None,
             tally: None,
         };
         let outcome = job.run(options.full, progress).await;
@@ -387,6 +389,7 @@ pub(crate) async fn run_records(
             ..TypeSummary::default()
         },
         in_flight: None,
+        written: None,
         tally: None,
     };
     let outcome = job.run_file(file.records, &file.malformed, &state).await;
@@ -549,6 +552,11 @@ struct TypeRun<'a> {
     summary: TypeSummary,
     /// The previous page's commit, running while the next page is fetched and mapped.
     in_flight: Option<InFlight>,
+    /// When the workspace held none of the data type's records as the listing began: the ids
+    /// this run has written since, hashed (8 bytes each). A page none of whose ids is among them
+    /// has no stored records to diff against and skips asking the store — on a first sync, a
+    /// query per page that re-read the key index from the WAL.
+    written: Option<Written>,
     /// What a sync's full listing has counted so far, while it is being seen whole in this run.
     tally: Option<Tally>,
 }
@@ -614,10 +622,51 @@ impl Tally {
     }
 }
 
+/// The external ids written in this run, as a Bloom filter of fixed size: an id it has never
+/// seen is surely not stored, one it answers for may be (about one in a thousand falsely at a
+/// million ids, more beyond), which costs a lookup, never a wrong diff. Memory stays 4 MiB
+/// however many records a run writes.
+struct Written {
+    bits: Vec<u64>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Written {
+    /// 2^25 bits.
+    const BITS: u64 = 1 << 25;
+    fn new() -> Written {
+        Written {
+            bits: vec![0; (Self::BITS / 64) as usize],
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    /// The id's three bit positions, by double hashing from one 64-bit hash.
+    fn positions(&self, id: &str) -> [usize; 3] {
+        let hash = self.hasher.hash_one(id);
+        let (first, step) = (hash & 0xffff_ffff, (hash >> 32) | 1);
+        [0u64, 1, 2].map(|i| (first.wrapping_add(i.wrapping_mul(step)) % Self::BITS) as usize)
+    }
+
+    fn add(&mut self, id: &str) {
+        for position in self.positions(id) {
+            self.bits[position / 64] |= 1 << (position % 64);
+        }
+    }
+
+    fn may_have(&self, id: &str) -> bool {
+        self.positions(id)
+            .into_iter()
+            .all(|position| self.bits[position / 64] & (1 << (position % 64)) != 0)
+    }
+}
+
 /// A page commit in progress, and the external ids it writes.
 struct InFlight {
     commit: tokio::task::JoinHandle<Result<(), StoreError>>,
     ids: HashSet<String>,
+    /// Says whether the commit landed, for the next page's commit to wait on.
+    landed: Option<tokio::sync::oneshot::Receiver<bool>>,
 }
 
 impl InFlight {
@@ -716,6 +765,14 @@ impl TypeRun<'_> {
             statuses: selected.map_or(StatusQuery::Any, StatusQuery::In),
         };
         let mut seen = 0u64;
+        if self
+            .store
+            .count(self.connection, data_type.as_str())
+            .await?
+            == 0
+        {
+            self.written = Some(Written::new());
+        }
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec.clone()).await?;
         let mut fetched = pull.next_page().await;
@@ -812,20 +869,37 @@ impl TypeRun<'_> {
                         counts,
                         api_calls: calls,
                     };
-                    // Pages commit in order, one at a time; each commit runs while the next
-                    // page is fetched and mapped, which keeps both cores busy.
-                    self.land().await?;
+                    // Pages are written in order, one at a time; each is written while the next
+                    // page is fetched and mapped, and prepared while the one before it is
+                    // written, which keeps both cores busy.
                     let ids = commit
                         .upserts
                         .iter()
                         .map(|r| r.external_id.clone())
                         .collect();
+                    let mut previous = self.in_flight.take();
+                    let before = previous.as_mut().and_then(|p| p.landed.take());
+                    let (landed, landed_signal) = tokio::sync::oneshot::channel();
                     let store = self.store.clone();
-                    let handle = tokio::spawn(async move { store.commit_page(&commit).await });
+                    let handle = tokio::spawn(async move {
+                        let before = async move {
+                            match before {
+                                Some(signal) => signal.await.unwrap_or(false),
+                                None => true,
+                            }
+                        };
+                        let outcome = store.commit_page_after(&commit, before).await;
+                        let _ = landed.send(outcome.is_ok());
+                        outcome
+                    });
                     self.in_flight = Some(InFlight {
                         commit: handle,
                         ids,
+                        landed: Some(landed_signal),
                     });
+                    if let Some(previous) = previous {
+                        previous.land().await?;
+                    }
                     if last {
                         self.land().await?;
                         self.summary.cursor_after = cursor;
@@ -939,7 +1013,7 @@ impl TypeRun<'_> {
     /// travel) and, in a sync, stores it with the stream's state unchanged.
     async fn apply_aside(
         &mut self,
-        upserts: Vec<StoredRecord>,
+        upserts: Vec<Upsert>,
         counts: BTreeMap<String, u64>,
         state: &SyncState,
         api_calls: u64,
@@ -1249,10 +1323,21 @@ impl TypeRun<'_> {
         {
             self.land().await?;
         }
-        let existing = self
-            .store
-            .records(self.connection, data_type.as_str(), &ids)
-            .await?;
+        let lookup: Vec<String> = match &self.written {
+            Some(written) => ids
+                .iter()
+                .filter(|id| written.may_have(id))
+                .cloned()
+                .collect(),
+            None => ids,
+        };
+        let existing = if lookup.is_empty() {
+            HashMap::new()
+        } else {
+            self.store
+                .records(self.connection, data_type.as_str(), &lookup)
+                .await?
+        };
         let mut upserts = Vec::new();
         for (record, empty, raw, paths) in unique {
             if let Some(status) = unselected.get(&record.external_id) {
@@ -1326,11 +1411,10 @@ impl TypeRun<'_> {
             }
             if !matches!(action, Action::Unchanged) {
                 let merged = pipeline::merge(previous.as_ref(), &record, &empty);
-                upserts.push(StoredRecord {
-                    external_id: merged.external_id.clone(),
-                    fields: to_json_fields(&merged),
+                upserts.push(Upsert {
+                    fields: RawJson::of(&merged.fields),
+                    external_id: merged.external_id,
                     raw,
-                    updated_at: String::new(),
                 });
             }
         }
@@ -1352,6 +1436,13 @@ impl TypeRun<'_> {
                     reason,
                     paths,
                 })?;
+            }
+        }
+        if self.kind == RunKind::Sync
+            && let Some(written) = self.written.as_mut()
+        {
+            for upsert in &upserts {
+                written.add(&upsert.external_id);
             }
         }
         Ok(Processed {
@@ -1566,7 +1657,7 @@ type Candidate = (Record, BTreeSet<String>, RawJson, Vec<(String, String)>);
 /// What a page comes to: the records to store, the count per action, and the latest
 /// modification time among its records.
 struct Processed {
-    upserts: Vec<StoredRecord>,
+    upserts: Vec<Upsert>,
     counts: BTreeMap<String, u64>,
     modified_high: Option<String>,
 }
@@ -1593,15 +1684,6 @@ fn describe_changes(action: &Action) -> String {
         .map(|c| c.to_string())
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Workspace fields as stored: each value keeps its type tag so it reads back exactly.
-fn to_json_fields(record: &Record) -> Map<String, Value> {
-    record
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-        .collect()
 }
 
 pub fn to_record(data_type: DataType, stored: &StoredRecord) -> Record {
@@ -1728,6 +1810,20 @@ mod tests {
             assert_eq!(totals.rejected, rejected, "{tally:?}");
             assert_eq!(totals.run_id, 9);
         }
+    }
+
+    #[test]
+    fn ids_written_in_the_run_are_always_looked_up_and_others_seldom() {
+        let mut written = Written::new();
+        let id = |i: u32| format!("77bf3149-cd90-4251-8cd5-{i:012}");
+        for i in 0..100_000 {
+            written.add(&id(i));
+        }
+        assert!((0..100_000).all(|i| written.may_have(&id(i))));
+        let false_alarms = (100_000..200_000)
+            .filter(|&i| written.may_have(&id(i)))
+            .count();
+        assert!(false_alarms < 10, "{false_alarms} of 100,000 unwritten ids");
     }
 
     #[test]

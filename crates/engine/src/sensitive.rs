@@ -71,6 +71,11 @@ pub fn strip(record: &mut Value) -> usize {
 
 /// The record's JSON without its sensitive fields, for storing when some were found.
 pub fn stripped(raw: &RawValue) -> RawJson {
+    if let Some(text) = pipeline::cut_members(raw.get(), &is_sensitive)
+        && let Ok(json) = RawJson::from_text(text)
+    {
+        return json;
+    }
     let mut value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
     strip(&mut value);
     RawJson::from_value(&value)

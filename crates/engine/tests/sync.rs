@@ -1304,7 +1304,7 @@ async fn workspace_edits_are_overwritten_and_the_preview_says_so() {
             run_id: first.run_id,
             connection: "cvent".into(),
             data_type: "people".into(),
-            upserts: vec![edited],
+            upserts: vec![edited.into()],
             removals: Vec::new(),
             state,
             counts: Default::default(),

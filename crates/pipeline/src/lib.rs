@@ -43,6 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cut;
 mod diff;
 mod flatten;
 mod mapping;
@@ -54,6 +55,7 @@ mod value;
 #[cfg(test)]
 mod fixtures;
 
+pub use cut::cut_members;
 pub use diff::{Action, ActionKind, Change, diff, merge};
 pub use flatten::{Flat, FlatJson, Scalar, flatten, flatten_json};
 pub use mapping::{FieldProblem, Mapped, Mapping, MappingError, Rule, ValueMap, Warning};

@@ -72,7 +72,7 @@ fn pages(run_id: i64, records: usize, version: u64) -> Vec<PageCommit> {
             connection: "cvent".into(),
             data_type: "attendees".into(),
             upserts: (start..(start + PAGE_SIZE).min(records))
-                .map(|index| attendee(index, version))
+                .map(|index| attendee(index, version).into())
                 .collect(),
             removals: vec![],
             state: SyncState {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use crate::{Checkpoint, RawJson, RunSummary, StoreError, StoredRecord, SyncState};
+use crate::{Checkpoint, RawJson, RunSummary, StoreError, StoredRecord, SyncState, Upsert};
 
 /// A `records` row as both dialects select it.
 pub(crate) struct RecordRow {
@@ -165,9 +165,9 @@ fn parse_typed<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result
 
 /// The page's upserts with later duplicates replacing earlier ones, first-seen order kept:
 /// PostgreSQL refuses to touch one row twice in a statement, and SQLite would let the last win.
-pub(crate) fn last_upsert_wins(upserts: &[StoredRecord]) -> Vec<&StoredRecord> {
+pub(crate) fn last_upsert_wins(upserts: &[Upsert]) -> Vec<&Upsert> {
     let mut position_of: HashMap<&str, usize> = HashMap::with_capacity(upserts.len());
-    let mut unique: Vec<&StoredRecord> = Vec::with_capacity(upserts.len());
+    let mut unique: Vec<&Upsert> = Vec::with_capacity(upserts.len());
     for record in upserts {
         match position_of.get(record.external_id.as_str()) {
             Some(&position) => unique[position] = record,
@@ -178,6 +178,14 @@ pub(crate) fn last_upsert_wins(upserts: &[StoredRecord]) -> Vec<&StoredRecord> {
         }
     }
     unique
+}
+
+/// The error of a page not written because the page before it was not.
+pub(crate) fn earlier_page_failed(page: &crate::PageCommit) -> StoreError {
+    StoreError::Query(format!(
+        "a page of {}/{} for run {} was not written: the page before it was not",
+        page.connection, page.data_type, page.run_id
+    ))
 }
 
 pub(crate) fn u64_from_count(count: i64, what: &str) -> Result<u64, StoreError> {
@@ -218,14 +226,11 @@ pub(crate) fn append_interruption(
 mod tests {
     use super::*;
 
-    fn record(id: &str, marker: i64) -> StoredRecord {
-        let mut fields = Map::new();
-        fields.insert("marker".into(), marker.into());
-        StoredRecord {
+    fn record(id: &str, marker: i64) -> Upsert {
+        Upsert {
             external_id: id.into(),
-            fields,
+            fields: RawJson::of(&serde_json::json!({ "marker": marker })),
             raw: RawJson::from_value(&Value::Null),
-            updated_at: String::new(),
         }
     }
 
@@ -233,11 +238,11 @@ mod tests {
     fn later_duplicates_replace_earlier_ones_in_place() {
         let upserts = [record("a", 1), record("b", 2), record("a", 3)];
         let unique = last_upsert_wins(&upserts);
-        let seen: Vec<(&str, &Value)> = unique
+        let seen: Vec<(&str, &str)> = unique
             .iter()
-            .map(|r| (r.external_id.as_str(), &r.fields["marker"]))
+            .map(|r| (r.external_id.as_str(), r.fields.as_str()))
             .collect();
-        assert_eq!(seen, [("a", &Value::from(3)), ("b", &Value::from(2))]);
+        assert_eq!(seen, [("a", r#"{"marker":3}"#), ("b", r#"{"marker":2}"#)]);
     }
 
     #[test]

@@ -26,7 +26,8 @@ use std::sync::Arc;
 pub use error::{StoreError, redact_url};
 pub use model::{
     Checkpoint, FINISHED_RUN_STATUSES, NewRun, PageCommit, RUN_STATUS_INTERRUPTED,
-    RUN_STATUS_RUNNING, RawJson, RunOutcome, RunSummary, StoredRecord, SyncState, VendorTotals,
+    RUN_STATUS_RUNNING, RawJson, RunOutcome, RunSummary, StoredRecord, SyncState, Upsert,
+    VendorTotals,
 };
 pub use owner::HEARTBEAT_STALE_AFTER;
 pub use serve::{
@@ -223,7 +224,19 @@ impl Store {
     /// and API calls to the run. Either all of it lands or none. Fails, changing nothing, when
     /// the run does not exist.
     pub async fn commit_page(&self, page: &PageCommit) -> Result<(), StoreError> {
-        dispatch!(self, backend => backend.commit_page(page).await)
+        self.commit_page_after(page, async { true }).await
+    }
+
+    /// [`Store::commit_page`], once `before` (the previous page's commit) says it landed; when
+    /// it did not, nothing is written and the result is an error. What can be done ahead — for
+    /// SQLite, packing the rows — is done while `before` is still running, so consecutive pages
+    /// overlap: one is packed while the one before it is written.
+    pub async fn commit_page_after(
+        &self,
+        page: &PageCommit,
+        before: impl Future<Output = bool>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.commit_page_after(page, before).await)
     }
 
     /// What a connection has learnt about its vendor account, as its connector wrote it.

@@ -34,6 +34,12 @@ impl RawJson {
 
     pub fn from_value(value: &Value) -> RawJson {
         // Serializing a `Value` cannot fail: its keys are strings and its numbers finite.
+        RawJson::of(value)
+    }
+
+    /// The JSON text of a value, written straight from it (`null` for the rare value serde_json
+    /// cannot write, such as a map with non-string keys).
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> RawJson {
         RawJson(
             serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned()),
         )
@@ -74,6 +80,29 @@ impl PartialEq for RawJson {
     }
 }
 
+/// One record as a page writes it. Its fields are already JSON text, written straight from the
+/// pipeline's values: building a `serde_json::Value` map per record only to write it out and
+/// free it cost a sync about a tenth of its time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upsert {
+    /// The vendor's primary key for the record.
+    pub external_id: String,
+    /// The mapped workspace fields: one JSON object, each value with its type tag.
+    pub fields: RawJson,
+    /// The vendor record as it was fetched, unknown fields included.
+    pub raw: RawJson,
+}
+
+impl From<StoredRecord> for Upsert {
+    fn from(record: StoredRecord) -> Upsert {
+        Upsert {
+            fields: RawJson::of(&record.fields),
+            external_id: record.external_id,
+            raw: record.raw,
+        }
+    }
+}
+
 /// Everything one page of a sync writes. [`crate::Store::commit_page`] applies all of it in one
 /// transaction, so the cursor never runs ahead of (or behind) the records it describes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +111,7 @@ pub struct PageCommit {
     pub connection: String,
     pub data_type: String,
     /// Records to insert or replace. When an id appears twice, the later record wins.
-    pub upserts: Vec<StoredRecord>,
+    pub upserts: Vec<Upsert>,
     /// External ids to delete, applied after the upserts.
     pub removals: Vec<String>,
     /// The stream's state once this page has landed; it replaces the stored state whole.

@@ -286,7 +286,14 @@ impl PostgresStore {
         rows.iter().map(|row| record_row(row)?.decode()).collect()
     }
 
-    pub(crate) async fn commit_page(&self, page: &PageCommit) -> Result<(), StoreError> {
+    pub(crate) async fn commit_page_after(
+        &self,
+        page: &PageCommit,
+        before: impl Future<Output = bool>,
+    ) -> Result<(), StoreError> {
+        if !before.await {
+            return Err(codec::earlier_page_failed(page));
+        }
         let operation = format!(
             "committing a page of {}/{} for run {}",
             page.connection, page.data_type, page.run_id
@@ -301,9 +308,9 @@ impl PostgresStore {
                 .iter()
                 .map(|record| record.external_id.as_str())
                 .collect();
-            let fields: Vec<String> = upserts
+            let fields: Vec<&str> = upserts
                 .iter()
-                .map(|record| codec::fields_json(&record.fields))
+                .map(|record| record.fields.as_str())
                 .collect();
             let raws: Vec<&str> = upserts.iter().map(|record| record.raw.as_str()).collect();
             // Unchanged rows are left alone, `updated_at` included: applying a page twice

@@ -22,6 +22,7 @@ on_both_backends!(
     a_constraint_violation_late_in_a_page_leaves_everything_unchanged,
     reapplying_a_page_changes_nothing,
     a_later_duplicate_in_one_page_wins,
+    a_page_after_one_that_did_not_land_writes_nothing,
     looks_up_a_thousand_records_at_once,
     removals_delete_only_the_named_records_of_the_stream,
     state_round_trips_with_and_without_checkpoint,
@@ -88,7 +89,7 @@ fn page(
         run_id,
         connection: CONNECTION.to_string(),
         data_type: ATTENDEES.to_string(),
-        upserts,
+        upserts: upserts.into_iter().map(store::Upsert::from).collect(),
         removals,
         state: state(cursor),
         counts: BTreeMap::from([("create".to_string(), created)]),
@@ -385,6 +386,35 @@ async fn a_later_duplicate_in_one_page_wins(db: TestDatabase) {
         .unwrap();
     assert_eq!(stored["att-1"].fields["version"], json!(5));
     assert_eq!(store.count(CONNECTION, ATTENDEES).await.unwrap(), 2);
+}
+
+async fn a_page_after_one_that_did_not_land_writes_nothing(db: TestDatabase) {
+    let store = &db.store;
+    let run_id = start(store).await;
+    let first = page(run_id, vec![record("att-1", 1)], vec![], "c1");
+    let second = page(run_id, vec![record("att-2", 1)], vec![], "c2");
+    let error = store
+        .commit_page_after(&second, async { false })
+        .await
+        .expect_err("the page before it failed");
+    assert!(error.to_string().contains("page before it"), "{error}");
+    assert_eq!(store.count(CONNECTION, ATTENDEES).await.unwrap(), 0);
+    assert_eq!(store.state(CONNECTION, ATTENDEES).await.unwrap(), None);
+    // Waiting on a page that lands: written once it has.
+    let (landed, signal) = tokio::sync::oneshot::channel();
+    let (_, later) = tokio::join!(
+        async {
+            store.commit_page(&first).await.expect("first page");
+            landed.send(true).unwrap();
+        },
+        store.commit_page_after(&second, async { signal.await.unwrap() })
+    );
+    later.expect("second page");
+    assert_eq!(store.count(CONNECTION, ATTENDEES).await.unwrap(), 2);
+    assert_eq!(
+        store.state(CONNECTION, ATTENDEES).await.unwrap(),
+        Some(state("c2"))
+    );
 }
 
 async fn looks_up_a_thousand_records_at_once(db: TestDatabase) {
