@@ -303,9 +303,10 @@ async fn throttling_and_quota_exhaustion_are_told_apart() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body, json!({"code": 429, "message": "Limit Exceeded"}));
 
-    // The quota resets at midnight UTC.
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
-    let midnight = format!("{tomorrow}T00:00:01Z");
+    // The quota resets at midnight UTC. The midnight chosen is at least a day away, so that the
+    // token (an hour's life) has expired whatever the time of day the test runs.
+    let later = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+    let midnight = format!("{later}T00:00:01Z");
     harness
         .control(reqwest::Method::PUT, "/clock", json!({"now": midnight}))
         .await;
