@@ -5,7 +5,7 @@
 //! listing's last page. Killed at any point, the next run resumes from the last committed page;
 //! records are upserted by external id, so a page seen twice changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
 use std::path::PathBuf;
 
@@ -223,7 +223,7 @@ pub async fn run(
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
-            in_flight: None,
+            in_flight: VecDeque::new(),
             written: None,
             tally: None,
         };
@@ -388,7 +388,7 @@ pub(crate) async fn run_records(
             cursor_after: state.cursor.clone(),
             ..TypeSummary::default()
         },
-        in_flight: None,
+        in_flight: VecDeque::new(),
         written: None,
         tally: None,
     };
@@ -550,8 +550,9 @@ struct TypeRun<'a> {
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
-    /// The previous page's commit, running while the next page is fetched and mapped.
-    in_flight: Option<InFlight>,
+    /// The commits of the last pages, oldest first, running while the next page is fetched
+    /// and mapped: at most [`PAGES_IN_FLIGHT`].
+    in_flight: VecDeque<InFlight>,
     /// When the workspace held none of the data type's records as the listing began: the ids
     /// this run has written since, hashed (8 bytes each). A page none of whose ids is among them
     /// has no stored records to diff against and skips asking the store — on a first sync, a
@@ -660,6 +661,9 @@ impl Written {
             .all(|position| self.bits[position / 64] & (1 << (position % 64)) != 0)
     }
 }
+
+/// Page commits a sync may have running or waiting their turn: about 0.6 MB of records each.
+const PAGES_IN_FLIGHT: usize = 4;
 
 /// A page commit in progress, and the external ids it writes.
 struct InFlight {
@@ -870,15 +874,15 @@ impl TypeRun<'_> {
                         api_calls: calls,
                     };
                     // Pages are written in order, one at a time; each is written while the next
-                    // page is fetched and mapped, and prepared while the one before it is
-                    // written, which keeps both cores busy.
+                    // pages are fetched and mapped, and prepared while the one before it is
+                    // written, which keeps both cores busy. A few pages may wait to be
+                    // written, so that a write held up by the disk does not stop the reading.
                     let ids = commit
                         .upserts
                         .iter()
                         .map(|r| r.external_id.clone())
                         .collect();
-                    let mut previous = self.in_flight.take();
-                    let before = previous.as_mut().and_then(|p| p.landed.take());
+                    let before = self.in_flight.back_mut().and_then(|p| p.landed.take());
                     let (landed, landed_signal) = tokio::sync::oneshot::channel();
                     let store = self.store.clone();
                     let handle = tokio::spawn(async move {
@@ -892,13 +896,15 @@ impl TypeRun<'_> {
                         let _ = landed.send(outcome.is_ok());
                         outcome
                     });
-                    self.in_flight = Some(InFlight {
+                    self.in_flight.push_back(InFlight {
                         commit: handle,
                         ids,
                         landed: Some(landed_signal),
                     });
-                    if let Some(previous) = previous {
-                        previous.land().await?;
+                    while self.in_flight.len() > PAGES_IN_FLIGHT {
+                        if let Some(oldest) = self.in_flight.pop_front() {
+                            oldest.land().await?;
+                        }
                     }
                     if last {
                         self.land().await?;
@@ -1181,12 +1187,12 @@ impl TypeRun<'_> {
         Ok(outdated)
     }
 
-    /// Waits for the page commit in flight, if any.
+    /// Waits for the page commits in flight, if any.
     async fn land(&mut self) -> Result<(), StoreError> {
-        match self.in_flight.take() {
-            Some(pending) => pending.land().await,
-            None => Ok(()),
+        while let Some(pending) = self.in_flight.pop_front() {
+            pending.land().await?;
         }
+        Ok(())
     }
 
     /// Maps, validates and diffs one page; returns what to store and the counts per action.
@@ -1315,11 +1321,11 @@ impl TypeRun<'_> {
             self.tally_held(&filtered_ids, &rejections).await?;
         }
         let ids: Vec<String> = unique.iter().map(|c| c.0.external_id.clone()).collect();
-        // A record the previous page is still writing must be read after that write lands.
+        // A record an earlier page is still writing must be read after that write lands.
         if self
             .in_flight
-            .as_ref()
-            .is_some_and(|pending| ids.iter().any(|id| pending.ids.contains(id)))
+            .iter()
+            .any(|pending| ids.iter().any(|id| pending.ids.contains(id)))
         {
             self.land().await?;
         }
