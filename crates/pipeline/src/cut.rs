@@ -102,12 +102,20 @@ impl Cutter<'_> {
         valid.then(|| self.out.extend_from_slice(token))
     }
 
-    fn array(&mut self, depth: usize) -> Option<()> {
+    /// Copies a container's opening bracket; `true` when the container is empty and closed.
+    fn open(&mut self, open: u8, close: u8) -> Option<bool> {
         self.at += 1;
-        self.out.push(b'[');
-        if self.peek()? == b']' {
+        self.out.push(open);
+        let empty = self.peek()? == close;
+        if empty {
             self.at += 1;
-            self.out.push(b']');
+            self.out.push(close);
+        }
+        Some(empty)
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if self.open(b'[', b']')? {
             return Some(());
         }
         loop {
@@ -128,11 +136,7 @@ impl Cutter<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
-        self.at += 1;
-        self.out.push(b'{');
-        if self.peek()? == b'}' {
-            self.at += 1;
-            self.out.push(b'}');
+        if self.open(b'{', b'}')? {
             return Some(());
         }
         let mut kept = 0usize;
