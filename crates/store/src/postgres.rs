@@ -456,56 +456,6 @@ impl PostgresStore {
         state.decode(connection, data_type).map(Some)
     }
 
-    pub(crate) async fn set_totals(
-        &self,
-        connection: &str,
-        data_type: &str,
-        totals: &crate::VendorTotals,
-    ) -> Result<(), StoreError> {
-        let failed = |error| {
-            query_failed(
-                format!("writing the totals of {connection}/{data_type}"),
-                error,
-            )
-        };
-        let now = crate::time::now();
-        sqlx::query(
-            "INSERT INTO sync_state (connection, data_type, totals, updated_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (connection, data_type) DO UPDATE SET totals = EXCLUDED.totals, updated_at = EXCLUDED.updated_at",
-        )
-        .bind(connection)
-        .bind(data_type)
-        .bind(codec::to_json(totals))
-        .bind(now.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(failed)?;
-        Ok(())
-    }
-
-    /// The stream's totals as stored (JSON text), if any.
-    pub(crate) async fn totals(
-        &self,
-        connection: &str,
-        data_type: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let failed = |error| {
-            query_failed(
-                format!("reading the totals of {connection}/{data_type}"),
-                error,
-            )
-        };
-        let totals: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT totals FROM sync_state WHERE connection = $1 AND data_type = $2",
-        )
-        .bind(connection)
-        .bind(data_type)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(failed)?;
-        Ok(totals.flatten())
-    }
-
     pub(crate) async fn start_run(&self, run: &NewRun, owner: &str) -> Result<i64, StoreError> {
         let operation = format!("starting a {} run of {}", run.kind, run.connection);
         sqlx::query_scalar(

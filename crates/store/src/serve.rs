@@ -326,8 +326,8 @@ where
     })
 }
 
-/// Implements the serve tables for one dialect. `$write` and `$read` are the pools for writes
-/// and reads; `$skip_locked` is appended to the claim's inner `SELECT`; `$json` casts a text
+/// Implements the serve tables for one dialect, and the other queries whose SQL both dialects
+/// share (a stream's vendor totals). `$write` and `$read` are the pools for writes and reads; `$skip_locked` is appended to the claim's inner `SELECT`; `$json` casts a text
 /// parameter to the dialect's JSON column type.
 macro_rules! serve_tables {
     ($store:ty, $write:ident, $read:ident, $skip_locked:expr, $json:expr) => {
@@ -805,6 +805,56 @@ macro_rules! serve_tables {
                     crate::error::query_failed("writing an auto-sync setting", error)
                 })?;
                 crate::serve::decode_auto_sync(&row)
+            }
+
+            pub(crate) async fn set_totals(
+                &self,
+                connection: &str,
+                data_type: &str,
+                totals: &crate::VendorTotals,
+            ) -> Result<(), crate::StoreError> {
+                let failed = |error| {
+                    crate::error::query_failed(
+                        format!("writing the totals of {connection}/{data_type}"),
+                        error,
+                    )
+                };
+                let now = crate::time::now();
+                sqlx::query(
+                    "INSERT INTO sync_state (connection, data_type, totals, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (connection, data_type) DO UPDATE SET totals = EXCLUDED.totals, updated_at = EXCLUDED.updated_at",
+                )
+                .bind(connection)
+                .bind(data_type)
+                .bind(crate::codec::to_json(totals))
+                .bind(now.as_str())
+                .execute(&self.$write)
+                .await
+                .map_err(failed)?;
+                Ok(())
+            }
+
+            /// The stream's totals as stored (JSON text), if any.
+            pub(crate) async fn totals(
+                &self,
+                connection: &str,
+                data_type: &str,
+            ) -> Result<Option<String>, crate::StoreError> {
+                let failed = |error| {
+                    crate::error::query_failed(
+                        format!("reading the totals of {connection}/{data_type}"),
+                        error,
+                    )
+                };
+                let totals: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT totals FROM sync_state WHERE connection = $1 AND data_type = $2",
+                )
+                .bind(connection)
+                .bind(data_type)
+                .fetch_optional(&self.$read)
+                .await
+                .map_err(failed)?;
+                Ok(totals.flatten())
             }
         }
     };
