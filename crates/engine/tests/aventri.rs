@@ -30,15 +30,8 @@ impl World {
         })
         .await
         .expect("sandbox");
-        let dir = std::env::temp_dir().join(format!(
-            "eventsync-aventri-e2e-{}-{}",
-            std::process::id(),
-            sandbox.address().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
-            .await
-            .expect("store");
+        let dir = support::test_folder("aventri-e2e", sandbox.address().port());
+        let store = support::sqlite_workspace(&dir).await;
         let text = format!(
             "[[connections]]\nname = \"aventri\"\nkind = \"aventri\"\nendpoint = \"{}\"\naccount_id = \"{}\"\nkey = \"${{AVENTRI_KEY}}\"\nevent_id = \"{}\"\nactive_statuses = \"Confirmed,Attended\"\npresenter_photo_endpoint = \"{}\"\nConcurrentSessionsTitle = \"Breakouts\"\n",
             sandbox.endpoint(),

@@ -48,15 +48,8 @@ impl World {
     /// With more TOML after the connection's fields (data type settings).
     async fn start_with(config: SoapSandboxConfig, more: &str) -> World {
         let sandbox = CventSoapSandbox::start(config).await.expect("sandbox");
-        let dir = std::env::temp_dir().join(format!(
-            "eventsync-soap-e2e-{}-{}",
-            std::process::id(),
-            sandbox.address().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
-            .await
-            .expect("store");
+        let dir = support::test_folder("soap-e2e", sandbox.address().port());
+        let store = support::sqlite_workspace(&dir).await;
         let text = format!(
             "[[connections]]\nname = \"cvent\"\nkind = \"cvent-soap\"\nbase_url = \"{}\"\naccount_number = \"{}\"\nuser_name = \"{}\"\npassword = \"${{SOAP_PASSWORD}}\"\nevent_code = \"{}\"\n{more}",
             sandbox.base_url(),

@@ -5,9 +5,9 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use engine::{Config, Connection, RunKind, RunReport};
+use engine::{Connection, RunKind, RunReport};
 use pipeline::DataType;
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -30,16 +30,9 @@ impl World {
         })
         .await
         .expect("sandbox");
-        let dir = std::env::temp_dir().join(format!(
-            "eventsync-guests-{}-{}",
-            std::process::id(),
-            sandbox.address().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
-            .await
-            .expect("store");
-        let connection = connection(&sandbox, settings);
+        let dir = support::test_folder("guests", sandbox.address().port());
+        let store = support::sqlite_workspace(&dir).await;
+        let connection = support::cvent_connection(&sandbox, settings);
         World {
             sandbox,
             store,
@@ -128,21 +121,6 @@ fn rand_suffix() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default()
-}
-
-fn connection(sandbox: &CventRestSandbox, settings: &str) -> Connection {
-    let text = format!(
-        "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n{settings}",
-        sandbox.base_url(),
-        sandbox.event_code(),
-        sandbox.client_id()
-    );
-    let secret = sandbox.client_secret().to_string();
-    let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| {
-        (name == "SECRET").then(|| secret.clone())
-    })
-    .expect("config");
-    config.connection("cvent").expect("connection").clone()
 }
 
 fn count(report: &RunReport, data_type: DataType, action: &str) -> u64 {

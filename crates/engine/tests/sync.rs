@@ -6,11 +6,11 @@ mod support;
 use support::FAST_RETRY;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use connectors::RetryPolicy;
-use engine::{Config, Connection, Progress, RunKind, RunOptions, RunReport, RunStatus};
+use engine::{Connection, Progress, RunKind, RunOptions, RunReport, RunStatus};
 use pipeline::DataType;
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -58,32 +58,14 @@ impl World {
         settings: &str,
     ) -> World {
         let sandbox = CventRestSandbox::start(config).await.expect("sandbox");
-        let dir = std::env::temp_dir().join(format!(
-            "eventsync-e2e-{}-{}",
-            std::process::id(),
-            sandbox.address().port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let dir = support::test_folder("e2e", sandbox.address().port());
         let store = match schema {
             Some(schema) => Store::open_in_schema(&postgres_url(), schema)
                 .await
                 .expect("postgres store"),
-            None => Store::open(&dir.join("workspace.sqlite").display().to_string())
-                .await
-                .expect("store"),
+            None => support::sqlite_workspace(&dir).await,
         };
-        let text = format!(
-            "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n{settings}",
-            sandbox.base_url(),
-            sandbox.event_code(),
-            sandbox.client_id()
-        );
-        let secret = sandbox.client_secret().to_string();
-        let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| {
-            (name == "SECRET").then(|| secret.clone())
-        })
-        .expect("config");
-        let connection = config.connection("cvent").expect("connection").clone();
+        let connection = support::cvent_connection(&sandbox, settings);
         World {
             sandbox,
             store,

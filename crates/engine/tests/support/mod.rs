@@ -1,15 +1,17 @@
-//! What the engine's end-to-end test files share: quick retries, running a preview or a sync,
-//! reading a data type back out of the workspace as an export shows it, and reading or driving
-//! the Cvent sandbox as a test sees it.
+//! What the engine's end-to-end test files share: a test's folder and SQLite workspace, a Cvent
+//! REST connection to a sandbox, quick retries, running a preview or a sync, reading a data type
+//! back out of the workspace as an export shows it, and reading or driving the Cvent sandbox as
+//! a test sees it.
 
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use connectors::RetryPolicy;
-use engine::config::Connection;
+use engine::config::{Config, Connection};
 use engine::{RunKind, RunOptions, RunReport};
 use pipeline::DataType;
 use sandboxes::cvent_rest::CventRestSandbox;
@@ -17,6 +19,36 @@ use serde_json::{Map, Value};
 use store::Store;
 
 /// Retries short enough that injected faults cost milliseconds.
+/// A fresh folder for one test, named by its kind and its sandbox's port.
+pub fn test_folder(kind: &str, port: u16) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eventsync-{kind}-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A SQLite workspace in the test's folder.
+pub async fn sqlite_workspace(dir: &Path) -> Store {
+    Store::open(&dir.join("workspace.sqlite").display().to_string())
+        .await
+        .expect("store")
+}
+
+/// The connection `cvent` to the sandbox, with `settings` (TOML) after its credentials.
+pub fn cvent_connection(sandbox: &CventRestSandbox, settings: &str) -> Connection {
+    let text = format!(
+        "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\n{settings}",
+        sandbox.base_url(),
+        sandbox.event_code(),
+        sandbox.client_id()
+    );
+    let secret = sandbox.client_secret().to_string();
+    let config = Config::parse(&text, Path::new("eventsync.toml"), &move |name| {
+        (name == "SECRET").then(|| secret.clone())
+    })
+    .expect("config");
+    config.connection("cvent").expect("connection").clone()
+}
+
 pub const FAST_RETRY: RetryPolicy = RetryPolicy {
     initial: Duration::from_millis(10),
     max: Duration::from_millis(80),
