@@ -554,9 +554,9 @@ struct TypeRun<'a> {
     /// and mapped: at most [`PAGES_IN_FLIGHT`].
     in_flight: VecDeque<InFlight>,
     /// When the workspace held none of the data type's records as the listing began: the ids
-    /// this run has written since, hashed (8 bytes each). A page none of whose ids is among them
-    /// has no stored records to diff against and skips asking the store — on a first sync, a
-    /// query per page that re-read the key index from the WAL.
+    /// this run has written since, as a Bloom filter. Only a page's ids the filter may hold are
+    /// looked up in the store; on a first sync that is usually none, where each page used to
+    /// cost a query that re-read the key index from the WAL.
     written: Option<Written>,
     /// What a sync's full listing has counted so far, while it is being seen whole in this run.
     tally: Option<Tally>,
