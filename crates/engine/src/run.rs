@@ -223,6 +223,7 @@ pub async fn run(
             report: report.as_mut(),
             created: &mut created,
             summary: TypeSummary::default(),
+            batch: None,
             in_flight: VecDeque::new(),
             written: None,
             tally: None,
@@ -388,6 +389,7 @@ pub(crate) async fn run_records(
             cursor_after: state.cursor.clone(),
             ..TypeSummary::default()
         },
+        batch: None,
         in_flight: VecDeque::new(),
         written: None,
         tally: None,
@@ -550,8 +552,10 @@ struct TypeRun<'a> {
     report: Option<&'a mut ReportWriter>,
     created: &'a mut CreatedInPreview,
     summary: TypeSummary,
-    /// The commits of the last pages, oldest first, running while the next page is fetched
-    /// and mapped: at most [`PAGES_IN_FLIGHT`].
+    /// Pages gathered for the next commit.
+    batch: Option<Batch>,
+    /// The commits of the last batches, oldest first, running while the next pages are
+    /// fetched and mapped: at most [`BATCHES_IN_FLIGHT`].
     in_flight: VecDeque<InFlight>,
     /// When the workspace held none of the data type's records as the listing began: the ids
     /// this run has written since, as a Bloom filter. Only a page's ids the filter may hold are
@@ -662,10 +666,22 @@ impl Written {
     }
 }
 
-/// Page commits a sync may have running or waiting their turn: about 0.6 MB of records each.
-const PAGES_IN_FLIGHT: usize = 4;
+/// Records a sync gathers from consecutive pages into one commit (with the last page's
+/// checkpoint). Each record written puts a new key at a random place in the key index: a
+/// commit of a page of 200 wrote about one index page per record, where one of 1,000 writes
+/// markedly fewer, and SQLite's per-transaction work is paid once for the five pages.
+const BATCH_RECORDS: usize = 1_000;
 
-/// A page commit in progress, and the external ids it writes.
+/// Batches a sync may have running or waiting their turn: about 3 MB of records each.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// Pages gathered into one commit, and the external ids they write.
+struct Batch {
+    commit: PageCommit,
+    ids: HashSet<String>,
+}
+
+/// A commit in progress, and the external ids it writes.
 struct InFlight {
     commit: tokio::task::JoinHandle<Result<(), StoreError>>,
     ids: HashSet<String>,
@@ -873,39 +889,7 @@ impl TypeRun<'_> {
                         counts,
                         api_calls: calls,
                     };
-                    // Pages are written in order, one at a time; each is written while the next
-                    // pages are fetched and mapped, and prepared while the one before it is
-                    // written, which keeps both cores busy. A few pages may wait to be
-                    // written, so that a write held up by the disk does not stop the reading.
-                    let ids = commit
-                        .upserts
-                        .iter()
-                        .map(|r| r.external_id.clone())
-                        .collect();
-                    let before = self.in_flight.back_mut().and_then(|p| p.landed.take());
-                    let (landed, landed_signal) = tokio::sync::oneshot::channel();
-                    let store = self.store.clone();
-                    let handle = tokio::spawn(async move {
-                        let before = async move {
-                            match before {
-                                Some(signal) => signal.await.unwrap_or(false),
-                                None => true,
-                            }
-                        };
-                        let outcome = store.commit_page_after(&commit, before).await;
-                        let _ = landed.send(outcome.is_ok());
-                        outcome
-                    });
-                    self.in_flight.push_back(InFlight {
-                        commit: handle,
-                        ids,
-                        landed: Some(landed_signal),
-                    });
-                    while self.in_flight.len() > PAGES_IN_FLIGHT {
-                        if let Some(oldest) = self.in_flight.pop_front() {
-                            oldest.land().await?;
-                        }
-                    }
+                    self.queue(commit).await?;
                     if last {
                         self.land().await?;
                         self.summary.cursor_after = cursor;
@@ -1187,8 +1171,69 @@ impl TypeRun<'_> {
         Ok(outdated)
     }
 
-    /// Waits for the page commits in flight, if any.
+    /// Adds a page to the batch being gathered, and sends the batch to be written once it holds
+    /// [`BATCH_RECORDS`] records.
+    async fn queue(&mut self, page: PageCommit) -> Result<(), StoreError> {
+        let ids = page.upserts.iter().map(|r| r.external_id.clone());
+        match self.batch.as_mut() {
+            Some(batch) => {
+                batch.ids.extend(ids);
+                batch.commit.absorb(page);
+            }
+            None => {
+                self.batch = Some(Batch {
+                    ids: ids.collect(),
+                    commit: page,
+                })
+            }
+        }
+        if self
+            .batch
+            .as_ref()
+            .is_some_and(|batch| batch.commit.upserts.len() >= BATCH_RECORDS)
+        {
+            self.send_batch();
+            while self.in_flight.len() > BATCHES_IN_FLIGHT {
+                if let Some(oldest) = self.in_flight.pop_front() {
+                    oldest.land().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts writing the batch gathered so far, if any. Batches are written in order, one at
+    /// a time; each is written while the next pages are fetched and mapped, and packed while
+    /// the one before it is written, which keeps both cores busy. A few may wait their turn,
+    /// so that a write held up by the disk does not stop the reading.
+    fn send_batch(&mut self) {
+        let Some(Batch { commit, ids }) = self.batch.take() else {
+            return;
+        };
+        let before = self.in_flight.back_mut().and_then(|p| p.landed.take());
+        let (landed, landed_signal) = tokio::sync::oneshot::channel();
+        let store = self.store.clone();
+        let handle = tokio::spawn(async move {
+            let before = async move {
+                match before {
+                    Some(signal) => signal.await.unwrap_or(false),
+                    None => true,
+                }
+            };
+            let outcome = store.commit_page_after(&commit, before).await;
+            let _ = landed.send(outcome.is_ok());
+            outcome
+        });
+        self.in_flight.push_back(InFlight {
+            commit: handle,
+            ids,
+            landed: Some(landed_signal),
+        });
+    }
+
+    /// Writes the batch gathered so far and waits for every commit in flight.
     async fn land(&mut self) -> Result<(), StoreError> {
+        self.send_batch();
         while let Some(pending) = self.in_flight.pop_front() {
             pending.land().await?;
         }
@@ -1321,11 +1366,14 @@ impl TypeRun<'_> {
             self.tally_held(&filtered_ids, &rejections).await?;
         }
         let ids: Vec<String> = unique.iter().map(|c| c.0.external_id.clone()).collect();
-        // A record an earlier page is still writing must be read after that write lands.
+        // A record an earlier page is still gathering or writing must be read after that write
+        // lands.
         if self
             .in_flight
             .iter()
-            .any(|pending| ids.iter().any(|id| pending.ids.contains(id)))
+            .map(|pending| &pending.ids)
+            .chain(self.batch.as_ref().map(|batch| &batch.ids))
+            .any(|written| ids.iter().any(|id| written.contains(id)))
         {
             self.land().await?;
         }

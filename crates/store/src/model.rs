@@ -122,6 +122,35 @@ pub struct PageCommit {
     pub api_calls: u64,
 }
 
+impl PageCommit {
+    /// Folds the next page of the same stream and run into this one, so that committing the
+    /// result leaves the store as committing the two in order would: later records win, a
+    /// record removed here and listed again there stays, counts and calls add up and the
+    /// later state replaces this one.
+    pub fn absorb(&mut self, later: PageCommit) {
+        debug_assert_eq!(
+            (self.run_id, &self.connection, &self.data_type),
+            (later.run_id, &later.connection, &later.data_type),
+            "pages of one stream and run"
+        );
+        if !self.removals.is_empty() {
+            let listed: std::collections::HashSet<&str> = later
+                .upserts
+                .iter()
+                .map(|r| r.external_id.as_str())
+                .collect();
+            self.removals.retain(|id| !listed.contains(id.as_str()));
+        }
+        self.upserts.extend(later.upserts);
+        self.removals.extend(later.removals);
+        self.state = later.state;
+        for (action, n) in later.counts {
+            *self.counts.entry(action).or_default() += n;
+        }
+        self.api_calls += later.api_calls;
+    }
+}
+
 /// Where a (connection, data type) stream stands.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
@@ -229,3 +258,48 @@ pub const FINISHED_RUN_STATUSES: &[&str] = &[
     "cancelled",
     RUN_STATUS_INTERRUPTED,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(upserts: &[(&str, u32)], removals: &[&str], cursor: &str, calls: u64) -> PageCommit {
+        PageCommit {
+            run_id: 7,
+            connection: "cvent".into(),
+            data_type: "people".into(),
+            upserts: upserts
+                .iter()
+                .map(|(id, marker)| Upsert {
+                    external_id: id.to_string(),
+                    fields: RawJson::of(&serde_json::json!({ "marker": marker })),
+                    raw: RawJson::of(&serde_json::json!({})),
+                })
+                .collect(),
+            removals: removals.iter().map(|id| id.to_string()).collect(),
+            state: SyncState {
+                cursor: Some(cursor.into()),
+                ..SyncState::default()
+            },
+            counts: BTreeMap::from([("create".to_string(), upserts.len() as u64)]),
+            api_calls: calls,
+        }
+    }
+
+    #[test]
+    fn an_absorbed_page_adds_its_records_counts_and_calls_and_takes_over_the_state() {
+        let mut batch = page(&[("a", 1), ("b", 1)], &["gone", "back"], "t1", 1);
+        batch.absorb(page(&[("b", 2), ("back", 2)], &["c"], "t2", 2));
+        let ids: Vec<&str> = batch
+            .upserts
+            .iter()
+            .map(|u| u.external_id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "b", "b", "back"]);
+        // Removed by the first page and listed by the second: the record stays.
+        assert_eq!(batch.removals, ["gone", "c"]);
+        assert_eq!(batch.state.cursor.as_deref(), Some("t2"));
+        assert_eq!(batch.counts["create"], 4);
+        assert_eq!(batch.api_calls, 3);
+    }
+}

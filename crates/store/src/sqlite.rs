@@ -30,6 +30,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// and large enough that a 200-record page costs two statements.
 const UPSERT_ROWS_PER_STATEMENT: usize = 100;
 
+/// The writer's page cache, in KiB (negative, as `PRAGMA cache_size` takes KiB): room for every
+/// page a commit of a thousand records dirties. With SQLite's default 2 MiB, such a commit
+/// spilt pages into the WAL before it ended, and wrote some of them twice.
+const WRITER_CACHE_KIB: &str = "-16384";
+
 const READER_CONNECTIONS: u32 = 4;
 
 const RUN_COLUMNS: &str = "id, connection, kind, data_types, status, started_at, finished_at, \
@@ -166,7 +171,12 @@ impl SqliteStore {
             writer_options
         };
         let writer = writer_options
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("cache_size", WRITER_CACHE_KIB),
+            )
             .await
             .map_err(|error| open_failed(explain_open_failure(&error, url)))?;
         let reader = if in_memory {
@@ -416,17 +426,29 @@ impl SqliteStore {
         let mut transaction = self.begin_write(&operation).await?;
 
         for chunk in packed.chunks(UPSERT_ROWS_PER_STATEMENT) {
-            let mut upsert = sqlx::query(AssertSqlSafe(upsert_sql(chunk.len())));
-            for (external_id, fields, raw) in chunk {
-                upsert = upsert
-                    .bind(page.connection.as_str())
-                    .bind(page.data_type.as_str())
-                    .bind(*external_id)
-                    .bind(fields.as_slice())
-                    .bind(raw.as_slice())
-                    .bind(now.as_str());
+            // Most rows are new: insert them first, which needs no statement journal. Only when
+            // some of the ids were stored already does the upsert run, and it leaves the rows
+            // just inserted alone (their content is what it would write).
+            for write in [RowWrite::InsertNew, RowWrite::Upsert] {
+                let mut statement = sqlx::query(AssertSqlSafe(upsert_sql(chunk.len(), write)));
+                for (external_id, fields, raw) in chunk {
+                    statement = statement
+                        .bind(page.connection.as_str())
+                        .bind(page.data_type.as_str())
+                        .bind(*external_id)
+                        .bind(fields.as_slice())
+                        .bind(raw.as_slice())
+                        .bind(now.as_str());
+                }
+                let inserted = statement
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(failed)?
+                    .rows_affected();
+                if write == RowWrite::InsertNew && inserted == chunk.len() as u64 {
+                    break;
+                }
             }
-            upsert.execute(&mut *transaction).await.map_err(failed)?;
         }
 
         if !page.removals.is_empty() {
@@ -756,17 +778,32 @@ async fn add_progress(
     Ok(())
 }
 
+/// How a statement writes a chunk of records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowWrite {
+    /// Inserts the rows whose ids are not stored and leaves the others. With `OR FAIL` and no
+    /// update, no row of it can make SQLite undo the ones before it (an error ends the whole
+    /// transaction anyway), so it keeps no statement journal: a multi-row upsert copied every
+    /// page it touched into one, about a tenth of a sync's time.
+    InsertNew,
+    /// Inserts or replaces every row. A row whose content is unchanged is left alone,
+    /// `updated_at` included, so applying a page twice changes nothing.
+    Upsert,
+}
+
 /// `INSERT … VALUES` for `rows` records, six anonymous `?` parameters a row: connection, data
 /// type, external id, fields, raw record and time. Anonymous rather than numbered (`?NNN`)
 /// parameters, because SQLite finds a numbered parameter's name by a linear search, which the
-/// driver asks for every parameter it binds: quadratic in the rows of a statement. A row whose
-/// content is unchanged is left alone, `updated_at` included, so applying a page twice changes
-/// nothing.
-fn upsert_sql(rows: usize) -> String {
+/// driver asks for every parameter it binds: quadratic in the rows of a statement.
+fn upsert_sql(rows: usize, write: RowWrite) -> String {
     const ROW: &str = "(?, ?, ?, ?, ?, ?)";
     let mut sql = String::with_capacity(160 + rows * (ROW.len() + 1) + 300);
+    sql.push_str(match write {
+        RowWrite::InsertNew => "INSERT OR FAIL",
+        RowWrite::Upsert => "INSERT",
+    });
     sql.push_str(
-        "INSERT INTO records (connection, data_type, external_id, fields, raw, updated_at) VALUES ",
+        " INTO records (connection, data_type, external_id, fields, raw, updated_at) VALUES ",
     );
     for row in 0..rows {
         if row > 0 {
@@ -774,11 +811,14 @@ fn upsert_sql(rows: usize) -> String {
         }
         sql.push_str(ROW);
     }
-    sql.push_str(
-        " ON CONFLICT (connection, data_type, external_id) DO UPDATE SET
-             fields = excluded.fields, raw = excluded.raw, updated_at = excluded.updated_at
-         WHERE records.fields IS NOT excluded.fields OR records.raw IS NOT excluded.raw",
-    );
+    sql.push_str(match write {
+        RowWrite::InsertNew => " ON CONFLICT (connection, data_type, external_id) DO NOTHING",
+        RowWrite::Upsert => {
+            " ON CONFLICT (connection, data_type, external_id) DO UPDATE SET
+                 fields = excluded.fields, raw = excluded.raw, updated_at = excluded.updated_at
+             WHERE records.fields IS NOT excluded.fields OR records.raw IS NOT excluded.raw"
+        }
+    });
     sql
 }
 
@@ -825,12 +865,15 @@ mod tests {
 
     #[test]
     fn upsert_statement_has_six_anonymous_parameters_a_row() {
-        let sql = upsert_sql(2);
-        assert!(
-            sql.contains("VALUES (?, ?, ?, ?, ?, ?),(?, ?, ?, ?, ?, ?) ON CONFLICT"),
-            "{sql}"
-        );
-        // Regression guard: numbered parameters made binding quadratic in the rows.
-        assert!(!upsert_sql(100).contains("?1"));
+        for write in [RowWrite::InsertNew, RowWrite::Upsert] {
+            let sql = upsert_sql(2, write);
+            assert!(
+                sql.contains("VALUES (?, ?, ?, ?, ?, ?),(?, ?, ?, ?, ?, ?) ON CONFLICT"),
+                "{sql}"
+            );
+            // Regression guard: numbered parameters made binding quadratic in the rows.
+            assert!(!upsert_sql(100, write).contains("?1"));
+        }
+        assert!(upsert_sql(1, RowWrite::InsertNew).starts_with("INSERT OR FAIL INTO records"));
     }
 }
