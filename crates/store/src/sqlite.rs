@@ -30,9 +30,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// and large enough that a 200-record page costs two statements.
 const UPSERT_ROWS_PER_STATEMENT: usize = 100;
 
-/// The writer's page cache, in KiB (negative, as `PRAGMA cache_size` takes KiB): room for every
-/// page a commit of a thousand records dirties. With SQLite's default 2 MiB, such a commit
-/// spilt pages into the WAL before it ended, and wrote some of them twice.
+/// The writer's page cache, in KiB (negative, as `PRAGMA cache_size` takes KiB): room for the
+/// pages a sync's commit of a few thousand records dirties in an event of a hundred thousand.
+/// With SQLite's default 2 MiB, such a commit spilt pages into the WAL before it ended, and
+/// wrote some of them twice.
 const WRITER_CACHE_KIB: &str = "-16384";
 
 const READER_CONNECTIONS: u32 = 4;
