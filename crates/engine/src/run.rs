@@ -669,16 +669,16 @@ impl Written {
 /// Records a sync gathers from consecutive pages into one commit (with the last page's
 /// checkpoint). Each record written puts a new key at a random place in the key index, and a
 /// commit writes every index page it touched: with commits of one 200-record page that was
-/// about one page per record, with 4,000 records the index pages are shared, SQLite's
-/// per-transaction work is paid once for twenty pages, and a sync writes a quarter fewer bytes.
+/// about one page per record. With 4,000 records the index pages are shared, SQLite's
+/// per-transaction work is paid once for twenty pages, and a sync of 100,000 attendees writes
+/// about 40% fewer bytes.
 const BATCH_RECORDS: usize = 4_000;
 
 /// How long a batch gathers pages before it is written however few records it holds, so that
 /// a slow listing still lands (and resumes) a page or so at a time.
 const BATCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Batches a sync may have being written while the next one gathers: about 15 MB of records
-/// each.
+/// Batches a sync may have being written while the next one gathers.
 const BATCHES_IN_FLIGHT: usize = 1;
 
 /// Pages gathered into one commit, and the external ids they write.
@@ -692,7 +692,7 @@ struct Batch {
 struct InFlight {
     commit: tokio::task::JoinHandle<Result<(), StoreError>>,
     ids: HashSet<String>,
-    /// Says whether the commit landed, for the next page's commit to wait on.
+    /// Says whether the commit landed, for the next batch's commit to wait on.
     landed: Option<tokio::sync::oneshot::Receiver<bool>>,
 }
 
@@ -1211,8 +1211,8 @@ impl TypeRun<'_> {
 
     /// Starts writing the batch gathered so far, if any. Batches are written in order, one at
     /// a time; each is written while the next pages are fetched and mapped, and packed while
-    /// the one before it is written, which keeps both cores busy. A few may wait their turn,
-    /// so that a write held up by the disk does not stop the reading.
+    /// the one before it is written, which keeps both cores busy: the reading goes on while a
+    /// write is held up by the disk, until the next batch is full.
     fn send_batch(&mut self) {
         let Some(Batch { commit, ids, .. }) = self.batch.take() else {
             return;

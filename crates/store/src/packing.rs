@@ -9,9 +9,11 @@
 //!
 //! A packed value is one format byte followed by an LZ4 block with its uncompressed size
 //! prepended (4 bytes, little-endian). liblz4 writes it, with the dictionary loaded once and
-//! attached to a stream per thread; lz4_flex, checked Rust, reads it. Text stored before packing existed (or by another writer) starts with a JSON
-//! character and is read as it is. A dictionary, once released, never changes: a different
-//! one gets a new format byte.
+//! attached to a stream per thread; lz4_flex, checked Rust, reads it. Text stored before
+//! packing existed (or by another writer) starts with a JSON character and is read as it is.
+//! A dictionary, once released, never changes: a different one gets a new format byte.
+
+use std::ffi::{c_char, c_int};
 
 /// Packed with [`DICTIONARY_1`].
 const FORMAT_1: u8 = 0x01;
@@ -19,8 +21,6 @@ const FORMAT_1: u8 = 0x01;
 /// Field names and shapes of the workspace's tagged fields and of a Cvent attendee, values
 /// blank. Never edit: stored values can only be read with the bytes they were packed against.
 const DICTIONARY_1: &[u8] = include_bytes!("packing-dictionary-1.json");
-
-use std::ffi::{c_char, c_int};
 
 /// The stored form of a JSON text.
 pub(crate) fn pack(text: &str) -> Vec<u8> {
@@ -31,8 +31,9 @@ thread_local! {
     static ENCODER: Encoder = Encoder::new();
 }
 
-/// How much speed the encoder trades for size: LZ4's `acceleration`. On Cvent attendees, 4
-/// packs about twice as fast as 1 for 1% more bytes.
+/// How much speed the encoder trades for size: LZ4's `acceleration`. On stored Cvent attendees
+/// 4 packed a value in 3.8 µs, where 1 took 6.1 µs and lz4_flex 7.4 µs, for 6% more bytes than
+/// 1 and 1% more than lz4_flex.
 const ACCELERATION: i32 = 4;
 
 /// The dictionary, loaded into an LZ4 stream once for the process: encoders attach it rather

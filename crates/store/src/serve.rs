@@ -327,8 +327,9 @@ where
 }
 
 /// Implements the serve tables for one dialect, and the other queries whose SQL both dialects
-/// share (a stream's vendor totals). `$write` and `$read` are the pools for writes and reads; `$skip_locked` is appended to the claim's inner `SELECT`; `$json` casts a text
-/// parameter to the dialect's JSON column type.
+/// share (a stream's vendor totals). `$write` and `$read` are the pools for writes and reads;
+/// `$skip_locked` is appended to the claim's inner `SELECT`; `$json` casts a text parameter to
+/// the dialect's JSON column type.
 macro_rules! serve_tables {
     ($store:ty, $write:ident, $read:ident, $skip_locked:expr, $json:expr) => {
         impl $store {

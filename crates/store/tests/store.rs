@@ -22,6 +22,7 @@ on_both_backends!(
     a_constraint_violation_late_in_a_page_leaves_everything_unchanged,
     reapplying_a_page_changes_nothing,
     a_later_duplicate_in_one_page_wins,
+    a_page_of_new_changed_and_unchanged_records_writes_each_as_it_should,
     a_page_after_one_that_did_not_land_writes_nothing,
     looks_up_a_thousand_records_at_once,
     removals_delete_only_the_named_records_of_the_stream,
@@ -386,6 +387,47 @@ async fn a_later_duplicate_in_one_page_wins(db: TestDatabase) {
         .unwrap();
     assert_eq!(stored["att-1"].fields["version"], json!(5));
     assert_eq!(store.count(CONNECTION, ATTENDEES).await.unwrap(), 2);
+}
+
+async fn a_page_of_new_changed_and_unchanged_records_writes_each_as_it_should(db: TestDatabase) {
+    let store = &db.store;
+    let run_id = start(store).await;
+    let first: Vec<StoredRecord> = ids(0..100).iter().map(|id| record(id, 1)).collect();
+    store
+        .commit_page(&page(run_id, first, vec![], "c1"))
+        .await
+        .unwrap();
+    let before = store
+        .records(CONNECTION, ATTENDEES, &ids(0..100))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // One statement's worth of rows: ten changed, forty unchanged and fifty new.
+    let mixed: Vec<StoredRecord> = ids(50..150)
+        .iter()
+        .enumerate()
+        .map(|(i, id)| record(id, if i < 10 { 2 } else { 1 }))
+        .collect();
+    store
+        .commit_page(&page(run_id, mixed, vec![], "c2"))
+        .await
+        .unwrap();
+    assert_eq!(store.count(CONNECTION, ATTENDEES).await.unwrap(), 150);
+    let after = store
+        .records(CONNECTION, ATTENDEES, &ids(0..150))
+        .await
+        .unwrap();
+    for (index, id) in ids(0..150).iter().enumerate() {
+        let record = &after[id];
+        match index {
+            50..60 => {
+                assert_eq!(record.fields["version"], json!(2), "{id} changed");
+                assert!(record.updated_at > before[id].updated_at, "{id} re-stamped");
+            }
+            0..100 => assert_eq!(record, &before[id], "{id} left alone"),
+            _ => assert_eq!(record.fields["version"], json!(1), "{id} inserted"),
+        }
+    }
 }
 
 async fn a_page_after_one_that_did_not_land_writes_nothing(db: TestDatabase) {
