@@ -18,7 +18,6 @@ use sandboxes::cvent_rest::CventRestSandbox;
 use serde_json::{Map, Value};
 use store::Store;
 
-/// Retries short enough that injected faults cost milliseconds.
 /// A fresh folder for one test, named by its kind and its sandbox's port.
 pub fn test_folder(kind: &str, port: u16) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("eventsync-{kind}-{}-{port}", std::process::id()));
@@ -49,6 +48,7 @@ pub fn cvent_connection(sandbox: &CventRestSandbox, settings: &str) -> Connectio
     config.connection("cvent").expect("connection").clone()
 }
 
+/// Retries short enough that injected faults cost milliseconds.
 pub const FAST_RETRY: RetryPolicy = RetryPolicy {
     initial: Duration::from_millis(10),
     max: Duration::from_millis(80),
