@@ -27,6 +27,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_totals.sql"),
         postgres: include_str!("../migrations/postgres/0003_totals.sql"),
     },
+    Migration {
+        version: 4,
+        name: "packing dictionaries",
+        sqlite: include_str!("../migrations/sqlite/0004_packing_dictionaries.sql"),
+        postgres: include_str!("../migrations/postgres/0004_packing_dictionaries.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {

@@ -36,6 +36,7 @@ on_both_backends!(
     export_across_connections_never_splits_an_id_between_pages,
     concurrent_commits_from_two_stores_all_land,
     records_round_trip_unicode_numbers_and_nesting,
+    a_store_opened_earlier_reads_records_another_wrote_since,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1213,4 +1214,30 @@ fn record_sets_compare_as_sets() {
     let distinct: BTreeSet<&String> = generated.iter().collect();
     assert_eq!(distinct.len(), 1000);
     assert!(generated.windows(2).all(|pair| pair[0] < pair[1]));
+}
+
+/// In SQLite a stream's records are packed with a dictionary made from its first records
+/// (`packing.rs`); a store opened before that dictionary existed finds it when it reads them.
+async fn a_store_opened_earlier_reads_records_another_wrote_since(db: TestDatabase) {
+    let earlier = db.reopen().await;
+    let run_id = start(&db.store).await;
+    let written: Vec<StoredRecord> = ids(0..300).iter().map(|id| record(id, 3)).collect();
+    for chunk in written.chunks(150) {
+        db.store
+            .commit_page(&page(run_id, chunk.to_vec(), vec![], "c"))
+            .await
+            .unwrap();
+    }
+    for store in [&earlier, &db.store, &db.reopen().await] {
+        let found = store
+            .records(CONNECTION, ATTENDEES, &ids(0..300))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 300);
+        for expected in &written {
+            let stored = &found[&expected.external_id];
+            assert_eq!(stored.fields, expected.fields);
+            assert_eq!(stored.raw, expected.raw);
+        }
+    }
 }
