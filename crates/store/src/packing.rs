@@ -67,11 +67,7 @@ impl Dictionary {
             let stream = std::ptr::NonNull::new(lz4_sys::LZ4_createStream())
                 .expect("LZ4 could not allocate its dictionary stream");
             let start = bytes.len() - length as usize;
-            LZ4_loadDict(
-                stream.as_ptr(),
-                bytes.as_ptr().add(start).cast(),
-                length,
-            );
+            LZ4_loadDict(stream.as_ptr(), bytes.as_ptr().add(start).cast(), length);
             Dictionary { bytes, stream }
         }
     }
@@ -269,7 +265,8 @@ fn values(text: &str) -> Vec<Value> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
                 {
                     i += 1;
                 }
@@ -320,7 +317,10 @@ impl std::fmt::Display for Unreadable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unreadable::UnknownDictionary(id) => {
-                write!(f, "was packed with dictionary {id}, which the database lacks")
+                write!(
+                    f,
+                    "was packed with dictionary {id}, which the database lacks"
+                )
             }
             Unreadable::Damaged(reason) => f.write_str(reason),
         }
@@ -347,8 +347,7 @@ pub(crate) fn unpack<'d>(
                 .map_err(|error| damaged(format!("cannot be decompressed: {error}")))?
         }
         Some(&FORMAT_2) => {
-            let id = dictionary_of(&stored)
-                .ok_or_else(|| damaged("is cut short".to_string()))?;
+            let id = dictionary_of(&stored).ok_or_else(|| damaged("is cut short".to_string()))?;
             let stream = find(id).ok_or(Unreadable::UnknownDictionary(id))?;
             lz4_flex::block::decompress_size_prepended_with_dict(
                 &stored[5..],
@@ -382,7 +381,10 @@ mod tests {
 
     #[test]
     fn text_stored_unpacked_reads_as_it_is() {
-        assert_eq!(unpack(ATTENDEE.as_bytes().to_vec(), none).unwrap(), ATTENDEE);
+        assert_eq!(
+            unpack(ATTENDEE.as_bytes().to_vec(), none).unwrap(),
+            ATTENDEE
+        );
         assert_eq!(unpack(b" [1]".to_vec(), none).unwrap(), " [1]");
         assert_eq!(unpack(Vec::new(), none).unwrap(), "");
     }

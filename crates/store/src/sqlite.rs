@@ -67,7 +67,11 @@ struct Dictionaries {
 }
 
 impl Dictionaries {
-    fn of_stream(&self, connection: &str, data_type: &str) -> Option<Arc<packing::StreamDictionary>> {
+    fn of_stream(
+        &self,
+        connection: &str,
+        data_type: &str,
+    ) -> Option<Arc<packing::StreamDictionary>> {
         let by_stream = self.by_stream.read().unwrap_or_else(|e| e.into_inner());
         let id = by_stream.get(&(connection.to_string(), data_type.to_string()))?;
         self.by_id

@@ -149,7 +149,7 @@ impl Pages {
         event_scope: Option<&str>,
     ) -> Page {
         let query = cursor.query.clone();
-        let mut data = Vec::with_capacity(query.limit * 1024);
+        let mut data = Vec::with_capacity(query.limit * 3072);
         let mut next = None;
         if !cursor.trailing {
             let resume = collect(dataset, &query, &cursor, event_scope, &mut data);
@@ -558,7 +558,7 @@ struct Json<'a, T>(&'a T);
 impl<T: Serialize + Filterable> Emit for Json<'_, T> {
     fn write(&self, out: &mut Vec<u8>) {
         // Writing a derived Serialize into a Vec cannot fail.
-        let _ = serde_json::to_writer(out, self.0);
+        let _ = sonic_rs::to_writer(out, self.0);
     }
 
     fn sort_key(&self, field: &str) -> String {
@@ -716,4 +716,44 @@ pub fn parse_sort(text: Option<&str>, allowed: &[&str]) -> Result<Vec<(String, b
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::generate::Generator;
+    use super::*;
+
+    fn both<T: Serialize>(value: &T) -> (String, String) {
+        let mut sonic = Vec::new();
+        sonic_rs::to_writer(&mut sonic, value).unwrap();
+        (
+            String::from_utf8(sonic).unwrap(),
+            serde_json::to_string(value).unwrap(),
+        )
+    }
+
+    /// Records are written with sonic-rs for speed; a client must see what serde_json would
+    /// have written, byte for byte.
+    #[test]
+    fn records_are_written_as_serde_json_writes_them() {
+        let generator = Generator::new(17, 2_000);
+        for index in 0..2_000 {
+            let (sonic, serde) = both(&generator.attendee(index));
+            assert_eq!(sonic, serde, "attendee {index}");
+        }
+        let (sonic, serde) = both(&generator.sessions());
+        assert_eq!(sonic, serde);
+        let (sonic, serde) = both(&generator.speakers());
+        assert_eq!(sonic, serde);
+        let (sonic, serde) = both(&generator.events());
+        assert_eq!(sonic, serde);
+        let awkward = (
+            "quote \" backslash \\ slash / tab \t newline \n bell \u{7} del \u{7f}",
+            "é ü 中文 😀 \u{2028}",
+            [0.1_f64, 1e21, -0.0, 12.5],
+            (u64::MAX, i64::MIN),
+        );
+        let (sonic, serde) = both(&awkward);
+        assert_eq!(sonic, serde);
+    }
 }
