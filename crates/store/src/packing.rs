@@ -47,7 +47,7 @@ const DICTIONARY_LIMIT: usize = 64 * 1024;
 
 /// A dictionary loaded into an LZ4 stream, once: encoders attach it rather than hash its bytes
 /// again for every value, which for a few hundred bytes of field names was most of the work.
-pub(crate) struct Dictionary {
+struct Dictionary {
     bytes: Cow<'static, [u8]>,
     stream: std::ptr::NonNull<lz4_sys::LZ4StreamEncode>,
 }

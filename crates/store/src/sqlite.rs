@@ -1047,4 +1047,98 @@ mod tests {
         }
         assert!(upsert_sql(1, RowWrite::InsertNew).starts_with("INSERT OR FAIL INTO records"));
     }
+
+    fn attendees(data_type: &str, run_id: i64, range: std::ops::Range<usize>) -> PageCommit {
+        let upserts = range
+            .map(|i| crate::Upsert {
+                external_id: format!("att-{i:05}"),
+                fields: crate::RawJson::from_value(
+                    &serde_json::json!({"email": format!("p{i}@example.com"), "company": "Acme"}),
+                ),
+                raw: crate::RawJson::from_value(
+                    &serde_json::json!({"id": format!("att-{i:05}"), "event": {"id": "ev-1"}}),
+                ),
+            })
+            .collect();
+        PageCommit {
+            run_id,
+            connection: "cvent".to_string(),
+            data_type: data_type.to_string(),
+            upserts,
+            removals: Vec::new(),
+            state: SyncState::default(),
+            counts: BTreeMap::new(),
+            api_calls: 1,
+        }
+    }
+
+    /// Which dictionary each stored value of a stream names (`None`: the built-in one).
+    async fn dictionaries_named(store: &SqliteStore, data_type: &str) -> HashSet<Option<u32>> {
+        let rows: Vec<(Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT fields, raw FROM records WHERE data_type = ?1")
+                .bind(data_type)
+                .fetch_all(&store.reader)
+                .await
+                .unwrap();
+        rows.iter()
+            .flat_map(|(fields, raw)| [fields, raw])
+            .map(|value| packing::dictionary_of(value))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_stream_packs_with_one_dictionary_of_its_own_once_it_has_enough_records() {
+        let dir =
+            std::env::temp_dir().join(format!("eventsync-dictionaries-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = SqliteStore::open(dir.join("w.sqlite").to_str().unwrap())
+            .await
+            .unwrap();
+        let run = NewRun {
+            connection: "cvent".to_string(),
+            kind: "sync".to_string(),
+            data_types: vec!["people".to_string()],
+            cursor_before: serde_json::json!({}),
+        };
+        let run_id = store.start_run(&run, "test").await.unwrap();
+        let commit = |page: PageCommit| {
+            let store = store.clone();
+            async move {
+                store
+                    .commit_page_after(&page, async { true })
+                    .await
+                    .unwrap()
+            }
+        };
+
+        // Too few records to say what they share: the built-in dictionary packs them.
+        commit(attendees(
+            "speakers",
+            run_id,
+            0..packing::SAMPLE_RECORDS - 1,
+        ))
+        .await;
+        assert_eq!(
+            dictionaries_named(&store, "speakers").await,
+            HashSet::from([None])
+        );
+
+        // The first commit large enough makes the stream's dictionary; later ones reuse it.
+        commit(attendees("people", run_id, 0..100)).await;
+        commit(attendees("people", run_id, 100..300)).await;
+        commit(attendees("sessions", run_id, 0..100)).await;
+        let people = dictionaries_named(&store, "people").await;
+        let sessions = dictionaries_named(&store, "sessions").await;
+        assert_eq!(people.len(), 1, "{people:?}");
+        assert_eq!(sessions.len(), 1, "{sessions:?}");
+        assert!(!people.contains(&None) && people != sessions);
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM packing_dictionaries")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!(stored, 2);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
