@@ -509,10 +509,8 @@ impl SqliteStore {
         .await
         .map_err(|error| query_failed("reading the packing dictionaries", error))?;
         for (id, connection, data_type, bytes) in rows {
-            let id = u32::try_from(id).map_err(|_| {
-                StoreError::Corrupt(format!("packing dictionary id {id} is out of range"))
-            })?;
-            self.dictionaries.add(id, connection, data_type, bytes);
+            self.dictionaries
+                .add(dictionary_id(id)?, connection, data_type, bytes);
         }
         Ok(())
     }
@@ -552,11 +550,12 @@ impl SqliteStore {
         .await
         .map_err(failed)?;
         transaction.commit().await.map_err(failed)?;
-        let id = u32::try_from(id).map_err(|_| {
-            StoreError::Corrupt(format!("packing dictionary id {id} is out of range"))
-        })?;
-        self.dictionaries
-            .add(id, connection.to_string(), data_type.to_string(), bytes);
+        self.dictionaries.add(
+            dictionary_id(id)?,
+            connection.to_string(),
+            data_type.to_string(),
+            bytes,
+        );
         Ok(self.dictionaries.of_stream(connection, data_type))
     }
 
@@ -988,6 +987,12 @@ fn upsert_sql(rows: usize, write: RowWrite) -> String {
         }
     });
     sql
+}
+
+/// A stored dictionary's id as packed values name it (4 bytes).
+fn dictionary_id(id: i64) -> Result<u32, StoreError> {
+    u32::try_from(id)
+        .map_err(|_| StoreError::Corrupt(format!("packing dictionary id {id} is out of range")))
 }
 
 fn record_row<'d>(
