@@ -81,11 +81,16 @@ enum Command {
     Config(commands::ConfigCommand),
 }
 
+/// What is logged unless `EVENTSYNC_LOG` says otherwise: warnings, but not sqlx's notes of
+/// statements that took over a second. In a sync those are commits waiting while the WAL is
+/// copied into the database file, which is expected and asks nothing of whoever reads them.
+const DEFAULT_LOG: &str = "warn,sqlx::query=error";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EVENTSYNC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();
