@@ -95,6 +95,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Status | Command::Export(_) | Command::Runs(_) | Command::Config(_)
+    ) {
+        end_quietly_when_stdout_closes();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -130,5 +136,19 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(exit::code_for(&error))
         }
+    }
+}
+
+/// Lets SIGPIPE end the process, as it ends other command-line tools, for the commands whose
+/// output is data to pipe on (`eventsync export people | head`): when the reader goes away they
+/// stop quietly instead of panicking in `println!` or reporting a write error. Rust ignores the
+/// signal by default, which the commands that talk to vendors or serve keep: there a closed
+/// connection must be an error handled, not the end of the process.
+fn end_quietly_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: called before the runtime starts, while the process has a single thread;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

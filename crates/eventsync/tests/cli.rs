@@ -709,6 +709,53 @@ fn status_compares_the_vendor_total_with_the_workspace_and_explains_the_differen
     assert!(text.contains(&expected), "{expected}\nin\n{text}");
 }
 
+/// `eventsync export people | head`: the commands that print data end quietly when the reader
+/// goes away, killed by SIGPIPE like other tools, rather than panicking or reporting an error.
+#[cfg(unix)]
+#[test]
+fn data_commands_end_quietly_when_their_reader_goes_away() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let sandbox = Sandbox::start(300);
+    let workdir = Workdir::new("closed-stdout", &sandbox);
+    let sync = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);
+    assert!(
+        sync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    let commands: [&[&str]; 5] = [
+        &["status"],
+        &["runs"],
+        &["export", "people", "--format", "csv"],
+        &["export", "people", "--format", "json"],
+        &["config", "schema"],
+    ];
+    for args in commands {
+        // A pipe whose reading end is closed before the command starts: its first write fails.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let output = workdir
+            .command(&sandbox, args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run eventsync");
+        assert_eq!(
+            output.status.signal(),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}, stderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 #[test]
 fn import_previews_a_csv_export_first_and_stores_it_only_when_asked() {
     let sandbox = Sandbox::start(10);
