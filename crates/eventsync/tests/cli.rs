@@ -109,6 +109,17 @@ impl Workdir {
     fn run(&self, sandbox: &Sandbox, args: &[&str]) -> Output {
         self.command(sandbox, args).output().expect("run eventsync")
     }
+
+    /// Runs eventsync and fails the test, with its error output, unless it succeeded.
+    fn succeed(&self, sandbox: &Sandbox, args: &[&str]) -> Output {
+        let output = self.run(sandbox, args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
 }
 
 impl Drop for Workdir {
@@ -128,12 +139,7 @@ fn stdout_json(output: &Output) -> Value {
 }
 
 fn exported_ids(workdir: &Workdir, sandbox: &Sandbox) -> Vec<String> {
-    let output = workdir.run(sandbox, &["export", "people", "--format", "json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = workdir.succeed(sandbox, &["export", "people", "--format", "json"]);
     stdout_json(&output)
         .as_array()
         .expect("array")
@@ -180,12 +186,7 @@ fn a_sync_killed_mid_run_is_finished_by_the_next_without_duplicates_or_gaps() {
     );
 
     sandbox.control("PUT", "/faults", json!({}));
-    let output = workdir.run(&sandbox, &["--json", "sync", "cvent", "--types", "people"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = workdir.succeed(&sandbox, &["--json", "sync", "cvent", "--types", "people"]);
     let report = stdout_json(&output);
     let created = report["types"]["people"]["counts"]["create"]
         .as_u64()
@@ -399,12 +400,7 @@ fn status_says_why_auto_sync_stopped_after_the_event() {
         json!({"start": time(ended - chrono::Duration::days(2)), "end": time(ended)}),
     );
     let workdir = Workdir::new("auto-sync-end", &sandbox);
-    let synced = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);
-    assert!(
-        synced.status.success(),
-        "{}",
-        String::from_utf8_lossy(&synced.stderr)
-    );
+    workdir.succeed(&sandbox, &["sync", "cvent", "--types", "people"]);
     // Auto sync turned on, as the server's API stores it.
     let database = workdir.path.join("eventsync.sqlite").display().to_string();
     tokio::runtime::Builder::new_current_thread()
@@ -670,12 +666,7 @@ fn status_compares_the_vendor_total_with_the_workspace_and_explains_the_differen
         "{totals}"
     );
 
-    let sync = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);
-    assert!(
-        sync.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sync.stderr)
-    );
+    workdir.succeed(&sandbox, &["sync", "cvent", "--types", "people"]);
 
     let after = workdir.run(&sandbox, &["status", "--json"]);
     let totals = people(&stdout_json(&after));
@@ -718,12 +709,7 @@ fn data_commands_end_quietly_when_their_reader_goes_away() {
 
     let sandbox = Sandbox::start(300);
     let workdir = Workdir::new("closed-stdout", &sandbox);
-    let sync = workdir.run(&sandbox, &["sync", "cvent", "--types", "people"]);
-    assert!(
-        sync.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sync.stderr)
-    );
+    workdir.succeed(&sandbox, &["sync", "cvent", "--types", "people"]);
     let commands: [&[&str]; 5] = [
         &["status"],
         &["runs"],
