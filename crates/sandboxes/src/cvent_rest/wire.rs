@@ -289,9 +289,6 @@ pub const OAUTH_ERRORS: &[&str] = &[
     "unsupported_grant_type",
 ];
 
-/// The scope without which the server strips [`SENSITIVE_CONTACT_FIELDS`] from responses.
-pub const READ_SENSITIVE_SCOPE: &str = "event/contacts:read-sensitive";
-
 /// The contact fields [`Contact::strip_sensitive`] removes, as spelled on the wire. They sit on the
 /// spec's `contact` schema (`GET /contacts/{id}`); the attendee's embedded `attendee-contact-info.json`
 /// does not list them, but neither forbids extra properties.
@@ -811,7 +808,7 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// Removes the fields only a token with [`READ_SENSITIVE_SCOPE`] may read
+    /// Removes the fields only a token with [`super::auth::SENSITIVE_SCOPE`] may read
     /// ([`SENSITIVE_CONTACT_FIELDS`]).
     pub fn strip_sensitive(&mut self) {
         self.date_of_birth = None;
