@@ -6,11 +6,13 @@
 
 pub mod aventri;
 pub mod budget;
+mod clock;
 pub mod cvent_rest;
 pub mod cvent_soap;
 mod error;
 mod retry;
 
+pub use clock::VendorClock;
 pub use error::ConnectorError;
 pub use retry::RetryPolicy;
 
@@ -227,16 +229,6 @@ impl AnyConnector {
         }
     }
 
-    /// The flattened path of a record's modification time, for records whose connector left
-    /// [`VendorRecord::modified`] empty.
-    pub fn modified_path(&self, _data_type: DataType) -> Option<&'static str> {
-        match self {
-            AnyConnector::CventRest(_) => Some(cvent_rest::MODIFIED_PATH),
-            // These connectors read the modification time as they build each record.
-            AnyConnector::CventSoap(_) | AnyConnector::Aventri(_) => None,
-        }
-    }
-
     /// The questions and custom fields data labels can name; empty for kinds without answer
     /// paths.
     pub async fn questions(
@@ -311,6 +303,19 @@ impl AnyConnector {
             }
             // Aventri's settings name the event by id, and its limits are fixed: nothing to learn.
             AnyConnector::Aventri(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// The vendor's time at `ours`, a moment of this machine's clock, as the vendor's answers
+    /// state it (see [`VendorClock`]).
+    pub fn vendor_time(
+        &self,
+        ours: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            AnyConnector::CventRest(connector) => connector.clock().at(ours),
+            AnyConnector::CventSoap(connector) => connector.clock().at(ours),
+            AnyConnector::Aventri(connector) => connector.clock().at(ours),
         }
     }
 

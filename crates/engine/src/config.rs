@@ -64,9 +64,16 @@ pub struct Connection {
     /// `hotel_requests`; off, those types are never pulled.
     pub travel: Travel,
     pub data: BTreeMap<DataType, DataConfig>,
+    /// How far before a listing's start, on the vendor's clock, the next incremental listing
+    /// asks from: room for the vendor's clock and for changes it commits late (ARCHITECTURE.md,
+    /// "The watermark").
+    pub watermark_margin: chrono::Duration,
     /// Warnings about the configuration that do not stop a run.
     pub warnings: Vec<String>,
 }
+
+/// The watermark margin when the configuration names none.
+pub const DEFAULT_WATERMARK_MARGIN_SECONDS: u32 = 300;
 
 /// The vendor-specific settings of a connection, one variant per `kind`; each vendor's module
 /// under `config/` owns its fields, their parsing and their secrets.
@@ -345,10 +352,16 @@ struct RawConnection {
     flights: bool,
     #[serde(default)]
     hotel_requests: bool,
+    #[serde(default = "default_watermark_margin")]
+    watermark_margin_seconds: u32,
     #[serde(default)]
     data: BTreeMap<String, RawDataConfig>,
     #[serde(flatten)]
     vendor: toml::Table,
+}
+
+fn default_watermark_margin() -> u32 {
+    DEFAULT_WATERMARK_MARGIN_SECONDS
 }
 
 #[derive(Deserialize)]
@@ -433,6 +446,11 @@ pub const SETTINGS: &[Setting] = &[
         key: "connections[].hotel_requests",
         default: "false",
         meaning: "cvent-rest: sync hotel_requests, each attached to the person who stays; off, they are never pulled; needs scope event/hotel-request:read",
+    },
+    Setting {
+        key: "connections[].watermark_margin_seconds",
+        default: "300",
+        meaning: "an incremental sync asks for changes from this long before the last listing began, on the vendor's clock, so that changes the vendor stamps late or with a clock of its own are never skipped; records listed twice cost nothing but the page",
     },
     Setting {
         key: "connections[].data.<type>.mapping",
@@ -798,6 +816,7 @@ impl Connection {
             data_types,
             travel,
             data,
+            watermark_margin: chrono::Duration::seconds(i64::from(raw.watermark_margin_seconds)),
             warnings,
         })
     }

@@ -1,9 +1,10 @@
 //! One run — a preview or a sync of some data types of one connection.
 //!
 //! A sync commits each page in one transaction together with its checkpoint (the vendor's token
-//! for the next page and the largest modification time seen), and moves the cursor only with the
-//! listing's last page. Killed at any point, the next run resumes from the last committed page;
-//! records are upserted by external id, so a page seen twice changes nothing.
+//! for the next page and when the listing began), and moves the cursor only with the listing's
+//! last page, to the vendor's time as the listing began less a margin (the watermark). Killed at
+//! any point, the next run resumes from the last committed page; records are upserted by
+//! external id, so a page seen twice changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
@@ -227,6 +228,7 @@ pub async fn run(
             in_flight: VecDeque::new(),
             written: None,
             tally: None,
+            watermark_margin: connection.watermark_margin,
         };
         let outcome = job.run(options.full, progress).await;
         // Whatever happened, the page commit still in flight lands before the run moves on.
@@ -393,6 +395,7 @@ pub(crate) async fn run_records(
         in_flight: VecDeque::new(),
         written: None,
         tally: None,
+        watermark_margin: connection.watermark_margin,
     };
     let outcome = job.run_file(file.records, &file.malformed, &state).await;
     let summary = job.summary;
@@ -510,9 +513,64 @@ struct CreatedInPreview {
     /// the workspace lacks (a declined attendee's session registration) is left out with it,
     /// not rejected.
     selected_statuses: HashMap<DataType, Vec<String>>,
+    /// The data types with filters: a record pointing at one a filter left out is left out too.
+    filtered_types: HashSet<DataType>,
+    /// The records this run's rules left out, per data type, and the rule that did: what a
+    /// record pointing at one of them is told.
+    left_out: HashMap<DataType, HashMap<String, LeftOutBy>>,
+}
+
+/// The rule that kept a record out of the workspace.
+#[derive(Debug, Clone)]
+enum LeftOutBy {
+    Status,
+    /// A filter, with its explanation.
+    Filter(String),
 }
 
 impl CreatedInPreview {
+    /// Why a record pointing through `field` at `value`, a `target` the workspace lacks, is
+    /// left out — naming the rule that kept `value` out: the one seen acting in this run, or,
+    /// for a record this run did not list, the status rule (and the filters, when `target` has
+    /// both) — with the report's label; `None` when no rule explains it (the reference is then
+    /// rejected).
+    fn left_out_by(
+        &self,
+        target: DataType,
+        field: &str,
+        value: &str,
+    ) -> Option<(&'static str, String)> {
+        let statuses = self.selected_statuses.get(&target);
+        let status_reason = |statuses: &Vec<String>| {
+            format!(
+                "statuses to import: '{field}' refers to '{value}', not in the workspace; {target} are imported with status {} only",
+                statuses.join(", ")
+            )
+        };
+        match self.left_out.get(&target).and_then(|ids| ids.get(value)) {
+            Some(LeftOutBy::Filter(explained)) => Some((
+                FILTERED,
+                format!(
+                    "filters: '{field}' refers to '{value}', which a filter of {target} left out ({explained})"
+                ),
+            )),
+            Some(LeftOutBy::Status) => statuses.map(|list| (SKIPPED, status_reason(list))),
+            None => match (statuses, self.filtered_types.contains(&target)) {
+                (Some(list), false) => Some((SKIPPED, status_reason(list))),
+                (Some(list), true) => Some((
+                    SKIPPED,
+                    format!(
+                        "statuses to import or filters: '{field}' refers to '{value}', not in the workspace; {target} are imported with status {} only, and only those their filters keep",
+                        list.join(", ")
+                    ),
+                )),
+                // Not seen in this run: a filter may have kept it out earlier, or the vendor
+                // points at nothing; it is not guessed.
+                (None, _) => None,
+            },
+        }
+    }
+
     fn for_connection(connection: &Connection) -> CreatedInPreview {
         let selected_statuses = connection
             .data
@@ -520,8 +578,15 @@ impl CreatedInPreview {
             .filter(|(_, settings)| !settings.statuses.as_list().is_empty())
             .map(|(data_type, settings)| (*data_type, settings.statuses.as_list().to_vec()))
             .collect();
+        let filtered_types = connection
+            .data
+            .iter()
+            .filter(|(_, settings)| !settings.filters.is_empty())
+            .map(|(data_type, _)| *data_type)
+            .collect();
         CreatedInPreview {
             selected_statuses,
+            filtered_types,
             ..CreatedInPreview::default()
         }
     }
@@ -564,6 +629,8 @@ struct TypeRun<'a> {
     written: Option<Written>,
     /// What a sync's full listing has counted so far, while it is being seen whole in this run.
     tally: Option<Tally>,
+    /// How far before a listing's start the next incremental listing asks from.
+    watermark_margin: chrono::Duration,
 }
 
 /// What a sync's whole full listing counted, from which the stream's totals are worked out.
@@ -706,25 +773,20 @@ impl InFlight {
 }
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    stamp(chrono::Utc::now())
 }
 
-fn later(a: Option<String>, b: Option<&str>) -> Option<String> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if instant(b) > instant(&a) {
-            b.to_string()
-        } else {
-            a
-        }),
-        (a, b) => a.or(b.map(str::to_string)),
-    }
+/// A time as the store keeps it: RFC 3339 in UTC, to the millisecond.
+fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Vendor timestamps compared as instants, whatever their spelling.
-fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text)
+/// The cursor a listing that began at `began`, on the vendor's clock, leaves for the next
+/// incremental listing; `None` when `began` is not a time (a checkpoint from elsewhere).
+fn watermark(began: &str, margin: chrono::Duration) -> Option<String> {
+    chrono::DateTime::parse_from_rfc3339(began)
         .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
+        .map(|at| stamp(at.with_timezone(&chrono::Utc) - margin))
 }
 
 impl TypeRun<'_> {
@@ -755,8 +817,10 @@ impl TypeRun<'_> {
             .filter(|c| self.kind == RunKind::Sync && c.mode == mode);
         // The vendor's total is counted only from a sync's full listing seen whole in this run.
         let counting = self.kind == RunKind::Sync && !incremental && resume.is_none();
-        let started_at = resume.as_ref().map_or_else(now, |c| c.started_at.clone());
-        let mut cursor_high = resume.as_ref().and_then(|c| c.cursor_high.clone());
+        // The watermark: the vendor's time as this listing began — for a resumed listing, as
+        // the interrupted one began — read once the first answer has told the vendor's clock.
+        let listing_began = chrono::Utc::now();
+        let mut began = resume.as_ref().map(|c| c.started_at.clone());
         // A full listing asks only for the selected statuses, so excluded records cost no
         // calls; people the workspace already holds who left the selection since the last sync
         // come from a second, small listing of what changed. An incremental listing asks for
@@ -829,7 +893,6 @@ impl TypeRun<'_> {
             let Processed {
                 upserts,
                 mut counts,
-                modified_high,
             } = if last {
                 fetched = Ok(None);
                 self.process(page).await?
@@ -838,7 +901,6 @@ impl TypeRun<'_> {
                 fetched = next;
                 processed?
             };
-            cursor_high = later(cursor_high, modified_high.as_deref());
             let removals = if last {
                 self.outdated().await?
             } else {
@@ -862,8 +924,13 @@ impl TypeRun<'_> {
             match self.kind {
                 RunKind::Sync => {
                     let finished = now();
+                    let began = began
+                        .get_or_insert_with(|| stamp(self.connector.vendor_time(listing_began)))
+                        .clone();
+                    // Only a listing seen to its end moves the cursor, to where it began (less
+                    // the margin): whatever changed while it ran is listed again next time.
                     let cursor = if last {
-                        later(state.cursor.clone(), cursor_high.as_deref())
+                        watermark(&began, self.watermark_margin).or_else(|| state.cursor.clone())
                     } else {
                         state.cursor.clone()
                     };
@@ -878,8 +945,7 @@ impl TypeRun<'_> {
                             checkpoint: (!last).then(|| Checkpoint {
                                 mode: mode.into(),
                                 resume_token: next_token,
-                                started_at: started_at.clone(),
-                                cursor_high: cursor_high.clone(),
+                                started_at: began,
                             }),
                             last_success_at: if last {
                                 Some(finished.clone())
@@ -1258,9 +1324,7 @@ impl TypeRun<'_> {
         let mut unselected: HashMap<String, Option<String>> = HashMap::new();
         // Records a filter left out, for the totals.
         let mut filtered_ids: Vec<String> = Vec::new();
-        let modified_path = self.connector.modified_path(data_type);
-        let mut modified_high: Option<String> = None;
-        for VendorRecord { raw, modified } in page.records {
+        for VendorRecord { raw, .. } in page.records {
             // Sensitive members are skipped unread as the record is flattened.
             let flattened = match pipeline::flatten_json(raw.get(), &sensitive::is_sensitive) {
                 Ok(flattened) => flattened,
@@ -1276,15 +1340,6 @@ impl TypeRun<'_> {
                 }
             };
             let flat = &flattened.flat;
-            let modified = modified.or_else(|| {
-                modified_path
-                    .and_then(|path| flat.get(path))
-                    .and_then(|scalar| match scalar {
-                        pipeline::Scalar::Text(text) => Some(text.to_string()),
-                        _ => None,
-                    })
-            });
-            modified_high = later(modified_high, modified.as_deref());
             let paths: Vec<(String, String)> = if self.report.is_some() {
                 flat.iter()
                     .map(|(path, value)| (path.to_string(), scalar_text(&value)))
@@ -1339,6 +1394,10 @@ impl TypeRun<'_> {
                 unselected.remove(&record.external_id);
                 if let Some(failed) = pipeline::rules::filter::first_failed(self.filters, &record) {
                     let reason = pipeline::rules::filter::explain(failed, &record);
+                    self.created.left_out.entry(data_type).or_default().insert(
+                        record.external_id.clone(),
+                        LeftOutBy::Filter(reason.clone()),
+                    );
                     *counts.entry(FILTERED.to_string()).or_default() += 1;
                     if self.tally.is_some() {
                         filtered_ids.push(record.external_id.clone());
@@ -1365,9 +1424,9 @@ impl TypeRun<'_> {
         let unique = self.apply_guest_rules(unique, &mut notes).await?;
         let (unique, referral_rejections, left_out) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
-        for (external_id, reason, paths) in left_out {
-            *counts.entry(SKIPPED.to_string()).or_default() += 1;
-            self.add_row(SKIPPED, &external_id, String::new(), reason, paths)?;
+        for (external_id, label, reason, paths) in left_out {
+            *counts.entry(label.to_string()).or_default() += 1;
+            self.add_row(label, &external_id, String::new(), reason, paths)?;
         }
         if self.tally.is_some() {
             self.tally_held(&filtered_ids, &rejections).await?;
@@ -1404,6 +1463,11 @@ impl TypeRun<'_> {
             if let Some(status) = unselected.get(&record.external_id) {
                 let held = existing.contains_key(&record.external_id);
                 if let StatusVerdict::Skip(reason) = self.statuses.judge(status.as_deref(), held) {
+                    self.created
+                        .left_out
+                        .entry(data_type)
+                        .or_default()
+                        .insert(record.external_id.clone(), LeftOutBy::Status);
                     *counts.entry(SKIPPED.to_string()).or_default() += 1;
                     self.add_row(
                         SKIPPED,
@@ -1506,11 +1570,7 @@ impl TypeRun<'_> {
                 written.add(&upsert.external_id);
             }
         }
-        Ok(Processed {
-            upserts,
-            counts,
-            modified_high,
-        })
+        Ok(Processed { upserts, counts })
     }
 
     /// Counts the records left out of this page that the workspace holds from an earlier sync.
@@ -1604,18 +1664,14 @@ impl TypeRun<'_> {
         for candidate in candidates {
             match pipeline::rules::references::first_unknown(&candidate.0, &is_known) {
                 Some(RejectReason::UnknownReference { field, value })
-                    if let Some((target, statuses)) = references
+                    if let Some((label, reason)) = references
                         .iter()
                         .find(|(f, _)| *f == field)
                         .and_then(|(_, target)| {
-                            Some((target, self.created.selected_statuses.get(target)?))
+                            self.created.left_out_by(*target, &field, &value)
                         }) =>
                 {
-                    let reason = format!(
-                        "statuses to import: '{field}' refers to '{value}', not in the workspace; {target} are imported with status {} only",
-                        statuses.join(", ")
-                    );
-                    left_out.push((candidate.0.external_id, reason, candidate.3));
+                    left_out.push((candidate.0.external_id, label, reason, candidate.3));
                 }
                 Some(reason) => {
                     let rejection = Rejection {
@@ -1720,14 +1776,14 @@ type Candidate = (Record, BTreeSet<String>, RawJson, Vec<(String, String)>);
 struct Processed {
     upserts: Vec<Upsert>,
     counts: BTreeMap<String, u64>,
-    modified_high: Option<String>,
 }
 
 /// A rejection and the record's flattened paths for the report.
 type Rejected = (Rejection, Vec<(String, String)>);
 
-/// A record left out with what it refers to: its external id, the reason and its paths.
-type LeftOut = (String, String, Vec<(String, String)>);
+/// A record left out with what it refers to: its external id, the label of the rule that left
+/// out what it refers to ([`SKIPPED`] or [`FILTERED`]), the reason and its paths.
+type LeftOut = (String, &'static str, String, Vec<(String, String)>);
 
 fn scalar_text(value: &pipeline::Scalar<'_>) -> String {
     match value {

@@ -1255,6 +1255,65 @@ async fn registrations_of_people_left_out_by_status_are_skipped_not_rejected() {
     );
 }
 
+/// A session registration of a person a filter left out is left out as filtered, naming the
+/// filter — not blamed on the status rule, in the report or in the counts the totals use.
+#[tokio::test]
+async fn registrations_of_people_left_out_by_a_filter_name_the_filter() {
+    let world = World::start_configured(
+        SandboxConfig {
+            attendees: 300,
+            ..SandboxConfig::default()
+        },
+        None,
+        "[connections.data.people]\nfilters = [{ field = \"last_name\", contains = \"a\", not = true }]\n",
+    )
+    .await;
+    let types = &[
+        DataType::People,
+        DataType::Sessions,
+        DataType::SessionRegistrations,
+    ];
+    let report_path = world.dir.join("registrations.csv");
+    let mut options = world.options(RunKind::Sync, types);
+    options.report = Some(report_path.clone());
+    let sync = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("sync");
+    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let filtered_people: std::collections::HashSet<&str> = csv
+        .lines()
+        .filter_map(|line| line.strip_prefix("people,filtered,"))
+        .filter_map(|rest| rest.split(',').next())
+        .collect();
+    assert!(
+        !filtered_people.is_empty(),
+        "the filter left some people out"
+    );
+    let registrations = DataType::SessionRegistrations;
+    assert!(
+        count(&sync, registrations, engine::run::FILTERED) > 0,
+        "{sync:?}"
+    );
+    assert_eq!(count(&sync, registrations, "reject"), 0, "{sync:?}");
+    let mut named = 0;
+    for line in csv
+        .lines()
+        .filter(|l| l.starts_with("session_registrations,"))
+    {
+        let Some(person) = filtered_people.iter().find(|id| line.contains(*id)) else {
+            continue;
+        };
+        assert!(
+            line.starts_with("session_registrations,filtered,")
+                && line.contains("which a filter of people left out"),
+            "the registration of {person}, whom a filter left out: {line}"
+        );
+        named += 1;
+    }
+    assert!(named > 0, "some filtered people have registrations");
+}
+
 /// The vendor is the source of truth: a name edited in the workspace is overwritten by the next
 /// sync that lists the person, and the preview says so.
 #[tokio::test]

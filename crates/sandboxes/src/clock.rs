@@ -2,6 +2,9 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use axum::http::HeaderValue;
+use axum::http::header::DATE;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 /// Wall-clock time shifted by an offset in milliseconds.
@@ -24,5 +27,14 @@ impl Clock {
     pub fn advance(&self, by: chrono::Duration) {
         self.offset_millis
             .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+    }
+
+    /// Writes this clock's time into an answer's `Date` header, as an HTTP server states its
+    /// time (RFC 9110 §6.6.1), so a client reads the vendor's clock, moved or not.
+    pub fn stamp(&self, response: &mut Response) {
+        let text = self.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().insert(DATE, value);
+        }
     }
 }

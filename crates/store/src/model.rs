@@ -154,7 +154,8 @@ impl PageCommit {
 /// Where a (connection, data type) stream stands.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
-    /// The largest vendor `lastModified` fully committed.
+    /// The watermark: the vendor's time, less a margin, as the last listing seen to its end
+    /// began; the next incremental listing asks for what changed since.
     pub cursor: Option<String>,
     /// Set while a run is part-way through the stream; resuming starts from it.
     pub checkpoint: Option<Checkpoint>,
@@ -195,9 +196,9 @@ pub struct Checkpoint {
     pub mode: String,
     /// The vendor's page token to continue from, if the vendor pages by token.
     pub resume_token: Option<String>,
+    /// When the listing began, on the vendor's clock: the watermark the cursor moves to (less
+    /// the margin) when the listing ends, however many runs it takes.
     pub started_at: String,
-    /// The largest `lastModified` seen so far in this run.
-    pub cursor_high: Option<String>,
 }
 
 /// A run about to start.

@@ -277,7 +277,6 @@ async fn a_commit_for_a_missing_run_leaves_records_state_and_counts_unchanged(db
         mode: "full".into(),
         resume_token: Some("token-2".into()),
         started_at: "2026-05-01T01:59:00Z".into(),
-        cursor_high: None,
     });
     let error = store
         .commit_page(&failing)
@@ -604,7 +603,6 @@ async fn state_round_trips_with_and_without_checkpoint(db: TestDatabase) {
             mode: "incremental".into(),
             resume_token: Some("eyJwYWdlIjozfQ==".into()),
             started_at: "2026-05-01T08:00:00Z".into(),
-            cursor_high: Some("2026-05-01T07:59:00Z".into()),
         }),
         last_success_at: Some("2026-04-30T08:00:00Z".into()),
         last_attempt_at: Some("2026-05-01T08:00:00Z".into()),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::budget::RateBudget;
+use crate::clock::VendorClock;
 use crate::{ConnectorError, RetryPolicy};
 
 /// How long a token is used: one client library documents ten minutes and treats a token with
@@ -64,6 +65,7 @@ pub struct Client {
     budget: Arc<RateBudget>,
     retry: RetryPolicy,
     calls: AtomicU64,
+    clock: VendorClock,
 }
 
 /// The first key and value of an error object, if `body` is one.
@@ -115,12 +117,18 @@ impl Client {
             budget,
             retry,
             calls: AtomicU64::new(0),
+            clock: VendorClock::default(),
         }
     }
 
     /// Calls made so far, token requests included (Aventri counts every request).
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The vendor's clock, as its answers state it.
+    pub fn clock(&self) -> &VendorClock {
+        &self.clock
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -216,6 +224,7 @@ impl Client {
             self.calls.fetch_add(1, Ordering::Relaxed);
             let failure = match self.http.get(&url).query(&query).send().await {
                 Ok(response) => {
+                    self.clock.observe(response.headers());
                     let status = response.status();
                     match response.bytes().await {
                         Ok(bytes) => {

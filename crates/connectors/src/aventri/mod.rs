@@ -208,6 +208,11 @@ impl Aventri {
         Ok(Aventri { config, client })
     }
 
+    /// The vendor's clock, as its answers state it.
+    pub fn clock(&self) -> &crate::VendorClock {
+        self.client.clock()
+    }
+
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }

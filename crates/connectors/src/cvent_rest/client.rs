@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::budget::{RateBudget, next_midnight_utc};
+use crate::clock::VendorClock;
 use crate::{ConnectorError, RetryPolicy};
 
 #[derive(Debug, Clone)]
@@ -71,6 +72,7 @@ pub struct Client {
     budget: Arc<RateBudget>,
     retry: RetryPolicy,
     calls: AtomicU64,
+    clock: VendorClock,
 }
 
 /// Renew tokens five minutes (or a tenth of their life, if shorter) before they expire, so a page
@@ -95,11 +97,17 @@ impl Client {
             budget,
             retry,
             calls: AtomicU64::new(0),
+            clock: VendorClock::default(),
         }
     }
 
     pub fn budget(&self) -> &RateBudget {
         &self.budget
+    }
+
+    /// The vendor's clock, as its answers state it.
+    pub fn clock(&self) -> &VendorClock {
+        &self.clock
     }
 
     /// Metered calls made so far (token requests are not metered by Cvent).
@@ -228,6 +236,7 @@ impl Client {
             }
             let failure = match request.send().await {
                 Ok(response) => {
+                    self.clock.observe(response.headers());
                     let status = response.status();
                     match response.bytes().await {
                         Ok(body) => match classify(status, &body) {

@@ -335,6 +335,11 @@ impl CventRest {
         })
     }
 
+    /// The vendor's clock, as its answers state it.
+    pub fn clock(&self) -> &crate::VendorClock {
+        self.client.clock()
+    }
+
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }

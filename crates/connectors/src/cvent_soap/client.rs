@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 
 use super::xml::{self, API_NS, Element, SOAP_NS, escape};
 use crate::budget::{RateBudget, next_midnight_utc};
+use crate::clock::VendorClock;
 use crate::{ConnectorError, RetryPolicy};
 
 /// Where and as whom to log in.
@@ -85,6 +86,7 @@ pub struct Client {
     /// again would lock the account out.
     refused: std::sync::Mutex<Option<String>>,
     calls: AtomicU64,
+    clock: VendorClock,
 }
 
 /// Session faults: the header is unknown, garbled or expired; a fresh Login fixes them.
@@ -113,11 +115,17 @@ impl Client {
             session: Mutex::new(None),
             refused: std::sync::Mutex::new(None),
             calls: AtomicU64::new(0),
+            clock: VendorClock::default(),
         }
     }
 
     pub fn budget(&self) -> &RateBudget {
         &self.budget
+    }
+
+    /// The vendor's clock, as its answers state it.
+    pub fn clock(&self) -> &VendorClock {
+        &self.clock
     }
 
     /// Calls counted against the account's quota so far (Login is not).
@@ -285,6 +293,7 @@ impl Client {
             .map_err(|e| {
                 ConnectorError::Transient(format!("cannot reach Cvent at {url}: {}", plain(&e)))
             })?;
+        self.clock.observe(response.headers());
         let status = response.status();
         let text = response.text().await.map_err(|e| {
             ConnectorError::Transient(format!(

@@ -230,6 +230,11 @@ impl CventSoap {
         self.client.budget()
     }
 
+    /// The vendor's clock, as its answers state it.
+    pub fn clock(&self) -> &crate::VendorClock {
+        self.client.clock()
+    }
+
     /// Calls counted against the daily quota.
     pub fn calls(&self) -> u64 {
         self.client.calls()
@@ -368,7 +373,9 @@ impl CventSoap {
         object_type: &str,
         since: DateTime<Utc>,
     ) -> Result<Vec<String>, ConnectorError> {
-        let now = Utc::now();
+        // Windows end at the vendor's now, read again after each answer: the first call may be
+        // the one that tells the vendor's clock.
+        let mut now = self.client.clock().now();
         let minute = Duration::minutes(1);
         let mut start = (since - Duration::minutes(LAG_ALLOWANCE_MINUTES))
             .duration_trunc(minute)
@@ -397,6 +404,7 @@ impl CventSoap {
                         }
                     }
                     start = end;
+                    now = self.client.clock().now();
                 }
                 Err(CallError::Fault(fault))
                     if matches!(fault.code.as_str(), "CV20012" | "CV20014") && span > minute =>

@@ -23,7 +23,17 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v2/{module}/{function}", any(api))
         .route("/files/uploads/{file}", get(upload))
         .route("/files/speakers/{file}", get(speaker_photo))
+        .layer(axum::middleware::map_response_with_state(
+            shared.clone(),
+            stamp_date,
+        ))
         .with_state(shared)
+}
+
+/// Every answer states the sandbox clock's time, as a server states its own.
+async fn stamp_date(State(shared): SharedState, mut response: Response) -> Response {
+    shared.clock.stamp(&mut response);
+    response
 }
 
 /// What a function answers before the gateway looks at its size.

@@ -75,7 +75,17 @@ pub(super) fn router(shared: Shared_) -> Router {
         .route("/ea/usage/tier", get(usage_tier))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .layer(middleware::map_response_with_state(
+            shared.clone(),
+            stamp_date,
+        ))
         .with_state(shared)
+}
+
+/// Every answer states the sandbox clock's time, as Cvent's state theirs.
+async fn stamp_date(State(shared): State<Shared_>, mut response: Response) -> Response {
+    shared.clock.stamp(&mut response);
+    response
 }
 
 /// Cvent's error body.

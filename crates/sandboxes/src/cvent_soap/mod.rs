@@ -195,6 +195,15 @@ pub struct CventSoapSandbox {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// Every answer states the sandbox clock's time, as Cvent's servers state theirs.
+async fn stamp_date(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    shared.clock.stamp(&mut response);
+    response
+}
+
 impl CventSoapSandbox {
     /// Starts a sandbox on 127.0.0.1 with an ephemeral port.
     pub async fn start(config: SoapSandboxConfig) -> std::io::Result<CventSoapSandbox> {
@@ -224,6 +233,10 @@ impl CventSoapSandbox {
             .route(LOGIN_PATH, post(service::login_endpoint))
             .route(&LOGIN_PATH.to_lowercase(), post(service::login_endpoint))
             .route(POD_PATH, post(service::pod_endpoint))
+            .layer(axum::middleware::map_response_with_state(
+                shared.clone(),
+                stamp_date,
+            ))
             .with_state(shared.clone());
         let app = soap.merge(control::router(shared.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
