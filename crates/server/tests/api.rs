@@ -1247,3 +1247,72 @@ async fn hostile_values_are_refused(world: World) {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     world.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_kept_without_its_sensitive_members() {
+    webhook_bodies_keep_nothing_sensitive(World::start(10).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_kept_without_its_sensitive_members_on_postgresql_too() {
+    on_postgres(10, webhook_bodies_keep_nothing_sensitive).await;
+}
+
+/// Regression: a webhook's date of birth, social security and passport numbers were kept as
+/// sent in the inbox and shown by `GET /v1/webhooks`.
+async fn webhook_bodies_keep_nothing_sensitive(world: World) {
+    let url = format!("{}/webhooks/cvent/cvent", world.base);
+    let envelope = json!({
+        "eventType": "InviteeOrGuestAccepted",
+        "messageTime": "2044-04-03T17:14:42.823Z",
+        "messageStub": "5B0D4F7A-2C1E-4D3B-8A9F-6E5D4C3B2A10",
+        "dateOfBirth": "1990-01-01",
+        "message": [{
+            "inviteeStub": "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+            "ssn": "123-45-6789",
+            "contact": {
+                "firstName": "Ada",
+                "DateOfBirth": "1990-01-01",
+                "socialSecurityNumber": "123-45-6789",
+                "passportNumber": "X1234567",
+                "passport": {"number": "X1234567", "country": "FR"}
+            },
+            "answers": [{"question": "diet", "value": "none", "date_of_birth": "x"}]
+        }]
+    });
+    let delivered = world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&envelope)
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(delivered.status(), StatusCode::OK);
+    let expected = json!({
+        "eventType": "InviteeOrGuestAccepted",
+        "messageTime": "2044-04-03T17:14:42.823Z",
+        "messageStub": "5B0D4F7A-2C1E-4D3B-8A9F-6E5D4C3B2A10",
+        "message": [{
+            "inviteeStub": "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+            "contact": {"firstName": "Ada"},
+            "answers": [{"question": "diet", "value": "none"}]
+        }]
+    });
+    let stored = world
+        .store
+        .webhooks(Some("cvent"), None, 10)
+        .await
+        .expect("inbox");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].body, expected,
+        "the inbox keeps nothing sensitive"
+    );
+    let listed = world.get("/v1/webhooks").await;
+    assert_eq!(
+        listed["data"][0]["body"], expected,
+        "nor does the API show it"
+    );
+    world.finish().await;
+}
