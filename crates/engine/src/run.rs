@@ -91,6 +91,9 @@ pub struct TypeSummary {
     /// Each data label: the field it fills and the question's id and text, or why it fills
     /// nothing.
     pub labels: Vec<String>,
+    /// The first records stored with a value changed (a NUL character dropped), each naming the
+    /// record and where; the count is under [`NUL_DROPPED`].
+    pub warnings: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -142,6 +145,9 @@ const REJECTIONS_KEPT: usize = 20;
 pub const SKIPPED: &str = "skipped";
 /// The count and report label of a record a filter left out.
 pub const FILTERED: &str = "filtered";
+/// The count of records whose vendor values held NUL characters, dropped before anything else
+/// saw them (PostgreSQL can store none); each such record is counted by its action as well.
+pub const NUL_DROPPED: &str = "nul_dropped";
 
 pub async fn run(
     store: &Store,
@@ -302,9 +308,9 @@ pub async fn run(
         kind: options.kind.as_str(),
         status,
         api_calls: connector.calls(),
+        warnings: with_record_warnings(warnings, &types),
         types,
         errors,
-        warnings,
         resets_at,
         report_rows,
         seconds: started.elapsed().as_secs_f64(),
@@ -432,10 +438,10 @@ pub(crate) async fn run_records(
         run_id,
         kind: file.run_kind,
         status,
+        warnings: with_record_warnings(connection.warnings.clone(), &types),
         types,
         api_calls: 0,
         errors: Vec::new(),
-        warnings: connection.warnings.clone(),
         resets_at: None,
         report_rows,
         seconds: started.elapsed().as_secs_f64(),
@@ -1324,7 +1330,9 @@ impl TypeRun<'_> {
         let mut unselected: HashMap<String, Option<String>> = HashMap::new();
         // Records a filter left out, for the totals.
         let mut filtered_ids: Vec<String> = Vec::new();
+        let mut nul_notes: Vec<(String, String)> = Vec::new();
         for VendorRecord { raw, .. } in page.records {
+            let (raw, nul_paths) = drop_nul(raw);
             // Sensitive members are skipped unread as the record is flattened.
             let flattened = match pipeline::flatten_json(raw.get(), &sensitive::is_sensitive) {
                 Ok(flattened) => flattened,
@@ -1369,6 +1377,12 @@ impl TypeRun<'_> {
                         }
                     }
                 }
+            }
+            if !nul_paths.is_empty() {
+                let id = mapped.external_id.clone().unwrap_or_default();
+                let note = self.note_nul(&id, &nul_paths);
+                *counts.entry(NUL_DROPPED.to_string()).or_default() += 1;
+                nul_notes.push((id, note));
             }
             let left_out = flattened.left_out;
             drop(flattened);
@@ -1422,6 +1436,12 @@ impl TypeRun<'_> {
         }
         let mut notes: HashMap<String, String> = HashMap::new();
         let unique = self.apply_guest_rules(unique, &mut notes).await?;
+        for (id, note) in nul_notes {
+            notes
+                .entry(id)
+                .and_modify(|earlier| *earlier = format!("{earlier}; {note}"))
+                .or_insert(note);
+        }
         let (unique, referral_rejections, left_out) = self.check_references(unique).await?;
         rejections.extend(referral_rejections);
         for (external_id, label, reason, paths) in left_out {
@@ -1598,6 +1618,21 @@ impl TypeRun<'_> {
             tally.rejected_held += held[1];
         }
         Ok(())
+    }
+
+    /// Warns of a record whose NUL characters were dropped; returns the report's note for it.
+    fn note_nul(&mut self, external_id: &str, paths: &[String]) -> String {
+        let note = format!(
+            "a NUL character, which the workspace cannot hold, was dropped from {}",
+            paths.join(", ")
+        );
+        if self.summary.warnings.len() < REJECTIONS_KEPT {
+            let data_type = self.data_type;
+            self.summary
+                .warnings
+                .push(format!("{data_type} {external_id:?}: {note}"));
+        }
+        note
     }
 
     /// Adds a row to the report, when there is one.
@@ -1784,6 +1819,32 @@ type Rejected = (Rejection, Vec<(String, String)>);
 /// A record left out with what it refers to: its external id, the label of the rule that left
 /// out what it refers to ([`SKIPPED`] or [`FILTERED`]), the reason and its paths.
 type LeftOut = (String, &'static str, String, Vec<(String, String)>);
+
+/// The run's warnings: the connection's, then each data type's about its records.
+fn with_record_warnings(
+    mut warnings: Vec<String>,
+    types: &BTreeMap<String, TypeSummary>,
+) -> Vec<String> {
+    for summary in types.values() {
+        warnings.extend(summary.warnings.iter().cloned());
+    }
+    warnings
+}
+
+/// The record without NUL characters, and the paths that held one. Every vendor's records come
+/// through here as JSON text, so every store receives the same values.
+fn drop_nul(
+    raw: Box<serde_json::value::RawValue>,
+) -> (Box<serde_json::value::RawValue>, Vec<String>) {
+    match pipeline::drop_nul(raw.get(), &sensitive::is_sensitive) {
+        Some(dropped) => match serde_json::value::RawValue::from_string(dropped.text) {
+            Ok(cleaned) => (cleaned, dropped.paths),
+            // Not valid JSON: the record is rejected as malformed on the way it came.
+            Err(_) => (raw, Vec::new()),
+        },
+        None => (raw, Vec::new()),
+    }
+}
 
 fn scalar_text(value: &pipeline::Scalar<'_>) -> String {
     match value {

@@ -1386,3 +1386,129 @@ async fn workspace_edits_are_overwritten_and_the_preview_says_so() {
     assert_eq!(person["first_name"], vendor_name);
     assert_eq!(person["company"], json!("Renamed Corp"));
 }
+
+/// Regression: one attendee whose name held a NUL character made every later sync of people
+/// fail on PostgreSQL (which can store no U+0000), so no other change got through; SQLite kept
+/// the character. Both now store the record without it and say so.
+#[tokio::test]
+async fn a_nul_character_is_dropped_and_the_other_changes_land() {
+    let world = World::with_attendees(60).await;
+    nul_in_a_name(world).await;
+}
+
+#[tokio::test]
+async fn a_nul_character_is_dropped_on_postgresql_too() {
+    let url = postgres_url();
+    let schema = format!("eventsync_e2e_nul_{}", std::process::id());
+    let probe =
+        tokio::time::timeout(Duration::from_secs(5), Store::open_in_schema(&url, &schema)).await;
+    if !matches!(probe, Ok(Ok(_))) {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: PostgreSQL not reachable at {url} (set EVENTSYNC_TEST_POSTGRES)"
+        );
+        return;
+    }
+    let config = SandboxConfig {
+        attendees: 60,
+        ..SandboxConfig::default()
+    };
+    let world = World::start_with(config, Some(&schema)).await;
+    let outcome = tokio::spawn(nul_in_a_name(world)).await;
+    drop_schema(&url, &schema).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn nul_in_a_name(world: World) {
+    let first = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
+    let ids: Vec<String> = world
+        .workspace(DataType::People)
+        .await
+        .into_keys()
+        .take(11)
+        .collect();
+    let nul_id = &ids[0];
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/attendees/{nul_id}"),
+            // A NUL in a mapped field and one in a field only the raw copy keeps; the escaped
+            // backslash is text and stays.
+            json!({"contact": {"firstName": "Ada\u{0}Lovelace", "nickname": "A\u{0}\\u0000"}}),
+        )
+        .await;
+    for (position, id) in ids[1..].iter().enumerate() {
+        world
+            .control(
+                reqwest::Method::PATCH,
+                &format!("/attendees/{id}"),
+                json!({"contact": {"lastName": format!("Changed {position}")}}),
+            )
+            .await;
+    }
+    let report_path = world.dir.join("nul.csv");
+    let mut options = world.options(RunKind::Sync, PEOPLE);
+    options.report = Some(report_path.clone());
+    let second = engine::run(&world.store, &world.connection, &options, &|_| {})
+        .await
+        .expect("sync");
+    assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.errors);
+    assert_eq!(
+        count(&second, DataType::People, "update"),
+        11,
+        "all 11 land"
+    );
+    assert_eq!(
+        count(&second, DataType::People, engine::run::NUL_DROPPED),
+        1
+    );
+    let warning = format!("people {nul_id:?}: a NUL character");
+    assert!(
+        second.warnings.iter().any(|w| w.starts_with(&warning)
+            && w.contains("contact.firstName")
+            && w.contains("contact.nickname")),
+        "the run's warnings name the record and its fields: {:?}",
+        second.warnings
+    );
+    assert_eq!(second.types["people"].warnings.len(), 1);
+
+    let people = world.workspace(DataType::People).await;
+    assert_eq!(people[nul_id]["first_name"], json!("AdaLovelace"));
+    for (position, id) in ids[1..].iter().enumerate() {
+        assert_eq!(
+            people[id]["last_name"],
+            json!(format!("Changed {position}"))
+        );
+    }
+    let stored = world
+        .store
+        .records("cvent", "people", std::slice::from_ref(nul_id))
+        .await
+        .expect("records");
+    let raw = stored[nul_id].raw.as_str();
+    let raw_value: Value = serde_json::from_str(raw).expect("raw JSON");
+    assert_eq!(raw_value["contact"]["firstName"], json!("AdaLovelace"));
+    assert_eq!(raw_value["contact"]["nickname"], json!("A\\u0000"));
+    assert!(
+        !raw.to_lowercase().contains("dateofbirth"),
+        "sensitive members are still cut"
+    );
+
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    let row = csv
+        .lines()
+        .find(|line| line.contains(nul_id.as_str()))
+        .expect("the record's row");
+    assert!(
+        row.contains("a NUL character") && row.contains("contact.firstName"),
+        "{row}"
+    );
+
+    // The next sync finds the stored record equal to the vendor's, less the NUL.
+    let third = world.run(RunKind::Sync, PEOPLE).await;
+    assert_eq!(third.status, RunStatus::Succeeded, "{:?}", third.errors);
+}

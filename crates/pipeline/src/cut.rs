@@ -6,6 +6,10 @@
 //! members whose key is named, in one pass over the bytes. The output is the same JSON,
 //! compact (whitespace outside strings dropped), members in the order they came; strings and
 //! numbers are copied as they were written.
+//!
+//! [`drop_nul`] copies the text likewise without the NUL characters (U+0000) its strings
+//! hold: a vendor may send one, and PostgreSQL can keep it neither in `text` nor in `jsonb`, so
+//! the record is stored without it on every store alike.
 
 /// `text` without the object members, at any depth, whose key `leave_out` names; `None` when
 /// the text turns out not to be one JSON value. The check is loose (a number's digits are not
@@ -24,6 +28,63 @@ pub fn cut_members(text: &str, leave_out: &dyn Fn(&str) -> bool) -> Option<Strin
     }
     // Only whole values, strings and ASCII punctuation of valid UTF-8 text were copied.
     String::from_utf8(cutter.out).ok()
+}
+
+/// A record's JSON text without its NUL characters, and where they were.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NulDropped {
+    /// The same text with every `\u0000` escape left out; otherwise as written.
+    pub text: String,
+    /// The flattened paths (as [`crate::flatten_json`] writes them, NUL shown as `\0`) whose
+    /// value or key held a NUL character, members `leave_out` names aside.
+    pub paths: Vec<String>,
+}
+
+/// `text` without the NUL characters in its strings; `None` when it holds none. JSON text can
+/// hold a NUL only as the escape `\u0000` (a raw control character is not valid JSON), and an
+/// escape is one only after an odd run of backslashes: `\\u0000` is a backslash and then text.
+pub fn drop_nul(text: &str, leave_out: &dyn Fn(&str) -> bool) -> Option<NulDropped> {
+    // Most records hold no such text at all, and this is a single fast search.
+    if !text.contains("\\u0000") {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    let mut dropped = false;
+    while let Some(&byte) = bytes.get(at) {
+        if byte != b'\\' {
+            out.push(byte);
+            at += 1;
+        } else if bytes.get(at + 1..at + 6) == Some(b"u0000".as_slice()) {
+            dropped = true;
+            at += 6;
+        } else {
+            // Every other escape is copied whole, so its second byte is never read as the start
+            // of one.
+            out.extend_from_slice(&bytes[at..(at + 2).min(bytes.len())]);
+            at += 2;
+        }
+    }
+    if !dropped {
+        return None;
+    }
+    // Only ASCII escapes were left out of valid UTF-8 text, so this holds.
+    let cleaned = String::from_utf8(out).ok()?;
+    let mut paths = Vec::new();
+    // The original text is flattened again: the paths to report are where the NULs were.
+    if let Ok(flattened) = crate::flatten_json(text, leave_out) {
+        for (path, scalar) in flattened.flat.iter() {
+            let in_value = matches!(scalar, crate::Scalar::Text(value) if value.contains('\0'));
+            if in_value || path.contains('\0') {
+                paths.push(path.escape_debug().to_string());
+            }
+        }
+    }
+    Some(NulDropped {
+        text: cleaned,
+        paths,
+    })
 }
 
 /// Nesting beyond which the text is left to the checking way (serde_json stops at 128 too).
@@ -225,6 +286,38 @@ mod tests {
         assert_eq!(
             cut(r#"{"pass\"port":1,"s\u0073n":2,"k":3}"#),
             Some(json!({"k": 3}))
+        );
+    }
+
+    #[test]
+    fn nul_characters_are_dropped_and_their_paths_named() {
+        let text = r#"{"id":"a\u0000b","contact":{"firstName":"A\u0000d\u0000a","note":"x\\u0000y"},
+            "k\u0000ey":1,"ssn":"1\u0000","list":["\u0000"]}"#;
+        let dropped = drop_nul(text, &secret).expect("NULs to drop");
+        assert_eq!(
+            dropped.text,
+            r#"{"id":"ab","contact":{"firstName":"Ada","note":"x\\u0000y"},
+            "key":1,"ssn":"1","list":[""]}"#
+        );
+        assert_eq!(
+            dropped.paths,
+            ["id", "contact.firstName", "k\\0ey", "list.0"],
+            "the escaped backslash is text, and a member left out is not named"
+        );
+        let value: Value = serde_json::from_str(&dropped.text).expect("valid JSON out");
+        assert_eq!(value["contact"]["note"], json!("x\\u0000y"));
+    }
+
+    #[test]
+    fn only_a_nul_escape_is_dropped() {
+        for text in [r#"{"a":"b"}"#, r#"{"a":"\\u0000"}"#, r#"{"a":"\\\\u0000"}"#] {
+            assert_eq!(drop_nul(text, &secret), None, "{text}");
+        }
+        // An escaped backslash, then a NUL; and a NUL followed by a digit.
+        let dropped = drop_nul(r#"{"a":"\\\u0000","b":"\u00001"}"#, &secret);
+        assert_eq!(
+            dropped.map(|dropped| dropped.text).as_deref(),
+            Some(r#"{"a":"\\","b":"1"}"#)
         );
     }
 

@@ -55,7 +55,7 @@ mod value;
 #[cfg(test)]
 mod fixtures;
 
-pub use cut::cut_members;
+pub use cut::{NulDropped, cut_members, drop_nul};
 pub use diff::{Action, ActionKind, Change, diff, merge};
 pub use flatten::{Flat, FlatJson, Scalar, flatten, flatten_json};
 pub use mapping::{FieldProblem, Mapped, Mapping, MappingError, Rule, ValueMap, Warning};

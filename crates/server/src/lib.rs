@@ -7,6 +7,7 @@
 //! what a dead process had claimed comes back once its lease runs out.
 
 pub mod error;
+mod input;
 mod local;
 pub mod mailer;
 mod metrics;

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::input;
+
 fn error_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -85,7 +87,7 @@ fn workspace_list(summary: &str, extra: Vec<Value>) -> Value {
 fn standard(ok: Value) -> Value {
     json!({
         "200": ok,
-        "400": error_response("the request is malformed; the message says what to fix"),
+        "400": error_response("the request is malformed (a NUL character or a string past its maxLength included); the message names what to fix"),
         "401": error_response("no valid bearer token"),
         "403": error_response("the caller's address is not allowed"),
         "404": error_response("no such record or route")
@@ -184,17 +186,17 @@ pub fn document() -> Value {
             "type": "object",
             "properties": {"received": {"type": "boolean"}, "duplicate": {"type": "boolean"}}
         })),
-        "400": error_response("not a Cvent webhook envelope"),
+        "400": error_response("not a Cvent webhook envelope, or a NUL character or an overlong envelope field in it"),
         "401": error_response("the Authorization header does not carry the webhook token"),
         "403": error_response("webhooks are off, or the caller's address is not allowed"),
         "404": error_response("no such connection")
     });
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "eventsync",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The event workspace as an event app and a check-in desk read it, the app's writes back to the vendor, runs, and vendor webhooks."
+            "description": "The event workspace as an event app and a check-in desk read it, the app's writes back to the vendor, runs, and vendor webhooks. No string a client sends may hold a NUL character (U+0000), anywhere in a body included, or run past its `maxLength`: either is a 400 whose message names the field."
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -507,7 +509,59 @@ pub fn document() -> Value {
                 }
             }
         }
-    })
+    });
+    bound_strings(&mut document);
+    document
+}
+
+/// Sets every string a client sends — path and query parameters, request body members — to the
+/// length `input` holds it to, so the document and the check never disagree.
+fn bound_strings(document: &mut Value) {
+    fn bound(name: &str, schema: &mut Value) {
+        let is_string = |schema: &Value| match &schema["type"] {
+            Value::String(kind) => kind == "string",
+            Value::Array(kinds) => kinds.iter().any(|kind| kind == "string"),
+            _ => false,
+        };
+        if is_string(schema) && schema.get("enum").is_none() {
+            schema["maxLength"] = json!(input::max_chars(name));
+        } else if schema["type"] == "array" && is_string(&schema["items"]) {
+            schema["items"]["maxLength"] = json!(input::max_chars(name));
+        }
+    }
+    fn bound_members(schema: &mut Value) {
+        if let Some(members) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+            for (name, member) in members {
+                bound(name, member);
+            }
+        }
+    }
+    fn bound_parameters(item: &mut Value) {
+        if let Some(parameters) = item.get_mut("parameters").and_then(Value::as_array_mut) {
+            for parameter in parameters {
+                let name = parameter["name"].as_str().unwrap_or_default().to_string();
+                bound(&name, &mut parameter["schema"]);
+            }
+        }
+    }
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for path in paths.values_mut() {
+            bound_parameters(path);
+            if let Some(operations) = path.as_object_mut() {
+                for operation in operations.values_mut().filter(|item| item.is_object()) {
+                    bound_parameters(operation);
+                    if let Some(schema) =
+                        operation.pointer_mut("/requestBody/content/application~1json/schema")
+                    {
+                        bound_members(schema);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(envelope) = document.pointer_mut("/components/schemas/WebhookEnvelope") {
+        bound_members(envelope);
+    }
 }
 
 /// A data type's monitoring totals (`engine::totals::Totals`): the vendor's count from the last

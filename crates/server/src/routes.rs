@@ -23,7 +23,7 @@ use store::{NewOutboxItem, OutboxItem, OutboxOperation, OutboxQuery, OutboxStatu
 use crate::error::{ApiError, ApiResult};
 use crate::runs::RunRequest;
 use crate::scheduler::{self, Account};
-use crate::{AppState, openapi, security, webhooks};
+use crate::{AppState, input, openapi, security, webhooks};
 
 /// Records one list call returns at most.
 const MAX_LIMIT: u32 = 500;
@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/outbox", get(list_outbox))
         .route("/v1/outbox/{id}", get(get_outbox_item))
         .route("/v1/webhooks", get(list_webhooks))
+        // Inside the token check: only a caller let in learns what is wrong with its input.
+        .route_layer(middleware::from_fn(input::check_request))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             security::bearer,
@@ -75,7 +77,9 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_document))
         .route(
             "/webhooks/cvent/{connection}",
-            get(webhooks::validate).post(webhooks::receive),
+            get(webhooks::validate)
+                .post(webhooks::receive)
+                .route_layer(middleware::from_fn(input::check_request)),
         )
         .merge(api)
         .fallback(unknown_route)
@@ -130,6 +134,10 @@ pub(crate) fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>
             ApiError::new(status, "invalid_request", rejection.body_text())
         }
     })?;
+    // Checked as plain JSON first, so a refusal names the field whatever the route's type.
+    if let Ok(value) = serde_json::from_slice::<Value>(&body) {
+        input::check_body(&value)?;
+    }
     serde_json::from_slice(&body).map_err(|error| {
         ApiError::invalid(format!("the body is not what this route takes: {error}"))
     })

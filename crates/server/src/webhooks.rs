@@ -2,12 +2,14 @@
 //! by `messageStub`) and the processor that brings the workspace up to date.
 //!
 //! The envelope is `{eventType, messageTime, messageStub, message[]}`; Cvent authenticates with a
-//! static token in `Authorization`. Processing is coalesced: the deliveries waiting at one moment
-//! are turned into one incremental sync per connection of the data types they touch (attendee
-//! events → people and session registrations, session events → sessions, speaker events →
-//! speakers). An incremental pull fetches exactly the records changed since the stream's cursor,
-//! so a burst of webhooks costs a few calls instead of one fetch each, and a record is never
-//! written past the pipeline's mapping, validation and diff. Deletions need a full listing of
+//! static token in `Authorization`. A body is checked (`input::check_body`) and its sensitive
+//! members cut (`engine::sensitive`) before it is kept.
+//! Processing is coalesced: the deliveries waiting at one moment are turned into one incremental
+//! sync per connection of the data types they touch (attendee events → people and session
+//! registrations, session events → sessions, speaker events → speakers). An incremental pull
+//! fetches exactly the records changed since the stream's cursor, so a burst of webhooks costs a
+//! few calls instead of one fetch each, and a record is never written past the pipeline's
+//! mapping, validation and diff. Deletions need a full listing of
 //! the (small) session or speaker stream, since an incremental one cannot show an absence.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -136,8 +138,12 @@ pub async fn receive(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     authorize(&state, &connection, &headers)?;
-    let body: Value = serde_json::from_slice(&body)
+    let mut body: Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::invalid(format!("the body is not JSON: {error}")))?;
+    crate::input::check_body(&body)?;
+    // Nothing sensitive is ever kept, whichever way it came: the inbox holds the message
+    // without those members, cut by the rules a sync cuts them by.
+    engine::sensitive::strip(&mut body);
     let envelope = read_envelope(&body).map_err(ApiError::invalid)?;
     let id = state
         .store

@@ -63,6 +63,12 @@ fn settings(dir: &Path) -> Settings {
 
 impl World {
     async fn start(attendees: u64) -> World {
+        World::start_in(attendees, None).await
+    }
+
+    /// A world whose workspace is the PostgreSQL schema `postgres` names (url, schema), or a
+    /// SQLite file when it is `None`.
+    async fn start_in(attendees: u64, postgres: Option<&(String, String)>) -> World {
         let sandbox = CventRestSandbox::start(SandboxConfig {
             attendees,
             ..SandboxConfig::default()
@@ -75,9 +81,11 @@ impl World {
             sandbox.address().port()
         ));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::open(&dir.join("workspace.sqlite").display().to_string())
-            .await
-            .expect("store");
+        let store = match postgres {
+            Some((url, schema)) => Store::open_in_schema(url, schema).await,
+            None => Store::open(&dir.join("workspace.sqlite").display().to_string()).await,
+        }
+        .expect("store");
         let token = server::new_token();
         store
             .add_api_token("tests", &server::token_hash(&token))
@@ -1027,6 +1035,284 @@ async fn a_preview_report_comes_as_csv_or_xlsx() {
     assert!(
         document["paths"]["/v1/runs/{id}/report"]["get"]["responses"]["200"]["content"][XLSX]
             .is_object()
+    );
+    world.finish().await;
+}
+
+/// Runs `test` on a workspace in a PostgreSQL schema of its own, when a server answers.
+async fn on_postgres<F, Fut>(attendees: u64, test: F)
+where
+    F: FnOnce(World) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Some(postgres) = support::postgres_schema("serve_api").await else {
+        return;
+    };
+    let world = World::start_in(attendees, Some(&postgres)).await;
+    let outcome = tokio::spawn(test(world)).await;
+    support::drop_schema(&postgres.0, &postgres.1).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_characters_and_overlong_values_are_a_400_naming_the_field() {
+    hostile_values_are_refused(World::start(10).await).await;
+}
+
+/// Regression: on PostgreSQL, which stores no NUL character and indexes no value of a few
+/// kilobytes, such input reached the database and came back as a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_characters_and_overlong_values_are_a_400_on_postgresql_too() {
+    on_postgres(10, hostile_values_are_refused).await;
+}
+
+async fn hostile_values_are_refused(world: World) {
+    let long = "p".repeat(3_000);
+    let session = |title: &str| json!({"title": title, "starts_at": "2026-05-01T09:00:00Z", "ends_at": "2026-05-01T10:00:00Z"});
+    let cases: Vec<(Method, &str, Option<Value>, &str)> = vec![
+        (Method::GET, "/v1/people/%00/sessions", None, "id"),
+        (Method::GET, "/v1/people?after=%00", None, "after"),
+        (Method::GET, "/v1/sessions?after=a%00b", None, "after"),
+        (Method::GET, "/v1/people?first_name=%00", None, "first_name"),
+        (
+            Method::GET,
+            "/v1/check-ins?person_id=%00",
+            None,
+            "person_id",
+        ),
+        (
+            Method::GET,
+            "/v1/outbox?person_id=x&connection=%00",
+            None,
+            "connection",
+        ),
+        (
+            Method::POST,
+            "/v1/check-ins",
+            Some(json!({"person_id": "p\u{0}"})),
+            "person_id",
+        ),
+        (
+            Method::POST,
+            "/v1/check-ins",
+            Some(json!({"person_id": long})),
+            "person_id",
+        ),
+        (
+            Method::POST,
+            "/v1/sessions",
+            Some(session("T\u{0}")),
+            "title",
+        ),
+        (
+            Method::POST,
+            "/v1/sessions",
+            Some(session(&"t".repeat(1_001))),
+            "title",
+        ),
+        (
+            Method::POST,
+            "/v1/sessions/%00/registrations",
+            Some(json!({"person_id": "p"})),
+            "id",
+        ),
+        (
+            Method::DELETE,
+            "/v1/sessions/s/registrations/%00",
+            None,
+            "person_id",
+        ),
+        (
+            Method::POST,
+            "/v1/runs",
+            Some(json!({"connection": "cvent", "kind": "sync", "data_types": ["people\u{0}"]})),
+            "data_types",
+        ),
+        (
+            Method::PUT,
+            "/v1/connections/cvent/data-types/%00/auto-sync",
+            Some(json!({"enabled": true, "interval_seconds": 600})),
+            "data_type",
+        ),
+    ];
+    // The document states the limits the server holds values to.
+    let document = world.get("/openapi.json").await;
+    let limits = [
+        (
+            "/paths/~1v1~1check-ins/post/requestBody/content/application~1json/schema/properties/person_id/maxLength",
+            256,
+        ),
+        (
+            "/paths/~1v1~1sessions/post/requestBody/content/application~1json/schema/properties/title/maxLength",
+            1_000,
+        ),
+        (
+            "/paths/~1v1~1sessions/post/requestBody/content/application~1json/schema/properties/description/maxLength",
+            10_000,
+        ),
+        (
+            "/components/schemas/WebhookEnvelope/properties/messageStub/maxLength",
+            256,
+        ),
+        (
+            "/paths/~1v1~1people~1{id}~1sessions/get/parameters/0/schema/maxLength",
+            256,
+        ),
+    ];
+    for (pointer, limit) in limits {
+        assert_eq!(document.pointer(pointer), Some(&json!(limit)), "{pointer}");
+    }
+    for (method, path, body, field) in cases {
+        let (status, answer) = world.call(method.clone(), path, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_request", "{path}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("{field} ")),
+            "{method} {path}: the message names {field}: {message}"
+        );
+    }
+
+    let url = format!("{}/webhooks/cvent/cvent", world.base);
+    let envelope = |event_type: &str, stub: &str, message: Value| {
+        json!({"eventType": event_type, "messageTime": "2044-04-03T17:14:42.823Z",
+               "messageStub": stub, "message": [message]})
+    };
+    let webhook_cases = [
+        (
+            url.clone(),
+            envelope("Invitee\u{0}", "stub-1", json!({})),
+            "eventType",
+        ),
+        (
+            url.clone(),
+            envelope("InviteeOrGuestAccepted", "stub\u{0}", json!({})),
+            "messageStub",
+        ),
+        (
+            url.clone(),
+            envelope("InviteeOrGuestAccepted", &long, json!({})),
+            "messageStub",
+        ),
+        (
+            url.clone(),
+            envelope(
+                "InviteeOrGuestAccepted",
+                "stub-2",
+                json!({"contact": {"firstName": "A\u{0}"}}),
+            ),
+            "message.0.contact.firstName",
+        ),
+        (
+            format!("{}/webhooks/cvent/%00", world.base),
+            envelope("InviteeOrGuestAccepted", "stub-3", json!({})),
+            "connection",
+        ),
+    ];
+    for (url, body, field) in webhook_cases {
+        let response = world
+            .http
+            .post(&url)
+            .header("authorization", WEBHOOK_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("webhook");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{field}");
+        let answer: Value = response.json().await.expect("JSON error");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(&format!("{field} ")), "{message}");
+    }
+
+    // Values within the limits still go through.
+    let (status, _) = world
+        .call(Method::GET, "/v1/people?after=someone", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let stub = "s".repeat(256);
+    let accepted = world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&envelope("SomethingElse", &stub, json!({"note": long})))
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let (status, created) = world
+        .call(Method::POST, "/v1/sessions", Some(session("A title")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_kept_without_its_sensitive_members() {
+    webhook_bodies_keep_nothing_sensitive(World::start(10).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_is_kept_without_its_sensitive_members_on_postgresql_too() {
+    on_postgres(10, webhook_bodies_keep_nothing_sensitive).await;
+}
+
+/// Regression: a webhook's date of birth, social security and passport numbers were kept as
+/// sent in the inbox and shown by `GET /v1/webhooks`.
+async fn webhook_bodies_keep_nothing_sensitive(world: World) {
+    let url = format!("{}/webhooks/cvent/cvent", world.base);
+    let envelope = json!({
+        "eventType": "InviteeOrGuestAccepted",
+        "messageTime": "2044-04-03T17:14:42.823Z",
+        "messageStub": "5B0D4F7A-2C1E-4D3B-8A9F-6E5D4C3B2A10",
+        "dateOfBirth": "1990-01-01",
+        "message": [{
+            "inviteeStub": "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+            "ssn": "123-45-6789",
+            "contact": {
+                "firstName": "Ada",
+                "DateOfBirth": "1990-01-01",
+                "socialSecurityNumber": "123-45-6789",
+                "passportNumber": "X1234567",
+                "passport": {"number": "X1234567", "country": "FR"}
+            },
+            "answers": [{"question": "diet", "value": "none", "date_of_birth": "x"}]
+        }]
+    });
+    let delivered = world
+        .http
+        .post(&url)
+        .header("authorization", WEBHOOK_TOKEN)
+        .json(&envelope)
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(delivered.status(), StatusCode::OK);
+    let expected = json!({
+        "eventType": "InviteeOrGuestAccepted",
+        "messageTime": "2044-04-03T17:14:42.823Z",
+        "messageStub": "5B0D4F7A-2C1E-4D3B-8A9F-6E5D4C3B2A10",
+        "message": [{
+            "inviteeStub": "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+            "contact": {"firstName": "Ada"},
+            "answers": [{"question": "diet", "value": "none"}]
+        }]
+    });
+    let stored = world
+        .store
+        .webhooks(Some("cvent"), None, 10)
+        .await
+        .expect("inbox");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].body, expected,
+        "the inbox keeps nothing sensitive"
+    );
+    let listed = world.get("/v1/webhooks").await;
+    assert_eq!(
+        listed["data"][0]["body"], expected,
+        "nor does the API show it"
     );
     world.finish().await;
 }

@@ -23,8 +23,6 @@ const FAST_RETRY: RetryPolicy = RetryPolicy {
     attempts: 5,
 };
 
-const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 /// One server of a workspace, and the sandbox it syncs from.
 struct Server {
     base: String,
@@ -600,46 +598,9 @@ async fn a_preview_report_is_served_after_a_restart() {
     world.finish().await;
 }
 
-/// The test PostgreSQL database and a fresh schema name in it, or `None` (saying so) when no
-/// server answers.
-async fn postgres_schema() -> Option<(String, String)> {
-    use sqlx::Connection as _;
-    let url =
-        std::env::var("EVENTSYNC_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_POSTGRES.to_string());
-    match sqlx::PgConnection::connect(&url).await {
-        Ok(connection) => {
-            let _ = connection.close().await;
-        }
-        Err(error) => {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped: PostgreSQL not reachable ({error}); set EVENTSYNC_TEST_POSTGRES"
-            );
-            return None;
-        }
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    Some((url, format!("serve_seats_{}_{nanos}", std::process::id())))
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    use sqlx::Connection as _;
-    if let Ok(mut connection) = sqlx::PgConnection::connect(url).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-        )))
-        .execute(&mut connection)
-        .await;
-        let _ = connection.close().await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_database_never_sell_more_seats_than_a_session_has() {
-    let Some((url, schema)) = postgres_schema().await else {
+    let Some((url, schema)) = support::postgres_schema("serve_seats").await else {
         return;
     };
     let first_store = Store::open_in_schema(&url, &schema)
@@ -702,7 +663,7 @@ async fn two_servers_on_one_postgres_database_never_sell_more_seats_than_a_sessi
     drop((first, second));
     second_store.close().await;
     world.finish().await;
-    drop_schema(&url, &schema).await;
+    support::drop_schema(&url, &schema).await;
 }
 
 /// Awaits every future at once, so the calls truly race; outputs in the futures' order.

@@ -303,6 +303,14 @@ impl PostgresStore {
         let upserts = codec::last_upsert_wins(&page.upserts);
         let mut transaction = self.begin(&operation).await?;
 
+        if let Some(record) = upserts.iter().find(|record| holds_nul(record)) {
+            // PostgreSQL would refuse the whole page with an unexplained encoding error.
+            return Err(StoreError::Query(format!(
+                "{operation}: record {:?} holds a NUL character (U+0000), which PostgreSQL cannot \
+                 store; it should have been dropped before the store",
+                record.external_id.escape_debug().to_string()
+            )));
+        }
         if !upserts.is_empty() {
             let external_ids: Vec<&str> = upserts
                 .iter()
@@ -701,9 +709,43 @@ fn run_row(row: &PgRow) -> Result<RunRow, StoreError> {
     })
 }
 
+/// Whether a record holds a NUL character: in its id, or as a `\u0000` escape (after an odd run
+/// of backslashes) in its JSON.
+fn holds_nul(record: &crate::Upsert) -> bool {
+    let escaped = |text: &str| {
+        text.match_indices("\\u0000").any(|(at, _)| {
+            text.as_bytes()[..at]
+                .iter()
+                .rev()
+                .take_while(|byte| **byte == b'\\')
+                .count()
+                % 2
+                == 0
+        })
+    };
+    record.external_id.contains('\0')
+        || escaped(record.fields.as_str())
+        || escaped(record.raw.as_str())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::check_schema_name;
+    use super::{check_schema_name, holds_nul};
+    use crate::{RawJson, Upsert};
+
+    #[test]
+    fn a_record_holding_a_nul_is_named_before_postgresql_refuses_the_page() {
+        let upsert = |id: &str, raw: &str| Upsert {
+            external_id: id.into(),
+            fields: RawJson::from_text("{}".into()).expect("JSON"),
+            raw: RawJson::from_text(raw.into()).expect("JSON"),
+        };
+        assert!(holds_nul(&upsert("a\0b", "{}")));
+        assert!(holds_nul(&upsert("a", r#"{"n":"x\u0000"}"#)));
+        assert!(holds_nul(&upsert("a", r#"{"n":"\\\u0000"}"#)));
+        assert!(!holds_nul(&upsert("a", r#"{"n":"\\u0000"}"#)));
+        assert!(!holds_nul(&upsert("a", r#"{"n":"x"}"#)));
+    }
 
     #[test]
     fn only_plain_schema_names_are_spliced_into_sql() {
