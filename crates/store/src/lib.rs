@@ -102,8 +102,15 @@ pub struct Store {
     /// Tags the runs this store starts, so that a run left `running` by a process that died can
     /// be told from one that is still going.
     instance: Arc<owner::Instance>,
-    /// The run lease this handle's runs are recorded under ([`Store::with_lease`]).
-    lease: Option<Arc<RunLease>>,
+    /// The run lease this handle's run is recorded under ([`Store::with_lease`]).
+    lease: Option<Arc<LeaseSlot>>,
+}
+
+/// A lease a handle records its run under, and that run once recorded.
+#[derive(Debug)]
+struct LeaseSlot {
+    lease: RunLease,
+    run_id: std::sync::OnceLock<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -300,8 +307,14 @@ impl Store {
     /// Records a new run as `running`, owned by this store, and returns its id. On a handle from
     /// [`Store::with_lease`], the lease names the run from the same transaction on.
     pub async fn start_run(&self, run: &NewRun) -> Result<i64, StoreError> {
-        let lease = self.lease.as_deref();
-        dispatch!(self, backend => backend.start_run(run, self.instance.tag(), lease).await)
+        let lease = self.lease.as_deref().map(|slot| &slot.lease);
+        let run_id =
+            dispatch!(self, backend => backend.start_run(run, self.instance.tag(), lease).await)?;
+        if let Some(slot) = &self.lease {
+            // A lease covers one run: the engine records one per lease.
+            let _ = slot.run_id.set(run_id);
+        }
+        Ok(run_id)
     }
 
     /// Adds to a run's counters without touching records (used by previews, which write nothing
@@ -367,9 +380,19 @@ impl Store {
     /// A handle on the same store whose [`Store::start_run`] records the run in `lease`.
     pub fn with_lease(&self, lease: &RunLease) -> Store {
         Store {
-            lease: Some(Arc::new(lease.clone())),
+            lease: Some(Arc::new(LeaseSlot {
+                lease: lease.clone(),
+                run_id: std::sync::OnceLock::new(),
+            })),
             ..self.clone()
         }
+    }
+
+    /// The run a handle from [`Store::with_lease`] (or a clone of it) has recorded, once it has.
+    pub fn leased_run_id(&self) -> Option<i64> {
+        self.lease
+            .as_ref()
+            .and_then(|slot| slot.run_id.get().copied())
     }
 
     /// Extends the lease by `duration` from now, with its run's heartbeat; `false` when the
