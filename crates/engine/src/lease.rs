@@ -215,12 +215,12 @@ where
     let Some(outcome) = outcome else {
         // The run is dropped where it stood; its successor has marked it interrupted.
         tracing::error!(%connection, ?run_id, "the run lost its lease and was stopped");
-            return Err(RunError::LeaseLost {
-                connection,
-                kind: kind.as_str(),
-                run_id,
-                lease_seconds: timing.lease.as_secs_f64(),
-            });
+        return Err(RunError::LeaseLost {
+            connection,
+            kind: kind.as_str(),
+            run_id,
+            lease_seconds: timing.lease.as_secs_f64(),
+        });
     };
     let result = match outcome {
         Ok(Ok(report)) => Ok(report),
@@ -374,7 +374,9 @@ mod tests {
             let run = store.run(run_id).await.unwrap().unwrap();
             assert_eq!(run.status, "failed", "{:?}", store.backend());
             assert!(
-                run.errors.iter().any(|error| error.contains("a connector bug")),
+                run.errors
+                    .iter()
+                    .any(|error| error.contains("a connector bug")),
                 "{:?}",
                 run.errors
             );
@@ -436,7 +438,13 @@ mod tests {
             })
             .await;
             assert!(
-                matches!(outcome, Err(RunError::LeaseLost { run_id: Some(_), .. })),
+                matches!(
+                    outcome,
+                    Err(RunError::LeaseLost {
+                        run_id: Some(_),
+                        ..
+                    })
+                ),
                 "{outcome:?}"
             );
         }

@@ -959,10 +959,7 @@ fn a_stalled_sync_loses_its_connection_when_its_lease_runs_out_and_is_marked_int
         .expect("run sync");
     let refusal = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(5), "{refusal}");
-    assert!(
-        refusal.contains(&format!("run {stalled_run}")),
-        "{refusal}"
-    );
+    assert!(refusal.contains(&format!("run {stalled_run}")), "{refusal}");
 
     // Once it has run out, the next run takes the connection over and finishes the work.
     std::thread::sleep(Duration::from_secs(4));
