@@ -55,21 +55,25 @@ pub struct RunRequest {
 }
 
 /// Runs `request` while holding `guard`, writing a CSV report for previews. When a run of
-/// another process holds the connection, the error names it and the caller tries again later.
+/// another process holds the connection, it waits for that run to end (or its lease to run
+/// out), as it waited for `guard`: a webhook's changes are synced after the run in progress.
 pub async fn run_held(
     state: &AppState,
     request: &RunRequest,
     guard: OwnedMutexGuard<()>,
 ) -> Result<RunReport, String> {
     known_connection(state, request)?;
-    let held = engine::lease::take(
-        &state.store,
-        &request.connection,
-        request.kind,
-        LeaseTiming::from_env(),
-    )
-    .await
-    .map_err(|error| error.to_string())?;
+    let timing = LeaseTiming::from_env();
+    let held = loop {
+        match engine::lease::take(&state.store, &request.connection, request.kind, timing).await {
+            Ok(held) => break held,
+            Err(RunError::InProgress(holder)) => {
+                tracing::debug!(%holder, "waiting for another process's run to end");
+                tokio::time::sleep(LEASE_POLL).await;
+            }
+            Err(error) => return Err(error.to_string()),
+        }
+    };
     let report = (request.kind == RunKind::Preview).then(|| report_path(state));
     run_with_report(state, request, guard, held, report).await
 }
@@ -145,6 +149,9 @@ async fn keep_report(state: &AppState, run_id: i64, spooled: PathBuf) {
         });
     }
 }
+
+/// How often a run waiting for another process's run asks for the connection's lease again.
+const LEASE_POLL: Duration = Duration::from_secs(2);
 
 /// How long a finished report keeps its spool name beside its run's name.
 const SPOOL_NAME_GRACE: Duration = Duration::from_secs(10);

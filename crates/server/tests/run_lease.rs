@@ -1,5 +1,6 @@
-//! The API beside another process on the same workspace: a run of a connection whose lease
-//! another process holds is refused with a 409 naming that run, on SQLite and PostgreSQL.
+//! The server beside another process on the same workspace, on SQLite and PostgreSQL: a run of
+//! a connection whose lease another process holds is refused with a 409 naming that run, and a
+//! webhook's run waits for it to end.
 
 use std::path::Path;
 use std::time::Duration;
@@ -39,6 +40,110 @@ async fn a_run_another_process_holds_is_refused_with_409_naming_it_on_postgres()
     refused_while_another_process_holds_the_connection(|| Store::open_in_schema(&url, &schema))
         .await;
     drop_schema(&url, &schema).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_run_waits_for_another_process_to_end_its_run_on_sqlite() {
+    let path = std::env::temp_dir().join(format!(
+        "eventsync-run-lease-{}.sqlite",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let url = path.display().to_string();
+    waits_while_another_process_holds_the_connection(|| Store::open(&url)).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{url}{suffix}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_run_waits_for_another_process_to_end_its_run_on_postgres() {
+    let url = std::env::var("EVENTSYNC_TEST_POSTGRES").unwrap_or_else(|_| POSTGRES.to_string());
+    let schema = format!("run_lease_{}", uuid::Uuid::new_v4().simple());
+    if Store::open_in_schema(&url, &schema).await.is_err() {
+        eprintln!("PostgreSQL at {url} is not reachable: test skipped");
+        return;
+    }
+    waits_while_another_process_holds_the_connection(|| Store::open_in_schema(&url, &schema)).await;
+    drop_schema(&url, &schema).await;
+}
+
+/// Regression: a webhook's run was refused while another process synced, and the delivery's
+/// quick retries ran out.
+async fn waits_while_another_process_holds_the_connection<F, Fut>(open: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Store, store::StoreError>>,
+{
+    let sandbox = CventRestSandbox::start(SandboxConfig {
+        attendees: 50,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let served = open().await.expect("the server's store");
+    let dir = std::env::temp_dir().join(format!(
+        "eventsync-run-lease-reports-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let state = AppState::new(
+        served.clone(),
+        config(&sandbox),
+        Settings {
+            report_dir: dir.clone(),
+            scheduler: false,
+            ..Settings::default()
+        },
+    );
+    let other = open().await.expect("another process's store");
+    let LeaseClaim::Taken(lease) = other
+        .take_run_lease("cvent", "sync", Duration::from_secs(60))
+        .await
+        .expect("taking the lease")
+    else {
+        panic!("the lease should be free");
+    };
+    let others_run = other
+        .with_lease(&lease)
+        .start_run(&NewRun {
+            connection: "cvent".into(),
+            kind: "sync".into(),
+            data_types: vec!["people".into()],
+            cursor_before: Value::Null,
+        })
+        .await
+        .expect("the other run");
+
+    let request = server::runs::RunRequest {
+        connection: "cvent".into(),
+        kind: engine::RunKind::Sync,
+        data_types: vec![pipeline::DataType::People],
+        full: false,
+        notify: false,
+    };
+    let waiting = tokio::spawn(async move {
+        let guard = server::runs::RunGate::default().claim("cvent").await;
+        server::runs::run_held(&state, &request, guard).await
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished(), "the webhook's run waits");
+    let runs = served.runs(Some("cvent"), 10).await.expect("runs");
+    assert_eq!(runs.len(), 1, "only the other process's run");
+    assert_eq!(runs[0].id, others_run);
+
+    other.release_run_lease(&lease).await.expect("release");
+    let report = tokio::time::timeout(Duration::from_secs(30), waiting)
+        .await
+        .expect("the run goes ahead once the lease is free")
+        .expect("the run's task")
+        .expect("the run");
+    assert_eq!(
+        report.status,
+        engine::RunStatus::Succeeded,
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(served.run_lease("cvent").await.expect("lease"), None);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 async fn drop_schema(url: &str, schema: &str) {
