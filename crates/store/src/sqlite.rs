@@ -938,12 +938,13 @@ async fn add_progress(
     now: &str,
 ) -> Result<(), StoreError> {
     let failed = |error| query_failed(format!("adding progress to run {run_id}"), error);
-    let row = sqlx::query("SELECT counts, api_calls FROM runs WHERE id = ?1")
+    let row = sqlx::query("SELECT counts, api_calls, status FROM runs WHERE id = ?1")
         .bind(run_id)
         .fetch_optional(&mut **transaction)
         .await
         .map_err(failed)?
         .ok_or_else(|| codec::run_not_found(run_id, "add progress"))?;
+    codec::check_still_running(run_id, &row.try_get::<String, _>(2).map_err(failed)?)?;
     let existing_counts: String = row.try_get(0).map_err(failed)?;
     let existing_calls: i64 = row.try_get(1).map_err(failed)?;
     sqlx::query("UPDATE runs SET counts = ?2, api_calls = ?3, heartbeat_at = ?4 WHERE id = ?1")

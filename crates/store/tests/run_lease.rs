@@ -5,7 +5,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use store::{LeaseClaim, LeaseHolder, NewRun, RunLease, Store};
+use std::collections::BTreeMap;
+
+use store::{
+    LeaseClaim, LeaseHolder, NewRun, PageCommit, RawJson, RunLease, Store, SyncState, Upsert,
+};
 
 mod support;
 
@@ -17,6 +21,7 @@ on_both_backends!(
     an_expired_lease_is_taken_over_and_its_run_marked_interrupted,
     the_lease_of_a_store_that_went_away_is_taken_at_once,
     of_stores_taking_one_lease_together_exactly_one_gets_it,
+    a_holder_that_lost_its_lease_stores_nothing_more,
 );
 
 const CONNECTION: &str = "cvent";
@@ -207,4 +212,55 @@ async fn of_stores_taking_one_lease_together_exactly_one_gets_it(db: TestDatabas
         .filter(|claim| matches!(claim, LeaseClaim::Taken(_)))
         .count();
     assert_eq!(winners, 1, "{claims:?}");
+}
+
+/// Regression: a holder that stalled past its lease and then woke up went on committing pages
+/// over the work of the run that had taken its connection over.
+async fn a_holder_that_lost_its_lease_stores_nothing_more(db: TestDatabase) {
+    let first = &db.store;
+    let second = db.reopen().await;
+    let lease = taken(take(first, Duration::from_millis(200)).await);
+    let stalled_run = first
+        .with_lease(&lease)
+        .start_run(&new_run("sync"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    taken(take(&second, LONG).await);
+
+    let page = PageCommit {
+        run_id: stalled_run,
+        connection: CONNECTION.to_string(),
+        data_type: "people".to_string(),
+        upserts: vec![Upsert {
+            external_id: "a1".to_string(),
+            fields: RawJson::of(&json!({"email": "a1@example.com"})),
+            raw: RawJson::of(&json!({"id": "a1"})),
+        }],
+        removals: vec![],
+        state: SyncState {
+            cursor: Some("2026-05-01T10:00:00Z".to_string()),
+            checkpoint: None,
+            last_success_at: None,
+            last_attempt_at: None,
+            last_full_sync_at: None,
+        },
+        counts: BTreeMap::from([("create".to_string(), 1)]),
+        api_calls: 1,
+    };
+    let refused = first.commit_page(&page).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|error| error.to_string().contains("has ended (interrupted)")),
+        "{refused:?}"
+    );
+    assert_eq!(second.count(CONNECTION, "people").await.unwrap(), 0);
+    assert_eq!(second.state(CONNECTION, "people").await.unwrap(), None);
+    assert!(
+        first
+            .add_run_progress(stalled_run, "people", &BTreeMap::new(), 1)
+            .await
+            .is_err()
+    );
 }
