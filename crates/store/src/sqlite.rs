@@ -944,7 +944,7 @@ async fn add_progress(
         .await
         .map_err(failed)?
         .ok_or_else(|| codec::run_not_found(run_id, "add progress"))?;
-    codec::check_still_running(run_id, &row.try_get::<String, _>(2).map_err(failed)?)?;
+    codec::check_not_interrupted(run_id, &row.try_get::<String, _>(2).map_err(failed)?)?;
     let existing_counts: String = row.try_get(0).map_err(failed)?;
     let existing_calls: i64 = row.try_get(1).map_err(failed)?;
     sqlx::query("UPDATE runs SET counts = ?2, api_calls = ?3, heartbeat_at = ?4 WHERE id = ?1")

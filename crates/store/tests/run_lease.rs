@@ -252,7 +252,7 @@ async fn a_holder_that_lost_its_lease_stores_nothing_more(db: TestDatabase) {
     assert!(
         refused
             .as_ref()
-            .is_err_and(|error| error.to_string().contains("has ended (interrupted)")),
+            .is_err_and(|error| error.to_string().contains("was interrupted")),
         "{refused:?}"
     );
     assert_eq!(second.count(CONNECTION, "people").await.unwrap(), 0);
