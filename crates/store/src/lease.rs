@@ -6,8 +6,10 @@
 //! the row `FOR UPDATE`), renewed while the run goes on, and deleted when the run ends. A lease
 //! that has run out, or whose holder is known to be gone (a dead process on this host, a store
 //! closed in this process), is taken over, and the run it covered, if still `running`, is marked
-//! interrupted in the same transaction — by whichever process takes it. Times are the processes'
-//! clocks, as everywhere in the store; hosts sharing a database keep them in step (NTP).
+//! interrupted in the same transaction — by whichever process takes it; a run so marked stores no
+//! further page, so a holder that wakes up after the takeover cannot write over its successor.
+//! Times are the processes' clocks, as everywhere in the store; hosts sharing a database keep
+//! them in step (NTP).
 
 use std::time::Duration;
 
