@@ -8,6 +8,7 @@ pub mod config;
 mod connect;
 mod facts;
 pub mod import;
+pub mod lease;
 pub mod report;
 pub mod run;
 pub mod sensitive;
@@ -16,4 +17,5 @@ pub mod workbook;
 
 pub use config::{Config, ConfigError, Connection, Secret, VendorSettings};
 pub use connect::connect;
+pub use lease::{LeaseTiming, RunError};
 pub use run::{EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, run};

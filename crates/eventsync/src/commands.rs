@@ -195,12 +195,22 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
         retry: Default::default(),
     };
     let bars = Bars::new(!global.json);
-    let report = engine::run(&store, connection, &options, &|event| bars.update(event))
-        .await
-        .map_err(|e| match e {
-            engine::EngineError::Config(message) => anyhow::Error::new(ConfigError(message)),
-            other => anyhow::Error::new(other),
-        })?;
+    // Under the connection's run lease: a second run, from any process, is refused naming this one.
+    let timing = engine::LeaseTiming::from_env();
+    let report = engine::lease::run(
+        &store,
+        connection,
+        &options,
+        &|event| bars.update(event),
+        timing,
+    )
+    .await
+    .map_err(|e| match e {
+        engine::RunError::Engine(engine::EngineError::Config(message)) => {
+            anyhow::Error::new(ConfigError(message))
+        }
+        other => anyhow::Error::new(other),
+    })?;
     bars.clear();
     // Lets the store copy its write-ahead log into the database file before the process ends.
     store.close().await;

@@ -839,3 +839,153 @@ fn import_previews_a_csv_export_first_and_stores_it_only_when_asked() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read nowhere.csv"));
 }
+
+/// The people created over every run in the ledger.
+fn people_created_in_all_runs(workdir: &Workdir, sandbox: &Sandbox) -> u64 {
+    let runs = stdout_json(&workdir.succeed(sandbox, &["--json", "runs"]));
+    runs.as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|run| run["counts"]["people"]["create"].as_u64())
+        .sum()
+}
+
+/// Sends `signal` (`STOP`, `KILL`) to a child process.
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal}");
+}
+
+/// Regression: two `eventsync sync` of one connection ran side by side, both listing the vendor
+/// and both reporting every record as created.
+#[test]
+fn two_syncs_of_one_connection_started_together_run_once_and_the_other_is_refused_naming_it() {
+    let sandbox = Sandbox::start(20_000);
+    let workdir = Workdir::new("together", &sandbox);
+    let start = || {
+        workdir
+            .command(&sandbox, &["--json", "sync", "cvent", "--types", "people"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sync")
+    };
+    let (first, second) = (start(), start());
+    let outputs = [
+        first.wait_with_output().expect("first sync"),
+        second.wait_with_output().expect("second sync"),
+    ];
+    let (synced, refused): (Vec<&Output>, Vec<&Output>) =
+        outputs.iter().partition(|output| output.status.success());
+    assert_eq!(
+        (synced.len(), refused.len()),
+        (1, 1),
+        "exactly one syncs: {:?}",
+        outputs
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr).to_string())
+            .collect::<Vec<_>>()
+    );
+    let report = stdout_json(synced[0]);
+    let run_id = report["run_id"].as_i64().expect("run id");
+    assert_eq!(report["types"]["people"]["counts"]["create"], 20_000);
+
+    let refusal = String::from_utf8_lossy(&refused[0].stderr);
+    assert_eq!(refused[0].status.code(), Some(5), "{refusal}");
+    assert!(
+        refusal.contains(&format!("a sync going: run {run_id}, started "))
+            && refusal.contains("by process ")
+            && refusal.contains(" on host "),
+        "the refusal names the run, its kind, its start and its process: {refusal}"
+    );
+
+    assert_eq!(
+        people_created_in_all_runs(&workdir, &sandbox),
+        20_000,
+        "the vendor's records are created once, not twice"
+    );
+    let ids = exported_ids(&workdir, &sandbox);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 20_000);
+    assert_eq!(ids.len(), 20_000);
+}
+
+/// A holder that stops renewing (stalled, or dead on another host) keeps the connection only
+/// until its lease runs out; the run that takes over marks the stalled one interrupted.
+#[test]
+fn a_stalled_sync_loses_its_connection_when_its_lease_runs_out_and_is_marked_interrupted() {
+    const LEASE_SECONDS: &str = "3";
+    let sandbox = Sandbox::start(20_000);
+    sandbox.control("PUT", "/faults", json!({"latencyMs": 25}));
+    let workdir = Workdir::new("stalled", &sandbox);
+    let mut stalled = workdir
+        .command(&sandbox, &["sync", "cvent", "--types", "people"])
+        .env("EVENTSYNC_RUN_LEASE_SECONDS", LEASE_SECONDS)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sync");
+    let started = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let status = stdout_json(&workdir.run(&sandbox, &["--json", "status"]));
+        let records = status
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|row| row["data_type"] == "people")
+            .and_then(|row| row["records"].as_u64())
+            .unwrap_or(0);
+        if records >= 2_000 || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+    }
+    // Slow vendor calls make the process wait on one when it is stopped, rather than hold
+    // SQLite's write lock in a commit (which would stall every writer, lease or not).
+    sandbox.control("PUT", "/faults", json!({"latencyMs": 1500}));
+    std::thread::sleep(Duration::from_millis(400));
+    signal(&stalled, "STOP");
+    let runs = stdout_json(&workdir.succeed(&sandbox, &["--json", "runs"]));
+    let stalled_run = runs[0]["id"].as_i64().expect("the stalled run");
+    assert_eq!(runs[0]["status"], "running");
+
+    // Its lease has not run out yet: a second run is refused, naming it.
+    let refused = workdir
+        .command(&sandbox, &["sync", "cvent", "--types", "people"])
+        .env("EVENTSYNC_RUN_LEASE_SECONDS", LEASE_SECONDS)
+        .output()
+        .expect("run sync");
+    let refusal = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(5), "{refusal}");
+    assert!(refusal.contains(&format!("run {stalled_run}")), "{refusal}");
+
+    // Once it has run out, the next run takes the connection over and finishes the work.
+    std::thread::sleep(Duration::from_secs(4));
+    sandbox.control("PUT", "/faults", json!({}));
+    let partial = exported_ids(&workdir, &sandbox).len();
+    let output = workdir.succeed(&sandbox, &["--json", "sync", "cvent", "--types", "people"]);
+    let report = stdout_json(&output);
+    assert_eq!(
+        report["types"]["people"]["counts"]["create"].as_u64(),
+        Some(20_000 - partial as u64)
+    );
+    signal(&stalled, "KILL");
+    stalled.wait().expect("reap");
+
+    let runs = stdout_json(&workdir.succeed(&sandbox, &["--json", "runs"]));
+    let statuses: Vec<&str> = runs
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|run| run["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["succeeded", "interrupted"], "newest first");
+    assert_eq!(runs[1]["id"].as_i64(), Some(stalled_run));
+    let errors = runs[1]["errors"].to_string();
+    assert!(errors.contains("stopped renewing its lease"), "{errors}");
+    let ids = exported_ids(&workdir, &sandbox);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 20_000);
+    assert_eq!(ids.len(), 20_000);
+}

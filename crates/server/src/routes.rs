@@ -482,19 +482,15 @@ async fn start_run(
         notify: true,
     };
     match crate::runs::start(&state, request).await {
-        Ok(Some(run_id)) => Ok((
+        Ok(crate::runs::Started::Run(run_id)) => Ok((
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/v1/runs/{run_id}"))],
             Json(json!({"run_id": run_id})),
         )
             .into_response()),
-        Ok(None) => Err(ApiError::conflict(
-            "run_in_progress",
-            format!(
-                "connection '{}' has a run going; follow it in /v1/runs",
-                body.connection
-            ),
-        )),
+        Ok(crate::runs::Started::Busy(message)) => {
+            Err(ApiError::conflict("run_in_progress", message))
+        }
         Err(reason) => Err(ApiError::internal("starting the run", reason)),
     }
 }

@@ -1,12 +1,16 @@
 //! Starting previews and syncs from the server (API, scheduler, webhooks): at most one run per
-//! connection at a time, so runs of the same stream never overlap.
+//! connection at a time, so runs of the same stream never overlap. Across processes — several
+//! servers on one PostgreSQL workspace, or the CLI beside a server — the connection's run lease
+//! in the store decides (`engine::lease`); within this process a lock per connection comes
+//! first, so that webhooks wait their turn here without asking the database.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::{RunKind, RunOptions, RunReport};
+use engine::lease::HeldLease;
+use engine::{LeaseTiming, RunError, RunKind, RunOptions, RunReport};
 use pipeline::DataType;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -50,26 +54,56 @@ pub struct RunRequest {
     pub notify: bool,
 }
 
-/// Runs `request` while holding `guard`, writing a CSV report for previews.
+/// Runs `request` while holding `guard`, writing a CSV report for previews. When a run of
+/// another process holds the connection, it waits for that run to end (or its lease to run
+/// out), as it waited for `guard`: a webhook's changes are synced after the run in progress.
 pub async fn run_held(
     state: &AppState,
     request: &RunRequest,
     guard: OwnedMutexGuard<()>,
 ) -> Result<RunReport, String> {
+    known_connection(state, request)?;
+    let timing = LeaseTiming::from_env();
+    let held = loop {
+        match engine::lease::take(&state.store, &request.connection, request.kind, timing).await {
+            Ok(held) => break held,
+            Err(RunError::InProgress(holder)) => {
+                tracing::debug!(%holder, "waiting for another process's run to end");
+                tokio::time::sleep(LEASE_POLL).await;
+            }
+            Err(error) => return Err(error.to_string()),
+        }
+    };
     let report = (request.kind == RunKind::Preview).then(|| report_path(state));
-    run_with_report(state, request, guard, report).await
+    run_with_report(state, request, guard, held, report).await
 }
 
-/// Runs `request` while holding `_guard`, spooling a preview's report to `report`.
+fn known_connection<'a>(
+    state: &'a AppState,
+    request: &RunRequest,
+) -> Result<&'a engine::Connection, String> {
+    state
+        .connection(&request.connection)
+        .ok_or_else(|| format!("no connection named '{}'", request.connection))
+}
+
+/// Runs `request` while holding `_guard` and `held`, spooling a preview's report to `report`.
 async fn run_with_report(
     state: &AppState,
     request: &RunRequest,
     _guard: OwnedMutexGuard<()>,
+    held: HeldLease,
     report: Option<PathBuf>,
 ) -> Result<RunReport, String> {
-    let connection = state
-        .connection(&request.connection)
-        .ok_or_else(|| format!("no connection named '{}'", request.connection))?;
+    let connection = match known_connection(state, request) {
+        Ok(connection) => connection,
+        Err(reason) => {
+            if let Err(error) = held.release().await {
+                tracing::warn!(%error, "could not release a run lease; it runs out on its own");
+            }
+            return Err(reason);
+        }
+    };
     let options = RunOptions {
         kind: request.kind,
         data_types: request.data_types.clone(),
@@ -77,7 +111,8 @@ async fn run_with_report(
         report: report.clone(),
         retry: state.settings.retry,
     };
-    let outcome = engine::run(&state.store, connection, &options, &|_| {}).await;
+    let outcome =
+        engine::lease::run_held(held, connection, &options, &|_| {}, LeaseTiming::from_env()).await;
     match outcome {
         Ok(run_report) => {
             if request.notify {
@@ -114,6 +149,9 @@ async fn keep_report(state: &AppState, run_id: i64, spooled: PathBuf) {
         });
     }
 }
+
+/// How often a run waiting for another process's run asks for the connection's lease again.
+const LEASE_POLL: Duration = Duration::from_secs(2);
 
 /// How long a finished report keeps its spool name beside its run's name.
 const SPOOL_NAME_GRACE: Duration = Duration::from_secs(10);
@@ -159,44 +197,62 @@ fn report_path(state: &AppState) -> PathBuf {
         .join(format!("report-{}.csv", uuid::Uuid::new_v4().simple()))
 }
 
+/// What [`start`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// The run is going, with this id.
+    Run(i64),
+    /// Another run of the connection is going; the message names it.
+    Busy(String),
+}
+
 /// Starts `request` in the background and returns the id of its run once the engine has
-/// recorded it. `None` when the connection already has a run going.
-pub async fn start(state: &AppState, request: RunRequest) -> Result<Option<i64>, String> {
+/// recorded it — or, when the connection already has a run going here or in another process,
+/// which run that is.
+pub async fn start(state: &AppState, request: RunRequest) -> Result<Started, String> {
     let Some(guard) = state.runs.try_claim(&request.connection) else {
-        return Ok(None);
+        let holder = state.store.run_lease(&request.connection).await;
+        return Ok(Started::Busy(match holder {
+            Ok(Some(holder)) => holder.to_string(),
+            _ => format!(
+                "connection '{}' has a run going; follow it in /v1/runs",
+                request.connection
+            ),
+        }));
     };
-    let newest_before = state
-        .store
-        .runs(Some(&request.connection), 1)
-        .await
-        .map_err(|error| error.to_string())?
-        .first()
-        .map_or(0, |run| run.id);
+    known_connection(state, &request)?;
+    let held = match engine::lease::take(
+        &state.store,
+        &request.connection,
+        request.kind,
+        LeaseTiming::from_env(),
+    )
+    .await
+    {
+        Ok(held) => held,
+        Err(RunError::InProgress(holder)) => return Ok(Started::Busy(holder.to_string())),
+        Err(error) => return Err(error.to_string()),
+    };
+    let recorded = held.clone();
     let background = state.clone();
     let task_request = request.clone();
     // The report's place is known from the start, so that it is found as soon as the run ends.
     let report = (request.kind == RunKind::Preview).then(|| report_path(state));
     let task_report = report.clone();
     let task = tokio::spawn(async move {
-        if let Err(error) = run_with_report(&background, &task_request, guard, task_report).await {
+        if let Err(error) =
+            run_with_report(&background, &task_request, guard, held, task_report).await
+        {
             tracing::warn!(connection = %task_request.connection, %error, "a run failed to start");
         }
     });
-    // The engine records the run before its first vendor call; while this connection's lock is
-    // held no other server run can appear in between.
+    // The engine records the run before its first vendor call, under the lease.
     for _ in 0..200 {
-        let newest = state
-            .store
-            .runs(Some(&request.connection), 1)
-            .await
-            .map_err(|error| error.to_string())?;
-        if let Some(run) = newest.first()
-            && run.id > newest_before
-        {
+        if let Some(run_id) = recorded.run_id() {
             if let Some(report) = report {
-                remember_report(state, run.id, report, false);
+                remember_report(state, run_id, report, false);
             }
-            return Ok(Some(run.id));
+            return Ok(Started::Run(run_id));
         }
         if task.is_finished() {
             return Err(format!(

@@ -15,7 +15,7 @@ use pipeline::DataType;
 use serde::Serialize;
 
 use crate::AppState;
-use crate::runs::{RunRequest, start};
+use crate::runs::{RunRequest, Started, start};
 
 /// How often the scheduler looks for due streams.
 pub const TICK: Duration = Duration::from_secs(5);
@@ -258,8 +258,12 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::Sto
         };
         // A connection with a run going is skipped, not queued: it is looked at again next tick.
         match start(state, request).await {
-            Ok(Some(run_id)) => tracing::info!(%connection, run_id, "started an auto sync"),
-            Ok(None) => {}
+            Ok(Started::Run(run_id)) => {
+                tracing::info!(%connection, run_id, "started an auto sync")
+            }
+            Ok(Started::Busy(holder)) => {
+                tracing::debug!(%connection, %holder, "auto sync skipped: a run is going")
+            }
             Err(error) => tracing::warn!(%connection, %error, "an auto sync did not start"),
         }
     }

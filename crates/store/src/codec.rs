@@ -207,6 +207,19 @@ pub(crate) fn run_not_found(run_id: i64, operation: &str) -> StoreError {
     StoreError::Query(format!("cannot {operation}: run {run_id} does not exist"))
 }
 
+/// Refuses progress for a run marked interrupted: one whose connection another process took
+/// over (its lease ran out while it stalled) must not write over its successor's work.
+pub(crate) fn check_not_interrupted(run_id: i64, status: &str) -> Result<(), StoreError> {
+    if status == crate::RUN_STATUS_INTERRUPTED {
+        Err(StoreError::Query(format!(
+            "run {run_id} was interrupted and stores nothing more: another process took its \
+             connection over after its lease ran out"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// A run's `errors` with a note on why the store interrupted it.
 pub(crate) fn append_interruption(
     errors: &str,

@@ -11,6 +11,7 @@
 
 mod codec;
 mod error;
+mod lease;
 mod migrations;
 mod model;
 mod owner;
@@ -24,6 +25,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 pub use error::{StoreError, redact_url};
+pub use lease::{LeaseClaim, LeaseHolder, RunLease};
 pub use model::{
     Checkpoint, FINISHED_RUN_STATUSES, NewRun, PageCommit, RUN_STATUS_INTERRUPTED,
     RUN_STATUS_RUNNING, RawJson, RunOutcome, RunSummary, StoredRecord, SyncState, Upsert,
@@ -100,6 +102,15 @@ pub struct Store {
     /// Tags the runs this store starts, so that a run left `running` by a process that died can
     /// be told from one that is still going.
     instance: Arc<owner::Instance>,
+    /// The run lease this handle's run is recorded under ([`Store::with_lease`]).
+    lease: Option<Arc<LeaseSlot>>,
+}
+
+/// A lease a handle records its run under, and that run once recorded.
+#[derive(Debug)]
+struct LeaseSlot {
+    lease: RunLease,
+    run_id: std::sync::OnceLock<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +169,7 @@ impl Store {
         let store = Store {
             database,
             instance: Arc::new(owner::Instance::register()),
+            lease: None,
         };
         tracing::info!(backend = %store.backend(), url = %redact_url(url), "opened store");
         store
@@ -292,9 +304,17 @@ impl Store {
         .transpose()
     }
 
-    /// Records a new run as `running`, owned by this store, and returns its id.
+    /// Records a new run as `running`, owned by this store, and returns its id. On a handle from
+    /// [`Store::with_lease`], the lease names the run from the same transaction on.
     pub async fn start_run(&self, run: &NewRun) -> Result<i64, StoreError> {
-        dispatch!(self, backend => backend.start_run(run, self.instance.tag()).await)
+        let lease = self.lease.as_deref().map(|slot| &slot.lease);
+        let run_id =
+            dispatch!(self, backend => backend.start_run(run, self.instance.tag(), lease).await)?;
+        if let Some(slot) = &self.lease {
+            // A lease covers one run: the engine records one per lease.
+            let _ = slot.run_id.set(run_id);
+        }
+        Ok(run_id)
     }
 
     /// Adds to a run's counters without touching records (used by previews, which write nothing
@@ -340,6 +360,64 @@ impl Store {
     /// than [`HEARTBEAT_STALE_AFTER`].
     pub async fn interrupt_stale_runs(&self) -> Result<u64, StoreError> {
         dispatch!(self, backend => backend.interrupt_stale_runs().await)
+    }
+
+    // ---- run leases: one run per connection across processes (see `lease.rs`) ---------------
+
+    /// Takes the connection's run lease for `duration` — unless another run holds it, whose
+    /// holder comes back instead. A lease that ran out, or whose holder is known to be gone, is
+    /// taken over, and the run it covered, if still `running`, is marked `interrupted`.
+    pub async fn take_run_lease(
+        &self,
+        connection: &str,
+        kind: &str,
+        duration: std::time::Duration,
+    ) -> Result<LeaseClaim, StoreError> {
+        let holder = self.instance.tag();
+        dispatch!(self, backend => backend.take_run_lease(connection, kind, holder, duration).await)
+    }
+
+    /// A handle on the same store whose [`Store::start_run`] records the run in `lease`.
+    pub fn with_lease(&self, lease: &RunLease) -> Store {
+        Store {
+            lease: Some(Arc::new(LeaseSlot {
+                lease: lease.clone(),
+                run_id: std::sync::OnceLock::new(),
+            })),
+            ..self.clone()
+        }
+    }
+
+    /// The run a handle from [`Store::with_lease`] (or a clone of it) has recorded, once it has.
+    pub fn leased_run_id(&self) -> Option<i64> {
+        self.lease
+            .as_ref()
+            .and_then(|slot| slot.run_id.get().copied())
+    }
+
+    /// Extends the lease by `duration` from now, with its run's heartbeat; `false` when the
+    /// lease is no longer this holder's (it ran out and another process took it over).
+    pub async fn renew_run_lease(
+        &self,
+        lease: &RunLease,
+        duration: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.renew_run_lease(lease, duration).await)
+    }
+
+    /// Gives the lease back; a lease already taken over is left to its new holder.
+    pub async fn release_run_lease(&self, lease: &RunLease) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.release_run_lease(lease).await)
+    }
+
+    /// The run recorded under `lease`, once there is one (and while the lease is held).
+    pub async fn leased_run(&self, lease: &RunLease) -> Result<Option<i64>, StoreError> {
+        dispatch!(self, backend => backend.leased_run(lease).await)
+    }
+
+    /// Who holds the connection's run lease, if anyone does.
+    pub async fn run_lease(&self, connection: &str) -> Result<Option<LeaseHolder>, StoreError> {
+        dispatch!(self, backend => backend.run_lease(connection).await)
     }
 
     // ---- serve: outbox, webhook inbox, API tokens, auto sync ----------------------------------

@@ -33,6 +33,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_packing_dictionaries.sql"),
         postgres: include_str!("../migrations/postgres/0004_packing_dictionaries.sql"),
     },
+    Migration {
+        version: 5,
+        name: "run leases",
+        sqlite: include_str!("../migrations/sqlite/0005_run_leases.sql"),
+        postgres: include_str!("../migrations/postgres/0005_run_leases.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {

@@ -97,6 +97,31 @@ pub(crate) fn is_abandoned(owner: &str, heartbeat_at: &str, now: DateTime<Utc>) 
     owner.host == host_name() && (owner.pid == std::process::id() || !process_is_running(owner.pid))
 }
 
+/// Whether the holder of a lease is known to be gone, without waiting for the lease to run
+/// out: a store closed in this process, or a process no longer running on this host. Of other
+/// hosts nothing is known; their leases run out.
+pub(crate) fn is_gone(holder: &str) -> bool {
+    let Some(owner) = OwnerTag::parse(holder) else {
+        return false;
+    };
+    if live_instances()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains(owner.instance_id)
+    {
+        return false;
+    }
+    owner.host == host_name() && (owner.pid == std::process::id() || !process_is_running(owner.pid))
+}
+
+/// The host and process id an owner tag names, for messages (the tag itself when unreadable).
+pub(crate) fn host_and_pid(tag: &str) -> (String, String) {
+    match OwnerTag::parse(tag) {
+        Some(owner) => (owner.host.to_string(), owner.pid.to_string()),
+        None => (tag.to_string(), "?".to_string()),
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn process_is_running(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
@@ -160,6 +185,23 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(is_abandoned(&tag, &beat(1, now), now));
         }
+    }
+
+    #[test]
+    fn a_lease_holder_is_gone_only_when_known_to_be() {
+        let instance = Instance::register();
+        assert!(!is_gone(instance.tag()), "a store open in this process");
+        let tag = instance.tag().to_string();
+        drop(instance);
+        assert!(is_gone(&tag), "a store closed in this process");
+        if cfg!(target_os = "linux") {
+            assert!(is_gone(&format!("{}/{}/gone", host_name(), u32::MAX - 7)));
+        }
+        assert!(
+            !is_gone("elsewhere.example/42/abc"),
+            "other hosts' leases run out"
+        );
+        assert!(!is_gone("not a tag"));
     }
 
     #[test]

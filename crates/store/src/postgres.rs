@@ -37,6 +37,16 @@ crate::serve::serve_tables!(
     "::jsonb"
 );
 
+// The lease row is locked while it is judged, so two processes never take over the same one.
+crate::lease::lease_queries!(
+    PostgresStore,
+    pool,
+    begin,
+    "FOR UPDATE OF l",
+    "::jsonb",
+    "::text"
+);
+
 impl PostgresStore {
     /// Opens the database at `url`; with `schema`, creates it if needed and keeps every table in it.
     pub(crate) async fn open(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
@@ -464,13 +474,25 @@ impl PostgresStore {
         state.decode(connection, data_type).map(Some)
     }
 
-    pub(crate) async fn start_run(&self, run: &NewRun, owner: &str) -> Result<i64, StoreError> {
+    pub(crate) async fn start_run(
+        &self,
+        run: &NewRun,
+        owner: &str,
+        lease: Option<&crate::RunLease>,
+    ) -> Result<i64, StoreError> {
         let operation = format!("starting a {} run of {}", run.kind, run.connection);
+        // One statement: the run and its lease's note of it land together.
         sqlx::query_scalar(
-            "INSERT INTO runs (connection, kind, data_types, status, started_at, counts, api_calls,
-                               cursor_before, cursor_after, errors, owner, heartbeat_at)
-             VALUES ($1, $2, $3::jsonb, 'running', $4, '{}', 0, $5::jsonb, 'null', '[]', $6, $4)
-             RETURNING id",
+            "WITH new_run AS (
+                 INSERT INTO runs (connection, kind, data_types, status, started_at, counts,
+                                   api_calls, cursor_before, cursor_after, errors, owner,
+                                   heartbeat_at)
+                 VALUES ($1, $2, $3::jsonb, 'running', $4, '{}', 0, $5::jsonb, 'null', '[]', $6, $4)
+                 RETURNING id),
+             noted AS (
+                 UPDATE run_leases SET run_id = (SELECT id FROM new_run)
+                 WHERE connection = $1 AND token = $7)
+             SELECT id FROM new_run",
         )
         .bind(run.connection.as_str())
         .bind(run.kind.as_str())
@@ -478,6 +500,7 @@ impl PostgresStore {
         .bind(crate::time::now())
         .bind(codec::to_json(&run.cursor_before))
         .bind(owner)
+        .bind(lease.map(|lease| lease.token.as_str()))
         .fetch_one(&self.pool)
         .await
         .map_err(|error| query_failed(&operation, error))
@@ -636,12 +659,14 @@ async fn add_progress(
     now: &str,
 ) -> Result<(), StoreError> {
     let failed = |error| query_failed(format!("adding progress to run {run_id}"), error);
-    let row = sqlx::query("SELECT counts::text, api_calls FROM runs WHERE id = $1 FOR UPDATE")
-        .bind(run_id)
-        .fetch_optional(&mut **transaction)
-        .await
-        .map_err(failed)?
-        .ok_or_else(|| codec::run_not_found(run_id, "add progress"))?;
+    let row =
+        sqlx::query("SELECT counts::text, api_calls, status FROM runs WHERE id = $1 FOR UPDATE")
+            .bind(run_id)
+            .fetch_optional(&mut **transaction)
+            .await
+            .map_err(failed)?
+            .ok_or_else(|| codec::run_not_found(run_id, "add progress"))?;
+    codec::check_not_interrupted(run_id, &row.try_get::<String, _>(2).map_err(failed)?)?;
     let existing_counts: String = row.try_get(0).map_err(failed)?;
     let existing_calls: i64 = row.try_get(1).map_err(failed)?;
     sqlx::query(

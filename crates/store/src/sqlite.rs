@@ -215,6 +215,9 @@ async fn checkpoint(connection: &mut SqliteConnection) {
 
 crate::serve::serve_tables!(SqliteStore, writer, reader, "", "");
 
+// `BEGIN IMMEDIATE` takes the write lock first: two processes never read the same free lease.
+crate::lease::lease_queries!(SqliteStore, writer, begin_write, "", "", "");
+
 impl SqliteStore {
     pub(crate) async fn open(url: &str) -> Result<SqliteStore, StoreError> {
         let open_failed = |reason: String| StoreError::Open {
@@ -742,7 +745,12 @@ impl SqliteStore {
         state.decode(connection, data_type).map(Some)
     }
 
-    pub(crate) async fn start_run(&self, run: &NewRun, owner: &str) -> Result<i64, StoreError> {
+    pub(crate) async fn start_run(
+        &self,
+        run: &NewRun,
+        owner: &str,
+        lease: Option<&crate::RunLease>,
+    ) -> Result<i64, StoreError> {
         let operation = format!("starting a {} run of {}", run.kind, run.connection);
         let now = crate::time::now();
         let mut transaction = self.begin_write(&operation).await?;
@@ -761,6 +769,15 @@ impl SqliteStore {
         .fetch_one(&mut *transaction)
         .await
         .map_err(|error| query_failed(&operation, error))?;
+        if let Some(lease) = lease {
+            sqlx::query("UPDATE run_leases SET run_id = ?3 WHERE connection = ?1 AND token = ?2")
+                .bind(lease.connection.as_str())
+                .bind(lease.token.as_str())
+                .bind(id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| query_failed(&operation, error))?;
+        }
         transaction
             .commit()
             .await
@@ -921,12 +938,13 @@ async fn add_progress(
     now: &str,
 ) -> Result<(), StoreError> {
     let failed = |error| query_failed(format!("adding progress to run {run_id}"), error);
-    let row = sqlx::query("SELECT counts, api_calls FROM runs WHERE id = ?1")
+    let row = sqlx::query("SELECT counts, api_calls, status FROM runs WHERE id = ?1")
         .bind(run_id)
         .fetch_optional(&mut **transaction)
         .await
         .map_err(failed)?
         .ok_or_else(|| codec::run_not_found(run_id, "add progress"))?;
+    codec::check_not_interrupted(run_id, &row.try_get::<String, _>(2).map_err(failed)?)?;
     let existing_counts: String = row.try_get(0).map_err(failed)?;
     let existing_calls: i64 = row.try_get(1).map_err(failed)?;
     sqlx::query("UPDATE runs SET counts = ?2, api_calls = ?3, heartbeat_at = ?4 WHERE id = ?1")
@@ -1106,7 +1124,7 @@ mod tests {
             data_types: vec!["people".to_string()],
             cursor_before: serde_json::json!({}),
         };
-        let run_id = store.start_run(&run, "test").await.unwrap();
+        let run_id = store.start_run(&run, "test", None).await.unwrap();
         let commit = |page: PageCommit| {
             let store = store.clone();
             async move {
