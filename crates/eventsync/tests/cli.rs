@@ -839,3 +839,204 @@ fn import_previews_a_csv_export_first_and_stores_it_only_when_asked() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read nowhere.csv"));
 }
+
+/// A folder of its own, with no configuration in it, removed after the test.
+struct EmptyDir(PathBuf);
+
+impl EmptyDir {
+    fn new(name: &str) -> EmptyDir {
+        let path =
+            std::env::temp_dir().join(format!("eventsync-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("folder");
+        EmptyDir(path)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .current_dir(&self.0)
+            .env_remove("EVENTSYNC_CONFIG")
+            .env_remove("EVENTSYNC_DATABASE")
+            .args(args)
+            .output()
+            .expect("run eventsync")
+    }
+}
+
+impl Drop for EmptyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Regression: `runs`, `export`, `outbox` and `token create` went on without a configuration
+/// that failed to load and opened a new, empty `eventsync.sqlite` — a token created so was stored
+/// where `serve` never looked.
+#[test]
+fn a_configuration_that_fails_to_load_stops_every_command() {
+    let sandbox = Sandbox::start(5);
+    let workdir = Workdir::with_people("broken-config", &sandbox, "statuses = []\n");
+    std::fs::write(
+        workdir.path.join("eventsync.toml"),
+        "database = \"elsewhere.sqlite\"\n".to_string()
+            + &std::fs::read_to_string(workdir.path.join("eventsync.toml")).expect("config"),
+    )
+    .expect("config");
+    let commands: [&[&str]; 6] = [
+        &["runs"],
+        &["export", "people"],
+        &["outbox"],
+        &["token", "create", "desk"],
+        &["status"],
+        &["serve", "--listen", "127.0.0.1:0"],
+    ];
+    for args in commands {
+        // The secret's variable is unset: the configuration cannot be loaded.
+        let output = workdir
+            .command(&sandbox, args)
+            .env_remove("CVENT_SECRET")
+            .output()
+            .expect("run eventsync");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("CVENT_SECRET"), "{args:?}: {stderr}");
+    }
+    let typo = workdir.path.join("typo.toml");
+    std::fs::write(&typo, "[[connections]\nname = \"cvent\"\n").expect("config");
+    let typo = typo.display().to_string();
+    for args in commands {
+        let output = workdir.run(&sandbox, &[&["--config", typo.as_str()], args].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("typo.toml"), "{args:?}: {stderr}");
+    }
+    for file in ["eventsync.sqlite", "elsewhere.sqlite"] {
+        assert!(
+            !workdir.path.join(file).exists(),
+            "no workspace was made up: {file}"
+        );
+    }
+
+    // Without any configuration: --database names the workspace, and is enough; a --config
+    // given but missing is a mistake all the same, and nothing at all is one too.
+    let empty = EmptyDir::new("no-config");
+    let alone = empty.run(&["--database", "alone.sqlite", "token", "create", "desk"]);
+    assert!(
+        alone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let listed = empty.run(&["--database", "alone.sqlite", "--json", "runs"]);
+    assert!(listed.status.success());
+    assert_eq!(stdout_json(&listed), json!([]));
+    let missing = empty.run(&[
+        "--config",
+        "gone.toml",
+        "--database",
+        "alone.sqlite",
+        "runs",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("gone.toml"));
+    let nothing = empty.run(&["runs"]);
+    assert_eq!(nothing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&nothing.stderr);
+    assert!(
+        stderr.contains("eventsync.toml") && stderr.contains("--database"),
+        "{stderr}"
+    );
+    assert!(!empty.0.join("eventsync.sqlite").exists());
+}
+
+/// Regression: `demo --dir` wrote over the configuration and workspace of the folder it was
+/// pointed at without a word.
+#[test]
+fn the_demo_does_not_replace_a_configuration_unless_forced() {
+    let empty = EmptyDir::new("demo-over");
+    let config = empty.0.join("eventsync.toml");
+    std::fs::write(&config, "# mine\n").expect("config");
+    std::fs::write(empty.0.join("workspace.sqlite"), "mine").expect("workspace");
+    let dir = empty.0.display().to_string();
+    let refused = empty.run(&["demo", "--attendees", "20", "--dir", &dir]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    for expected in ["eventsync.toml", "workspace.sqlite", "--force"] {
+        assert!(stderr.contains(expected), "{expected} in {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config"),
+        "# mine\n"
+    );
+    assert!(refused.stdout.is_empty(), "no sandbox was started");
+
+    let forced = empty.run(&["demo", "--attendees", "20", "--dir", &dir, "--force"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_ne!(
+        std::fs::read_to_string(&config).expect("config"),
+        "# mine\n"
+    );
+}
+
+/// Regression: every command left `-wal` and `-shm` files beside the workspace, so a copy of
+/// the workspace file alone lost what the WAL still held.
+#[test]
+fn every_command_leaves_the_workspace_whole_in_its_one_file() {
+    let sandbox = Sandbox::start(300);
+    let workdir = Workdir::new("whole-file", &sandbox);
+    let leftovers = |after: &str| {
+        for suffix in ["-wal", "-shm"] {
+            let path = workdir.path.join(format!("eventsync.sqlite{suffix}"));
+            assert!(!path.exists(), "{} left after {after}", path.display());
+        }
+    };
+    workdir.succeed(&sandbox, &["sync", "cvent", "--types", "people"]);
+    leftovers("sync");
+    let commands: [&[&str]; 6] = [
+        &["status"],
+        &["runs"],
+        &["export", "people"],
+        &["outbox"],
+        &["token", "create", "desk"],
+        &["preview", "cvent", "--types", "people"],
+    ];
+    for args in commands {
+        workdir.succeed(&sandbox, args);
+        leftovers(&args.join(" "));
+    }
+    // A command that fails after opening the workspace closes it all the same.
+    let failed = workdir.run(
+        &sandbox,
+        &["preview", "cvent", "--report", "no-such-folder/report.csv"],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    leftovers("a failed preview");
+
+    let copy = EmptyDir::new("whole-file-copy");
+    std::fs::copy(
+        workdir.path.join("eventsync.sqlite"),
+        copy.0.join("copy.sqlite"),
+    )
+    .expect("copy the workspace file");
+    let exported = copy.run(&["--database", "copy.sqlite", "export", "people"]);
+    assert!(exported.status.success());
+    assert_eq!(
+        stdout_json(&exported).as_array().map(Vec::len),
+        Some(300),
+        "the copied file holds every record"
+    );
+    let runs = stdout_json(&copy.run(&["--database", "copy.sqlite", "--json", "runs"]));
+    let sync = runs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|run| run["kind"] == "sync");
+    assert_eq!(
+        sync.map(|run| &run["counts"]["people"]["create"]),
+        Some(&json!(300)),
+        "and the runs: {runs}"
+    );
+}
