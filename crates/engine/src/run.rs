@@ -228,6 +228,7 @@ pub async fn run(
             written: None,
             tally: None,
         };
+        let calls_before = connector.calls();
         let outcome = job.run(options.full, progress).await;
         // Whatever happened, the page commit still in flight lands before the run moves on.
         let outcome = match (outcome, job.land().await) {
@@ -236,6 +237,18 @@ pub async fn run(
             (Ok(()), Ok(())) => Ok(()),
         };
         let mut summary = job.summary;
+        // Calls that no page booked — those of a listing that failed before its first page, the
+        // refused one included — are the account's all the same.
+        let unbooked = (connector.calls() - calls_before).saturating_sub(summary.api_calls);
+        if unbooked > 0 {
+            summary.api_calls += unbooked;
+            let counted = store
+                .add_run_progress(run_id, data_type.as_str(), &BTreeMap::new(), unbooked)
+                .await;
+            if let Err(error) = counted {
+                tracing::warn!(%error, run_id, "could not count the run's last calls");
+            }
+        }
         match outcome {
             Ok(()) => {}
             Err(TypeError::Store(error)) => {

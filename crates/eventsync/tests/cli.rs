@@ -59,6 +59,25 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// A control API answer, such as the call log.
+    fn get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.text("control_url"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            reqwest::get(url)
+                .await
+                .expect("control call")
+                .json()
+                .await
+                .expect("control JSON")
+        })
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -1039,4 +1058,54 @@ fn every_command_leaves_the_workspace_whole_in_its_one_file() {
         Some(&json!(300)),
         "and the runs: {runs}"
     );
+}
+
+/// Regression: the call Cvent refused for quota ("Limit Exceeded") was missing from the run's
+/// call count in the run history, so `runs` showed fewer calls than the account was charged.
+#[test]
+fn a_run_paused_for_quota_counts_every_call_the_vendor_answered() {
+    let sandbox = Sandbox::start(3_000);
+    // The quota runs out at each call in turn: a lookup, a listing's first page, a later page.
+    for room in 1..=7 {
+        let workdir = Workdir::new(&format!("quota-calls-{room}"), &sandbox);
+        sandbox.control("DELETE", "/calls", json!({}));
+        sandbox.control("PUT", "/usage", json!({"used": 500_000 - room}));
+        let paused = workdir.run(&sandbox, &["--json", "sync", "cvent"]);
+        assert_eq!(
+            paused.status.code(),
+            Some(3),
+            "{room}: {}",
+            String::from_utf8_lossy(&paused.stderr)
+        );
+        let report = stdout_json(&paused);
+        // Token requests are not metered; every other call is, the refused one included.
+        let log = sandbox.get("/calls");
+        let metered: u64 = log["byEndpoint"]
+            .as_object()
+            .expect("calls by endpoint")
+            .iter()
+            .filter(|(endpoint, _)| !endpoint.ends_with("/oauth2/token"))
+            .filter_map(|(_, calls)| calls.as_u64())
+            .sum();
+        let refused = log["recent"]
+            .as_array()
+            .expect("recent calls")
+            .iter()
+            .filter(|call| call["status"] == 429)
+            .count();
+        assert_eq!(refused, 1, "{room}: one call was refused for quota: {log}");
+        assert_eq!(report["api_calls"], metered, "{room}: the run's report");
+        let runs = stdout_json(&workdir.run(&sandbox, &["--json", "runs"]));
+        assert_eq!(
+            runs[0]["api_calls"], metered,
+            "{room}: the run history: {runs}\n{log}"
+        );
+        let by_type: u64 = report["types"]
+            .as_object()
+            .expect("types")
+            .values()
+            .filter_map(|summary| summary["api_calls"].as_u64())
+            .sum();
+        assert_eq!(by_type, metered, "{room}: the data types' calls: {report}");
+    }
 }
