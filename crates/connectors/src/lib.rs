@@ -12,7 +12,7 @@ mod error;
 mod retry;
 
 pub use error::ConnectorError;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, WaitObserver, Waiting};
 
 use pipeline::{DataType, Mapping};
 use serde_json::value::RawValue;
@@ -311,6 +311,16 @@ impl AnyConnector {
             }
             // Aventri's settings name the event by id, and its limits are fixed: nothing to learn.
             AnyConnector::Aventri(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// Tells `observer` of every wait between attempts of a call — what the vendor answered
+    /// and for how long — so that a run can show why it is not moving; `None` stops telling.
+    pub fn observe_waits(&self, observer: Option<WaitObserver>) {
+        match self {
+            AnyConnector::CventRest(connector) => connector.observe_waits(observer),
+            AnyConnector::CventSoap(connector) => connector.observe_waits(observer),
+            AnyConnector::Aventri(connector) => connector.observe_waits(observer),
         }
     }
 

@@ -122,6 +122,13 @@ pub enum Progress {
     Finished {
         data_type: DataType,
     },
+    /// A vendor call waits before trying again: what the vendor answered, which try comes next
+    /// ("Cvent answered 503 Service Unavailable (try 2 of 5)"), and the seconds of the wait.
+    Waiting {
+        data_type: DataType,
+        reason: String,
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -229,7 +236,13 @@ pub async fn run(
             tally: None,
         };
         let calls_before = connector.calls();
-        let outcome = job.run(options.full, progress).await;
+        let outcome = telling_waits(
+            &connector,
+            *data_type,
+            progress,
+            job.run(options.full, progress),
+        )
+        .await;
         // Whatever happened, the page commit still in flight lands before the run moves on.
         let outcome = match (outcome, job.land().await) {
             (Err(error), _) => Err(error),
@@ -454,6 +467,36 @@ pub(crate) async fn run_records(
 
 /// How many file records go through the pipeline and into the store at a time.
 const FILE_PAGE: usize = 200;
+
+/// Runs `work`, telling `progress` of each wait between a vendor call's attempts, so that a run
+/// held up by an answer such as 503 says so instead of going quiet.
+async fn telling_waits<T>(
+    connector: &AnyConnector,
+    data_type: DataType,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let (sender, mut waits) = tokio::sync::mpsc::unbounded_channel();
+    connector.observe_waits(Some(std::sync::Arc::new(move |waiting| {
+        let _ = sender.send(waiting);
+    })));
+    let mut work = std::pin::pin!(work);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            Some(waiting) = waits.recv() => {
+                let connectors::Waiting { reason, delay, attempt, attempts } = waiting;
+                progress(Progress::Waiting {
+                    data_type,
+                    reason: format!("{reason} (try {attempt} of {attempts})"),
+                    seconds: delay.as_secs_f64().ceil() as u64,
+                });
+            }
+        }
+    };
+    connector.observe_waits(None);
+    outcome
+}
 
 async fn finish(
     store: &Store,

@@ -334,7 +334,8 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
 /// One progress bar per data type, hidden when output is not a terminal or is JSON.
 struct Bars {
     multi: MultiProgress,
-    bars: std::sync::Mutex<std::collections::HashMap<DataType, ProgressBar>>,
+    /// Each data type's bar, and its mode, shown again once a wait is over.
+    bars: std::sync::Mutex<std::collections::HashMap<DataType, (ProgressBar, &'static str)>>,
 }
 
 impl Bars {
@@ -364,22 +365,33 @@ impl Bars {
                 bar.set_prefix(data_type.as_str());
                 bar.set_message(mode);
                 bar.enable_steady_tick(Duration::from_millis(200));
-                bars.insert(data_type, bar);
+                bars.insert(data_type, (bar, mode));
             }
             Progress::Page {
                 data_type,
                 records,
                 total,
             } => {
-                if let Some(bar) = bars.get(&data_type) {
+                if let Some((bar, mode)) = bars.get(&data_type) {
                     if let Some(total) = total {
                         bar.set_length(total.max(records));
                     }
                     bar.set_position(records);
+                    bar.set_message(*mode);
+                }
+            }
+            Progress::Waiting {
+                data_type,
+                reason,
+                seconds,
+            } => {
+                if let Some((bar, _)) = bars.get(&data_type) {
+                    bar.set_message(format!("waiting {seconds} s: {reason}"));
                 }
             }
             Progress::Finished { data_type } => {
-                if let Some(bar) = bars.get(&data_type) {
+                if let Some((bar, mode)) = bars.get(&data_type) {
+                    bar.set_message(*mode);
                     bar.finish();
                 }
             }

@@ -208,6 +208,11 @@ impl Aventri {
         Ok(Aventri { config, client })
     }
 
+    /// Tells `observer` of every wait between attempts of a call (`None`: no one).
+    pub fn observe_waits(&self, observer: Option<crate::WaitObserver>) {
+        self.client.observe_waits(observer);
+    }
+
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }

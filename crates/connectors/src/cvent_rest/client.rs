@@ -10,7 +10,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::budget::{RateBudget, next_midnight_utc};
-use crate::{ConnectorError, RetryPolicy};
+use crate::retry::{Failure, Retrier};
+use crate::{ConnectorError, RetryPolicy, WaitObserver};
 
 #[derive(Debug, Clone)]
 struct Token {
@@ -69,7 +70,7 @@ pub struct Client {
     credentials: Credentials,
     token: Mutex<Option<Token>>,
     budget: Arc<RateBudget>,
-    retry: RetryPolicy,
+    retry: Retrier,
     calls: AtomicU64,
 }
 
@@ -93,13 +94,17 @@ impl Client {
             credentials,
             token: Mutex::new(None),
             budget,
-            retry,
+            retry: Retrier::new(retry),
             calls: AtomicU64::new(0),
         }
     }
 
     pub fn budget(&self) -> &RateBudget {
         &self.budget
+    }
+
+    pub fn observe_waits(&self, observer: Option<WaitObserver>) {
+        self.retry.observe(observer);
     }
 
     /// Metered calls made so far (token requests are not metered by Cvent).
@@ -141,6 +146,7 @@ impl Client {
                 .await;
             let outcome = match sent {
                 Ok(response) => {
+                    self.retry.reached();
                     let status = response.status();
                     let body: Value = response.json().await.unwrap_or(Value::Null);
                     if status.is_success() {
@@ -180,17 +186,18 @@ impl Client {
                             credentials.base_url, credentials.connection
                         )));
                     }
-                    format!("token request answered {status}")
+                    Failure::Answered(format!("Cvent answered the token request with {status}"))
                 }
-                Err(error) => describe_transport(&error, &credentials.base_url),
+                Err(error) => transport_failure(&error, &credentials.base_url),
             };
-            if retry + 1 >= self.retry.attempts {
+            if !self.retry.wait(&outcome, retry).await {
                 return Err(ConnectorError::Transient(format!(
-                    "could not get a Cvent token for connection '{}': {outcome}",
-                    credentials.connection
+                    "could not get a Cvent token for connection '{}': {} (after {} attempts)",
+                    credentials.connection,
+                    outcome.text(),
+                    retry + 1
                 )));
             }
-            tokio::time::sleep(self.retry.delay(retry)).await;
             retry += 1;
         }
     }
@@ -228,6 +235,7 @@ impl Client {
             }
             let failure = match request.send().await {
                 Ok(response) => {
+                    self.retry.reached();
                     let status = response.status();
                     match response.bytes().await {
                         Ok(body) => match classify(status, &body) {
@@ -251,23 +259,22 @@ impl Client {
                                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                                 });
                             }
-                            Verdict::Retry(reason) => reason,
+                            Verdict::Retry(reason) => Failure::Answered(reason),
                         },
-                        Err(error) => describe_transport(&error, &url),
+                        Err(error) => transport_failure(&error, &url),
                     }
                 }
-                Err(error) => describe_transport(&error, &url),
+                Err(error) => transport_failure(&error, &url),
             };
-            if retry + 1 >= self.retry.attempts {
-                return Err(if failure.contains("Too Many Requests") {
-                    ConnectorError::Throttled(format!("{failure} (after {} attempts)", retry + 1))
+            tracing::debug!(%url, failure = failure.text(), retry, "a Cvent call failed");
+            if !self.retry.wait(&failure, retry).await {
+                let message = format!("{} (after {} attempts)", failure.text(), retry + 1);
+                return Err(if failure.text().contains(THROTTLED) {
+                    ConnectorError::Throttled(message)
                 } else {
-                    ConnectorError::Transient(format!("{failure} (after {} attempts)", retry + 1))
+                    ConnectorError::Transient(message)
                 });
             }
-            let delay = self.retry.delay(retry);
-            tracing::debug!(%url, %failure, ?delay, "retrying a Cvent call");
-            tokio::time::sleep(delay).await;
             retry += 1;
         }
     }
@@ -288,20 +295,26 @@ fn classify(status: StatusCode, body: &[u8]) -> Verdict {
         429 if parse_body(body)["message"].as_str() == Some("Limit Exceeded") => {
             Verdict::QuotaExhausted
         }
-        429 => Verdict::Retry("429 Too Many Requests".into()),
-        500..=599 => Verdict::Retry(format!("server error {status}")),
+        429 => Verdict::Retry(format!("Cvent answered {THROTTLED}")),
+        500..=599 => Verdict::Retry(format!("Cvent answered {status}")),
         _ => Verdict::Done,
     }
 }
 
-fn describe_transport(error: &reqwest::Error, url: &str) -> String {
-    if error.is_connect() {
-        format!("cannot connect to {url}")
-    } else if error.is_timeout() {
+/// How a throttled call is described; a call still throttled after every retry is `Throttled`.
+const THROTTLED: &str = "429 Too Many Requests";
+
+fn transport_failure(error: &reqwest::Error, url: &str) -> Failure {
+    let described = if error.is_timeout() {
         format!("timed out talking to {url}")
+    } else if error.is_connect() {
+        format!(
+            "cannot connect to {url}: nothing answers there (check the connection's region or base_url, and the network)"
+        )
     } else {
         format!("connection to {url} failed: {error}")
-    }
+    };
+    Failure::of_transport(error, described)
 }
 
 /// The brief reason in a Cvent error body, with its details.

@@ -335,6 +335,11 @@ impl CventRest {
         })
     }
 
+    /// Tells `observer` of every wait between attempts of a call (`None`: no one).
+    pub fn observe_waits(&self, observer: Option<crate::WaitObserver>) {
+        self.client.observe_waits(observer);
+    }
+
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }
