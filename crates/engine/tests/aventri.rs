@@ -419,3 +419,38 @@ async fn sponsors_stay_sponsors_when_the_listing_is_a_summary_with_names() {
     world.sandbox.set_settings(Settings::default());
     world.assert_exact().await;
 }
+
+/// A run held up by the vendor's server errors says so: each wait reaches the progress callback
+/// with the data type, what the vendor answered and the try that comes next.
+#[tokio::test]
+async fn waits_for_a_vendor_answering_503_reach_the_progress_line() {
+    let world = World::start(50).await;
+    world
+        .control(reqwest::Method::PUT, "/faults", json!({"next": [503, 503]}))
+        .await;
+    let waits = std::sync::Mutex::new(Vec::new());
+    let progress = |event: engine::Progress| {
+        if let engine::Progress::Waiting {
+            data_type, reason, ..
+        } = event
+        {
+            waits.lock().expect("waits").push((data_type, reason));
+        }
+    };
+    let options = world.options(RunKind::Sync, &[DataType::People]);
+    let report = engine::run(&world.store, &world.connection, &options, &progress)
+        .await
+        .expect("run");
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
+    let waits = waits.into_inner().expect("waits");
+    let attempts = support::FAST_RETRY.attempts;
+    assert_eq!(
+        waits,
+        [2, 3]
+            .map(|next| (
+                DataType::People,
+                format!("Aventri answered 503 Service Unavailable (try {next} of {attempts})")
+            ))
+            .to_vec()
+    );
+}
