@@ -14,7 +14,7 @@ mod retry;
 
 pub use clock::VendorClock;
 pub use error::ConnectorError;
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, WaitObserver, Waiting};
 
 use pipeline::{DataType, Mapping};
 use serde_json::value::RawValue;
@@ -316,6 +316,16 @@ impl AnyConnector {
             AnyConnector::CventRest(connector) => connector.clock().at(ours),
             AnyConnector::CventSoap(connector) => connector.clock().at(ours),
             AnyConnector::Aventri(connector) => connector.clock().at(ours),
+        }
+    }
+
+    /// Tells `observer` of every wait between attempts of a call — what the vendor answered
+    /// and for how long — so that a run can show why it is not moving; `None` stops telling.
+    pub fn observe_waits(&self, observer: Option<WaitObserver>) {
+        match self {
+            AnyConnector::CventRest(connector) => connector.observe_waits(observer),
+            AnyConnector::CventSoap(connector) => connector.observe_waits(observer),
+            AnyConnector::Aventri(connector) => connector.observe_waits(observer),
         }
     }
 

@@ -238,3 +238,79 @@ async fn the_minute_limit_keys_and_events_are_told_apart() {
         .await;
     assert!(report.ok(), "{report:?}");
 }
+
+/// Server errors (503) are the vendor answering: each is retried with the policy's patience,
+/// and every wait is told — what the vendor answered and which try comes next.
+#[tokio::test]
+async fn answers_of_503_keep_being_retried_and_each_wait_is_told() {
+    let sandbox = sandbox(30).await;
+    reqwest::Client::new()
+        .put(format!("{}/faults", sandbox.control_url()))
+        .json(&serde_json::json!({"next": [503, 503, 503]}))
+        .send()
+        .await
+        .expect("faults")
+        .error_for_status()
+        .expect("faults set");
+    let connector = Aventri::new(config(&sandbox)).expect("connector");
+    let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = waits.clone();
+    connector.observe_waits(Some(std::sync::Arc::new(move |waiting| {
+        told.lock().expect("waits").push(waiting);
+    })));
+    let (people, _) = pull_all(&connector, DataType::People)
+        .await
+        .expect("people, after the retries");
+    assert!(!people.is_empty());
+    let waits = waits.lock().expect("waits").clone();
+    let tries: Vec<u32> = waits.iter().map(|w| w.attempt).collect();
+    assert_eq!(tries, [2, 3, 4], "{waits:?}");
+    assert!(
+        waits
+            .iter()
+            .all(|w| w.reason == "Aventri answered 503 Service Unavailable" && w.attempts == 4),
+        "{waits:?}"
+    );
+}
+
+/// Regression: a vendor that does not answer at all (connection refused) was tried with the
+/// full patience for every call, minutes in silence. It gets one quick retry, and a later call
+/// of the same connection none.
+#[tokio::test]
+async fn an_unreachable_vendor_fails_fast_and_names_where() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let mut settings = AventriConfig {
+        endpoint: format!("http://127.0.0.1:{port}/api/v2"),
+        ..config(&sandbox(1).await)
+    };
+    settings.retry = RetryPolicy {
+        initial: Duration::from_secs(2),
+        max: Duration::from_secs(16),
+        attempts: 5,
+    };
+    let connector = Aventri::new(settings).expect("connector");
+    let waits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let told = waits.clone();
+    connector.observe_waits(Some(std::sync::Arc::new(move |waiting| {
+        told.lock().expect("waits").push(waiting);
+    })));
+    for data_type in [DataType::People, DataType::Sessions] {
+        let error = pull_all(&connector, data_type)
+            .await
+            .expect_err("nothing answers");
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("127.0.0.1:{port}")) && message.contains("cannot connect"),
+            "{message}"
+        );
+    }
+    let waits = waits.lock().expect("waits").clone();
+    assert_eq!(
+        waits.len(),
+        1,
+        "one quick retry, and none for the second listing: {waits:?}"
+    );
+    assert_eq!((waits[0].attempt, waits[0].attempts), (2, 2));
+}

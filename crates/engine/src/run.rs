@@ -126,6 +126,13 @@ pub enum Progress {
     Finished {
         data_type: DataType,
     },
+    /// A vendor call waits before trying again: what the vendor answered, which try comes next
+    /// ("Cvent answered 503 Service Unavailable (try 2 of 5)"), and the seconds of the wait.
+    Waiting {
+        data_type: DataType,
+        reason: String,
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,7 +243,14 @@ pub async fn run(
             tally: None,
             watermark_margin: connection.watermark_margin,
         };
-        let outcome = job.run(options.full, progress).await;
+        let calls_before = connector.calls();
+        let outcome = telling_waits(
+            &connector,
+            *data_type,
+            progress,
+            job.run(options.full, progress),
+        )
+        .await;
         // Whatever happened, the page commit still in flight lands before the run moves on.
         let outcome = match (outcome, job.land().await) {
             (Err(error), _) => Err(error),
@@ -244,6 +258,18 @@ pub async fn run(
             (Ok(()), Ok(())) => Ok(()),
         };
         let mut summary = job.summary;
+        // Calls that no page booked — those of a listing that failed before its first page, the
+        // refused one included — are the account's all the same.
+        let unbooked = (connector.calls() - calls_before).saturating_sub(summary.api_calls);
+        if unbooked > 0 {
+            summary.api_calls += unbooked;
+            let counted = store
+                .add_run_progress(run_id, data_type.as_str(), &BTreeMap::new(), unbooked)
+                .await;
+            if let Err(error) = counted {
+                tracing::warn!(%error, run_id, "could not count the run's last calls");
+            }
+        }
         match outcome {
             Ok(()) => {}
             Err(TypeError::Store(error)) => {
@@ -450,6 +476,36 @@ pub(crate) async fn run_records(
 
 /// How many file records go through the pipeline and into the store at a time.
 const FILE_PAGE: usize = 200;
+
+/// Runs `work`, telling `progress` of each wait between a vendor call's attempts, so that a run
+/// held up by an answer such as 503 says so instead of going quiet.
+async fn telling_waits<T>(
+    connector: &AnyConnector,
+    data_type: DataType,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let (sender, mut waits) = tokio::sync::mpsc::unbounded_channel();
+    connector.observe_waits(Some(std::sync::Arc::new(move |waiting| {
+        let _ = sender.send(waiting);
+    })));
+    let mut work = std::pin::pin!(work);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            Some(waiting) = waits.recv() => {
+                let connectors::Waiting { reason, delay, attempt, attempts } = waiting;
+                progress(Progress::Waiting {
+                    data_type,
+                    reason: format!("{reason} (try {attempt} of {attempts})"),
+                    seconds: delay.as_secs_f64().ceil() as u64,
+                });
+            }
+        }
+    };
+    connector.observe_waits(None);
+    outcome
+}
 
 async fn finish(
     store: &Store,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use engine::{Config, Connection, RunKind, RunOptions, RunReport, RunStatus};
 use pipeline::DataType;
-use sandboxes::aventri::{AventriSandbox, SandboxConfig};
+use sandboxes::aventri::{AventriSandbox, SandboxConfig, Settings};
 use serde_json::{Value, json};
 use store::Store;
 
@@ -110,6 +110,21 @@ impl World {
                 None => return out,
             }
         }
+    }
+
+    /// API calls the sandbox has answered so far, by its own log (photo files are not API
+    /// calls).
+    async fn calls(&self) -> u64 {
+        let log = self
+            .control(reqwest::Method::GET, "/calls", Value::Null)
+            .await;
+        log["byEndpoint"]
+            .as_object()
+            .expect("calls by endpoint")
+            .iter()
+            .filter(|(endpoint, _)| endpoint.starts_with("GET /api/v2/"))
+            .filter_map(|(_, calls)| calls.as_u64())
+            .sum()
     }
 
     async fn workspace(
@@ -352,4 +367,90 @@ async fn the_preview_report_shows_each_seed_rule() {
         "the key never reaches the report"
     );
     assert_eq!(preview.report_rows, Some(rows.len() as u64));
+}
+
+/// Regression: an account whose `listAttendees` ignores `fields` and answers summaries with
+/// names but no category had every sponsor imported as a person, since a record with a first
+/// name was never fetched whole — and the sponsor rule reads the category.
+#[tokio::test]
+async fn sponsors_stay_sponsors_when_the_listing_is_a_summary_with_names() {
+    let world = World::start(20).await;
+    for _ in 0..2 {
+        world
+            .control(
+                reqwest::Method::POST,
+                "/attendees",
+                json!({"category": {"categoryid": "3", "name": "Sponsor"}, "subcategory": {"subcategoryid": "31", "name": "Gold"}}),
+            )
+            .await;
+    }
+    let vendor = world.vendor_attendees().await;
+    let sponsors = vendor
+        .iter()
+        .filter(|a| a["category"]["name"] == "Sponsor")
+        .count();
+    assert!(sponsors >= 2);
+    world.sandbox.set_settings(Settings {
+        fields_parameter: false,
+        summary_names: true,
+        ..Settings::default()
+    });
+    let calls = world.calls().await;
+    let report = world
+        .run(RunKind::Sync, &[DataType::Sponsors, DataType::People])
+        .await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
+    assert_eq!(
+        count(&report, DataType::Sponsors, "create"),
+        sponsors as u64
+    );
+    assert_eq!(
+        count(&report, DataType::People, "create"),
+        (vendor.len() - sponsors) as u64
+    );
+    // Per data type: one page, the end-of-list call and each of the 22 records fetched whole;
+    // the token once. The vendor's own log agrees.
+    let vendor_calls = world.calls().await - calls;
+
+    assert_eq!(report.types["people"].api_calls, 24);
+    assert_eq!(report.api_calls, 49);
+    assert_eq!(report.api_calls, vendor_calls);
+    // Read back with the whole records the default settings list, field by field.
+    world.sandbox.set_settings(Settings::default());
+    world.assert_exact().await;
+}
+
+/// A run held up by the vendor's server errors says so: each wait reaches the progress callback
+/// with the data type, what the vendor answered and the try that comes next.
+#[tokio::test]
+async fn waits_for_a_vendor_answering_503_reach_the_progress_line() {
+    let world = World::start(50).await;
+    world
+        .control(reqwest::Method::PUT, "/faults", json!({"next": [503, 503]}))
+        .await;
+    let waits = std::sync::Mutex::new(Vec::new());
+    let progress = |event: engine::Progress| {
+        if let engine::Progress::Waiting {
+            data_type, reason, ..
+        } = event
+        {
+            waits.lock().expect("waits").push((data_type, reason));
+        }
+    };
+    let options = world.options(RunKind::Sync, &[DataType::People]);
+    let report = engine::run(&world.store, &world.connection, &options, &progress)
+        .await
+        .expect("run");
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
+    let waits = waits.into_inner().expect("waits");
+    let attempts = support::FAST_RETRY.attempts;
+    assert_eq!(
+        waits,
+        [2, 3]
+            .map(|next| (
+                DataType::People,
+                format!("Aventri answered 503 Service Unavailable (try {next} of {attempts})")
+            ))
+            .to_vec()
+    );
 }

@@ -15,13 +15,38 @@ use crate::exit;
 
 pub struct Global {
     pub config: PathBuf,
+    /// Whether the configuration's path was given (`--config` or `EVENTSYNC_CONFIG`) rather
+    /// than the default `eventsync.toml`.
+    pub config_given: bool,
     pub database: Option<String>,
     pub json: bool,
+    /// Every store a command opened, closed by [`Global::close_stores`] however it ended.
+    pub stores: std::sync::Mutex<Vec<Store>>,
 }
 
 impl Global {
     pub(crate) fn load(&self) -> anyhow::Result<Config> {
         Ok(Config::load(&self.config)?)
+    }
+
+    /// The configuration of a command that needs only the workspace (`runs`, `export`,
+    /// `outbox`, `token create`). A configuration that fails to load is an error, as for every
+    /// command: carrying on without it would open some other, empty workspace. The one case
+    /// that goes without is no configuration at the default path with `--database` given,
+    /// which names the workspace itself; a `--config` given and missing is an error.
+    pub(crate) fn load_for_workspace(&self) -> anyhow::Result<Option<Config>> {
+        if self.database.is_some() && !self.config_given && !self.config.exists() {
+            return Ok(None);
+        }
+        if !self.config_given && !self.config.exists() {
+            return Err(ConfigError(format!(
+                "there is no {} here: pass --config FILE, or --database URL to open a workspace \
+                 without a configuration",
+                self.config.display()
+            ))
+            .into());
+        }
+        self.load().map(Some)
     }
 
     /// The database URL: `--database`, else the config's `database`, else a SQLite file beside it.
@@ -40,7 +65,21 @@ impl Global {
     pub(crate) async fn store(&self, config: Option<&Config>) -> anyhow::Result<Store> {
         let url = self.database_url(config);
         let store = Store::open(&url).await?;
+        self.stores
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(store.clone());
         Ok(store)
+    }
+
+    /// Closes the stores the command opened, whether it succeeded or not: SQLite then copies
+    /// its write-ahead log into the database file and removes it, so the file alone is the
+    /// whole workspace (a copy of it loses nothing).
+    pub(crate) async fn close_stores(&self) {
+        let stores = std::mem::take(&mut *self.stores.lock().unwrap_or_else(|p| p.into_inner()));
+        for store in stores {
+            store.close().await;
+        }
     }
 }
 
@@ -305,7 +344,8 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
 /// One progress bar per data type, hidden when output is not a terminal or is JSON.
 struct Bars {
     multi: MultiProgress,
-    bars: std::sync::Mutex<std::collections::HashMap<DataType, ProgressBar>>,
+    /// Each data type's bar, and its mode, shown again once a wait is over.
+    bars: std::sync::Mutex<std::collections::HashMap<DataType, (ProgressBar, &'static str)>>,
 }
 
 impl Bars {
@@ -335,22 +375,33 @@ impl Bars {
                 bar.set_prefix(data_type.as_str());
                 bar.set_message(mode);
                 bar.enable_steady_tick(Duration::from_millis(200));
-                bars.insert(data_type, bar);
+                bars.insert(data_type, (bar, mode));
             }
             Progress::Page {
                 data_type,
                 records,
                 total,
             } => {
-                if let Some(bar) = bars.get(&data_type) {
+                if let Some((bar, mode)) = bars.get(&data_type) {
                     if let Some(total) = total {
                         bar.set_length(total.max(records));
                     }
                     bar.set_position(records);
+                    bar.set_message(*mode);
+                }
+            }
+            Progress::Waiting {
+                data_type,
+                reason,
+                seconds,
+            } => {
+                if let Some((bar, _)) = bars.get(&data_type) {
+                    bar.set_message(format!("waiting {seconds} s: {reason}"));
                 }
             }
             Progress::Finished { data_type } => {
-                if let Some(bar) = bars.get(&data_type) {
+                if let Some((bar, mode)) = bars.get(&data_type) {
+                    bar.set_message(*mode);
                     bar.finish();
                 }
             }
@@ -467,7 +518,7 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
                 .join(", ")
         ))
     })?;
-    let config = Config::load(&global.config).ok();
+    let config = global.load_for_workspace()?;
     let store = global.store(config.as_ref()).await?;
     let columns: Vec<String> = data_type
         .fields()
@@ -549,7 +600,7 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
 }
 
 pub async fn runs(global: &Global, args: RunsArgs) -> anyhow::Result<u8> {
-    let config = Config::load(&global.config).ok();
+    let config = global.load_for_workspace()?;
     let store = global.store(config.as_ref()).await?;
     let runs = store.runs(args.connection.as_deref(), args.limit).await?;
     if global.json {

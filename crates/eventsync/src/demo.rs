@@ -30,6 +30,45 @@ pub struct DemoArgs {
     /// Which vendor's sandbox the demo syncs from.
     #[arg(long, value_enum, default_value_t = DemoVendor::CventRest)]
     vendor: DemoVendor,
+    /// Replace a configuration and workspace that --dir holds already.
+    #[arg(long)]
+    force: bool,
+}
+
+/// What the demo writes in its folder, and so replaces when it is run there again.
+const DEMO_FILES: [&str; 8] = [
+    "eventsync.toml",
+    "workspace.sqlite",
+    "workspace.sqlite-wal",
+    "workspace.sqlite-shm",
+    "preview.csv",
+    "cvent-client-secret",
+    "cvent-soap-password",
+    "aventri-key",
+];
+
+/// Refuses to write over a configuration or workspace the folder holds, unless forced: a demo
+/// run in the folder of a real setup would otherwise replace it without a word.
+fn refuse_to_replace(dir: &Path, force: bool) -> anyhow::Result<()> {
+    let present: Vec<String> = DEMO_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|path| path.exists())
+        .map(|path| path.display().to_string())
+        .collect();
+    let holds_setup = ["eventsync.toml", "workspace.sqlite"]
+        .iter()
+        .any(|name| dir.join(name).exists());
+    if force || !holds_setup {
+        return Ok(());
+    }
+    Err(engine::ConfigError(format!(
+        "{} holds a configuration or workspace already; the demo would replace {}. Pass --force \
+         to replace them, or choose another --dir",
+        dir.display(),
+        present.join(", ")
+    ))
+    .into())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -393,6 +432,7 @@ async fn control(
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
+    refuse_to_replace(&args.dir, args.force)?;
     let sandbox = DemoSandbox::start(args.vendor, args.attendees).await?;
     let connection_name = sandbox.connection();
     let article = if sandbox.vendor().starts_with('A') {
@@ -419,10 +459,25 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
         config_path.display(),
         database.display()
     );
+    let outcome = walk(&args, &sandbox, &connection, &config_path, &store).await;
+    // Whatever happened, the workspace is left whole in its one file (see `Global::close_stores`).
+    store.close().await;
+    outcome
+}
+
+/// Steps 3 to 7 of the demo, on the opened workspace.
+async fn walk(
+    args: &DemoArgs,
+    sandbox: &DemoSandbox,
+    connection: &engine::Connection,
+    config_path: &Path,
+    store: &store::Store,
+) -> anyhow::Result<u8> {
+    let connection_name = sandbox.connection();
 
     println!("\n3. Checking the connection:");
     let connector = engine::connect(
-        &connection,
+        connection,
         &connection.data_types,
         Default::default(),
         Default::default(),
@@ -447,13 +502,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
         retry: Default::default(),
     };
     println!("\n4. Preview: the same pipeline as a sync, but nothing is written.");
-    let preview = engine::run(&store, &connection, &options, &|_| {}).await?;
+    let preview = engine::run(store, connection, &options, &|_| {}).await?;
     print_report(&preview, connection_name, Some(&report_path));
 
     println!("\n5. Sync: the changes the preview showed are applied, page by page.");
     options.kind = RunKind::Sync;
     options.report = None;
-    let first = engine::run(&store, &connection, &options, &|_| {}).await?;
+    let first = engine::run(store, connection, &options, &|_| {}).await?;
     print_report(&first, connection_name, None);
 
     println!(
@@ -466,7 +521,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     sandbox.make_changes(&http, &people).await?;
 
     println!("\n7. Incremental sync: only what changed since the last cursor is asked for.");
-    let second = engine::run(&store, &connection, &options, &|_| {}).await?;
+    let second = engine::run(store, connection, &options, &|_| {}).await?;
     print_report(&second, connection_name, None);
 
     println!(

@@ -23,14 +23,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "eventsync", version, about, after_help = exit::HELP)]
 struct Cli {
-    /// The configuration file.
-    #[arg(
-        long,
-        global = true,
-        default_value = "eventsync.toml",
-        env = "EVENTSYNC_CONFIG"
-    )]
-    config: PathBuf,
+    /// The configuration file [default: eventsync.toml].
+    #[arg(long, global = true, env = "EVENTSYNC_CONFIG")]
+    config: Option<PathBuf>,
     /// The workspace database: a SQLite file path or a postgres:// URL (default: the config's
     /// `database`, else eventsync.sqlite beside the config file).
     #[arg(
@@ -109,9 +104,13 @@ fn main() -> ExitCode {
         }
     };
     let global = commands::Global {
-        config: cli.config,
+        config_given: cli.config.is_some(),
+        config: cli
+            .config
+            .unwrap_or_else(|| PathBuf::from("eventsync.toml")),
         database: cli.database,
         json: cli.json,
+        stores: Default::default(),
     };
     let outcome = runtime.block_on(async {
         match cli.command {
@@ -130,6 +129,7 @@ fn main() -> ExitCode {
             Command::Config(command) => commands::config(&global, command),
         }
     });
+    runtime.block_on(global.close_stores());
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {

@@ -109,7 +109,7 @@ pub async fn outbox(global: &Global, args: OutboxArgs) -> anyhow::Result<u8> {
             ))
         })?),
     };
-    let config = global.load().ok();
+    let config = global.load_for_workspace()?;
     let store = global.store(config.as_ref()).await?;
     let items = store
         .outbox(&OutboxQuery {
@@ -172,7 +172,7 @@ pub async fn token(global: &Global, command: TokenCommand) -> anyhow::Result<u8>
                 )
                 .into());
             }
-            let config = global.load().ok();
+            let config = global.load_for_workspace()?;
             let store = global.store(config.as_ref()).await?;
             let token = server::new_token();
             let stored = store

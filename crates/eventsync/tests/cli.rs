@@ -59,6 +59,25 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// A control API answer, such as the call log.
+    fn get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.text("control_url"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            reqwest::get(url)
+                .await
+                .expect("control call")
+                .json()
+                .await
+                .expect("control JSON")
+        })
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -838,6 +857,289 @@ fn import_previews_a_csv_export_first_and_stores_it_only_when_asked() {
     let missing = workdir.run(&sandbox, &["import", "cvent", "--csv", "nowhere.csv"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read nowhere.csv"));
+}
+
+/// A folder of its own, with no configuration in it, removed after the test.
+struct EmptyDir(PathBuf);
+
+impl EmptyDir {
+    fn new(name: &str) -> EmptyDir {
+        let path =
+            std::env::temp_dir().join(format!("eventsync-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("folder");
+        EmptyDir(path)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .current_dir(&self.0)
+            .env_remove("EVENTSYNC_CONFIG")
+            .env_remove("EVENTSYNC_DATABASE")
+            .args(args)
+            .output()
+            .expect("run eventsync")
+    }
+}
+
+impl Drop for EmptyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Regression: `runs`, `export`, `outbox` and `token create` went on without a configuration
+/// that failed to load and opened a new, empty `eventsync.sqlite` — a token created so was stored
+/// where `serve` never looked.
+#[test]
+fn a_configuration_that_fails_to_load_stops_every_command() {
+    let sandbox = Sandbox::start(5);
+    let workdir = Workdir::with_people("broken-config", &sandbox, "statuses = []\n");
+    std::fs::write(
+        workdir.path.join("eventsync.toml"),
+        "database = \"elsewhere.sqlite\"\n".to_string()
+            + &std::fs::read_to_string(workdir.path.join("eventsync.toml")).expect("config"),
+    )
+    .expect("config");
+    let commands: [&[&str]; 6] = [
+        &["runs"],
+        &["export", "people"],
+        &["outbox"],
+        &["token", "create", "desk"],
+        &["status"],
+        &["serve", "--listen", "127.0.0.1:0"],
+    ];
+    for args in commands {
+        // The secret's variable is unset: the configuration cannot be loaded.
+        let output = workdir
+            .command(&sandbox, args)
+            .env_remove("CVENT_SECRET")
+            .output()
+            .expect("run eventsync");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("CVENT_SECRET"), "{args:?}: {stderr}");
+    }
+    let typo = workdir.path.join("typo.toml");
+    std::fs::write(&typo, "[[connections]\nname = \"cvent\"\n").expect("config");
+    let typo = typo.display().to_string();
+    for args in commands {
+        let output = workdir.run(&sandbox, &[&["--config", typo.as_str()], args].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("typo.toml"), "{args:?}: {stderr}");
+    }
+    for file in ["eventsync.sqlite", "elsewhere.sqlite"] {
+        assert!(
+            !workdir.path.join(file).exists(),
+            "no workspace was made up: {file}"
+        );
+    }
+
+    // Without any configuration: --database names the workspace, and is enough; a --config
+    // given but missing is a mistake all the same, and nothing at all is one too.
+    let empty = EmptyDir::new("no-config");
+    let alone = empty.run(&["--database", "alone.sqlite", "token", "create", "desk"]);
+    assert!(
+        alone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let listed = empty.run(&["--database", "alone.sqlite", "--json", "runs"]);
+    assert!(listed.status.success());
+    assert_eq!(stdout_json(&listed), json!([]));
+    let missing = empty.run(&[
+        "--config",
+        "gone.toml",
+        "--database",
+        "alone.sqlite",
+        "runs",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("gone.toml"));
+    let nothing = empty.run(&["runs"]);
+    assert_eq!(nothing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&nothing.stderr);
+    assert!(
+        stderr.contains("eventsync.toml") && stderr.contains("--database"),
+        "{stderr}"
+    );
+    assert!(!empty.0.join("eventsync.sqlite").exists());
+}
+
+/// Regression: `demo --dir` wrote over the configuration and workspace of the folder it was
+/// pointed at without a word.
+#[test]
+fn the_demo_does_not_replace_a_configuration_unless_forced() {
+    let empty = EmptyDir::new("demo-over");
+    let config = empty.0.join("eventsync.toml");
+    std::fs::write(&config, "# mine\n").expect("config");
+    std::fs::write(empty.0.join("workspace.sqlite"), "mine").expect("workspace");
+    let dir = empty.0.display().to_string();
+    let refused = empty.run(&["demo", "--attendees", "20", "--dir", &dir]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    for expected in ["eventsync.toml", "workspace.sqlite", "--force"] {
+        assert!(stderr.contains(expected), "{expected} in {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("config"),
+        "# mine\n"
+    );
+    assert!(refused.stdout.is_empty(), "no sandbox was started");
+
+    let forced = empty.run(&["demo", "--attendees", "20", "--dir", &dir, "--force"]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_ne!(
+        std::fs::read_to_string(&config).expect("config"),
+        "# mine\n"
+    );
+}
+
+/// Regression: every command left `-wal` and `-shm` files beside the workspace, so a copy of
+/// the workspace file alone lost what the WAL still held.
+#[test]
+fn every_command_leaves_the_workspace_whole_in_its_one_file() {
+    let sandbox = Sandbox::start(300);
+    let workdir = Workdir::new("whole-file", &sandbox);
+    let leftovers = |after: &str| {
+        for suffix in ["-wal", "-shm"] {
+            let path = workdir.path.join(format!("eventsync.sqlite{suffix}"));
+            assert!(!path.exists(), "{} left after {after}", path.display());
+        }
+    };
+    workdir.succeed(&sandbox, &["sync", "cvent", "--types", "people"]);
+    leftovers("sync");
+    let commands: [&[&str]; 6] = [
+        &["status"],
+        &["runs"],
+        &["export", "people"],
+        &["outbox"],
+        &["token", "create", "desk"],
+        &["preview", "cvent", "--types", "people"],
+    ];
+    for args in commands {
+        workdir.succeed(&sandbox, args);
+        leftovers(&args.join(" "));
+    }
+    // A command that fails after opening the workspace closes it all the same.
+    let failed = workdir.run(
+        &sandbox,
+        &["preview", "cvent", "--report", "no-such-folder/report.csv"],
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    leftovers("a failed preview");
+
+    let copy = EmptyDir::new("whole-file-copy");
+    std::fs::copy(
+        workdir.path.join("eventsync.sqlite"),
+        copy.0.join("copy.sqlite"),
+    )
+    .expect("copy the workspace file");
+    let exported = copy.run(&["--database", "copy.sqlite", "export", "people"]);
+    assert!(exported.status.success());
+    assert_eq!(
+        stdout_json(&exported).as_array().map(Vec::len),
+        Some(300),
+        "the copied file holds every record"
+    );
+    let runs = stdout_json(&copy.run(&["--database", "copy.sqlite", "--json", "runs"]));
+    let sync = runs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|run| run["kind"] == "sync");
+    assert_eq!(
+        sync.map(|run| &run["counts"]["people"]["create"]),
+        Some(&json!(300)),
+        "and the runs: {runs}"
+    );
+}
+
+/// Regression: the call Cvent refused for quota ("Limit Exceeded") was missing from the run's
+/// call count in the run history, so `runs` showed fewer calls than the account was charged.
+#[test]
+fn a_run_paused_for_quota_counts_every_call_the_vendor_answered() {
+    let sandbox = Sandbox::start(3_000);
+    // The quota runs out at each call in turn: a lookup, a listing's first page, a later page.
+    for room in 1..=7 {
+        let workdir = Workdir::new(&format!("quota-calls-{room}"), &sandbox);
+        sandbox.control("DELETE", "/calls", json!({}));
+        sandbox.control("PUT", "/usage", json!({"used": 500_000 - room}));
+        let paused = workdir.run(&sandbox, &["--json", "sync", "cvent"]);
+        assert_eq!(
+            paused.status.code(),
+            Some(3),
+            "{room}: {}",
+            String::from_utf8_lossy(&paused.stderr)
+        );
+        let report = stdout_json(&paused);
+        // Token requests are not metered; every other call is, the refused one included.
+        let log = sandbox.get("/calls");
+        let metered: u64 = log["byEndpoint"]
+            .as_object()
+            .expect("calls by endpoint")
+            .iter()
+            .filter(|(endpoint, _)| !endpoint.ends_with("/oauth2/token"))
+            .filter_map(|(_, calls)| calls.as_u64())
+            .sum();
+        let refused = log["recent"]
+            .as_array()
+            .expect("recent calls")
+            .iter()
+            .filter(|call| call["status"] == 429)
+            .count();
+        assert_eq!(refused, 1, "{room}: one call was refused for quota: {log}");
+        assert_eq!(report["api_calls"], metered, "{room}: the run's report");
+        let runs = stdout_json(&workdir.run(&sandbox, &["--json", "runs"]));
+        assert_eq!(
+            runs[0]["api_calls"], metered,
+            "{room}: the run history: {runs}\n{log}"
+        );
+        let by_type: u64 = report["types"]
+            .as_object()
+            .expect("types")
+            .values()
+            .filter_map(|summary| summary["api_calls"].as_u64())
+            .sum();
+        assert_eq!(by_type, metered, "{room}: the data types' calls: {report}");
+    }
+}
+
+/// Regression: a sync against a vendor that does not answer at all (connection refused) retried
+/// every call for minutes in silence. It ends after one quick retry, saying where it could not
+/// connect.
+#[test]
+fn a_sync_against_an_unreachable_vendor_ends_soon_naming_the_host() {
+    let sandbox = Sandbox::start(5);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let workdir = Workdir::new("unreachable", &sandbox);
+    let config = std::fs::read_to_string(workdir.path.join("eventsync.toml")).expect("config");
+    std::fs::write(
+        workdir.path.join("eventsync.toml"),
+        config.replace(
+            &sandbox.text("base_url"),
+            &format!("http://127.0.0.1:{port}/ea"),
+        ),
+    )
+    .expect("config");
+    let started = Instant::now();
+    let output = workdir.run(&sandbox, &["sync", "cvent"]);
+    let elapsed = started.elapsed();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("cannot connect to http://127.0.0.1:{port}/ea")),
+        "{text}"
+    );
+    // Before, five tries per call and per data type took minutes (214 s); now one quick retry.
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
 /// The people created over every run in the ledger.

@@ -41,6 +41,7 @@ fn check(outcome: &soak::Outcome, kills: u32) {
     );
     assert!(outcome.stale.is_empty(), "stale: {:?}", outcome.stale);
     assert!(outcome.extra.is_empty(), "extra: {:?}", outcome.extra);
+    assert!(outcome.is_exact());
 }
 
 #[test]

@@ -134,7 +134,21 @@ impl Checkpointer {
                 checkpoint(&mut connection).await;
                 writeback.start().await;
             }
-            checkpoint(&mut connection).await;
+            if *stopped.borrow() {
+                // Closed: the last copy empties the WAL, and closing what is then the last
+                // connection removes it and the shared-memory file, so the database file alone
+                // is the whole workspace.
+                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut connection)
+                    .await
+                {
+                    tracing::warn!(%error, "the last SQLite checkpoint failed; the WAL keeps every commit");
+                }
+            } else {
+                // Dropped unclosed: other connections may still be open, so copy what can be
+                // copied without waiting for them.
+                checkpoint(&mut connection).await;
+            }
             let _ = connection.close().await;
         });
         Ok(Checkpointer {
@@ -153,12 +167,8 @@ impl Checkpointer {
     }
 }
 
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        // The last store handle is gone: let the task do its final checkpoint and end.
-        let _ = self.stop.send(true);
-    }
-}
+// When the last store handle is dropped unclosed, the sender goes with it: the task sees the
+// channel close, does a last checkpoint and ends.
 
 /// Starts the disk writing the database file's pages that checkpoints copied, without waiting.
 ///

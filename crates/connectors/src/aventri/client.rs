@@ -12,7 +12,8 @@ use tokio::sync::Mutex;
 
 use crate::budget::RateBudget;
 use crate::clock::VendorClock;
-use crate::{ConnectorError, RetryPolicy};
+use crate::retry::{Failure, Retrier};
+use crate::{ConnectorError, RetryPolicy, WaitObserver};
 
 /// How long a token is used: one client library documents ten minutes and treats a token with
 /// less than one left as spent; others assume an hour. Nine minutes is safe for both, and an
@@ -63,7 +64,7 @@ pub struct Client {
     credentials: Credentials,
     token: Mutex<Option<Token>>,
     budget: Arc<RateBudget>,
-    retry: RetryPolicy,
+    retry: Retrier,
     calls: AtomicU64,
     clock: VendorClock,
 }
@@ -90,17 +91,24 @@ fn is_auth_error(field: &str, message: &str) -> bool {
     field == "accesstoken" || message.to_ascii_lowercase().contains("accesstoken")
 }
 
-/// A transport failure, described without the URL (it carries the access token).
-fn describe_transport(error: &reqwest::Error, function: &str) -> String {
-    if error.is_connect() {
-        format!("cannot connect to Aventri for {function}")
-    } else if error.is_timeout() {
+/// A transport failure, described with the endpoint but without the URL's query (it carries
+/// the access token).
+fn transport_failure(error: reqwest::Error, endpoint: &str, function: &str) -> Failure {
+    let error = error.without_url();
+    let described = if error.is_timeout() {
         format!("timed out calling Aventri {function}")
+    } else if error.is_connect() {
+        format!(
+            "cannot connect to Aventri at {endpoint} for {function}: nothing answers there (check the connection's region or endpoint, and the network)"
+        )
     } else {
-        let error = error.to_string();
         format!("calling Aventri {function} failed: {error}")
-    }
+    };
+    Failure::of_transport(&error, described)
 }
+
+/// How a throttled call is described; a call still throttled after every retry is `Throttled`.
+const THROTTLED: &str = "Aventri answered 429 Too Many Requests";
 
 impl Client {
     pub fn new(credentials: Credentials, budget: Arc<RateBudget>, retry: RetryPolicy) -> Client {
@@ -115,10 +123,14 @@ impl Client {
             credentials,
             token: Mutex::new(None),
             budget,
-            retry,
+            retry: Retrier::new(retry),
             calls: AtomicU64::new(0),
             clock: VendorClock::default(),
         }
+    }
+
+    pub fn observe_waits(&self, observer: Option<WaitObserver>) {
+        self.retry.observe(observer);
     }
 
     /// Calls made so far, token requests included (Aventri counts every request).
@@ -222,17 +234,19 @@ impl Client {
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 })?;
             self.calls.fetch_add(1, Ordering::Relaxed);
+            let endpoint = &self.credentials.endpoint;
             let failure = match self.http.get(&url).query(&query).send().await {
                 Ok(response) => {
                     self.clock.observe(response.headers());
+                    self.retry.reached();
                     let status = response.status();
                     match response.bytes().await {
                         Ok(bytes) => {
                             let body: Option<Value> = serde_json::from_slice(&bytes).ok();
                             match (status.as_u16(), body) {
-                                (429, _) => "429 Too Many Requests".to_string(),
+                                (429, _) => Failure::Answered(THROTTLED.to_string()),
                                 (500 | 502 | 504, _) => return Ok(Reply::Gateway(status)),
-                                (503, _) => format!("server error {status}"),
+                                (503, _) => Failure::Answered(format!("Aventri answered {status}")),
                                 (_, Some(body)) if error_of(&body).is_some() => {
                                     let (field, message) = error_of(&body).unwrap_or_default();
                                     return Ok(Reply::Error { field, message });
@@ -251,25 +265,32 @@ impl Client {
                                 }
                             }
                         }
-                        Err(error) => describe_transport(&error.without_url(), function),
+                        Err(error) => transport_failure(error, endpoint, function),
                     }
                 }
-                Err(error) => describe_transport(&error.without_url(), function),
+                Err(error) => transport_failure(error, endpoint, function),
             };
-            if retry + 1 >= self.retry.attempts {
-                return Err(if failure.starts_with("429") {
+            // The URL is not logged: it carries the access token.
+            tracing::debug!(
+                function,
+                failure = failure.text(),
+                retry,
+                "an Aventri call failed"
+            );
+            if !self.retry.wait(&failure, retry).await {
+                return Err(if failure.text() == THROTTLED {
                     ConnectorError::Throttled(format!(
                         "Aventri kept refusing {function} as too many requests (after {} attempts)",
                         retry + 1
                     ))
                 } else {
-                    ConnectorError::Transient(format!("{failure} (after {} attempts)", retry + 1))
+                    ConnectorError::Transient(format!(
+                        "{} (after {} attempts)",
+                        failure.text(),
+                        retry + 1
+                    ))
                 });
             }
-            let delay = self.retry.delay(retry);
-            // The URL is not logged: it carries the access token.
-            tracing::debug!(function, %failure, ?delay, "retrying an Aventri call");
-            tokio::time::sleep(delay).await;
             retry += 1;
         }
     }

@@ -12,7 +12,7 @@
 //!   second with bursts of 5 (at most 395 in any minute); 429s are retried with backoff.
 //! - Data types: people, sponsors and schedule (session registrations) all come from
 //!   `ereg/listAttendees.json` (with `fields`, or `getAttendee` per record when the account
-//!   ignores `fields`): registrations whose category is the sponsor category ("Sponsor") are
+//!   ignores `fields` and lists no category): registrations whose category is the sponsor category ("Sponsor") are
 //!   sponsors, never people (seed 004). Sponsor levels are that category's subcategories
 //!   (`ereg/listCategories.json`). Sessions (`ereg/listSessions.json`) get `sessionstart` and
 //!   `sessionend`, composed from `sessiondate` with `starttime`/`endtime` at the event's UTC
@@ -211,6 +211,11 @@ impl Aventri {
     /// The vendor's clock, as its answers state it.
     pub fn clock(&self) -> &crate::VendorClock {
         self.client.clock()
+    }
+
+    /// Tells `observer` of every wait between attempts of a call (`None`: no one).
+    pub fn observe_waits(&self, observer: Option<crate::WaitObserver>) {
+        self.client.observe_waits(observer);
     }
 
     pub fn calls(&self) -> u64 {
@@ -513,9 +518,11 @@ impl Aventri {
         name.eq_ignore_ascii_case(&self.config.sponsor_category)
     }
 
-    /// Full records for attendees the account listed as summaries (it ignored `fields`).
+    /// Full records for attendees the account listed as summaries (it ignored `fields`). A
+    /// summary may carry names, but without the category the sponsor rule cannot tell a
+    /// sponsor from a person: a record lacking it is fetched whole.
     async fn complete(&self, attendee: Value) -> Result<Value, ConnectorError> {
-        if attendee.get("fname").is_some() || attendee.get("category").is_some() {
+        if !attendee["category"].is_null() {
             return Ok(attendee);
         }
         let Some(id) = attendee["attendeeid"].as_str() else {

@@ -11,7 +11,8 @@ use tokio::sync::Mutex;
 
 use crate::budget::{RateBudget, next_midnight_utc};
 use crate::clock::VendorClock;
-use crate::{ConnectorError, RetryPolicy};
+use crate::retry::{Failure, Retrier};
+use crate::{ConnectorError, RetryPolicy, WaitObserver};
 
 #[derive(Debug, Clone)]
 struct Token {
@@ -70,7 +71,7 @@ pub struct Client {
     credentials: Credentials,
     token: Mutex<Option<Token>>,
     budget: Arc<RateBudget>,
-    retry: RetryPolicy,
+    retry: Retrier,
     calls: AtomicU64,
     clock: VendorClock,
 }
@@ -95,7 +96,7 @@ impl Client {
             credentials,
             token: Mutex::new(None),
             budget,
-            retry,
+            retry: Retrier::new(retry),
             calls: AtomicU64::new(0),
             clock: VendorClock::default(),
         }
@@ -108,6 +109,10 @@ impl Client {
     /// The vendor's clock, as its answers state it.
     pub fn clock(&self) -> &VendorClock {
         &self.clock
+    }
+
+    pub fn observe_waits(&self, observer: Option<WaitObserver>) {
+        self.retry.observe(observer);
     }
 
     /// Metered calls made so far (token requests are not metered by Cvent).
@@ -149,6 +154,7 @@ impl Client {
                 .await;
             let outcome = match sent {
                 Ok(response) => {
+                    self.retry.reached();
                     let status = response.status();
                     let body: Value = response.json().await.unwrap_or(Value::Null);
                     if status.is_success() {
@@ -188,17 +194,18 @@ impl Client {
                             credentials.base_url, credentials.connection
                         )));
                     }
-                    format!("token request answered {status}")
+                    Failure::Answered(format!("Cvent answered the token request with {status}"))
                 }
-                Err(error) => describe_transport(&error, &credentials.base_url),
+                Err(error) => transport_failure(&error, &credentials.base_url),
             };
-            if retry + 1 >= self.retry.attempts {
+            if !self.retry.wait(&outcome, retry).await {
                 return Err(ConnectorError::Transient(format!(
-                    "could not get a Cvent token for connection '{}': {outcome}",
-                    credentials.connection
+                    "could not get a Cvent token for connection '{}': {} (after {} attempts)",
+                    credentials.connection,
+                    outcome.text(),
+                    retry + 1
                 )));
             }
-            tokio::time::sleep(self.retry.delay(retry)).await;
             retry += 1;
         }
     }
@@ -237,6 +244,7 @@ impl Client {
             let failure = match request.send().await {
                 Ok(response) => {
                     self.clock.observe(response.headers());
+                    self.retry.reached();
                     let status = response.status();
                     match response.bytes().await {
                         Ok(body) => match classify(status, &body) {
@@ -260,23 +268,22 @@ impl Client {
                                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                                 });
                             }
-                            Verdict::Retry(reason) => reason,
+                            Verdict::Retry(reason) => Failure::Answered(reason),
                         },
-                        Err(error) => describe_transport(&error, &url),
+                        Err(error) => transport_failure(&error, &url),
                     }
                 }
-                Err(error) => describe_transport(&error, &url),
+                Err(error) => transport_failure(&error, &url),
             };
-            if retry + 1 >= self.retry.attempts {
-                return Err(if failure.contains("Too Many Requests") {
-                    ConnectorError::Throttled(format!("{failure} (after {} attempts)", retry + 1))
+            tracing::debug!(%url, failure = failure.text(), retry, "a Cvent call failed");
+            if !self.retry.wait(&failure, retry).await {
+                let message = format!("{} (after {} attempts)", failure.text(), retry + 1);
+                return Err(if failure.text().contains(THROTTLED) {
+                    ConnectorError::Throttled(message)
                 } else {
-                    ConnectorError::Transient(format!("{failure} (after {} attempts)", retry + 1))
+                    ConnectorError::Transient(message)
                 });
             }
-            let delay = self.retry.delay(retry);
-            tracing::debug!(%url, %failure, ?delay, "retrying a Cvent call");
-            tokio::time::sleep(delay).await;
             retry += 1;
         }
     }
@@ -297,20 +304,26 @@ fn classify(status: StatusCode, body: &[u8]) -> Verdict {
         429 if parse_body(body)["message"].as_str() == Some("Limit Exceeded") => {
             Verdict::QuotaExhausted
         }
-        429 => Verdict::Retry("429 Too Many Requests".into()),
-        500..=599 => Verdict::Retry(format!("server error {status}")),
+        429 => Verdict::Retry(format!("Cvent answered {THROTTLED}")),
+        500..=599 => Verdict::Retry(format!("Cvent answered {status}")),
         _ => Verdict::Done,
     }
 }
 
-fn describe_transport(error: &reqwest::Error, url: &str) -> String {
-    if error.is_connect() {
-        format!("cannot connect to {url}")
-    } else if error.is_timeout() {
+/// How a throttled call is described; a call still throttled after every retry is `Throttled`.
+const THROTTLED: &str = "429 Too Many Requests";
+
+fn transport_failure(error: &reqwest::Error, url: &str) -> Failure {
+    let described = if error.is_timeout() {
         format!("timed out talking to {url}")
+    } else if error.is_connect() {
+        format!(
+            "cannot connect to {url}: nothing answers there (check the connection's region or base_url, and the network)"
+        )
     } else {
         format!("connection to {url} failed: {error}")
-    }
+    };
+    Failure::of_transport(error, described)
 }
 
 /// The brief reason in a Cvent error body, with its details.

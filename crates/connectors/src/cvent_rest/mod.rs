@@ -340,6 +340,11 @@ impl CventRest {
         self.client.clock()
     }
 
+    /// Tells `observer` of every wait between attempts of a call (`None`: no one).
+    pub fn observe_waits(&self, observer: Option<crate::WaitObserver>) {
+        self.client.observe_waits(observer);
+    }
+
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }

@@ -10,7 +10,8 @@ use tokio::sync::Mutex;
 use super::xml::{self, API_NS, Element, SOAP_NS, escape};
 use crate::budget::{RateBudget, next_midnight_utc};
 use crate::clock::VendorClock;
-use crate::{ConnectorError, RetryPolicy};
+use crate::retry::{Failure, Retrier};
+use crate::{ConnectorError, RetryPolicy, WaitObserver};
 
 /// Where and as whom to log in.
 #[derive(Clone)]
@@ -80,7 +81,7 @@ pub struct Client {
     http: reqwest::Client,
     credentials: Credentials,
     budget: Arc<RateBudget>,
-    retry: RetryPolicy,
+    retry: Retrier,
     session: Mutex<Option<Session>>,
     /// Set when Cvent refused the login: every later call fails with it at once, since trying
     /// again would lock the account out.
@@ -111,7 +112,7 @@ impl Client {
             http,
             credentials,
             budget,
-            retry,
+            retry: Retrier::new(retry),
             session: Mutex::new(None),
             refused: std::sync::Mutex::new(None),
             calls: AtomicU64::new(0),
@@ -126,6 +127,10 @@ impl Client {
     /// The vendor's clock, as its answers state it.
     pub fn clock(&self) -> &VendorClock {
         &self.clock
+    }
+
+    pub fn observe_waits(&self, observer: Option<WaitObserver>) {
+        self.retry.observe(observer);
     }
 
     /// Calls counted against the account's quota so far (Login is not).
@@ -156,8 +161,9 @@ impl Client {
             .send(&c.login_url, None, "Login", &inner)
             .await
             .map_err(|e| match e {
-                CallError::Stop(error) => error,
-                CallError::Fault(fault) => self.refuse(&fault.text),
+                Attempt::Stop(error) => error,
+                Attempt::Retry(failure) => ConnectorError::Transient(failure.text().to_string()),
+                Attempt::Fault(fault) => self.refuse(&fault.text),
             })?;
         let result = body.child("LoginResult").ok_or_else(|| {
             ConnectorError::Transient("Cvent's Login answer has no LoginResult".into())
@@ -231,13 +237,15 @@ impl Client {
             let outcome = self
                 .send(&session.server_url, Some(&session.header), operation, inner)
                 .await;
-            match outcome {
-                Err(CallError::Fault(fault)) if is_session_fault(&fault.code) && !renewed => {
+            let (failure, given_up) = match outcome {
+                Ok(body) => return Ok(body),
+                Err(Attempt::Fault(fault)) if is_session_fault(&fault.code) && !renewed => {
                     tracing::info!(code = %fault.code, "Cvent session ended; logging in again");
                     renewed = true;
                     self.current_session(true).await?;
+                    continue;
                 }
-                Err(CallError::Fault(fault)) if fault.code == "CV30100" => {
+                Err(Attempt::Fault(fault)) if fault.code == "CV30100" => {
                     let resets_at = next_midnight_utc(chrono::Utc::now());
                     self.budget.mark_exhausted(resets_at);
                     return Err(ConnectorError::QuotaExhausted {
@@ -245,21 +253,29 @@ impl Client {
                     }
                     .into());
                 }
-                Err(CallError::Fault(fault))
-                    if is_transient_fault(&fault.code) && attempt + 1 < self.retry.attempts =>
-                {
-                    tokio::time::sleep(self.retry.delay(attempt)).await;
-                    attempt += 1;
+                Err(Attempt::Fault(fault)) if is_transient_fault(&fault.code) => (
+                    Failure::Answered(format!(
+                        "Cvent answered {operation} with fault {} ({})",
+                        fault.code, fault.text
+                    )),
+                    CallError::Fault(fault),
+                ),
+                Err(Attempt::Fault(fault)) => return Err(CallError::Fault(fault)),
+                Err(Attempt::Stop(error)) => return Err(CallError::Stop(error)),
+                Err(Attempt::Retry(failure)) => {
+                    let error = ConnectorError::Transient(format!(
+                        "{} (after {} attempts)",
+                        failure.text(),
+                        attempt + 1
+                    ));
+                    (failure, CallError::Stop(error))
                 }
-                Err(CallError::Stop(ConnectorError::Transient(message)))
-                    if attempt + 1 < self.retry.attempts =>
-                {
-                    tracing::info!(%message, operation, "retrying a Cvent call");
-                    tokio::time::sleep(self.retry.delay(attempt)).await;
-                    attempt += 1;
-                }
-                other => return other,
+            };
+            tracing::info!(failure = failure.text(), operation, "a Cvent call failed");
+            if !self.retry.wait(&failure, attempt).await {
+                return Err(given_up);
             }
+            attempt += 1;
         }
     }
 
@@ -270,7 +286,7 @@ impl Client {
         session: Option<&str>,
         operation: &str,
         inner: &str,
-    ) -> Result<Element, CallError> {
+    ) -> Result<Element, Attempt> {
         let header = session
             .map(|value| {
                 format!(
@@ -291,15 +307,24 @@ impl Client {
             .send()
             .await
             .map_err(|e| {
-                ConnectorError::Transient(format!("cannot reach Cvent at {url}: {}", plain(&e)))
+                let described = if e.is_connect() && !e.is_timeout() {
+                    format!(
+                        "cannot connect to Cvent at {url}: nothing answers there (check the connection's host or base_url, and the network): {}",
+                        plain(&e)
+                    )
+                } else {
+                    format!("cannot reach Cvent at {url}: {}", plain(&e))
+                };
+                Attempt::Retry(Failure::of_transport(&e, described))
             })?;
         self.clock.observe(response.headers());
+        self.retry.reached();
         let status = response.status();
         let text = response.text().await.map_err(|e| {
-            ConnectorError::Transient(format!(
+            Attempt::Retry(Failure::Answered(format!(
                 "Cvent's answer to {operation} broke off: {}",
                 plain(&e)
-            ))
+            )))
         })?;
         let body = xml::parse(&text)
             .ok()
@@ -309,7 +334,7 @@ impl Client {
                 let code = fault.child_text("faultcode").unwrap_or_default();
                 // `q0:CV10105`: the number is what counts, whatever the prefix.
                 let code = code.rsplit(':').next().unwrap_or(code).to_string();
-                Err(CallError::Fault(Fault {
+                Err(Attempt::Fault(Fault {
                     code,
                     text: fault
                         .child_text("faultstring")
@@ -318,16 +343,21 @@ impl Client {
                 }))
             }
             Some(body) if status.is_success() => Ok(body),
-            _ if status.is_server_error() => Err(ConnectorError::Transient(format!(
+            _ if status.is_server_error() => Err(Attempt::Retry(Failure::Answered(format!(
                 "Cvent answered {operation} with HTTP {status}"
-            ))
-            .into()),
-            _ => Err(ConnectorError::Rejected(format!(
+            )))),
+            _ => Err(Attempt::Stop(ConnectorError::Rejected(format!(
                 "Cvent answered {operation} with HTTP {status} and no SOAP body"
-            ))
-            .into()),
+            )))),
         }
     }
+}
+
+/// Why one attempt failed: a fault, something worth another attempt, or an end.
+enum Attempt {
+    Fault(Fault),
+    Retry(Failure),
+    Stop(ConnectorError),
 }
 
 /// An HTTP error without the URL's query, which never holds secrets here but keeps messages short.

@@ -236,6 +236,11 @@ impl CventSoap {
     }
 
     /// Calls counted against the daily quota.
+    /// Tells `observer` of every wait between attempts of a call (`None`: no one).
+    pub fn observe_waits(&self, observer: Option<crate::WaitObserver>) {
+        self.client.observe_waits(observer);
+    }
+
     pub fn calls(&self) -> u64 {
         self.client.calls()
     }

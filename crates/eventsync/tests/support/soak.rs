@@ -201,7 +201,6 @@ impl Drop for Vendor {
 /// The soak's folder and workspace.
 struct Workspace {
     dir: PathBuf,
-    database: String,
     /// The PostgreSQL server and the database made for the soak, dropped at the end.
     postgres: Option<(String, String)>,
 }
@@ -234,11 +233,7 @@ impl Workspace {
             vendor.text("client_id")
         );
         std::fs::write(dir.join("eventsync.toml"), config).expect("configuration");
-        Workspace {
-            dir,
-            database,
-            postgres,
-        }
+        Workspace { dir, postgres }
     }
 
     fn command(&self, binary: &str, vendor: &Vendor, args: &[&str]) -> Command {

@@ -16,7 +16,8 @@
 //! - Incremental: `lastmodified-gt`, `lastmodified-lt` and the legacy `modifiedfrom` on
 //!   `listAttendees`, as `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD` [unverified names].
 //! - `listAttendees` answers summaries (`attendeeid`, `name`, `email`, `registrationstatus`,
-//!   `lastmodified`) unless `fields=a,b,…` names the columns [`fields` unverified; switchable].
+//!   `lastmodified`) unless `fields=a,b,…` names the columns [`fields` unverified; switchable],
+//!   with `fname` and `lname` too when `summaryNames` is on.
 //! - Limits: 400 requests per minute per requester (developer.aventri.com, "Rate Limits"),
 //!   answered with 429 and an error object; responses over `maxResponseBytes` (10 MB, the API
 //!   gateway's limit) are answered 502 instead, so clients must lower `limit`.
@@ -56,6 +57,9 @@ pub struct Settings {
     pub logical_error_status: u16,
     /// Whether `listAttendees` honours `fields`; when off it always answers summaries.
     pub fields_parameter: bool,
+    /// Whether those summaries carry first and last names (`fname`, `lname`) besides `name`,
+    /// as some accounts answer — still without `category` and the other columns.
+    pub summary_names: bool,
     /// The default `limit` of list calls.
     pub default_limit: u64,
 }
@@ -68,6 +72,7 @@ impl Default for Settings {
             max_response_bytes: 10 * 1024 * 1024,
             logical_error_status: 200,
             fields_parameter: true,
+            summary_names: false,
             default_limit: 1000,
         }
     }

@@ -320,6 +320,9 @@ const SUMMARY: [&str; 5] = [
     "lastmodified",
 ];
 
+/// The columns summaries add when the `summaryNames` setting is on.
+const SUMMARY_NAMES: [&str; 2] = ["fname", "lname"];
+
 fn list_attendees(shared: &Shared, main: bool, params: &HashMap<String, String>) -> Answer {
     let records = match list(shared, main, Kind::Attendees, params) {
         Answer::Ok(Value::Array(records)) => records,
@@ -342,7 +345,14 @@ fn list_attendees(shared: &Shared, main: bool, params: &HashMap<String, String>)
             }
             columns
         }
-        None => SUMMARY.iter().map(|c| c.to_string()).collect(),
+        None => {
+            let names: &[&str] = if shared.settings().summary_names {
+                &SUMMARY_NAMES
+            } else {
+                &[]
+            };
+            SUMMARY.iter().chain(names).map(|c| c.to_string()).collect()
+        }
     };
     let projected = records
         .into_iter()
