@@ -520,3 +520,34 @@ async fn outdated_people_are_removed_after_a_full_listing_when_asked() {
     assert!(!world.workspace(DataType::People).await.contains_key(&id));
     world.assert_people_exact().await;
 }
+
+/// Regression: a value shaped like a timestamp with a multi-byte character where its seconds
+/// end was sliced at byte 19 by the SOAP reader, and the sync panicked.
+#[tokio::test]
+async fn a_company_named_like_a_timestamp_with_a_full_width_digit_syncs() {
+    let world = World::start(SoapSandboxConfig {
+        attendees: 20,
+        ..SoapSandboxConfig::default()
+    })
+    .await;
+    let company = "2024-05-01T09:00:0\u{ff10}";
+    let id = world
+        .sandbox
+        .registrations()
+        .into_iter()
+        .find(|r| r.attribute("Status") == Some("Accepted"))
+        .and_then(|r| r.attribute("Id").map(str::to_string))
+        .expect("an accepted registration");
+    world
+        .control(
+            reqwest::Method::PATCH,
+            &format!("/registrations/{id}"),
+            json!({"Company": company}),
+        )
+        .await;
+    let report = world.run(RunKind::Sync, &[DataType::People]).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{:?}", report.errors);
+    let people = world.workspace(DataType::People).await;
+    assert_eq!(people[&id]["company"], json!(company), "kept as sent");
+    world.assert_people_exact().await;
+}

@@ -96,7 +96,8 @@ pub struct RunArgs {
     /// Data types to run, comma separated (default: every configured one).
     #[arg(long, value_delimiter = ',')]
     types: Vec<String>,
-    /// Ignore the saved cursors and list everything (sync only; a preview of a first sync is full).
+    /// Ignore the saved cursors and list everything, so that every record is mapped again (after
+    /// a change to a mapping, say); the first preview or sync of a data type is full anyway.
     #[arg(long)]
     full: bool,
     /// Write a report with one row per record and every vendor field path as a column: CSV, or

@@ -596,6 +596,7 @@ fn a_mapping_edited_in_the_exported_workbook_is_imported_and_used() {
             "cvent",
             "--types",
             "people",
+            "--full",
             "--report",
             "preview.xlsx",
         ],

@@ -86,6 +86,23 @@ pub fn error_of(body: &Value) -> Option<(String, String)> {
     }
 }
 
+/// What an answer's status and body say when they are an answer: data (a 2xx JSON body that is
+/// no error object), an error object (whatever the status), or a gateway failure. `None` for
+/// the rest — throttling and 503s to retry, other statuses without an error object.
+pub fn reply_of(status: StatusCode, bytes: &[u8]) -> Option<Reply> {
+    if matches!(status.as_u16(), 429 | 503) {
+        return None;
+    }
+    if matches!(status.as_u16(), 500 | 502 | 504) {
+        return Some(Reply::Gateway(status));
+    }
+    let body: Value = serde_json::from_slice(bytes).ok()?;
+    if let Some((field, message)) = error_of(&body) {
+        return Some(Reply::Error { field, message });
+    }
+    status.is_success().then_some(Reply::Data(body))
+}
+
 /// Whether an error object says the access token is no good.
 fn is_auth_error(field: &str, message: &str) -> bool {
     field == "accesstoken" || message.to_ascii_lowercase().contains("accesstoken")
@@ -241,30 +258,24 @@ impl Client {
                     self.retry.reached();
                     let status = response.status();
                     match response.bytes().await {
-                        Ok(bytes) => {
-                            let body: Option<Value> = serde_json::from_slice(&bytes).ok();
-                            match (status.as_u16(), body) {
-                                (429, _) => Failure::Answered(THROTTLED.to_string()),
-                                (500 | 502 | 504, _) => return Ok(Reply::Gateway(status)),
-                                (503, _) => Failure::Answered(format!("Aventri answered {status}")),
-                                (_, Some(body)) if error_of(&body).is_some() => {
-                                    let (field, message) = error_of(&body).unwrap_or_default();
-                                    return Ok(Reply::Error { field, message });
-                                }
-                                (200..=299, Some(body)) => return Ok(Reply::Data(body)),
-                                (404, _) => {
+                        Ok(bytes) => match reply_of(status, &bytes) {
+                            Some(reply) => return Ok(reply),
+                            None => match status.as_u16() {
+                                429 => Failure::Answered(THROTTLED.to_string()),
+                                503 => Failure::Answered(format!("Aventri answered {status}")),
+                                404 => {
                                     return Err(ConnectorError::Config(format!(
                                         "Aventri has no {function} at {}: check endpoint (…/api/v2) for connection '{}'",
                                         self.credentials.endpoint, self.credentials.connection
                                     )));
                                 }
-                                (status, _) => {
+                                status => {
                                     return Err(ConnectorError::Rejected(format!(
                                         "Aventri answered {function} with {status} and no error object"
                                     )));
                                 }
-                            }
-                        }
+                            },
+                        },
                         Err(error) => transport_failure(error, endpoint, function),
                     }
                 }

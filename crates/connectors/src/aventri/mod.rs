@@ -329,28 +329,16 @@ impl Aventri {
             if let Some(since) = since {
                 params.push(("lastmodified-gt", since));
             }
-            match self.client.call(source.function(), &params).await? {
-                Reply::Data(Value::Array(records)) => return Ok((Some(records), limit)),
-                Reply::Data(other) => {
-                    return Err(ConnectorError::Rejected(format!(
-                        "Aventri answered {} with {} instead of a list",
-                        source.function(),
-                        kind_of(&other)
-                    )));
-                }
-                Reply::Error { field, message } if is_end_of_list(&message) => {
-                    let _ = field;
-                    return Ok((None, limit));
-                }
-                Reply::Error { field, message } => {
-                    return Err(self.refusal(source.function(), &field, &message));
-                }
-                Reply::Gateway(status) if limit > MIN_PAGE_SIZE => {
+            let reply = self.client.call(source.function(), &params).await?;
+            match self.listing_of(source, reply)? {
+                Listing::Page(records) => return Ok((Some(records), limit)),
+                Listing::End => return Ok((None, limit)),
+                Listing::Gateway(status) if limit > MIN_PAGE_SIZE => {
                     let smaller = (limit / 2).max(MIN_PAGE_SIZE);
                     tracing::info!(function = source.function(), %status, limit, smaller, "Aventri's gateway failed; asking for smaller pages");
                     limit = smaller;
                 }
-                Reply::Gateway(status) => {
+                Listing::Gateway(status) => {
                     return Err(ConnectorError::Transient(format!(
                         "Aventri's gateway answered {} with {status} even for pages of {limit}",
                         source.function()
@@ -358,6 +346,134 @@ impl Aventri {
                 }
             }
         }
+    }
+
+    /// What a listing's answer says: a page of records, the end, or a gateway failure.
+    fn listing_of(&self, source: Source, reply: Reply) -> Result<Listing, ConnectorError> {
+        match reply {
+            Reply::Data(Value::Array(records)) => Ok(Listing::Page(records)),
+            Reply::Data(other) => Err(ConnectorError::Rejected(format!(
+                "Aventri answered {} with {} instead of a list",
+                source.function(),
+                kind_of(&other)
+            ))),
+            Reply::Error { message, .. } if is_end_of_list(&message) => Ok(Listing::End),
+            Reply::Error { field, message } => {
+                Err(self.refusal(source.function(), &field, &message))
+            }
+            Reply::Gateway(status) => Ok(Listing::Gateway(status)),
+        }
+    }
+
+    /// A listing answer of `data_type` (its HTTP status and body) as the page's records, `None`
+    /// past the end: the steps [`Pull::next_page`] takes on what Aventri sent, without the
+    /// calls it makes around them (`getAttendee` for summaries, photos). Reads any bytes.
+    pub fn read_answer(
+        &self,
+        data_type: DataType,
+        status: u16,
+        body: &[u8],
+    ) -> Result<Option<Vec<VendorRecord>>, ConnectorError> {
+        let source = Source::for_type(data_type);
+        let reply = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|status| client::reply_of(status, body))
+            .ok_or_else(|| {
+                ConnectorError::Rejected(format!(
+                    "Aventri answered {} with {status} and no error object",
+                    source.function()
+                ))
+            })?;
+        let raw = match self.listing_of(source, reply)? {
+            Listing::Page(records) => records,
+            Listing::End => return Ok(None),
+            Listing::Gateway(status) => {
+                return Err(ConnectorError::Transient(format!(
+                    "Aventri's gateway answered {} with {status}",
+                    source.function()
+                )));
+            }
+        };
+        let kept = match source {
+            Source::Sessions => self.sessions_of(raw),
+            Source::Categories => self.sponsor_levels(&raw),
+            Source::Attendees | Source::Speakers => raw
+                .into_iter()
+                .filter_map(|mut record| self.keep(data_type, &mut record).then_some(record))
+                .collect(),
+        };
+        Ok(Some(self.vendor_records(data_type, kept)))
+    }
+
+    /// A whole session listing, with Aventri's zero dates cleared, master sessions added and
+    /// start and end composed.
+    fn sessions_of(&self, mut all: Vec<Value>) -> Vec<Value> {
+        all.iter_mut().for_each(clear_zero_dates);
+        self.add_masters(&mut all);
+        all.iter_mut().for_each(|s| self.compose_times(s));
+        all
+    }
+
+    /// The sponsor category's subcategories, ranked in the order listed; a subcategory that is
+    /// not an object is no level.
+    fn sponsor_levels(&self, categories: &[Value]) -> Vec<Value> {
+        categories
+            .iter()
+            .filter(|c| {
+                c["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&self.config.sponsor_category))
+            })
+            .flat_map(|c| c["subcategories"].as_array().cloned().unwrap_or_default())
+            .filter(Value::is_object)
+            .enumerate()
+            .map(|(rank, mut level)| {
+                level["rank"] = json!(rank + 1);
+                level
+            })
+            .collect()
+    }
+
+    /// Clears an attendee's zero dates; whether the data type keeps it (sponsors are never
+    /// people).
+    fn keep(&self, data_type: DataType, record: &mut Value) -> bool {
+        clear_zero_dates(record);
+        match data_type {
+            DataType::People | DataType::SessionRegistrations => !self.is_sponsor(record),
+            DataType::Sponsors => self.is_sponsor(record),
+            _ => true,
+        }
+    }
+
+    /// The page's records as the engine takes them: session registrations one per selected
+    /// session of each attendee.
+    fn vendor_records(&self, data_type: DataType, kept: Vec<Value>) -> Vec<VendorRecord> {
+        let mut records = Vec::with_capacity(kept.len());
+        for record in kept {
+            let modified = record["lastmodified"]
+                .as_str()
+                .and_then(|m| self.instant(m));
+            if data_type == DataType::SessionRegistrations {
+                let attendee = record["attendeeid"].as_str().unwrap_or_default();
+                for selection in record["sessions"].as_array().into_iter().flatten() {
+                    let session = selection["sessionid"].as_str().unwrap_or_default();
+                    records.push(VendorRecord::from_value(
+                        &json!({
+                            "registrationid": format!("{attendee}-{session}"),
+                            "attendeeid": attendee,
+                            "sessionid": session,
+                            "sessionkey": selection["sessionkey"],
+                            "registrationstatus": record["registrationstatus"],
+                            "lastmodified": record["lastmodified"],
+                        }),
+                        modified.clone(),
+                    ));
+                }
+                continue;
+            }
+            records.push(VendorRecord::from_value(&record, modified));
+        }
+        records
     }
 
     pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
@@ -663,6 +779,13 @@ fn clear_zero_dates(value: &mut Value) {
     }
 }
 
+/// What a listing's answer says.
+enum Listing {
+    Page(Vec<Value>),
+    End,
+    Gateway(reqwest::StatusCode),
+}
+
 /// The Aventri function a data type is listed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -721,11 +844,8 @@ impl Pull<'_> {
                     self.offset += page.len() as u64;
                     all.extend(page);
                 }
-                all.iter_mut().for_each(clear_zero_dates);
-                connector.add_masters(&mut all);
-                all.iter_mut().for_each(|s| connector.compose_times(s));
                 self.done = true;
-                all
+                connector.sessions_of(all)
             }
             Source::Categories => {
                 let categories = connector
@@ -734,20 +854,7 @@ impl Pull<'_> {
                     .0
                     .unwrap_or_default();
                 self.done = true;
-                categories
-                    .iter()
-                    .filter(|c| {
-                        c["name"].as_str().is_some_and(|n| {
-                            n.eq_ignore_ascii_case(&connector.config.sponsor_category)
-                        })
-                    })
-                    .flat_map(|c| c["subcategories"].as_array().cloned().unwrap_or_default())
-                    .enumerate()
-                    .map(|(rank, mut level)| {
-                        level["rank"] = json!(rank + 1);
-                        level
-                    })
-                    .collect()
+                connector.sponsor_levels(&categories)
             }
             Source::Attendees | Source::Speakers => {
                 let (page, limit) = connector
@@ -771,42 +878,12 @@ impl Pull<'_> {
             if self.source == Source::Attendees {
                 record = connector.complete(record).await?;
             }
-            clear_zero_dates(&mut record);
-            let keep = match self.data_type {
-                DataType::People | DataType::SessionRegistrations => !connector.is_sponsor(&record),
-                DataType::Sponsors => connector.is_sponsor(&record),
-                _ => true,
-            };
-            if keep {
+            if connector.keep(self.data_type, &mut record) {
                 kept.push(record);
             }
         }
         connector.attach_photos(&mut kept, self.data_type).await;
-        let mut records = Vec::with_capacity(kept.len());
-        for record in kept {
-            let modified = record["lastmodified"]
-                .as_str()
-                .and_then(|m| connector.instant(m));
-            if self.data_type == DataType::SessionRegistrations {
-                let attendee = record["attendeeid"].as_str().unwrap_or_default();
-                for selection in record["sessions"].as_array().into_iter().flatten() {
-                    let session = selection["sessionid"].as_str().unwrap_or_default();
-                    records.push(VendorRecord::from_value(
-                        &json!({
-                            "registrationid": format!("{attendee}-{session}"),
-                            "attendeeid": attendee,
-                            "sessionid": session,
-                            "sessionkey": selection["sessionkey"],
-                            "registrationstatus": record["registrationstatus"],
-                            "lastmodified": record["lastmodified"],
-                        }),
-                        modified.clone(),
-                    ));
-                }
-                continue;
-            }
-            records.push(VendorRecord::from_value(&record, modified));
-        }
+        let records = connector.vendor_records(self.data_type, kept);
         Ok(Some(VendorPage {
             records,
             next_token: (!self.done).then(|| self.offset.to_string()),
@@ -946,5 +1023,48 @@ mod tests {
             Some("https://api-emea.eventscloud.com/api/v2")
         );
         assert_eq!(Region::parse("eu"), None);
+    }
+
+    #[test]
+    fn a_sponsor_level_that_is_not_an_object_is_skipped_not_a_panic() {
+        let body = br#"[{"name": "Sponsor", "subcategories": [7, {"name": "Gold"}, "Silver"]}]"#;
+        let levels = connector(None)
+            .read_answer(DataType::SponsorLevels, 200, body)
+            .expect("read")
+            .expect("a page");
+        assert_eq!(levels.len(), 1);
+        let level = levels[0].json();
+        assert_eq!(level["name"], "Gold");
+        assert_eq!(level["rank"], 1);
+    }
+
+    #[test]
+    fn answers_are_read_as_pages_ends_and_refusals() {
+        let aventri = connector(None);
+        let people = |status, body: &[u8]| aventri.read_answer(DataType::People, status, body);
+        let page = people(200, br#"[{"attendeeid": "1", "fname": "Ada"}, {"attendeeid": "2", "category": {"name": "Sponsor"}}, 3]"#)
+            .expect("read")
+            .expect("a page");
+        assert_eq!(
+            page.len(),
+            2,
+            "the sponsor is no person; a scalar is passed on"
+        );
+        assert!(matches!(
+            people(200, br#"{"error": {"data": "No attendees found"}}"#),
+            Ok(None)
+        ));
+        assert!(matches!(
+            people(200, br#"{"a": 1}"#),
+            Err(ConnectorError::Rejected(_))
+        ));
+        assert!(matches!(
+            people(502, b""),
+            Err(ConnectorError::Transient(_))
+        ));
+        assert!(matches!(
+            people(200, b"\xff not JSON"),
+            Err(ConnectorError::Rejected(_))
+        ));
     }
 }

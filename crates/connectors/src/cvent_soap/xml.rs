@@ -176,11 +176,15 @@ pub fn to_json(element: &Element) -> serde_json::Value {
 /// `2019-01-15T09:45:45.173` (Cvent's naive GMT) as `2019-01-15T09:45:45.173Z`; `None` for
 /// anything else.
 pub fn gmt_to_rfc3339(text: &str) -> Option<String> {
-    let looks_like_time = text.len() >= 19
-        && text.as_bytes().get(4) == Some(&b'-')
-        && text.as_bytes().get(10) == Some(&b'T')
+    let bytes = text.as_bytes();
+    // Byte 19 may fall inside a multi-byte character (`…T09:00:0０`), so the tail is read as
+    // bytes: `+` and `-` are ASCII and never part of another character's encoding.
+    let looks_like_time = bytes.get(4) == Some(&b'-')
+        && bytes.get(10) == Some(&b'T')
         && !text.ends_with('Z')
-        && !text[19..].contains(['+', '-']);
+        && bytes
+            .get(19..)
+            .is_some_and(|tail| !tail.iter().any(|b| matches!(b, b'+' | b'-')));
     if !looks_like_time {
         return None;
     }
@@ -215,6 +219,25 @@ mod tests {
             "one child is still a list"
         );
         assert!(record.get("type").is_none());
+    }
+
+    #[test]
+    fn a_multi_byte_character_at_byte_19_is_not_a_panic() {
+        // A company named like a timestamp, its last digit full-width: byte 19 falls inside it.
+        let cases = [
+            "2024-05-01T09:00:0\u{ff10}",
+            "2024-05-01T09:00:\u{ff10}0",
+            "2024-05-01T09:00:00\u{e9}",
+            "2024-05-01T09:00:0\u{1f600}",
+        ];
+        for text in cases {
+            assert_eq!(gmt_to_rfc3339(text), None, "{text}");
+        }
+        let record = to_json(&Element {
+            attributes: vec![("Company".into(), cases[0].into())],
+            ..Element::default()
+        });
+        assert_eq!(record["company"], cases[0], "kept as the vendor sent it");
     }
 
     #[test]
