@@ -24,22 +24,6 @@ struct World {
     dir: PathBuf,
 }
 
-/// Where the PostgreSQL tests connect; CI has a server there.
-fn postgres_url() -> String {
-    std::env::var("EVENTSYNC_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    use sqlx::Connection as _;
-    if let Ok(mut connection) = sqlx::postgres::PgConnection::connect(url).await {
-        let statement = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&mut connection)
-            .await;
-    }
-}
-
 impl World {
     async fn start(config: SandboxConfig) -> World {
         World::start_with(config, None).await
@@ -60,7 +44,7 @@ impl World {
         let sandbox = CventRestSandbox::start(config).await.expect("sandbox");
         let dir = support::test_folder("e2e", sandbox.address().port());
         let store = match schema {
-            Some(schema) => Store::open_in_schema(&postgres_url(), schema)
+            Some(schema) => Store::open_in_schema(&support::postgres_url(), schema)
                 .await
                 .expect("postgres store"),
             None => support::sqlite_workspace(&dir).await,
@@ -186,7 +170,7 @@ async fn a_full_sync_equals_the_vendor_and_an_incremental_one_keeps_it_so() {
 
 #[tokio::test]
 async fn the_same_on_postgresql() {
-    let url = postgres_url();
+    let url = support::postgres_url();
     let schema = format!("eventsync_e2e_{}", std::process::id());
     let config = SandboxConfig {
         attendees: 5_000,
@@ -205,7 +189,7 @@ async fn the_same_on_postgresql() {
     }
     let world = World::start_with(config, Some(&schema)).await;
     let outcome = tokio::spawn(full_then_incremental(world)).await;
-    drop_schema(&url, &schema).await;
+    support::drop_schema(&url, &schema).await;
     if let Err(failure) = outcome {
         std::panic::resume_unwind(failure.into_panic());
     }
@@ -1398,7 +1382,7 @@ async fn a_nul_character_is_dropped_and_the_other_changes_land() {
 
 #[tokio::test]
 async fn a_nul_character_is_dropped_on_postgresql_too() {
-    let url = postgres_url();
+    let url = support::postgres_url();
     let schema = format!("eventsync_e2e_nul_{}", std::process::id());
     let probe =
         tokio::time::timeout(Duration::from_secs(5), Store::open_in_schema(&url, &schema)).await;
@@ -1416,7 +1400,7 @@ async fn a_nul_character_is_dropped_on_postgresql_too() {
     };
     let world = World::start_with(config, Some(&schema)).await;
     let outcome = tokio::spawn(nul_in_a_name(world)).await;
-    drop_schema(&url, &schema).await;
+    support::drop_schema(&url, &schema).await;
     if let Err(failure) = outcome {
         std::panic::resume_unwind(failure.into_panic());
     }

@@ -143,8 +143,7 @@ where
     let world = start(attendees, None).await;
     scenario(world).await;
 
-    let url = std::env::var("EVENTSYNC_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let url = support::postgres_url();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -161,7 +160,7 @@ where
     }
     let world = start(attendees, Some((&url, &schema))).await;
     let outcome = tokio::spawn(scenario(world)).await;
-    drop_schema(&url, &schema).await;
+    support::drop_schema(&url, &schema).await;
     if let Err(failure) = outcome {
         std::panic::resume_unwind(failure.into_panic());
     }
@@ -189,16 +188,6 @@ async fn start(attendees: u64, postgres: Option<(&str, &str)>) -> World {
         connection,
         http: reqwest::Client::new(),
         dir,
-    }
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    use sqlx::Connection as _;
-    if let Ok(mut connection) = sqlx::postgres::PgConnection::connect(url).await {
-        let statement = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&mut connection)
-            .await;
     }
 }
 

@@ -203,3 +203,20 @@ pub async fn cvent_control(
         .await
         .expect("control call")
 }
+
+/// Where the PostgreSQL tests connect; CI has a server there.
+pub fn postgres_url() -> String {
+    std::env::var("EVENTSYNC_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Drops a test's PostgreSQL schema, whatever it holds.
+pub async fn drop_schema(url: &str, schema: &str) {
+    use sqlx::Connection as _;
+    if let Ok(mut connection) = sqlx::postgres::PgConnection::connect(url).await {
+        let statement = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut connection)
+            .await;
+    }
+}
