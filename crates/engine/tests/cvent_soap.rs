@@ -47,9 +47,19 @@ impl World {
 
     /// With more TOML after the connection's fields (data type settings).
     async fn start_with(config: SoapSandboxConfig, more: &str) -> World {
+        World::start_in(config, more, None).await
+    }
+
+    /// With its workspace in this PostgreSQL schema, when given.
+    async fn start_in(config: SoapSandboxConfig, more: &str, schema: Option<&str>) -> World {
         let sandbox = CventSoapSandbox::start(config).await.expect("sandbox");
         let dir = support::test_folder("soap-e2e", sandbox.address().port());
-        let store = support::sqlite_workspace(&dir).await;
+        let store = match schema {
+            Some(schema) => Store::open_in_schema(&support::postgres_url(), schema)
+                .await
+                .expect("postgres store"),
+            None => support::sqlite_workspace(&dir).await,
+        };
         let text = format!(
             "[[connections]]\nname = \"cvent\"\nkind = \"cvent-soap\"\nbase_url = \"{}\"\naccount_number = \"{}\"\nuser_name = \"{}\"\npassword = \"${{SOAP_PASSWORD}}\"\nevent_code = \"{}\"\n{more}",
             sandbox.base_url(),
@@ -530,6 +540,39 @@ async fn a_company_named_like_a_timestamp_with_a_full_width_digit_syncs() {
         ..SoapSandboxConfig::default()
     })
     .await;
+    company_like_a_timestamp(world).await;
+}
+
+#[tokio::test]
+async fn the_same_multi_byte_company_on_postgresql() {
+    let url = support::postgres_url();
+    let schema = format!("eventsync_soap_multibyte_{}", std::process::id());
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        Store::open_in_schema(&url, &schema),
+    )
+    .await;
+    if !matches!(probe, Ok(Ok(_))) {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: PostgreSQL not reachable at {url} (set EVENTSYNC_TEST_POSTGRES)"
+        );
+        return;
+    }
+    let config = SoapSandboxConfig {
+        attendees: 20,
+        ..SoapSandboxConfig::default()
+    };
+    let world = World::start_in(config, "", Some(&schema)).await;
+    let outcome = tokio::spawn(company_like_a_timestamp(world)).await;
+    support::drop_schema(&url, &schema).await;
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn company_like_a_timestamp(world: World) {
     let company = "2024-05-01T09:00:0\u{ff10}";
     let id = world
         .sandbox

@@ -425,13 +425,7 @@ async fn quota_exhaustion_pauses_and_the_next_run_resumes() {
     world
         .control(reqwest::Method::PUT, "/usage", json!({"used": 0}))
         .await;
-    let key = format!(
-        "cvent-rest:{}:{}",
-        world.sandbox.base_url(),
-        world.sandbox.client_id()
-    );
-    connectors::budget::RateBudget::for_account(&key)
-        .mark_exhausted(chrono::Utc::now() - chrono::Duration::seconds(1));
+    support::budget_reset(&world.sandbox);
     let resumed = world.run(RunKind::Sync, PEOPLE).await;
     assert_eq!(resumed.status, RunStatus::Succeeded, "{:?}", resumed.errors);
     assert_eq!(
@@ -1199,17 +1193,16 @@ async fn data_labels_fill_custom_fields_from_contact_custom_fields_by_code() {
     assert!(filled > 0, "some attendees have a membership level");
 }
 
-/// With the default selection (Accepted), the session registrations of attendees left out by
-/// status are left out with them and say why; none is rejected as pointing nowhere.
-#[tokio::test]
-async fn registrations_of_people_left_out_by_status_are_skipped_not_rejected() {
+/// Syncs people, sessions and session registrations of 300 attendees with these settings
+/// (TOML), writing a report; the run's summary and the report's text.
+async fn sync_registrations_with_report(settings: &str) -> (RunReport, String) {
     let world = World::start_configured(
         SandboxConfig {
             attendees: 300,
             ..SandboxConfig::default()
         },
         None,
-        "",
+        settings,
     )
     .await;
     let types = &[
@@ -1224,11 +1217,19 @@ async fn registrations_of_people_left_out_by_status_are_skipped_not_rejected() {
         .await
         .expect("sync");
     assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
+    let csv = std::fs::read_to_string(&report_path).expect("report");
+    (sync, csv)
+}
+
+/// With the default selection (Accepted), the session registrations of attendees left out by
+/// status are left out with them and say why; none is rejected as pointing nowhere.
+#[tokio::test]
+async fn registrations_of_people_left_out_by_status_are_skipped_not_rejected() {
+    let (sync, csv) = sync_registrations_with_report("").await;
     let registrations = DataType::SessionRegistrations;
     assert_eq!(count(&sync, registrations, "reject"), 0, "{sync:?}");
     assert!(count(&sync, registrations, engine::run::SKIPPED) > 0);
     assert!(count(&sync, registrations, "create") > 0);
-    let csv = std::fs::read_to_string(&report_path).expect("report");
     let skipped = csv
         .lines()
         .find(|line| line.starts_with("session_registrations,skipped,"))
@@ -1243,28 +1244,10 @@ async fn registrations_of_people_left_out_by_status_are_skipped_not_rejected() {
 /// filter — not blamed on the status rule, in the report or in the counts the totals use.
 #[tokio::test]
 async fn registrations_of_people_left_out_by_a_filter_name_the_filter() {
-    let world = World::start_configured(
-        SandboxConfig {
-            attendees: 300,
-            ..SandboxConfig::default()
-        },
-        None,
+    let (sync, csv) = sync_registrations_with_report(
         "[connections.data.people]\nfilters = [{ field = \"last_name\", contains = \"a\", not = true }]\n",
     )
     .await;
-    let types = &[
-        DataType::People,
-        DataType::Sessions,
-        DataType::SessionRegistrations,
-    ];
-    let report_path = world.dir.join("registrations.csv");
-    let mut options = world.options(RunKind::Sync, types);
-    options.report = Some(report_path.clone());
-    let sync = engine::run(&world.store, &world.connection, &options, &|_| {})
-        .await
-        .expect("sync");
-    assert_eq!(sync.status, RunStatus::Succeeded, "{:?}", sync.errors);
-    let csv = std::fs::read_to_string(&report_path).expect("report");
     let filtered_people: std::collections::HashSet<&str> = csv
         .lines()
         .filter_map(|line| line.strip_prefix("people,filtered,"))

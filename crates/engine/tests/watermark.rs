@@ -215,13 +215,7 @@ async fn a_change_behind_an_interrupted_listing_is_not_lost() {
         world
             .control(reqwest::Method::PUT, "/usage", json!({"used": 0}))
             .await;
-        let key = format!(
-            "cvent-rest:{}:{}",
-            world.sandbox.base_url(),
-            world.sandbox.client_id()
-        );
-        connectors::budget::RateBudget::for_account(&key)
-            .mark_exhausted(chrono::Utc::now() - chrono::Duration::seconds(1));
+        support::budget_reset(&world.sandbox);
         let resumed = world.run().await;
         assert_eq!(resumed.status, RunStatus::Succeeded, "{:?}", resumed.errors);
         for _ in 0..2 {

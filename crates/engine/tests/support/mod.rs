@@ -220,3 +220,11 @@ pub async fn drop_schema(url: &str, schema: &str) {
             .await;
     }
 }
+
+/// Tells the process's rate budget of the sandbox's account that its day has turned, as the
+/// client learns after a quota reset.
+pub fn budget_reset(sandbox: &CventRestSandbox) {
+    let key = format!("cvent-rest:{}:{}", sandbox.base_url(), sandbox.client_id());
+    connectors::budget::RateBudget::for_account(&key)
+        .mark_exhausted(chrono::Utc::now() - chrono::Duration::seconds(1));
+}
