@@ -86,15 +86,13 @@ pub fn default_targets(kind: &str, data_type: DataType) -> Vec<String> {
     mapping.rules.into_iter().map(|rule| rule.target).collect()
 }
 
-/// A raw vendor record and its modification time, when the vendor has one.
+/// A raw vendor record. Its modification time is not carried: the cursor is the listing's
+/// watermark, never a time read from records (ARCHITECTURE.md, "The watermark").
 #[derive(Debug, Clone)]
 pub struct VendorRecord {
     /// The record as JSON text, kept as the vendor sent it where the vendor speaks JSON: the
     /// engine flattens it without building a tree and stores it verbatim.
     pub raw: Box<RawValue>,
-    /// The modification time, when the connector read it; otherwise the engine reads it at
-    /// [`AnyConnector::modified_path`].
-    pub modified: Option<String>,
 }
 
 impl VendorRecord {
@@ -104,11 +102,10 @@ impl VendorRecord {
     }
 
     /// A record a connector built as a JSON value (from XML, say).
-    pub fn from_value(raw: &serde_json::Value, modified: Option<String>) -> VendorRecord {
+    pub fn from_value(raw: &serde_json::Value) -> VendorRecord {
         VendorRecord {
             // Serializing a `Value` cannot fail: its keys are strings and its numbers finite.
             raw: serde_json::value::to_raw_value(raw).unwrap_or_else(|_| RawValue::NULL.to_owned()),
-            modified,
         }
     }
 }

@@ -271,7 +271,7 @@ fn record_of(line: u64, cells: &[String], columns: &[ColumnMatch]) -> Result<Ven
                 .map_err(|reason| format!("line {line}: {reason}"))?;
         }
     }
-    Ok(VendorRecord::from_value(&record, None))
+    Ok(VendorRecord::from_value(&record))
 }
 
 /// Reads the file and runs its rows as the connection's `data_type`: a preview, or — with

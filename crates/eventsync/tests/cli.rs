@@ -157,6 +157,26 @@ fn stdout_json(output: &Output) -> Value {
     })
 }
 
+/// Waits until `status` counts at least `records` people (a minute at most): a sync running
+/// beside the test has committed that far.
+fn wait_for_people(workdir: &Workdir, sandbox: &Sandbox, records: u64) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+        let status = stdout_json(&workdir.run(sandbox, &["--json", "status"]));
+        let people = status
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|row| row["data_type"] == "people")
+            .and_then(|row| row["records"].as_u64())
+            .unwrap_or(0);
+        if people >= records {
+            return;
+        }
+    }
+}
+
 fn exported_ids(workdir: &Workdir, sandbox: &Sandbox) -> Vec<String> {
     let output = workdir.succeed(sandbox, &["export", "people", "--format", "json"]);
     stdout_json(&output)
@@ -179,22 +199,8 @@ fn a_sync_killed_mid_run_is_finished_by_the_next_without_duplicates_or_gaps() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start sync");
-    let started = Instant::now();
     // Wait until some pages are committed, then kill without warning.
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let status = workdir.run(&sandbox, &["--json", "status"]);
-        let rows = stdout_json(&status);
-        let people = rows
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|r| r["data_type"] == "people");
-        let records = people.and_then(|r| r["records"].as_u64()).unwrap_or(0);
-        if records >= 2_000 || started.elapsed() > Duration::from_secs(60) {
-            break;
-        }
-    }
+    wait_for_people(&workdir, &sandbox, 2_000);
     sync.kill().expect("kill -9");
     sync.wait().expect("reap");
     let partial = exported_ids(&workdir, &sandbox);
@@ -1230,21 +1236,7 @@ fn a_stalled_sync_loses_its_connection_when_its_lease_runs_out_and_is_marked_int
         .stderr(Stdio::null())
         .spawn()
         .expect("start sync");
-    let started = Instant::now();
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let status = stdout_json(&workdir.run(&sandbox, &["--json", "status"]));
-        let records = status
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|row| row["data_type"] == "people")
-            .and_then(|row| row["records"].as_u64())
-            .unwrap_or(0);
-        if records >= 2_000 || started.elapsed() > Duration::from_secs(60) {
-            break;
-        }
-    }
+    wait_for_people(&workdir, &sandbox, 2_000);
     // Slow vendor calls make the process wait on one when it is stopped, rather than hold
     // SQLite's write lock in a commit (which would stall every writer, lease or not).
     sandbox.control("PUT", "/faults", json!({"latencyMs": 1500}));

@@ -450,28 +450,22 @@ impl Aventri {
     fn vendor_records(&self, data_type: DataType, kept: Vec<Value>) -> Vec<VendorRecord> {
         let mut records = Vec::with_capacity(kept.len());
         for record in kept {
-            let modified = record["lastmodified"]
-                .as_str()
-                .and_then(|m| self.instant(m));
             if data_type == DataType::SessionRegistrations {
                 let attendee = record["attendeeid"].as_str().unwrap_or_default();
                 for selection in record["sessions"].as_array().into_iter().flatten() {
                     let session = selection["sessionid"].as_str().unwrap_or_default();
-                    records.push(VendorRecord::from_value(
-                        &json!({
-                            "registrationid": format!("{attendee}-{session}"),
-                            "attendeeid": attendee,
-                            "sessionid": session,
-                            "sessionkey": selection["sessionkey"],
-                            "registrationstatus": record["registrationstatus"],
-                            "lastmodified": record["lastmodified"],
-                        }),
-                        modified.clone(),
-                    ));
+                    records.push(VendorRecord::from_value(&json!({
+                        "registrationid": format!("{attendee}-{session}"),
+                        "attendeeid": attendee,
+                        "sessionid": session,
+                        "sessionkey": selection["sessionkey"],
+                        "registrationstatus": record["registrationstatus"],
+                        "lastmodified": record["lastmodified"],
+                    })));
                 }
                 continue;
             }
-            records.push(VendorRecord::from_value(&record, modified));
+            records.push(VendorRecord::from_value(&record));
         }
         records
     }

@@ -841,8 +841,6 @@ impl Pull<'_> {
                 .into_iter()
                 .map(|raw| VendorRecord {
                     raw: raw.to_owned(),
-                    // Read by the engine at `MODIFIED_PATH` as it flattens the record.
-                    modified: None,
                 })
                 .collect(),
             Some(details) => {
@@ -855,7 +853,6 @@ impl Pull<'_> {
                             tracing::warn!(%reason, path = %self.endpoint.path, "a travel item Cvent does not document");
                             records.push(VendorRecord {
                                 raw: item.to_owned(),
-                                modified: None,
                             });
                         }
                     }
@@ -897,9 +894,6 @@ fn just_before(cursor: &str) -> String {
         Err(_) => cursor.to_string(),
     }
 }
-
-/// Where every Cvent record keeps its modification time.
-pub const MODIFIED_PATH: &str = "lastModified";
 
 /// Builds a connector for a connection.
 pub fn connect(

@@ -108,11 +108,7 @@ fn request_record(
         attendee.get()
     );
     let raw = RawValue::from_string(joined).map_err(|e| e.to_string())?;
-    Ok(VendorRecord {
-        raw,
-        // Read by the engine at `lastModified`, the request's own modification time.
-        modified: None,
-    })
+    Ok(VendorRecord { raw })
 }
 
 #[cfg(test)]

@@ -723,13 +723,6 @@ fn session_rows(event: &Element) -> Vec<&Element> {
         .collect()
 }
 
-fn modified_of(record: &Value) -> Option<String> {
-    record["lastmodifieddate"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
 /// A listing in progress.
 pub struct Pull<'a> {
     connector: &'a CventSoap,
@@ -759,7 +752,7 @@ impl Pull<'_> {
             let records: Vec<VendorRecord> = events
                 .iter()
                 .flat_map(session_rows)
-                .map(|row| VendorRecord::from_value(&xml::to_json(row), None))
+                .map(|row| VendorRecord::from_value(&xml::to_json(row)))
                 .collect();
             let total = records.len() as u64;
             return Ok(Some(VendorPage {
@@ -815,10 +808,7 @@ impl Pull<'_> {
             DataType::SessionRegistrations => session_registrations(&objects),
             _ => objects
                 .iter()
-                .map(|o| {
-                    let raw = xml::to_json(o);
-                    VendorRecord::from_value(&raw, modified_of(&raw))
-                })
+                .map(|o| VendorRecord::from_value(&xml::to_json(o)))
                 .collect(),
         };
         Ok(Some(VendorPage {
@@ -857,7 +847,6 @@ impl Pull<'_> {
                         .is_some_and(|v| v.eq_ignore_ascii_case(id))
                 })
             });
-            let modified = modified_of(&raw);
             let guests = raw
                 .as_object_mut()
                 .and_then(|o| o.remove("guestdetail"))
@@ -883,9 +872,9 @@ impl Pull<'_> {
                     object.insert("primaryid".into(), raw["id"].clone());
                     object.insert("lastmodifieddate".into(), raw["lastmodifieddate"].clone());
                 }
-                records.push(VendorRecord::from_value(&guest_raw, modified.clone()));
+                records.push(VendorRecord::from_value(&guest_raw));
             }
-            records.push(VendorRecord::from_value(&raw, modified));
+            records.push(VendorRecord::from_value(&raw));
         }
         Ok(records)
     }
@@ -900,9 +889,6 @@ fn session_registrations(registrations: &[Element]) -> Vec<VendorRecord> {
             "contactid": registration.attribute("ContactId").unwrap_or_default(),
             "status": registration.attribute("Status").unwrap_or_default(),
         });
-        let modified = registration
-            .attribute("LastModifiedDate")
-            .and_then(xml::gmt_to_rfc3339);
         for order in registration
             .children_named("OrderDetail")
             .filter(|o| o.attribute("ProductType") == Some("Session"))
@@ -911,7 +897,7 @@ fn session_registrations(registrations: &[Element]) -> Vec<VendorRecord> {
             if let Some(object) = raw.as_object_mut() {
                 object.insert("registration".into(), summary.clone());
             }
-            records.push(VendorRecord::from_value(&raw, modified.clone()));
+            records.push(VendorRecord::from_value(&raw));
         }
     }
     records
