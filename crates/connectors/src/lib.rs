@@ -10,6 +10,7 @@ mod clock;
 pub mod cvent_rest;
 pub mod cvent_soap;
 mod error;
+pub mod partition;
 mod retry;
 
 pub use clock::VendorClock;
@@ -42,6 +43,17 @@ pub struct PullSpec {
     /// Which vendor statuses to list; a connector that cannot ask for them lists every record
     /// and the engine judges each one.
     pub statuses: StatusQuery,
+    /// Calls a full listing may keep in flight at once, each within the account's rate budget;
+    /// 1 lists one page at a time.
+    pub concurrency: usize,
+}
+
+/// How a full listing was split to be fetched side by side ([`partition`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListingPlan {
+    pub partitions: u32,
+    /// Calls spent on planning whose records were not kept: the price of the split.
+    pub extra_calls: u64,
 }
 
 /// The statuses a pull asks the vendor for, in the vendor's spellings.
@@ -118,6 +130,8 @@ pub struct VendorPage {
     pub next_token: Option<String>,
     /// The vendor's total for the query, when it reports one.
     pub total: Option<u64>,
+    /// With the first page of a listing this run split into partitions: how it was split.
+    pub plan: Option<ListingPlan>,
 }
 
 /// The outcome of a connection check, one line per finding.

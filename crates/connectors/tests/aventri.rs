@@ -56,6 +56,7 @@ async fn pull_all(
             mode: PullMode::Full,
             resume_token: None,
             statuses: StatusQuery::Any,
+            concurrency: 1,
         })
         .await?;
     let mut records = Vec::new();
@@ -142,6 +143,7 @@ async fn an_expired_token_is_renewed_once_and_gateway_errors_shrink_the_page() {
             mode: PullMode::Full,
             resume_token: None,
             statuses: StatusQuery::Any,
+            concurrency: 1,
         })
         .await
         .expect("pull");

@@ -51,6 +51,7 @@ async fn all(connector: &CventRest, data_type: DataType) -> Vec<Value> {
             mode: connectors::PullMode::Full,
             resume_token: None,
             statuses: connectors::StatusQuery::Any,
+            concurrency: 1,
         })
         .await
         .expect("pull");

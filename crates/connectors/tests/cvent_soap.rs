@@ -39,6 +39,7 @@ fn spec(data_type: DataType, mode: PullMode) -> PullSpec {
         mode,
         resume_token: None,
         statuses: StatusQuery::Any,
+        concurrency: 1,
     }
 }
 

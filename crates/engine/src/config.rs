@@ -68,12 +68,21 @@ pub struct Connection {
     /// asks from: room for the vendor's clock and for changes it commits late (ARCHITECTURE.md,
     /// "The watermark").
     pub watermark_margin: chrono::Duration,
+    /// Calls a full listing may keep in flight at once, within the account's rate budget.
+    pub listing_concurrency: usize,
     /// Warnings about the configuration that do not stop a run.
     pub warnings: Vec<String>,
 }
 
 /// The watermark margin when the configuration names none.
 pub const DEFAULT_WATERMARK_MARGIN_SECONDS: u32 = 300;
+
+/// Calls a full listing keeps in flight when the configuration names no number: enough for
+/// Cvent's Premium rate (25 calls a second) at about 600 ms an answer.
+pub const DEFAULT_LISTING_CONCURRENCY: usize = 16;
+
+/// The most calls in flight a connection may ask for.
+pub const MAX_LISTING_CONCURRENCY: usize = 64;
 
 /// The vendor-specific settings of a connection, one variant per `kind`; each vendor's module
 /// under `config/` owns its fields, their parsing and their secrets.
@@ -354,6 +363,8 @@ struct RawConnection {
     hotel_requests: bool,
     #[serde(default = "default_watermark_margin")]
     watermark_margin_seconds: u32,
+    #[serde(default = "default_listing_concurrency")]
+    listing_concurrency: usize,
     #[serde(default)]
     data: BTreeMap<String, RawDataConfig>,
     #[serde(flatten)]
@@ -362,6 +373,10 @@ struct RawConnection {
 
 fn default_watermark_margin() -> u32 {
     DEFAULT_WATERMARK_MARGIN_SECONDS
+}
+
+fn default_listing_concurrency() -> usize {
+    DEFAULT_LISTING_CONCURRENCY
 }
 
 #[derive(Deserialize)]
@@ -451,6 +466,11 @@ pub const SETTINGS: &[Setting] = &[
         key: "connections[].watermark_margin_seconds",
         default: "300",
         meaning: "an incremental sync asks for changes from this long before the last listing began, on the vendor's clock, so that changes the vendor stamps late or with a clock of its own are never skipped; records listed twice cost nothing but the page",
+    },
+    Setting {
+        key: "connections[].listing_concurrency",
+        default: "16",
+        meaning: "calls a full listing keeps in flight at once (1 to 64), each still within the account's rate limit: a large listing is split into parts fetched side by side, so it runs at the vendor's rate rather than one answer's latency; 1 lists one page at a time",
     },
     Setting {
         key: "connections[].data.<type>.mapping",
@@ -662,6 +682,12 @@ impl Connection {
             warnings: &mut warnings,
         };
         let vendor = VendorSettings::parse(&raw.kind, raw.vendor, &mut context)?;
+        if !(1..=MAX_LISTING_CONCURRENCY).contains(&raw.listing_concurrency) {
+            return Err(ConfigError(format!(
+                "connection '{name}': listing_concurrency is {}; it must be from 1 (one page at a time) to {MAX_LISTING_CONCURRENCY}",
+                raw.listing_concurrency
+            )));
+        }
         let travel = Travel {
             flights: raw.flights,
             hotel_requests: raw.hotel_requests,
@@ -817,6 +843,7 @@ impl Connection {
             travel,
             data,
             watermark_margin: chrono::Duration::seconds(i64::from(raw.watermark_margin_seconds)),
+            listing_concurrency: raw.listing_concurrency,
             warnings,
         })
     }

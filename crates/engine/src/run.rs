@@ -98,6 +98,10 @@ pub struct TypeSummary {
     pub counts: BTreeMap<String, u64>,
     pub api_calls: u64,
     pub vendor_total: Option<u64>,
+    /// Parts a full listing was split into to be fetched side by side; 0 when it was not.
+    pub partitions: u32,
+    /// Calls the split cost whose records were not kept (counted in `api_calls` too).
+    pub split_calls: u64,
     pub cursor_before: Option<String>,
     pub cursor_after: Option<String>,
     /// The first rejections, with their reasons.
@@ -256,6 +260,7 @@ pub async fn run(
             written: None,
             tally: None,
             watermark_margin: connection.watermark_margin,
+            listing_concurrency: connection.listing_concurrency,
         };
         let calls_before = connector.calls();
         let outcome = telling_waits(
@@ -442,6 +447,7 @@ pub(crate) async fn run_records(
         written: None,
         tally: None,
         watermark_margin: connection.watermark_margin,
+        listing_concurrency: 1,
     };
     let outcome = job.run_file(file.records, &file.malformed, &state).await;
     let summary = job.summary;
@@ -612,6 +618,8 @@ struct TypeRun<'a> {
     tally: Option<Tally>,
     /// How far before a listing's start the next incremental listing asks from.
     watermark_margin: chrono::Duration,
+    /// Calls the main full listing may keep in flight.
+    listing_concurrency: usize,
 }
 
 #[cfg(test)]

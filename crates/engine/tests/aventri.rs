@@ -225,8 +225,14 @@ async fn a_full_sync_of_10_000_registrations_equals_the_sandbox_and_incremental_
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.errors);
     world.assert_exact().await;
     // 10,000 attendees in pages of 2,000 and the end-of-list call; the token was asked for
-    // by the first data type synced.
-    assert_eq!(first.types["people"].api_calls, 6);
+    // by the first data type synced. The first page came back full, so the rest was read in
+    // stripes side by side, each ending on its own end-of-list answer.
+    let people = &first.types["people"];
+    assert!(people.partitions >= 3, "{people:?}");
+    assert!(
+        people.api_calls <= 5 + u64::from(people.partitions),
+        "{people:?}"
+    );
     let levels = world.workspace(DataType::SponsorLevels).await;
     assert_eq!(levels.len(), 3);
 

@@ -312,6 +312,12 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
             count(engine::run::FILTERED),
             summary.api_calls
         );
+        if summary.partitions > 0 {
+            println!(
+                "      listed in {} parts side by side; the split cost {} calls whose records were listed again",
+                summary.partitions, summary.split_calls
+            );
+        }
         for label in &summary.labels {
             println!("      label {label}");
         }

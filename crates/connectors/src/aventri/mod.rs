@@ -32,6 +32,7 @@
 
 mod client;
 mod defaults;
+mod stripes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -475,6 +476,27 @@ impl Aventri {
             (PullMode::ModifiedSince(since), true) => Some(self.local_floor(since)?),
             _ => None,
         };
+        let source = Source::for_type(spec.data_type);
+        if let Some(split) = spec
+            .resume_token
+            .as_deref()
+            .filter(|token| stripes::is_token(token))
+            .and_then(|token| {
+                stripes::resume(self, spec.data_type, source, token, spec.concurrency)
+            })
+        {
+            return Ok(Pull {
+                connector: self,
+                data_type: spec.data_type,
+                source,
+                since,
+                offset: 0,
+                limit: self.config.page_size.max(MIN_PAGE_SIZE),
+                done: false,
+                concurrency: spec.concurrency,
+                split: Some(split),
+            });
+        }
         let offset = match &spec.resume_token {
             Some(token) => token
                 .parse::<u64>()
@@ -486,11 +508,13 @@ impl Aventri {
         Ok(Pull {
             connector: self,
             data_type: spec.data_type,
-            source: Source::for_type(spec.data_type),
+            source,
             since,
             offset,
             limit: self.config.page_size.max(MIN_PAGE_SIZE),
             done: false,
+            concurrency: spec.concurrency,
+            split: None,
         })
     }
 
@@ -818,13 +842,24 @@ pub struct Pull<'a> {
     offset: u64,
     limit: u32,
     done: bool,
+    /// Calls a full listing may keep in flight.
+    concurrency: usize,
+    /// A full listing read in stripes side by side, once its first page showed it is long.
+    split: Option<crate::partition::Partitioned<'a, stripes::Stripe>>,
 }
 
 impl Pull<'_> {
     pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        if let Some(split) = self.split.as_mut() {
+            return split.next_page().await;
+        }
         if self.done {
             return Ok(None);
         }
+        let splittable = self.since.is_none()
+            && self.offset == 0
+            && self.concurrency > 1
+            && matches!(self.source, Source::Attendees | Source::Speakers);
         let connector = self.connector;
         let mut raw = match self.source {
             // Sessions are read whole, so concurrent ones can be grouped under masters.
@@ -851,10 +886,29 @@ impl Pull<'_> {
                 connector.sponsor_levels(&categories)
             }
             Source::Attendees | Source::Speakers => {
+                let asked = self.limit;
+                let started = std::time::Instant::now();
                 let (page, limit) = connector
                     .list_page(self.source, self.since.as_deref(), self.offset, self.limit)
                     .await?;
                 self.limit = limit;
+                if let Some(page) = page.as_ref().filter(|page| {
+                    splittable && limit == asked && page.len() as u64 == u64::from(limit)
+                }) {
+                    let records = connector
+                        .records_of(self.data_type, self.source, page.clone())
+                        .await?;
+                    let split = stripes::split(
+                        connector,
+                        self.data_type,
+                        self.source,
+                        records,
+                        limit,
+                        self.concurrency,
+                        started.elapsed(),
+                    );
+                    return self.split.insert(split).next_page().await;
+                }
                 match page {
                     Some(page) => {
                         self.offset += page.len() as u64;
@@ -867,22 +921,38 @@ impl Pull<'_> {
                 }
             }
         };
-        let mut kept = Vec::with_capacity(raw.len());
-        for mut record in raw.drain(..) {
-            if self.source == Source::Attendees {
-                record = connector.complete(record).await?;
-            }
-            if connector.keep(self.data_type, &mut record) {
-                kept.push(record);
-            }
-        }
-        connector.attach_photos(&mut kept, self.data_type).await;
-        let records = connector.vendor_records(self.data_type, kept);
+        let records = connector
+            .records_of(self.data_type, self.source, std::mem::take(&mut raw))
+            .await?;
         Ok(Some(VendorPage {
             records,
             next_token: (!self.done).then(|| self.offset.to_string()),
             total: None,
+            plan: None,
         }))
+    }
+}
+
+impl Aventri {
+    /// A page of listed records as the data type's records: attendees listed in summary
+    /// completed, records of other data types left out, photos attached.
+    async fn records_of(
+        &self,
+        data_type: DataType,
+        source: Source,
+        raw: Vec<Value>,
+    ) -> Result<Vec<VendorRecord>, ConnectorError> {
+        let mut kept = Vec::with_capacity(raw.len());
+        for mut record in raw {
+            if source == Source::Attendees {
+                record = self.complete(record).await?;
+            }
+            if self.keep(data_type, &mut record) {
+                kept.push(record);
+            }
+        }
+        self.attach_photos(&mut kept, data_type).await;
+        Ok(self.vendor_records(data_type, kept))
     }
 }
 

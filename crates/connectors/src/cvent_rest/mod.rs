@@ -19,6 +19,7 @@
 
 mod client;
 mod defaults;
+mod ranges;
 pub mod travel;
 mod write;
 
@@ -173,6 +174,10 @@ pub struct Facts {
     /// When the event ends (Cvent's `end`, RFC 3339): auto sync stops a week after it.
     #[serde(default)]
     pub event_end: Option<String>,
+    /// When the event was created (RFC 3339): none of its records is older, so a full listing
+    /// is split into ranges of creation time from there (`ranges.rs`).
+    #[serde(default)]
+    pub event_created: Option<String>,
     /// When the event was read (RFC 3339); re-read daily, since an event can be rescheduled.
     #[serde(default)]
     pub event_read_at: Option<String>,
@@ -441,10 +446,14 @@ impl CventRest {
                 let mut facts = self.facts.lock().await;
                 facts.event_id = Some(id.clone());
                 facts.event_title = event["title"].as_str().map(str::to_string);
-                facts.event_end = event["end"]
-                    .as_str()
-                    .filter(|end| chrono::DateTime::parse_from_rfc3339(end).is_ok())
-                    .map(str::to_string);
+                let time = |field: &str| {
+                    event[field]
+                        .as_str()
+                        .filter(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok())
+                        .map(str::to_string)
+                };
+                facts.event_end = time("end");
+                facts.event_created = time("created");
                 facts.event_read_at = Some(chrono::Utc::now().to_rfc3339());
                 Ok(id)
             })
@@ -607,7 +616,8 @@ impl CventRest {
         }
     }
 
-    pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
+    /// Where and how a pull lists its data type, with the event and the statuses it asks for.
+    async fn endpoint(&self, spec: &PullSpec) -> Result<Endpoint, ConnectorError> {
         self.ensure_tier().await?;
         let event_id = self.event_id().await?;
         let mut endpoint = Endpoint::for_type(spec.data_type, &event_id);
@@ -618,10 +628,48 @@ impl CventRest {
             event_filter.push_str(" and ");
             event_filter.push_str(&clause);
         }
+        Ok(endpoint)
+    }
+
+    pub async fn pull(&self, spec: PullSpec) -> Result<Pull<'_>, ConnectorError> {
+        let mut endpoint = self.endpoint(&spec).await?;
         let since = match (&spec.mode, supports_incremental(spec.data_type)) {
             (PullMode::ModifiedSince(since), true) => Some(since.clone()),
             _ => None,
         };
+        let splittable = spec.mode == PullMode::Full && endpoint.by_created && spec.concurrency > 1;
+        if splittable {
+            match spec.resume_token.as_deref() {
+                Some(token) if ranges::is_token(token) => {
+                    if let Some(listing) = ranges::resume(self, &endpoint, token, spec.concurrency)
+                    {
+                        return Ok(Pull::Ranges(listing));
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let started = std::time::Instant::now();
+                    let first = endpoint.fetch(self, None, None, None).await?;
+                    let took = started.elapsed();
+                    let page = self.page_of(&endpoint, &first)?;
+                    if let Some(listing) =
+                        ranges::plan(self, &endpoint, &page, spec.concurrency, took).await?
+                    {
+                        return Ok(Pull::Ranges(listing));
+                    }
+                    return Ok(Pull::Pages(Pages {
+                        connector: self,
+                        endpoint,
+                        since,
+                        next_token: page.next_token.clone(),
+                        started: true,
+                        done: page.next_token.is_none(),
+                        batches: std::collections::VecDeque::new(),
+                        first: Some(page),
+                    }));
+                }
+            }
+        }
         let mut batches = match &spec.mode {
             PullMode::OfAttendees(ids) if by_attendee(spec.data_type) => {
                 travel::attendee_filters(ids).into()
@@ -640,7 +688,7 @@ impl CventRest {
             endpoint.attendee_filter = batches.pop_front();
             done = endpoint.attendee_filter.is_none();
         }
-        Ok(Pull {
+        Ok(Pull::Pages(Pages {
             connector: self,
             endpoint,
             since,
@@ -648,6 +696,49 @@ impl CventRest {
             started: false,
             done,
             batches,
+            first: None,
+        }))
+    }
+
+    /// A page as Cvent sent it, its records split per request where the data type asks.
+    fn page_of(&self, endpoint: &Endpoint, bytes: &[u8]) -> Result<VendorPage, ConnectorError> {
+        let page: ListPage<'_> = serde_json::from_slice(bytes).map_err(|error| {
+            ConnectorError::Transient(format!(
+                "Cvent sent a page of {} that is not the JSON it documents: {error}",
+                endpoint.path
+            ))
+        })?;
+        let paging = page.paging.unwrap_or_default();
+        let records = match endpoint.split {
+            None => page
+                .data
+                .into_iter()
+                .map(|raw| VendorRecord {
+                    raw: raw.to_owned(),
+                })
+                .collect(),
+            Some(details) => {
+                let mut records = Vec::new();
+                for item in page.data {
+                    match travel::split(item, details) {
+                        Ok(requests) => records.extend(requests),
+                        // Passed on as it came: the engine rejects it with the vendor's text.
+                        Err(reason) => {
+                            tracing::warn!(%reason, path = %endpoint.path, "a travel item Cvent does not document");
+                            records.push(VendorRecord {
+                                raw: item.to_owned(),
+                            });
+                        }
+                    }
+                }
+                records
+            }
+        };
+        Ok(VendorPage {
+            records,
+            next_token: paging.next_token,
+            total: paging.total_count.as_ref().and_then(Value::as_u64),
+            plan: None,
         })
     }
 }
@@ -661,26 +752,16 @@ impl CventRest {
         data_type: DataType,
         statuses: StatusQuery,
     ) -> Result<Option<u64>, ConnectorError> {
-        let pull = self
-            .pull(PullSpec {
-                data_type,
-                mode: PullMode::Full,
-                resume_token: None,
-                statuses,
-            })
-            .await?;
-        let bytes = pull.endpoint.fetch(self, None, Some(1), None).await?;
-        let page: ListPage<'_> = serde_json::from_slice(&bytes).map_err(|error| {
-            ConnectorError::Transient(format!(
-                "Cvent sent a page of {} that is not the JSON it documents: {error}",
-                pull.endpoint.path
-            ))
-        })?;
-        Ok(page
-            .paging
-            .and_then(|paging| paging.total_count)
-            .as_ref()
-            .and_then(Value::as_u64))
+        let spec = PullSpec {
+            data_type,
+            mode: PullMode::Full,
+            resume_token: None,
+            statuses,
+            concurrency: 1,
+        };
+        let endpoint = self.endpoint(&spec).await?;
+        let bytes = endpoint.fetch(self, None, Some(1), None).await?;
+        Ok(self.page_of(&endpoint, &bytes)?.total)
     }
 }
 
@@ -698,11 +779,15 @@ struct Endpoint {
     split: Option<&'static str>,
     /// A query-string filter on the attendees items are filed under (travel).
     attendee_filter: Option<String>,
+    /// Whether the listing can be filtered by `created`, and so split into ranges of it.
+    by_created: bool,
+    /// A range of creation times, as filter clauses, that this listing is limited to.
+    created_range: Option<String>,
 }
 
 impl Endpoint {
     fn for_type(data_type: DataType, event_id: &str) -> Endpoint {
-        let filtered = |path: &str| Endpoint {
+        let filtered = |path: &str, by_created: bool| Endpoint {
             method: Method::POST,
             path: path.to_string(),
             event_filter: Some(format!("event.id eq {}", quote(event_id))),
@@ -710,6 +795,8 @@ impl Endpoint {
             window: false,
             split: None,
             attendee_filter: None,
+            by_created,
+            created_range: None,
         };
         let scoped = |suffix: &str, paged: bool| Endpoint {
             method: Method::GET,
@@ -719,6 +806,8 @@ impl Endpoint {
             window: false,
             split: None,
             attendee_filter: None,
+            by_created: false,
+            created_range: None,
         };
         if let Some((suffix, details)) = travel::listing(data_type) {
             return Endpoint {
@@ -728,10 +817,11 @@ impl Endpoint {
             };
         }
         match data_type {
-            DataType::People => filtered("/attendees/filter"),
-            DataType::Sessions => filtered("/sessions/filter"),
-            DataType::Speakers => filtered("/speakers/filter"),
-            DataType::SessionRegistrations => filtered("/sessions/enrollment/filter"),
+            // The filters of attendees, sessions and enrollments take `created`; speakers' not.
+            DataType::People => filtered("/attendees/filter", true),
+            DataType::Sessions => filtered("/sessions/filter", true),
+            DataType::Speakers => filtered("/speakers/filter", false),
+            DataType::SessionRegistrations => filtered("/sessions/enrollment/filter", true),
             DataType::Locations => scoped("session-locations", true),
             DataType::Sponsors => scoped("exhibitors", true),
             DataType::SponsorLevels => scoped("sponsorship-levels", false),
@@ -765,10 +855,13 @@ impl Endpoint {
         }
         let body = match (&self.event_filter, token) {
             (Some(event_filter), None) => {
-                let filter = match since {
-                    Some(since) => format!("{event_filter} and lastModified ge {}", quote(since)),
-                    None => event_filter.clone(),
-                };
+                let mut filter = event_filter.clone();
+                if let Some(since) = since {
+                    filter = format!("{filter} and lastModified ge {}", quote(since));
+                }
+                if let Some(range) = &self.created_range {
+                    filter = format!("{filter} and {range}");
+                }
                 Some(json!({ "filter": filter }))
             }
             (Some(_), Some(_)) => Some(json!({})),
@@ -788,8 +881,23 @@ impl Endpoint {
     }
 }
 
-/// One listing in progress.
-pub struct Pull<'a> {
+/// One listing in progress: page after page, or split into ranges of creation time.
+pub enum Pull<'a> {
+    Pages(Pages<'a>),
+    Ranges(crate::partition::Partitioned<'a, ranges::Range>),
+}
+
+impl Pull<'_> {
+    pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        match self {
+            Pull::Pages(pages) => pages.next_page().await,
+            Pull::Ranges(ranges) => ranges.next_page().await,
+        }
+    }
+}
+
+/// A listing read one page at a time.
+pub struct Pages<'a> {
     connector: &'a CventRest,
     endpoint: Endpoint,
     since: Option<String>,
@@ -798,10 +906,15 @@ pub struct Pull<'a> {
     done: bool,
     /// Attendee filters still to list, one listing each, after the current one.
     batches: std::collections::VecDeque<String>,
+    /// The first page, already fetched to learn the listing's size.
+    first: Option<VendorPage>,
 }
 
-impl Pull<'_> {
+impl Pages<'_> {
     pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        if let Some(page) = self.first.take() {
+            return Ok(Some(page));
+        }
         if self.done || (self.started && self.next_token.is_none()) {
             match self.batches.pop_front() {
                 Some(filter) if self.started => {
@@ -823,48 +936,12 @@ impl Pull<'_> {
             )
             .await?;
         self.started = true;
-        let page: ListPage<'_> = serde_json::from_slice(&bytes).map_err(|error| {
-            ConnectorError::Transient(format!(
-                "Cvent sent a page of {} that is not the JSON it documents: {error}",
-                self.endpoint.path
-            ))
-        })?;
-        let paging = page.paging.unwrap_or_default();
-        let next_token = paging.next_token;
-        self.next_token = next_token.clone();
-        if next_token.is_none() {
+        let page = self.connector.page_of(&self.endpoint, &bytes)?;
+        self.next_token = page.next_token.clone();
+        if page.next_token.is_none() {
             self.done = true;
         }
-        let records = match self.endpoint.split {
-            None => page
-                .data
-                .into_iter()
-                .map(|raw| VendorRecord {
-                    raw: raw.to_owned(),
-                })
-                .collect(),
-            Some(details) => {
-                let mut records = Vec::new();
-                for item in page.data {
-                    match travel::split(item, details) {
-                        Ok(requests) => records.extend(requests),
-                        // Passed on as it came: the engine rejects it with the vendor's text.
-                        Err(reason) => {
-                            tracing::warn!(%reason, path = %self.endpoint.path, "a travel item Cvent does not document");
-                            records.push(VendorRecord {
-                                raw: item.to_owned(),
-                            });
-                        }
-                    }
-                }
-                records
-            }
-        };
-        Ok(Some(VendorPage {
-            records,
-            next_token,
-            total: paging.total_count.as_ref().and_then(Value::as_u64),
-        }))
+        Ok(Some(page))
     }
 }
 

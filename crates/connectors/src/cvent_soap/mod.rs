@@ -42,8 +42,10 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use crate::budget::{Limits, RateBudget};
+use crate::partition::{FetchPage, Fetched, Partitioned};
 use crate::{
-    CheckReport, ConnectorError, PullMode, PullSpec, RetryPolicy, VendorPage, VendorRecord,
+    CheckReport, ConnectorError, ListingPlan, PullMode, PullSpec, RetryPolicy, VendorPage,
+    VendorRecord,
 };
 use client::{CallError, Client};
 pub use client::{Credentials, Fault};
@@ -547,6 +549,9 @@ impl CventSoap {
             .as_deref()
             .and_then(|t| t.parse::<usize>().ok())
             .unwrap_or(0);
+        let split_token = spec
+            .resume_token
+            .filter(|token| Partitioned::<usize>::is_token(token));
         Ok(Pull {
             connector: self,
             data_type: spec.data_type,
@@ -554,6 +559,9 @@ impl CventSoap {
             ids: None,
             offset,
             done: false,
+            concurrency: spec.concurrency,
+            split_token,
+            split: None,
         })
     }
 
@@ -729,13 +737,22 @@ pub struct Pull<'a> {
     data_type: DataType,
     mode: PullMode,
     /// The ids to retrieve, found on the first page.
-    ids: Option<Vec<String>>,
+    ids: Option<Arc<Vec<String>>>,
     offset: usize,
     done: bool,
+    /// Batches a full listing may retrieve side by side.
+    concurrency: usize,
+    /// The token of a split listing to resume, once the ids are known again.
+    split_token: Option<String>,
+    /// A full listing's batches, retrieved side by side.
+    split: Option<Partitioned<'a, usize>>,
 }
 
-impl Pull<'_> {
+impl<'a> Pull<'a> {
     pub async fn next_page(&mut self) -> Result<Option<VendorPage>, ConnectorError> {
+        if let Some(split) = self.split.as_mut() {
+            return split.next_page().await;
+        }
         if self.done {
             return Ok(None);
         }
@@ -759,6 +776,7 @@ impl Pull<'_> {
                 records,
                 next_token: None,
                 total: Some(total),
+                plan: None,
             }));
         }
         let object_type = match self.data_type {
@@ -779,9 +797,12 @@ impl Pull<'_> {
                 }
                 _ => connector.search_event_ids(object_type).await?,
             };
-            self.ids = Some(ids);
+            self.ids = Some(Arc::new(ids));
+            if let Some(split) = self.split_batches(object_type).await? {
+                return self.split.insert(split).next_page().await;
+            }
         }
-        let ids = self.ids.as_deref().unwrap_or_default();
+        let ids = self.ids.as_deref().map(Vec::as_slice).unwrap_or_default();
         let size = connector.batch_size().await?;
         let start = self.offset.min(ids.len());
         let batch = &ids[start..(start + size).min(ids.len())];
@@ -794,90 +815,147 @@ impl Pull<'_> {
         let total = Some(ids.len() as u64);
         let next_token = (self.offset < ids.len()).then(|| self.offset.to_string());
         self.done = next_token.is_none();
-        let event_id = connector.event_id().await?;
-        // GetUpdated reports every event's changes; keep this event's.
-        let objects: Vec<Element> = objects
-            .into_iter()
-            .filter(|o| {
-                o.attribute("EventId")
-                    .is_none_or(|id| id.eq_ignore_ascii_case(&event_id))
-            })
-            .collect();
-        let records = match self.data_type {
-            DataType::People => self.people(objects).await?,
-            DataType::SessionRegistrations => session_registrations(&objects),
-            _ => objects
-                .iter()
-                .map(|o| VendorRecord::from_value(&xml::to_json(o)))
-                .collect(),
-        };
+        let records = records_of(connector, self.data_type, objects).await?;
         Ok(Some(VendorPage {
             records,
             next_token,
             total,
+            plan: None,
         }))
     }
 
-    /// Registrations with their contacts, and their guests as people of their own.
-    async fn people(
-        &self,
-        registrations: Vec<Element>,
-    ) -> Result<Vec<VendorRecord>, ConnectorError> {
-        let mut contact_ids: Vec<String> = Vec::new();
-        for registration in &registrations {
-            if let Some(id) = registration
-                .attribute("ContactId")
-                .filter(|id| !id.is_empty())
-                && !contact_ids.iter().any(|c| c == id)
-            {
-                contact_ids.push(id.to_string());
-            }
-        }
-        let contacts = if contact_ids.is_empty() {
-            Vec::new()
-        } else {
-            self.connector.retrieve("Contact", &contact_ids).await?
+    /// A full listing of more batches than one retrieves them side by side: each batch of the
+    /// ids Search returned is a partition of one call. `None` for a listing that stays
+    /// sequential.
+    async fn split_batches(
+        &mut self,
+        object_type: &'static str,
+    ) -> Result<Option<Partitioned<'a, usize>>, ConnectorError> {
+        let Some(ids) = self.ids.clone() else {
+            return Ok(None);
         };
-        let mut records = Vec::with_capacity(registrations.len() + registrations.len() / 8);
-        for registration in &registrations {
-            let mut raw = xml::to_json(registration);
-            let contact = registration.attribute("ContactId").and_then(|id| {
-                contacts.iter().find(|c| {
-                    c.attribute("Id")
-                        .is_some_and(|v| v.eq_ignore_ascii_case(id))
-                })
-            });
-            let guests = raw
-                .as_object_mut()
-                .and_then(|o| o.remove("guestdetail"))
-                .and_then(|g| match g {
-                    Value::Array(list) => Some(list),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            if let Some(object) = raw.as_object_mut() {
-                if let Some(contact) = contact {
-                    object.insert("contact".into(), xml::to_json(contact));
-                }
-                object.insert("guest".into(), json!(false));
-                object.insert("primaryid".into(), json!(""));
-            }
-            for guest in guests {
-                let mut guest_raw = guest;
-                if let Some(object) = guest_raw.as_object_mut() {
-                    let id = object.get("guestid").cloned().unwrap_or(Value::Null);
-                    object.insert("id".into(), id);
-                    object.insert("status".into(), raw["status"].clone());
-                    object.insert("guest".into(), json!(true));
-                    object.insert("primaryid".into(), raw["id"].clone());
-                    object.insert("lastmodifieddate".into(), raw["lastmodifieddate"].clone());
-                }
-                records.push(VendorRecord::from_value(&guest_raw));
-            }
-            records.push(VendorRecord::from_value(&raw));
+        let size = self.connector.batch_size().await?.max(1);
+        if self.mode != PullMode::Full || self.concurrency < 2 || ids.len() <= size {
+            return Ok(None);
         }
-        Ok(records)
+        let connector = self.connector;
+        let data_type = self.data_type;
+        let total = Some(ids.len() as u64);
+        let fetch: FetchPage<'a, usize> = Box::new(move |start: usize| {
+            let ids = ids.clone();
+            Box::pin(async move {
+                let batch = &ids[start.min(ids.len())..(start + size).min(ids.len())];
+                let objects = connector.retrieve(object_type, batch).await?;
+                Ok(Fetched {
+                    records: records_of(connector, data_type, objects).await?,
+                    next: None,
+                    total: None,
+                })
+            })
+        });
+        if let Some(token) = self.split_token.take() {
+            return Ok(Partitioned::resume(&token, self.concurrency, fetch));
+        }
+        let len = self.ids.as_ref().map_or(0, |ids| ids.len());
+        let batches: Vec<usize> = (self.offset..len).step_by(size).collect();
+        let plan = ListingPlan {
+            partitions: batches.len() as u32,
+            extra_calls: 0,
+        };
+        Ok(Some(Partitioned::new(
+            batches,
+            self.concurrency,
+            total,
+            Some(plan),
+            fetch,
+        )))
     }
+}
+
+/// Retrieved objects as the data type's records: this event's only (GetUpdated reports every
+/// event's changes), registrations with their contacts, session registrations one per row.
+async fn records_of(
+    connector: &CventSoap,
+    data_type: DataType,
+    objects: Vec<Element>,
+) -> Result<Vec<VendorRecord>, ConnectorError> {
+    let event_id = connector.event_id().await?;
+    let objects: Vec<Element> = objects
+        .into_iter()
+        .filter(|o| {
+            o.attribute("EventId")
+                .is_none_or(|id| id.eq_ignore_ascii_case(&event_id))
+        })
+        .collect();
+    Ok(match data_type {
+        DataType::People => people(connector, objects).await?,
+        DataType::SessionRegistrations => session_registrations(&objects),
+        _ => objects
+            .iter()
+            .map(|o| VendorRecord::from_value(&xml::to_json(o)))
+            .collect(),
+    })
+}
+
+/// Registrations with their contacts, and their guests as people of their own.
+async fn people(
+    connector: &CventSoap,
+    registrations: Vec<Element>,
+) -> Result<Vec<VendorRecord>, ConnectorError> {
+    let mut contact_ids: Vec<String> = Vec::new();
+    for registration in &registrations {
+        if let Some(id) = registration
+            .attribute("ContactId")
+            .filter(|id| !id.is_empty())
+            && !contact_ids.iter().any(|c| c == id)
+        {
+            contact_ids.push(id.to_string());
+        }
+    }
+    let contacts = if contact_ids.is_empty() {
+        Vec::new()
+    } else {
+        connector.retrieve("Contact", &contact_ids).await?
+    };
+    let mut records = Vec::with_capacity(registrations.len() + registrations.len() / 8);
+    for registration in &registrations {
+        let mut raw = xml::to_json(registration);
+        let contact = registration.attribute("ContactId").and_then(|id| {
+            contacts.iter().find(|c| {
+                c.attribute("Id")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(id))
+            })
+        });
+        let guests = raw
+            .as_object_mut()
+            .and_then(|o| o.remove("guestdetail"))
+            .and_then(|g| match g {
+                Value::Array(list) => Some(list),
+                _ => None,
+            })
+            .unwrap_or_default();
+        if let Some(object) = raw.as_object_mut() {
+            if let Some(contact) = contact {
+                object.insert("contact".into(), xml::to_json(contact));
+            }
+            object.insert("guest".into(), json!(false));
+            object.insert("primaryid".into(), json!(""));
+        }
+        for guest in guests {
+            let mut guest_raw = guest;
+            if let Some(object) = guest_raw.as_object_mut() {
+                let id = object.get("guestid").cloned().unwrap_or(Value::Null);
+                object.insert("id".into(), id);
+                object.insert("status".into(), raw["status"].clone());
+                object.insert("guest".into(), json!(true));
+                object.insert("primaryid".into(), raw["id"].clone());
+                object.insert("lastmodifieddate".into(), raw["lastmodifieddate"].clone());
+            }
+            records.push(VendorRecord::from_value(&guest_raw));
+        }
+        records.push(VendorRecord::from_value(&raw));
+    }
+    Ok(records)
 }
 
 /// Each registration's session orders, with the registration under `registration`.

@@ -85,6 +85,7 @@ impl TypeRun<'_> {
             mode: pull_mode,
             resume_token: resume.and_then(|c| c.resume_token),
             statuses: selected.map_or(StatusQuery::Any, StatusQuery::In),
+            concurrency: self.listing_concurrency,
         };
         let mut seen = 0u64;
         if self
@@ -115,6 +116,10 @@ impl TypeRun<'_> {
             let last = page.next_token.is_none();
             if page.total.is_some() {
                 self.summary.vendor_total = page.total;
+            }
+            if let Some(plan) = page.plan {
+                self.summary.partitions = plan.partitions;
+                self.summary.split_calls = plan.extra_calls;
             }
             seen += page.records.len() as u64;
             let next_token = page.next_token.clone();
@@ -294,6 +299,7 @@ impl TypeRun<'_> {
                 records: records.by_ref().take(FILE_PAGE).collect(),
                 next_token: None,
                 total: None,
+                plan: None,
             };
             let Processed {
                 upserts, counts, ..
@@ -371,6 +377,7 @@ impl TypeRun<'_> {
             mode,
             resume_token: None,
             statuses: StatusQuery::NotIn(selected.to_vec()),
+            concurrency: 1,
         };
         self.list_aside(spec, state).await
     }
@@ -412,6 +419,7 @@ impl TypeRun<'_> {
             mode: PullMode::OfAttendees(attendees),
             resume_token: None,
             statuses: StatusQuery::Any,
+            concurrency: 1,
         };
         self.list_aside(spec, state).await
     }
