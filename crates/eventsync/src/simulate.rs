@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sandboxes::aventri;
 use sandboxes::cvent_rest::{CventRestSandbox, EventPlan, SandboxConfig, Tier};
+use sandboxes::latency::Latency;
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -30,11 +31,24 @@ pub struct SimulateArgs {
     /// The account's API usage tier, which sets its rate limits and daily quota (Cvent only).
     #[arg(long, value_enum, default_value_t = TierArg::Premium)]
     tier: TierArg,
+    /// How long answers take: `realistic` (a page 300–800 ms, other calls 80–250 ms), `off`,
+    /// `<ms>` or `<min>-<max>` for a page (other calls take a third of it). Token and login
+    /// calls are answered at once, and so are throttled ones.
+    #[arg(long, default_value = "off", value_parser = parse_latency)]
+    latency: LatencyArg,
     /// Print one JSON line with what a connection needs (for Cvent REST base_url, client_id,
     /// client_secret and event_code; for Cvent SOAP base_url, account_number, user_name,
     /// password and event_code; for Aventri endpoint, account_id, key and event_id).
     #[arg(long)]
     json: bool,
+}
+
+/// `--latency` as read: `None` for off.
+#[derive(Clone, Copy)]
+struct LatencyArg(Option<Latency>);
+
+fn parse_latency(text: &str) -> Result<LatencyArg, String> {
+    Latency::parse(text).map(LatencyArg)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,6 +116,7 @@ async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
         more_events: EventPlan::varied(usize::from(args.events) - 1, args.attendees, args.seed),
         seed: args.seed,
         tier: args.tier.into(),
+        latency: args.latency.0,
         ..SandboxConfig::default()
     };
     let bind = SocketAddr::new(args.host, args.port);
@@ -124,6 +139,7 @@ async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
         ("event code", sandbox.event_code().to_string()),
         ("event codes", sandbox.event_codes().join(" ")),
         ("control API", sandbox.control_url().to_string()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Cvent REST sandbox", line, &rows).await?;
     sandbox.stop().await;
@@ -134,6 +150,7 @@ async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
     let config = aventri::SandboxConfig {
         attendees: args.attendees,
         seed: args.seed,
+        latency: args.latency.0,
         ..aventri::SandboxConfig::default()
     };
     let bind = SocketAddr::new(args.host, args.port);
@@ -155,6 +172,7 @@ async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
         ("key", "(shown with --json)".to_string()),
         ("event id", sandbox.event_id().to_string()),
         ("control API", sandbox.control_url().to_string()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Aventri sandbox", line, &rows).await?;
     sandbox.stop().await;
@@ -165,6 +183,7 @@ async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
     let config = sandboxes::cvent_soap::SoapSandboxConfig {
         attendees: args.attendees,
         seed: args.seed,
+        latency: args.latency.0,
         ..sandboxes::cvent_soap::SoapSandboxConfig::default()
     };
     let bind = SocketAddr::new(args.host, args.port);
@@ -187,6 +206,7 @@ async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
         ("password", "(shown with --json)".to_string()),
         ("event code", sandbox.event_code().to_string()),
         ("control API", sandbox.control_url().to_string()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Cvent SOAP sandbox", line, &rows).await?;
     sandbox.stop().await;

@@ -9,6 +9,7 @@
 //! | `PUT /_sandbox/tier` `{"tier": "free"}` | switch the account's tier |
 //! | `PUT /_sandbox/usage` `{"used": n}` | set today's used calls (reach the quota quickly) |
 //! | `GET`/`PUT /_sandbox/faults` | read or set the injected faults (see `faults::Faults`) |
+//! | `GET`/`PUT /_sandbox/latency` `{"page_ms":[300,800],"object_ms":[80,250]}` or `{"off":true}` | how long admitted calls take (see `crate::latency`) |
 //! | `POST /_sandbox/tokens/expire` | expire every issued token |
 //! | `POST /_sandbox/attendees?event=<code>` | add an attendee to a live event, the main one by default (body: fields to set over a generated one) |
 //! | `PATCH /_sandbox/attendees/{id}` | merge fields into an attendee (moves `lastModified`) |

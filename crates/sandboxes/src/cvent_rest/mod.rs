@@ -8,6 +8,8 @@
 //!   `paging.nextToken` absent on the last page, `totalCount`.
 //! - Filters: Cvent's `filter` grammar over each endpoint's documented fields (see `filter`).
 //! - Rate limits: per account, by tier (see `limits`), answered with the two 429 bodies.
+//! - Latency: off by default; `SandboxConfig::latency` or `PUT /_sandbox/latency` makes every
+//!   admitted call take as long as a real one (see [`crate::latency`]).
 //! - Data: generated lazily from a seed (see `generate`), changed through the `/_sandbox` control
 //!   API or the write endpoints; faults injected through the same control API.
 //! - Sensitive contact fields: the spec defines date of birth, passport, social security and
@@ -32,6 +34,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::latency::{Latency, LatencyControl};
 use auth::{ALL_SCOPES, Client, Tokens};
 use dataset::Dataset;
 use faults::{FaultDice, Faults};
@@ -55,6 +58,8 @@ pub struct SandboxConfig {
     pub client_secret: String,
     /// Scopes associated with the API client.
     pub scopes: Vec<String>,
+    /// How long answers take; `None` answers at once (see `PUT /_sandbox/latency`).
+    pub latency: Option<Latency>,
 }
 
 impl Default for SandboxConfig {
@@ -68,6 +73,7 @@ impl Default for SandboxConfig {
             client_id: "sandbox-client".into(),
             client_secret: "sandbox-secret".into(),
             scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
+            latency: None,
         }
     }
 }
@@ -115,6 +121,7 @@ pub(crate) struct Shared {
     dice: FaultDice,
     calls: Mutex<control::CallLog>,
     webhooks: Arc<webhooks::Webhooks>,
+    latency: Arc<LatencyControl>,
     event_id: String,
     event_code: String,
     /// Every live event with attendees, `(id, code)`, the main one first.
@@ -185,6 +192,7 @@ impl CventRestSandbox {
             dice: FaultDice::default(),
             calls: Mutex::new(control::CallLog::default()),
             webhooks: Arc::new(webhooks::Webhooks::default()),
+            latency: Arc::new(LatencyControl::new(config.latency)),
             event_id: event.id.clone(),
             event_code: event.code.clone(),
             live_events,
@@ -192,7 +200,9 @@ impl CventRestSandbox {
         });
         let listener = tokio::net::TcpListener::bind(bind).await?;
         let address = listener.local_addr()?;
-        let app = routes::router(shared.clone()).merge(control::router(shared.clone()));
+        let app = routes::router(shared.clone())
+            .merge(control::router(shared.clone()))
+            .merge(crate::latency::router(shared.latency.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -266,6 +276,11 @@ impl CventRestSandbox {
     /// control API's `POST /_sandbox/tokens/expire` does the same over HTTP).
     pub fn expire_tokens(&self) {
         self.shared.lock_tokens().expire_all();
+    }
+
+    /// Sets how long answers take from now on (`None`: at once; see `PUT /_sandbox/latency`).
+    pub fn set_latency(&self, latency: Option<Latency>) {
+        self.shared.latency.set(latency);
     }
 
     /// Switches the account's tier at once (for in-process tests; see `PUT /_sandbox/tier`).
