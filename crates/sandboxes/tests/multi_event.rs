@@ -1,6 +1,6 @@
 //! Several live events on one Cvent REST sandbox account: each event's listings hold its own
-//! attendees, changes land in the event they were made to, and one token store, limiter and
-//! quota serve them all.
+//! attendees, changes land in the event they were made to (webhooks name it), and one token
+//! store, limiter and quota serve them all.
 
 use std::collections::HashSet;
 
@@ -329,4 +329,60 @@ async fn every_event_spends_the_same_quota() {
         .await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["message"], json!("Limit Exceeded"));
+}
+
+#[tokio::test]
+async fn webhooks_name_the_event_the_change_was_made_to() {
+    let account = Account::start(Tier::Unlimited).await;
+    let event_ids = account.sandbox.event_ids();
+    // A receiver that answers Cvent's validation GET and passes every POSTed envelope on.
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::get(|| async { "ok" }).post(move |axum::Json(body): axum::Json<Value>| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("receiver binds");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, receiver).await;
+    });
+    account
+        .control(
+            Method::PUT,
+            "/webhooks",
+            json!({"url": hook, "token": "hook-token"}),
+        )
+        .await;
+
+    let third = format!("event.id eq '{}'", event_ids[2]);
+    let (attendees, _) = account.filtered("/attendees", &third).await;
+    let accepted = attendees
+        .iter()
+        .find(|a| a["status"] == "Accepted")
+        .expect("an accepted attendee in the third event");
+    let id = accepted["id"].as_str().unwrap_or_default();
+    account
+        .control(Method::POST, &format!("/attendees/{id}/cancel"), json!({}))
+        .await;
+    let envelope = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
+        .await
+        .expect("a webhook within ten seconds")
+        .expect("an envelope");
+    assert_eq!(envelope["eventType"], json!("InviteeOrGuestCancelled"));
+    assert_eq!(
+        envelope["message"][0]["eventStub"],
+        json!(event_ids[2].to_uppercase())
+    );
+    assert_eq!(
+        envelope["message"][0]["inviteeStub"],
+        json!(id.to_uppercase())
+    );
 }
