@@ -2,11 +2,13 @@
 //!
 //! Attendees and their session enrollments are generated on demand from the seed, so a million of
 //! them cost no memory; only records that were changed, added or deleted are stored. Sessions,
-//! speakers and the other small collections are held whole.
+//! speakers and the other small collections are held whole. Each live event's lazy records are
+//! one `part`.
+
+mod part;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
@@ -15,6 +17,8 @@ use super::wire::{
     AirRequest, Attendee, CustomField, Enrollment, Event, EventQuestion, Exhibitor, HotelRequest,
     Session, SessionLocation, Speaker, SponsorshipLevel,
 };
+use part::{Extent, Part, join, split};
+pub use part::{Newest, PART_SHIFT};
 
 /// Cvent's timestamp spelling: UTC with milliseconds.
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -108,7 +112,7 @@ impl<T: Modified> Held<T> {
     }
 }
 
-/// Everything the account holds: its events, and for each live event one [`Part`] of lazily
+/// Everything the account holds: its events, and for each live event one `Part` of lazily
 /// generated attendees and enrollments.
 ///
 /// An attendee's *position* is global across the account: the event's part number in the high
@@ -134,108 +138,6 @@ pub struct Dataset {
     registered: Option<HashMap<String, u64>>,
     /// The newest of the parts' `latest_generated`.
     latest_generated: String,
-}
-
-/// Where the event number sits in a global attendee position: 2^40 attendees per event is more
-/// than any sandbox serves.
-pub const PART_SHIFT: u32 = 40;
-const LOCAL_MASK: u64 = (1 << PART_SHIFT) - 1;
-
-fn split(position: u64) -> (usize, u64) {
-    ((position >> PART_SHIFT) as usize, position & LOCAL_MASK)
-}
-
-fn join(part: usize, local: u64) -> u64 {
-    ((part as u64) << PART_SHIFT) | local
-}
-
-/// One live event's lazily generated attendees and enrollments, overlaid by their changes.
-/// Positions here are local to the event.
-#[derive(Debug)]
-struct Part {
-    generator: Generator,
-    event_id: String,
-    locations: Vec<SessionLocation>,
-    /// Attendee positions past the generated ones are additions.
-    attendee_count: u64,
-    /// Changed (`Some`) or deleted (`None`) attendees by position.
-    attendee_changes: BTreeMap<u64, Option<Attendee>>,
-    /// Replaced enrollment lists by attendee position.
-    enrollment_changes: BTreeMap<u64, Vec<Enrollment>>,
-    latest_generated: String,
-    /// The newest generated modification times, learnt while listings walk the records.
-    extent: Mutex<Extent>,
-}
-
-impl Part {
-    fn new(generator: Generator) -> Part {
-        Part {
-            event_id: generator.event().id,
-            locations: generator.session_locations(),
-            attendee_count: generator.attendee_count(),
-            attendee_changes: BTreeMap::new(),
-            enrollment_changes: BTreeMap::new(),
-            latest_generated: generator.latest_generated_timestamp(),
-            extent: Mutex::new(Extent::default()),
-            generator,
-        }
-    }
-
-    fn attendee(&self, local: u64) -> Option<Cow<'_, Attendee>> {
-        match self.attendee_changes.get(&local) {
-            Some(Some(changed)) => Some(Cow::Borrowed(changed)),
-            Some(None) => None,
-            None if local < self.generator.attendee_count() => {
-                Some(Cow::Owned(self.generator.attendee(local)))
-            }
-            None => None,
-        }
-    }
-
-    fn live_generated(&self, local: u64) -> bool {
-        local < self.generator.attendee_count()
-            && !matches!(self.attendee_changes.get(&local), Some(None))
-    }
-}
-
-/// For each lazily generated collection, its newest modification time and the attendee
-/// positions that carry it. Once a listing has walked every generated record, a query for
-/// records modified at or after that time (what a client asks after a complete sync) looks at
-/// a handful of positions, not every record.
-#[derive(Debug, Default)]
-struct Extent {
-    attendees: Coverage,
-    enrollments: Coverage,
-}
-
-/// How far in-order walks have covered the generated records, and the newest seen so far.
-#[derive(Debug, Default)]
-struct Coverage {
-    /// Every generated position below this has been offered.
-    covered: u64,
-    newest: Newest,
-}
-
-/// The newest modification time seen, and where.
-#[derive(Debug, Default, Clone)]
-pub struct Newest {
-    at: String,
-    positions: Vec<u64>,
-}
-
-impl Newest {
-    pub fn offer(&mut self, modified: &str, position: u64) {
-        match modified.cmp(self.at.as_str()) {
-            std::cmp::Ordering::Greater => {
-                self.at = modified.to_string();
-                self.positions = vec![position];
-            }
-            std::cmp::Ordering::Equal if self.positions.last() != Some(&position) => {
-                self.positions.push(position)
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Which lazily generated collection a query walks.
@@ -611,21 +513,5 @@ impl Dataset {
                 .retain(|d| d.requester_type.as_deref() != Some("Guest"));
         }
         (!request.hotel_request_details.is_empty()).then_some(request)
-    }
-}
-
-impl Extent {
-    fn coverage(&self, lazy: Lazy) -> &Coverage {
-        match lazy {
-            Lazy::Attendees => &self.attendees,
-            Lazy::Enrollments => &self.enrollments,
-        }
-    }
-
-    fn coverage_mut(&mut self, lazy: Lazy) -> &mut Coverage {
-        match lazy {
-            Lazy::Attendees => &mut self.attendees,
-            Lazy::Enrollments => &mut self.enrollments,
-        }
     }
 }
