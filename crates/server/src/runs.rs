@@ -210,6 +210,27 @@ pub enum Started {
 /// recorded it — or, when the connection already has a run going here or in another process,
 /// which run that is.
 pub async fn start(state: &AppState, request: RunRequest) -> Result<Started, String> {
+    start_checked(state, request, None).await
+}
+
+/// [`start`] for a run decided from what the store said a moment ago — the scheduler found it
+/// due when `seen_run` was the connection's latest run. Once the connection's lease is held, the
+/// latest run is read again: if another run was recorded since (another server started it, and
+/// may have finished it while this one decided), the lease goes back and nothing runs; the next
+/// tick decides again from what is stored.
+pub async fn start_unless_ran_since(
+    state: &AppState,
+    request: RunRequest,
+    seen_run: Option<i64>,
+) -> Result<Started, String> {
+    start_checked(state, request, Some(seen_run)).await
+}
+
+async fn start_checked(
+    state: &AppState,
+    request: RunRequest,
+    seen_run: Option<Option<i64>>,
+) -> Result<Started, String> {
     let Some(guard) = state.runs.try_claim(&request.connection) else {
         let holder = state.store.run_lease(&request.connection).await;
         return Ok(Started::Busy(match holder {
@@ -233,6 +254,23 @@ pub async fn start(state: &AppState, request: RunRequest) -> Result<Started, Str
         Err(RunError::InProgress(holder)) => return Ok(Started::Busy(holder.to_string())),
         Err(error) => return Err(error.to_string()),
     };
+    if let Some(seen_run) = seen_run {
+        let latest = state.store.runs(Some(&request.connection), 1).await;
+        let latest = latest.map(|runs| runs.first().map(|run| run.id));
+        if !matches!(&latest, Ok(latest) if *latest == seen_run) {
+            if let Err(error) = held.release().await {
+                tracing::warn!(%error, "could not release a run lease; it runs out on its own");
+            }
+            return match latest {
+                Ok(latest) => Ok(Started::Busy(format!(
+                    "connection '{}' ran run {} since its due time was read; it is looked at again",
+                    request.connection,
+                    latest.map_or_else(|| "?".to_string(), |id| id.to_string())
+                ))),
+                Err(error) => Err(error.to_string()),
+            };
+        }
+    }
     let recorded = held.clone();
     let background = state.clone();
     let task_request = request.clone();
