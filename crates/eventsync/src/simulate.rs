@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sandboxes::aventri;
-use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig, Tier};
+use sandboxes::cvent_rest::{CventRestSandbox, EventPlan, SandboxConfig, Tier};
+use sandboxes::latency::Latency;
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -20,17 +21,34 @@ pub struct SimulateArgs {
     /// Attendees to generate for the event.
     #[arg(long, default_value_t = 1_000)]
     attendees: u64,
+    /// Live events on the account, the main one included; the others get between a quarter of
+    /// --attendees and all of them, and varied dates (Cvent REST only).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    events: u16,
     /// Seed of the data generator: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// The account's API usage tier, which sets its rate limits and daily quota (Cvent only).
     #[arg(long, value_enum, default_value_t = TierArg::Premium)]
     tier: TierArg,
+    /// How long answers take: `realistic` (a page 300–800 ms, other calls 80–250 ms), `off`,
+    /// `<ms>` or `<min>-<max>` for a page (other calls take a third of it). Token and login
+    /// calls are answered at once, and so are throttled ones.
+    #[arg(long, default_value = "off", value_parser = parse_latency)]
+    latency: LatencyArg,
     /// Print one JSON line with what a connection needs (for Cvent REST base_url, client_id,
     /// client_secret and event_code; for Cvent SOAP base_url, account_number, user_name,
     /// password and event_code; for Aventri endpoint, account_id, key and event_id).
     #[arg(long)]
     json: bool,
+}
+
+/// `--latency` as read: `None` for off.
+#[derive(Clone, Copy)]
+struct LatencyArg(Option<Latency>);
+
+fn parse_latency(text: &str) -> Result<LatencyArg, String> {
+    Latency::parse(text).map(LatencyArg)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,8 +113,10 @@ async fn announce(
 async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
     let config = SandboxConfig {
         attendees: args.attendees,
+        more_events: EventPlan::varied(usize::from(args.events) - 1, args.attendees, args.seed),
         seed: args.seed,
         tier: args.tier.into(),
+        latency: args.latency.0,
         ..SandboxConfig::default()
     };
     let bind = SocketAddr::new(args.host, args.port);
@@ -109,6 +129,7 @@ async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
         "client_secret": sandbox.client_secret(),
         "event_code": sandbox.event_code(),
         "event_id": sandbox.event_id(),
+        "event_codes": sandbox.event_codes(),
         "control_url": sandbox.control_url(),
     });
     let rows = [
@@ -116,7 +137,9 @@ async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
         ("client id", sandbox.client_id().to_string()),
         ("client secret", "(shown with --json)".to_string()),
         ("event code", sandbox.event_code().to_string()),
+        ("event codes", sandbox.event_codes().join(" ")),
         ("control API", sandbox.control_url().to_string()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Cvent REST sandbox", line, &rows).await?;
     sandbox.stop().await;
@@ -127,6 +150,7 @@ async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
     let config = aventri::SandboxConfig {
         attendees: args.attendees,
         seed: args.seed,
+        latency: args.latency.0,
         ..aventri::SandboxConfig::default()
     };
     let bind = SocketAddr::new(args.host, args.port);
@@ -148,6 +172,7 @@ async fn run_aventri(args: SimulateArgs) -> anyhow::Result<()> {
         ("key", "(shown with --json)".to_string()),
         ("event id", sandbox.event_id().to_string()),
         ("control API", sandbox.control_url().to_string()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Aventri sandbox", line, &rows).await?;
     sandbox.stop().await;
@@ -158,6 +183,7 @@ async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
     let config = sandboxes::cvent_soap::SoapSandboxConfig {
         attendees: args.attendees,
         seed: args.seed,
+        latency: args.latency.0,
         ..sandboxes::cvent_soap::SoapSandboxConfig::default()
     };
     let bind = SocketAddr::new(args.host, args.port);
@@ -180,6 +206,7 @@ async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
         ("password", "(shown with --json)".to_string()),
         ("event code", sandbox.event_code().to_string()),
         ("control API", sandbox.control_url().to_string()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Cvent SOAP sandbox", line, &rows).await?;
     sandbox.stop().await;

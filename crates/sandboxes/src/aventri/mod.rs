@@ -23,6 +23,8 @@
 //!   gateway's limit) are answered 502 instead, so clients must lower `limit`.
 //! - Files: uploaded profile pictures under `/files/uploads/{attendeeid}.jpg` and presenter
 //!   photos under `/files/speakers/{speakerid}.jpg` (the photo endpoints a connection names).
+//! - Latency: off by default; `SandboxConfig::latency` or `PUT /_sandbox/latency` makes every
+//!   admitted call take as long as a real one (see [`crate::latency`]).
 //! - Control API under `/_sandbox` (see `control`): change data, move the clock, switch the
 //!   defaults, expire tokens, queue faults, read the call log.
 
@@ -39,6 +41,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::latency::{Latency, LatencyControl};
 use dataset::Dataset;
 use generate::Generator;
 
@@ -90,6 +93,8 @@ pub struct SandboxConfig {
     /// A non-master key limited to the account's other event.
     pub limited_key: String,
     pub settings: Settings,
+    /// How long answers take; `None` answers at once (see `PUT /_sandbox/latency`).
+    pub latency: Option<Latency>,
 }
 
 impl Default for SandboxConfig {
@@ -101,6 +106,7 @@ impl Default for SandboxConfig {
             master_key: "sandbox-master-key".into(),
             limited_key: "sandbox-limited-key".into(),
             settings: Settings::default(),
+            latency: None,
         }
     }
 }
@@ -128,6 +134,7 @@ pub(crate) struct Shared {
     faults: Mutex<VecDeque<u16>>,
     calls: Mutex<control::CallLog>,
     token_counter: std::sync::atomic::AtomicU64,
+    latency: Arc<LatencyControl>,
 }
 
 // Locks are never held across an await; a panic while holding one is a sandbox bug, so recover
@@ -199,9 +206,12 @@ impl AventriSandbox {
             faults: Mutex::new(VecDeque::new()),
             calls: Mutex::new(control::CallLog::default()),
             token_counter: std::sync::atomic::AtomicU64::new(0),
+            latency: Arc::new(LatencyControl::new(config.latency)),
             config,
         });
-        let app = routes::router(shared.clone()).merge(control::router(shared.clone()));
+        let app = routes::router(shared.clone())
+            .merge(control::router(shared.clone()))
+            .merge(crate::latency::router(shared.latency.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -260,6 +270,11 @@ impl AventriSandbox {
     /// Expires every issued token (in-process; `POST /_sandbox/tokens/expire` over HTTP).
     pub fn expire_tokens(&self) {
         self.shared.lock_tokens().clear();
+    }
+
+    /// Sets how long answers take from now on (`None`: at once; see `PUT /_sandbox/latency`).
+    pub fn set_latency(&self, latency: Option<Latency>) {
+        self.shared.latency.set(latency);
     }
 
     /// Switches the defaults (in-process; `PUT /_sandbox/settings` over HTTP).

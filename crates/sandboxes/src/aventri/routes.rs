@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::dataset::{Kind, ModifiedWindow};
 use super::generate::{DATETIME_FORMAT, Generator};
 use super::{Grant, Shared};
+use crate::latency::CallKind;
 
 type SharedState = State<Arc<Shared>>;
 
@@ -68,6 +69,19 @@ async fn api(
     let route = format!("/api/v2/{module}/{function}");
     let params = parameters(query.as_deref(), &body);
     let answer = answer(&shared, &module, &function, &params);
+    // Throttled calls are refused at once, as a gateway refuses them before the backend works;
+    // every other answer takes the vendor's time, waited with no lock held, so concurrent
+    // calls wait side by side.
+    if !matches!(answer, Answer::Status(StatusCode::TOO_MANY_REQUESTS, _)) {
+        let kind = if module == "global" && function == "authorize.json" {
+            CallKind::Token
+        } else if function.starts_with("list") {
+            CallKind::Page
+        } else {
+            CallKind::Object
+        };
+        shared.latency.wait(kind).await;
+    }
     let settings = shared.settings();
     let response = match answer {
         Answer::Ok(value) => {

@@ -28,6 +28,7 @@ use super::wire::{
     AirRequest, Attendee, CustomField, Enrollment, Event, EventQuestion, Exhibitor, HotelRequest,
     Session, SessionLocation, Speaker,
 };
+use crate::latency::CallKind;
 
 type Shared_ = Arc<Shared>;
 
@@ -131,13 +132,32 @@ async fn gate(State(shared): State<Shared_>, mut request: Request, next: Next) -
     let target = request.uri().to_string();
     let response = admit(&shared, &method, &route, &mut request).await;
     let response = match response {
-        Ok(()) => next.run(request).await,
+        Ok(()) => {
+            // Only admitted calls take a vendor's time: Cvent's gateway refuses a throttled or
+            // unauthorised call before any backend work, so a 401, 403 or 429 comes back at
+            // once. No lock is held here, so concurrent calls wait side by side.
+            shared.latency.wait(call_kind(&method, &route)).await;
+            next.run(request).await
+        }
         Err(refused) => refused,
     };
     if route.starts_with("/ea") {
         shared.log_call(method.as_str(), &route, &target, response.status().as_u16());
     }
     response
+}
+
+/// Whether a call lists a page of records, or does something smaller.
+fn call_kind(method: &Method, route: &str) -> CallKind {
+    if route == "/ea/oauth2/token" {
+        CallKind::Token
+    } else if route.ends_with("/filter")
+        || (method == Method::GET && !route.ends_with('}') && !route.starts_with("/ea/usage"))
+    {
+        CallKind::Page
+    } else {
+        CallKind::Object
+    }
 }
 
 async fn admit(

@@ -21,7 +21,9 @@
 //!   CV10000/CV10001, the header-fault codes, quota reset at midnight GMT) the behaviour is a
 //!   documented default of this module.
 //!
-//! Sandbox-only controls live under `/_sandbox` (see `control`).
+//! Latency is off by default; `SoapSandboxConfig::latency` or `PUT /_sandbox/latency` makes every
+//! call take as long as a real one (see [`crate::latency`]). Sandbox-only controls live under
+//! `/_sandbox` (see `control`).
 
 pub mod control;
 pub mod dataset;
@@ -39,6 +41,7 @@ use axum::routing::post;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::clock::Clock;
+use crate::latency::{Latency, LatencyControl};
 use dataset::Dataset;
 pub use service::{ACCESS_DENIED, LOCKOUT_MESSAGE, LOGIN_PATH, POD_PATH};
 pub use xml::Element;
@@ -61,6 +64,8 @@ pub struct SoapSandboxConfig {
     pub lockout_after: u32,
     pub lockout_for: Duration,
     pub max_window_days: i64,
+    /// How long answers take; `None` answers at once (see `PUT /_sandbox/latency`).
+    pub latency: Option<Latency>,
 }
 
 impl Default for SoapSandboxConfig {
@@ -79,6 +84,7 @@ impl Default for SoapSandboxConfig {
             lockout_after: 5,
             lockout_for: Duration::from_secs(30 * 60),
             max_window_days: 31,
+            latency: None,
         }
     }
 }
@@ -109,6 +115,7 @@ pub(crate) struct Shared {
     usage: Mutex<Usage>,
     faults: Mutex<control::Faults>,
     calls: Mutex<control::CallLog>,
+    latency: Arc<LatencyControl>,
 }
 
 // Locks are never held across an await, and a panic while holding one is a sandbox bug; recover
@@ -227,6 +234,7 @@ impl CventSoapSandbox {
             usage: Mutex::new(Usage::default()),
             faults: Mutex::new(control::Faults::default()),
             calls: Mutex::new(control::CallLog::default()),
+            latency: Arc::new(LatencyControl::new(config.latency)),
             config,
         });
         let soap = Router::new()
@@ -238,7 +246,9 @@ impl CventSoapSandbox {
                 stamp_date,
             ))
             .with_state(shared.clone());
-        let app = soap.merge(control::router(shared.clone()));
+        let app = soap
+            .merge(control::router(shared.clone()))
+            .merge(crate::latency::router(shared.latency.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -311,6 +321,11 @@ impl CventSoapSandbox {
     /// The event's session products.
     pub fn sessions(&self) -> Vec<Element> {
         self.shared.read_data().event().children.clone()
+    }
+
+    /// Sets how long answers take from now on (`None`: at once; see `PUT /_sandbox/latency`).
+    pub fn set_latency(&self, latency: Option<Latency>) {
+        self.shared.latency.set(latency);
     }
 
     /// Expires every Login session at once (see `POST /_sandbox/sessions/expire`).

@@ -14,6 +14,7 @@ use super::Shared;
 use super::dataset::{Dataset, OBJECT_TYPES, set};
 use super::generate::{parse_timestamp, timestamp};
 use super::xml::{self, API_NS, Element, SCHEMA_NS, SOAP_NS, escape};
+use crate::latency::CallKind;
 
 /// Where Login is sent; the session's calls go to the `ServerURL` Login returns.
 pub const LOGIN_PATH: &str = "/soap/V200611.ASMX";
@@ -96,7 +97,9 @@ pub(super) async fn login_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(&shared, &headers, &body, false)
+    let (response, kind) = handle(&shared, &headers, &body, false);
+    shared.latency.wait(kind).await;
+    response
 }
 
 pub(super) async fn pod_endpoint(
@@ -104,16 +107,31 @@ pub(super) async fn pod_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(&shared, &headers, &body, true)
+    let (response, kind) = handle(&shared, &headers, &body, true);
+    // Waited after every lock is released, so concurrent calls wait side by side.
+    shared.latency.wait(kind).await;
+    response
 }
 
-fn handle(shared: &Shared, headers: &HeaderMap, body: &[u8], on_pod: bool) -> Response {
+/// How long an operation's answer takes: Search, Retrieve and GetUpdated return record sets,
+/// Login is quick, and a call refused for the day's quota is refused at once, before any work.
+fn call_kind(operation: &str, fault: Option<&str>) -> CallKind {
+    match (operation, fault) {
+        (_, Some("CV30100")) | ("Login", _) => CallKind::Token,
+        ("Search" | "Retrieve" | "GetUpdated", _) => CallKind::Page,
+        _ => CallKind::Object,
+    }
+}
+
+fn handle(shared: &Shared, headers: &HeaderMap, body: &[u8], on_pod: bool) -> (Response, CallKind) {
     let (operation, outcome) = match serve(shared, headers, body, on_pod) {
         Ok((operation, body)) => (operation, Ok(body)),
         Err((operation, fault)) => (operation, Err(fault)),
     };
-    shared.log_call(&operation, outcome.as_ref().err().map(|f| f.code.as_str()));
-    match outcome {
+    let fault = outcome.as_ref().err().map(|f| f.code.as_str());
+    shared.log_call(&operation, fault);
+    let kind = call_kind(&operation, fault);
+    let response = match outcome {
         Ok(body) => envelope(StatusCode::OK, &body),
         Err(fault) => envelope(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,7 +140,8 @@ fn handle(shared: &Shared, headers: &HeaderMap, body: &[u8], on_pod: bool) -> Re
                 fault.code, fault.token
             ),
         ),
-    }
+    };
+    (response, kind)
 }
 
 fn envelope(status: StatusCode, body: &str) -> Response {
