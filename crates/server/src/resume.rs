@@ -13,12 +13,13 @@ use pipeline::DataType;
 use store::{AutoSync, RUN_STATUS_INTERRUPTED, RUN_STATUS_RUNNING, RunSummary, StoreError};
 
 use crate::AppState;
+use crate::runs::SeenRun;
 
 /// What a tick read of the connections' runs before deciding.
 #[derive(Debug, Default)]
 pub(crate) struct Claim {
     /// Each auto-synced connection's latest run when the tick began (`None`: none yet).
-    seen: BTreeMap<String, Option<i64>>,
+    seen: BTreeMap<String, Option<SeenRun>>,
     /// The auto-synced data types of syncs left mid-way, by connection.
     abandoned: BTreeMap<String, Vec<DataType>>,
 }
@@ -33,10 +34,9 @@ impl Claim {
             }
             let latest = state.store.runs(Some(&setting.connection), 1).await?;
             let latest = latest.into_iter().next();
-            claim.seen.insert(
-                setting.connection.clone(),
-                latest.as_ref().map(|run| run.id),
-            );
+            claim
+                .seen
+                .insert(setting.connection.clone(), latest.as_ref().map(SeenRun::of));
             let Some(run) = latest else {
                 continue;
             };
@@ -77,8 +77,8 @@ impl Claim {
     }
 
     /// The connection's latest run when the tick began.
-    pub(crate) fn seen(&self, connection: &str) -> Option<i64> {
-        self.seen.get(connection).copied().flatten()
+    pub(crate) fn seen(&self, connection: &str) -> Option<SeenRun> {
+        self.seen.get(connection).cloned().flatten()
     }
 }
 

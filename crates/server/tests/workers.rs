@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use engine::Config;
 use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
-use server::runs::{RunRequest, Started, start_unless_ran_since};
+use server::runs::{RunRequest, SeenRun, Started, start_unless_ran_since};
 use server::{AppState, Settings};
 use store::{AutoSync, LeaseClaim, NewRun, RunSummary, Store};
 
@@ -154,10 +154,27 @@ async fn three_servers_ticking_together_run_each_due_sync_once() {
         matches!(&stale, Started::Busy(message) if message.contains("since its due time was read")),
         "{stale:?}"
     );
-    let fresh_read = runs_of(&again, "cvent-1")[0].id;
-    let current = start_unless_ran_since(&states[2], sync_request("cvent-1"), Some(fresh_read))
+    // Regression: the tick saw another server's first run still going, found the stream due
+    // (it had no state yet), and ran it again once that run had ended and freed the lease.
+    let finished = runs_of(&again, "cvent-1")[0];
+    let seen_going = SeenRun {
+        id: finished.id,
+        status: "running".into(),
+    };
+    let ended = start_unless_ran_since(&states[2], sync_request("cvent-1"), Some(seen_going))
         .await
         .expect("start");
+    assert!(
+        matches!(&ended, Started::Busy(message) if message.contains("(succeeded) since")),
+        "{ended:?}"
+    );
+    let current = start_unless_ran_since(
+        &states[2],
+        sync_request("cvent-1"),
+        Some(SeenRun::of(finished)),
+    )
+    .await
+    .expect("start");
     assert!(matches!(current, Started::Run(_)), "{current:?}");
     let last = settled_runs(&states[0].store, &CONNECTIONS).await;
     assert_eq!(last.len(), CONNECTIONS.len() + 1);
