@@ -35,8 +35,6 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
     let store = global.store(Some(&config)).await?;
     store.interrupt_stale_runs().await?;
-    // Servers on one PostgreSQL workspace spend each vendor account's rate together.
-    server::share_rate_budgets(&store);
     // A SQLite store has one serving process: whatever is claimed was left by one that died, and
     // need not wait for its lease to run out.
     if store.backend() == store::Backend::Sqlite {
