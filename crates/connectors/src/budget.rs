@@ -98,6 +98,9 @@ pub struct RateBudget {
     /// The account's key in the ledger; `None` for a budget of no account, kept in memory only.
     account: Option<String>,
     state: Mutex<State>,
+    /// Held by the one caller of this process asking the ledger: the others queue here, in
+    /// order, so the account's row is asked by one caller per process, not by every waiting one.
+    ledger_turn: tokio::sync::Mutex<()>,
 }
 
 /// Why the budget refuses a call.
@@ -122,6 +125,7 @@ impl RateBudget {
         let now = Utc::now();
         RateBudget {
             account: None,
+            ledger_turn: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
                 limits,
                 bucket: limits.burst,
@@ -198,6 +202,7 @@ impl RateBudget {
         let (Some(ledger), Some(account)) = (ledger(), self.account.as_deref()) else {
             return self.acquire_here().await;
         };
+        let _turn = self.ledger_turn.lock().await;
         loop {
             let limits = {
                 let state = self.lock();
