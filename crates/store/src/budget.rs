@@ -3,10 +3,11 @@
 //!
 //! A call's slot is taken in one statement — `INSERT … ON CONFLICT DO UPDATE … RETURNING`, which
 //! locks the account's row and always works on its newest version — so two processes never
-//! spend the same token, and a call costs one round trip. The bucket is refilled from the time
-//! elapsed on the database's clock, which every process shares whatever host it runs on. The
-//! limits come with each call (the caller's latest word from the vendor), so a tier read by one
-//! process applies to all at their next call.
+//! spend the same token, and a call costs one round trip. The table is unlogged, so a take's
+//! commit does not wait for the disk (its migration says what a crash of the database loses).
+//! The bucket is refilled from the time elapsed on the database's clock, which every process
+//! shares whatever host it runs on. The limits come with each call (the caller's latest word
+//! from the vendor), so a tier read by one process applies to all at their next call.
 //!
 //! A SQLite workspace is one process's: it keeps its budgets in memory, and asks nothing here.
 
