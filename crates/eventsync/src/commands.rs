@@ -65,6 +65,9 @@ impl Global {
     pub(crate) async fn store(&self, config: Option<&Config>) -> anyhow::Result<Store> {
         let url = self.database_url(config);
         let store = Store::open(&url).await?;
+        // Every process on one PostgreSQL workspace — servers, and syncs started here — spends
+        // each vendor account's rate together.
+        server::share_rate_budgets(&store);
         self.stores
             .lock()
             .unwrap_or_else(|p| p.into_inner())

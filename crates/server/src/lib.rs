@@ -14,10 +14,12 @@ mod metrics;
 mod openapi;
 pub mod outbox;
 mod reports;
+mod resume;
 mod routes;
 pub mod runs;
 pub mod scheduler;
 pub mod security;
+mod shared_budget;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -34,6 +36,7 @@ use tokio::sync::Notify;
 
 pub use metrics::Metrics;
 pub use security::{AllowList, new_token, token_hash};
+pub use shared_budget::share_rate_budgets;
 
 /// How the server behaves, beyond the configuration file.
 #[derive(Debug, Clone)]

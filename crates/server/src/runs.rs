@@ -210,6 +210,71 @@ pub enum Started {
 /// recorded it — or, when the connection already has a run going here or in another process,
 /// which run that is.
 pub async fn start(state: &AppState, request: RunRequest) -> Result<Started, String> {
+    start_checked(state, request, None).await
+}
+
+/// A connection's latest run as the scheduler read it before deciding what is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRun {
+    pub id: i64,
+    pub status: String,
+}
+
+impl SeenRun {
+    pub fn of(run: &store::RunSummary) -> SeenRun {
+        SeenRun {
+            id: run.id,
+            status: run.status.clone(),
+        }
+    }
+}
+
+/// [`start`] for a run decided from what the store said a moment ago — the scheduler found it
+/// due when `seen` was the connection's latest run (`None`: it had none). Once the connection's
+/// lease is held, the latest run is read again: if another run was recorded since, or the one
+/// seen going has ended (another server ran it while this one decided), the lease goes back and
+/// nothing runs; the next tick decides again from what is stored.
+pub async fn start_unless_ran_since(
+    state: &AppState,
+    request: RunRequest,
+    seen: Option<SeenRun>,
+) -> Result<Started, String> {
+    start_checked(state, request, Some(seen)).await
+}
+
+/// Why the connection's latest run is no longer `seen`, if it is not.
+async fn ran_since(
+    state: &AppState,
+    connection: &str,
+    seen: Option<&SeenRun>,
+) -> Result<Option<String>, store::StoreError> {
+    let latest = state.store.runs(Some(connection), 1).await?;
+    let unchanged = match (latest.first(), seen) {
+        (None, None) => true,
+        // Taking the lease of a run whose holder died marks that run interrupted: still the
+        // run the tick saw, left mid-way.
+        (Some(run), Some(seen)) => {
+            run.id == seen.id
+                && (run.status == seen.status
+                    || (seen.status == store::RUN_STATUS_RUNNING
+                        && run.status == store::RUN_STATUS_INTERRUPTED))
+        }
+        _ => false,
+    };
+    Ok((!unchanged).then(|| match latest.first() {
+        Some(run) => format!(
+            "connection '{connection}' has run {} ({}) since its due time was read; it is looked at again",
+            run.id, run.status
+        ),
+        None => format!("connection '{connection}' changed since its due time was read"),
+    }))
+}
+
+async fn start_checked(
+    state: &AppState,
+    request: RunRequest,
+    seen: Option<Option<SeenRun>>,
+) -> Result<Started, String> {
     let Some(guard) = state.runs.try_claim(&request.connection) else {
         let holder = state.store.run_lease(&request.connection).await;
         return Ok(Started::Busy(match holder {
@@ -233,6 +298,18 @@ pub async fn start(state: &AppState, request: RunRequest) -> Result<Started, Str
         Err(RunError::InProgress(holder)) => return Ok(Started::Busy(holder.to_string())),
         Err(error) => return Err(error.to_string()),
     };
+    if let Some(seen) = seen {
+        let changed = ran_since(state, &request.connection, seen.as_ref()).await;
+        if !matches!(changed, Ok(None)) {
+            if let Err(error) = held.release().await {
+                tracing::warn!(%error, "could not release a run lease; it runs out on its own");
+            }
+            return match changed {
+                Ok(reason) => Ok(Started::Busy(reason.unwrap_or_default())),
+                Err(error) => Err(error.to_string()),
+            };
+        }
+    }
     let recorded = held.clone();
     let background = state.clone();
     let task_request = request.clone();

@@ -15,7 +15,7 @@ use pipeline::DataType;
 use serde::Serialize;
 
 use crate::AppState;
-use crate::runs::{RunRequest, Started, start};
+use crate::runs::{RunRequest, Started, start_unless_ran_since};
 
 /// How often the scheduler looks for due streams.
 pub const TICK: Duration = Duration::from_secs(5);
@@ -184,6 +184,8 @@ pub async fn run(state: AppState) {
 /// Starts one run per connection for its due streams.
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::StoreError> {
     let settings = state.store.auto_sync(None).await?;
+    // Read before "due" is: a run recorded after this read makes the start below stand down.
+    let claim = crate::resume::Claim::read(state, &settings).await?;
     let mut due: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
     let mut ended: BTreeMap<String, bool> = BTreeMap::new();
     for setting in settings.iter().filter(|s| s.enabled) {
@@ -242,6 +244,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::Sto
                 .push(data_type);
         }
     }
+    claim.add_abandoned(&mut due, &ended);
     for (connection, data_types) in due {
         let Some(configured) = state.connection(&connection).map(|c| c.data_types.clone()) else {
             continue;
@@ -257,7 +260,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::Sto
             notify: true,
         };
         // A connection with a run going is skipped, not queued: it is looked at again next tick.
-        match start(state, request).await {
+        match start_unless_ran_since(state, request, claim.seen(&connection)).await {
             Ok(Started::Run(run_id)) => {
                 tracing::info!(%connection, run_id, "started an auto sync")
             }

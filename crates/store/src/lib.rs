@@ -9,6 +9,7 @@
 //! hold their SQL in their own module, run through runtime queries with binds: nothing needs a
 //! database at build time.
 
+mod budget;
 mod codec;
 mod error;
 mod lease;
@@ -24,6 +25,7 @@ mod time;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+pub use budget::{BudgetLimits, BudgetSlot};
 pub use error::{StoreError, redact_url};
 pub use lease::{LeaseClaim, LeaseHolder, RunLease};
 pub use model::{
@@ -190,6 +192,42 @@ impl Store {
     /// Closes every connection, waiting for those in use to come back. Later calls fail.
     pub async fn close(&self) {
         dispatch!(self, backend => backend.close().await)
+    }
+
+    /// Takes one call's slot in `account`'s shared rate budget (see `budget.rs`). PostgreSQL
+    /// only: a SQLite workspace's one process keeps its budgets in memory.
+    pub async fn take_budget_slot(
+        &self,
+        account: &str,
+        limits: BudgetLimits,
+    ) -> Result<BudgetSlot, StoreError> {
+        match &self.database {
+            Database::Postgres(postgres) => postgres.take_budget_slot(account, limits).await,
+            Database::Sqlite(_) => Err(budget::not_shared(account)),
+        }
+    }
+
+    /// Marks `account`'s shared budget spent until `resets_at`, as the vendor said.
+    pub async fn mark_budget_exhausted(
+        &self,
+        account: &str,
+        resets_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        match &self.database {
+            Database::Postgres(postgres) => {
+                postgres.mark_budget_exhausted(account, resets_at).await
+            }
+            Database::Sqlite(_) => Err(budget::not_shared(account)),
+        }
+    }
+
+    /// Records the vendor's own count of `account`'s calls today, unless the shared count is
+    /// higher already.
+    pub async fn set_budget_used_today(&self, account: &str, used: u64) -> Result<(), StoreError> {
+        match &self.database {
+            Database::Postgres(postgres) => postgres.set_budget_used_today(account, used).await,
+            Database::Sqlite(_) => Err(budget::not_shared(account)),
+        }
     }
 
     /// The stored records among `external_ids`, keyed by external id; ids not stored are absent.

@@ -98,6 +98,10 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin(&self, operation: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool
             .begin()

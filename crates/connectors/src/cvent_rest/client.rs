@@ -262,7 +262,7 @@ impl Client {
                             }
                             Verdict::QuotaExhausted => {
                                 let resets_at = next_midnight_utc(Utc::now());
-                                self.budget.mark_exhausted(resets_at);
+                                self.budget.vendor_exhausted(resets_at).await;
                                 return Err(ConnectorError::QuotaExhausted {
                                     resets_at: resets_at
                                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

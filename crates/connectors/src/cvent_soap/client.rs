@@ -247,7 +247,7 @@ impl Client {
                 }
                 Err(Attempt::Fault(fault)) if fault.code == "CV30100" => {
                     let resets_at = next_midnight_utc(chrono::Utc::now());
-                    self.budget.mark_exhausted(resets_at);
+                    self.budget.vendor_exhausted(resets_at).await;
                     return Err(ConnectorError::QuotaExhausted {
                         resets_at: resets_at.to_rfc3339(),
                     }
