@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sandboxes::aventri;
-use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig, Tier};
+use sandboxes::cvent_rest::{CventRestSandbox, EventPlan, SandboxConfig, Tier};
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -20,6 +20,10 @@ pub struct SimulateArgs {
     /// Attendees to generate for the event.
     #[arg(long, default_value_t = 1_000)]
     attendees: u64,
+    /// Live events on the account, the main one included; the others get between a quarter of
+    /// --attendees and all of them, and varied dates (Cvent REST only).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    events: u16,
     /// Seed of the data generator: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -95,6 +99,7 @@ async fn announce(
 async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
     let config = SandboxConfig {
         attendees: args.attendees,
+        more_events: EventPlan::varied(usize::from(args.events) - 1, args.attendees, args.seed),
         seed: args.seed,
         tier: args.tier.into(),
         ..SandboxConfig::default()
@@ -109,6 +114,7 @@ async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
         "client_secret": sandbox.client_secret(),
         "event_code": sandbox.event_code(),
         "event_id": sandbox.event_id(),
+        "event_codes": sandbox.event_codes(),
         "control_url": sandbox.control_url(),
     });
     let rows = [
@@ -116,6 +122,7 @@ async fn run_cvent_rest(args: SimulateArgs) -> anyhow::Result<()> {
         ("client id", sandbox.client_id().to_string()),
         ("client secret", "(shown with --json)".to_string()),
         ("event code", sandbox.event_code().to_string()),
+        ("event codes", sandbox.event_codes().join(" ")),
         ("control API", sandbox.control_url().to_string()),
     ];
     announce(args.json, "Cvent REST sandbox", line, &rows).await?;

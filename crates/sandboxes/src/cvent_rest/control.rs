@@ -3,14 +3,14 @@
 //!
 //! | route | effect |
 //! | --- | --- |
-//! | `GET /_sandbox/info` | base URL pieces, event id and code, tier, counts |
+//! | `GET /_sandbox/info` | base URL pieces, main event id and code, every live event, tier, counts |
 //! | `GET /_sandbox/calls`, `DELETE /_sandbox/calls` | calls per endpoint and the last calls; reset |
 //! | `PUT /_sandbox/clock` `{"now": "…"}` or `{"advanceSeconds": n}` | move the sandbox clock |
 //! | `PUT /_sandbox/tier` `{"tier": "free"}` | switch the account's tier |
 //! | `PUT /_sandbox/usage` `{"used": n}` | set today's used calls (reach the quota quickly) |
 //! | `GET`/`PUT /_sandbox/faults` | read or set the injected faults (see `faults::Faults`) |
 //! | `POST /_sandbox/tokens/expire` | expire every issued token |
-//! | `POST /_sandbox/attendees` | add an attendee (body: fields to set over a generated one) |
+//! | `POST /_sandbox/attendees?event=<code>` | add an attendee to a live event, the main one by default (body: fields to set over a generated one) |
 //! | `PATCH /_sandbox/attendees/{id}` | merge fields into an attendee (moves `lastModified`) |
 //! | `POST /_sandbox/attendees/{id}/cancel` | set its status to `Cancelled` |
 //! | `DELETE /_sandbox/attendees/{id}` | delete it |
@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
@@ -156,6 +156,14 @@ async fn info(State(shared): SharedState) -> Response {
         "seed": shared.config.seed,
         "tier": shared.lock_limiter().tier(),
         "attendees": data.live_attendee_count(),
+        "events": shared
+            .live_events
+            .iter()
+            .enumerate()
+            .map(|(part, (id, code))| {
+                json!({"id": id, "code": code, "attendees": data.live_attendees_of(part)})
+            })
+            .collect::<Vec<_>>(),
         "sessions": data.sessions.live().count(),
         "speakers": data.speakers.live().count(),
         "now": timestamp(shared.clock.now()),
@@ -285,11 +293,42 @@ fn merge_values(target: &mut Value, patch: &Value) {
     }
 }
 
-async fn add_attendee(State(shared): SharedState, body: Option<axum::Json<Value>>) -> Response {
+/// Which live event a change is for: `?event=<code or id>`, the main event when absent.
+#[derive(Deserialize, Default)]
+struct EventChoice {
+    event: Option<String>,
+}
+
+impl Shared {
+    /// The attendee part of the live event a control call names; `None` for an unknown event.
+    fn chosen_part(&self, choice: &EventChoice) -> Option<usize> {
+        let Some(wanted) = choice.event.as_deref() else {
+            return Some(0);
+        };
+        self.live_events.iter().position(|(id, code)| {
+            id.eq_ignore_ascii_case(wanted) || code.eq_ignore_ascii_case(wanted)
+        })
+    }
+}
+
+async fn add_attendee(
+    State(shared): SharedState,
+    Query(choice): Query<EventChoice>,
+    body: Option<axum::Json<Value>>,
+) -> Response {
+    let Some(part) = shared.chosen_part(&choice) else {
+        let wanted = choice.event.unwrap_or_default();
+        return refuse(
+            StatusCode::NOT_FOUND,
+            format!("no live event with code or id '{wanted}'"),
+        );
+    };
     let now = timestamp(shared.clock.now());
     let mut data = shared.write_data();
-    let position = data.attendee_end();
-    let mut attendee = data.template_attendee(position);
+    let position = data.part_end(part);
+    let Some(mut attendee) = data.template_attendee(position) else {
+        return refuse(StatusCode::NOT_FOUND, "no such event");
+    };
     if let Some(axum::Json(patch)) = body {
         attendee = match merge(&attendee, &patch) {
             Ok(attendee) => attendee,
@@ -297,7 +336,7 @@ async fn add_attendee(State(shared): SharedState, body: Option<axum::Json<Value>
         };
     }
     attendee.created = now.clone();
-    data.add_attendee(attendee.clone(), &now);
+    data.add_attendee(part, attendee.clone(), &now);
     attendee.touch(&now);
     drop(data);
     emit_attendee(&shared, &attendee, &now);

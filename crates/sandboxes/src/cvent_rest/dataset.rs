@@ -108,30 +108,94 @@ impl<T: Modified> Held<T> {
     }
 }
 
-/// Everything the account holds.
+/// Everything the account holds: its events, and for each live event one [`Part`] of lazily
+/// generated attendees and enrollments.
+///
+/// An attendee's *position* is global across the account: the event's part number in the high
+/// bits ([`PART_SHIFT`]) and the attendee's index within the event below them, so positions of
+/// one event are contiguous, every event's come after the previous one's, and a listing walks
+/// the account in one ascending order.
 #[derive(Debug)]
 pub struct Dataset {
-    generator: Generator,
     pub events: Held<Event>,
+    /// Every event's sessions, the main event's first.
     pub sessions: Held<Session>,
+    /// Every event's speakers, the main event's first.
     pub speakers: Held<Speaker>,
-    pub locations: Vec<SessionLocation>,
     pub sponsorship_levels: Vec<SponsorshipLevel>,
     pub exhibitors: Vec<Exhibitor>,
     pub custom_fields: Vec<CustomField>,
+    /// Every event's registration questions, the main event's first.
     pub event_questions: Vec<EventQuestion>,
+    parts: Vec<Part>,
+    /// Added attendees' ids (lower case) and positions.
+    added_attendee_ids: HashMap<String, u64>,
+    /// Registered enrollments per session id, computed on the first enrollment write.
+    registered: Option<HashMap<String, u64>>,
+    /// The newest of the parts' `latest_generated`.
+    latest_generated: String,
+}
+
+/// Where the event number sits in a global attendee position: 2^40 attendees per event is more
+/// than any sandbox serves.
+pub const PART_SHIFT: u32 = 40;
+const LOCAL_MASK: u64 = (1 << PART_SHIFT) - 1;
+
+fn split(position: u64) -> (usize, u64) {
+    ((position >> PART_SHIFT) as usize, position & LOCAL_MASK)
+}
+
+fn join(part: usize, local: u64) -> u64 {
+    ((part as u64) << PART_SHIFT) | local
+}
+
+/// One live event's lazily generated attendees and enrollments, overlaid by their changes.
+/// Positions here are local to the event.
+#[derive(Debug)]
+struct Part {
+    generator: Generator,
+    event_id: String,
+    locations: Vec<SessionLocation>,
     /// Attendee positions past the generated ones are additions.
     attendee_count: u64,
     /// Changed (`Some`) or deleted (`None`) attendees by position.
     attendee_changes: BTreeMap<u64, Option<Attendee>>,
-    added_attendee_ids: HashMap<String, u64>,
     /// Replaced enrollment lists by attendee position.
     enrollment_changes: BTreeMap<u64, Vec<Enrollment>>,
-    /// Registered enrollments per session id, computed on the first enrollment write.
-    registered: Option<HashMap<String, u64>>,
     latest_generated: String,
     /// The newest generated modification times, learnt while listings walk the records.
     extent: Mutex<Extent>,
+}
+
+impl Part {
+    fn new(generator: Generator) -> Part {
+        Part {
+            event_id: generator.event().id,
+            locations: generator.session_locations(),
+            attendee_count: generator.attendee_count(),
+            attendee_changes: BTreeMap::new(),
+            enrollment_changes: BTreeMap::new(),
+            latest_generated: generator.latest_generated_timestamp(),
+            extent: Mutex::new(Extent::default()),
+            generator,
+        }
+    }
+
+    fn attendee(&self, local: u64) -> Option<Cow<'_, Attendee>> {
+        match self.attendee_changes.get(&local) {
+            Some(Some(changed)) => Some(Cow::Borrowed(changed)),
+            Some(None) => None,
+            None if local < self.generator.attendee_count() => {
+                Some(Cow::Owned(self.generator.attendee(local)))
+            }
+            None => None,
+        }
+    }
+
+    fn live_generated(&self, local: u64) -> bool {
+        local < self.generator.attendee_count()
+            && !matches!(self.attendee_changes.get(&local), Some(None))
+    }
 }
 
 /// For each lazily generated collection, its newest modification time and the attendee
@@ -182,83 +246,182 @@ pub enum Lazy {
 }
 
 impl Dataset {
-    pub fn new(generator: Generator) -> Self {
+    /// The account of `main` (its event and the previous edition) and of `further` live events.
+    pub fn new(main: Generator, further: Vec<Generator>) -> Self {
+        let mut events = main.events();
+        let mut sessions = main.sessions();
+        let mut speakers = main.speakers();
+        let mut event_questions = main.event_questions();
+        for generator in &further {
+            events.push(generator.event());
+            sessions.extend(generator.sessions());
+            speakers.extend(generator.speakers());
+            event_questions.extend(generator.event_questions());
+        }
+        let sponsorship_levels = main.sponsorship_levels();
+        let exhibitors = main.exhibitors();
+        let custom_fields = main.custom_fields();
+        let parts: Vec<Part> = std::iter::once(main)
+            .chain(further)
+            .map(Part::new)
+            .collect();
+        let latest_generated = parts
+            .iter()
+            .map(|part| part.latest_generated.clone())
+            .max()
+            .unwrap_or_default();
         Dataset {
-            events: Held::new(generator.events()),
-            sessions: Held::new(generator.sessions()),
-            speakers: Held::new(generator.speakers()),
-            locations: generator.session_locations(),
-            sponsorship_levels: generator.sponsorship_levels(),
-            exhibitors: generator.exhibitors(),
-            custom_fields: generator.custom_fields(),
-            event_questions: generator.event_questions(),
-            attendee_count: generator.attendee_count(),
-            attendee_changes: BTreeMap::new(),
+            events: Held::new(events),
+            sessions: Held::new(sessions),
+            speakers: Held::new(speakers),
+            sponsorship_levels,
+            exhibitors,
+            custom_fields,
+            event_questions,
+            parts,
             added_attendee_ids: HashMap::new(),
-            enrollment_changes: BTreeMap::new(),
             registered: None,
-            latest_generated: generator.latest_generated_timestamp(),
-            extent: Mutex::new(Extent::default()),
-            generator,
+            latest_generated,
         }
     }
 
-    /// The positions a query for records modified at or after `floor` must look at, from
-    /// `from` on, when that is fewer than all of them; `None` means walk everything.
-    /// Where a walk starting at `from` should begin offering generated timestamps so that the
-    /// covered prefix grows: the end of that prefix, if the walk starts at or just before it and
-    /// the collection is not yet fully covered.
-    pub fn coverage_start(&self, lazy: Lazy, from: u64) -> Option<u64> {
-        let extent = self.extent.lock().unwrap_or_else(|p| p.into_inner());
-        let coverage = match lazy {
-            Lazy::Attendees => &extent.attendees,
-            Lazy::Enrollments => &extent.enrollments,
-        };
-        let covered = coverage.covered;
-        ((covered == from || covered == from + 1) && covered < self.generator.attendee_count())
-            .then_some(covered)
+    fn part(&self, position: u64) -> Option<(&Part, u64)> {
+        let (part, local) = split(position);
+        self.parts.get(part).map(|p| (p, local))
     }
 
-    /// Records that a walk offered every generated position in `from..until` into `seen`.
+    // ---- events and their parts ------------------------------------------------------------
+
+    /// How many live events have attendees here (the main one and the further ones).
+    pub fn part_count(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The event whose attendees a part holds.
+    pub fn part_event_id(&self, part: usize) -> Option<&str> {
+        self.parts.get(part).map(|p| p.event_id.as_str())
+    }
+
+    /// The part holding an event's attendees (`None` for an event without any, such as the
+    /// previous edition, or an unknown one).
+    pub fn part_of_event(&self, event_id: &str) -> Option<usize> {
+        self.parts
+            .iter()
+            .position(|part| part.event_id.eq_ignore_ascii_case(event_id))
+    }
+
+    /// The parts a listing must walk: the one event's when it is fixed (by the path or by an
+    /// `event.id eq` the filter requires), else all of them, in ascending order.
+    pub fn parts_for(&self, event_id: Option<&str>) -> Vec<usize> {
+        match event_id {
+            Some(event_id) => self.part_of_event(event_id).into_iter().collect(),
+            None => (0..self.parts.len()).collect(),
+        }
+    }
+
+    /// The part a global position falls in.
+    pub fn part_of(position: u64) -> usize {
+        split(position).0
+    }
+
+    /// The first global position of a part.
+    pub fn part_start(part: usize) -> u64 {
+        join(part, 0)
+    }
+
+    /// One past the last attendee position of a part.
+    pub fn part_end(&self, part: usize) -> u64 {
+        self.parts
+            .get(part)
+            .map_or(join(part, 0), |p| join(part, p.attendee_count))
+    }
+
+    /// The session rooms of an event with attendees here.
+    pub fn locations(&self, part: usize) -> &[SessionLocation] {
+        self.parts.get(part).map_or(&[], |p| p.locations.as_slice())
+    }
+
+    // ---- coverage of generated timestamps --------------------------------------------------
+
+    fn extent(&self, part: usize) -> Option<std::sync::MutexGuard<'_, Extent>> {
+        self.parts.get(part).map(|p| {
+            p.extent
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        })
+    }
+
+    /// Where a walk starting at `from` should begin offering generated timestamps so that the
+    /// covered prefix of its part grows: the end of that prefix, if the walk starts at or just
+    /// before it and the part is not yet fully covered.
+    pub fn coverage_start(&self, lazy: Lazy, from: u64) -> Option<u64> {
+        let (part, local) = split(from);
+        let generated = self.parts.get(part)?.generator.attendee_count();
+        let extent = self.extent(part)?;
+        let covered = extent.coverage(lazy).covered;
+        ((covered == local || covered == local + 1) && covered < generated)
+            .then_some(join(part, covered))
+    }
+
+    /// Records that a walk offered every generated position in `from..until` (one part) into
+    /// `seen`.
     pub fn extend_coverage(&self, lazy: Lazy, from: u64, until: u64, seen: &Newest) {
-        let mut extent = self.extent.lock().unwrap_or_else(|p| p.into_inner());
-        let coverage = match lazy {
-            Lazy::Attendees => &mut extent.attendees,
-            Lazy::Enrollments => &mut extent.enrollments,
+        let (part, local_from) = split(from);
+        let local_until = until.saturating_sub(join(part, 0));
+        let Some(generated) = self.parts.get(part).map(|p| p.generator.attendee_count()) else {
+            return;
         };
-        if coverage.covered != from || until <= from {
+        let Some(mut extent) = self.extent(part) else {
+            return;
+        };
+        let coverage = extent.coverage_mut(lazy);
+        if coverage.covered != local_from || local_until <= local_from {
             return;
         }
         for position in &seen.positions {
             coverage.newest.offer(&seen.at, *position);
         }
-        coverage.covered = until.min(self.generator.attendee_count());
+        coverage.covered = local_until.min(generated);
     }
 
     /// Whether the record at `position` is still the generated one.
     pub fn is_generated(&self, position: u64) -> bool {
-        position < self.generator.attendee_count() && !self.attendee_changes.contains_key(&position)
+        self.part(position).is_some_and(|(part, local)| {
+            local < part.generator.attendee_count() && !part.attendee_changes.contains_key(&local)
+        })
     }
 
     /// Whether the enrollments at `position` are still the generated ones.
     pub fn enrollments_generated(&self, position: u64) -> bool {
-        self.is_generated(position) && !self.enrollment_changes.contains_key(&position)
+        self.is_generated(position)
+            && self
+                .part(position)
+                .is_some_and(|(part, local)| !part.enrollment_changes.contains_key(&local))
     }
 
+    /// The positions of `from`'s part a query for records modified at or after `floor` must
+    /// look at, from `from` on, when that is fewer than all of them; `None` means walk the part.
     pub fn positions_modified_since(&self, lazy: Lazy, floor: &str, from: u64) -> Option<Vec<u64>> {
+        let (index, local) = split(from);
+        let part = self.parts.get(index)?;
         let changed: Vec<u64> = match lazy {
-            Lazy::Attendees => self.changed_attendee_positions(from).collect(),
-            Lazy::Enrollments => self.changed_enrollment_positions(from).collect(),
+            Lazy::Attendees => part
+                .attendee_changes
+                .range(local..)
+                .map(|(position, _)| join(index, *position))
+                .collect(),
+            Lazy::Enrollments => part
+                .enrollment_changes
+                .range(local..)
+                .map(|(position, _)| join(index, *position))
+                .collect(),
         };
-        if floor > self.latest_generated.as_str() {
+        if floor > part.latest_generated.as_str() {
             return Some(changed);
         }
-        let extent = self.extent.lock().unwrap_or_else(|p| p.into_inner());
-        let coverage = match lazy {
-            Lazy::Attendees => &extent.attendees,
-            Lazy::Enrollments => &extent.enrollments,
-        };
-        if coverage.covered < self.generator.attendee_count() {
+        let extent = self.extent(index)?;
+        let coverage = extent.coverage(lazy);
+        if coverage.covered < part.generator.attendee_count() {
             return None;
         }
         let newest = &coverage.newest;
@@ -273,42 +436,26 @@ impl Dataset {
         }
     }
 
+    /// The main event's generator.
     pub fn generator(&self) -> &Generator {
-        &self.generator
+        &self.parts[0].generator
     }
 
-    /// No generated record was modified after this; only changes can match a later time.
+    /// No generated record of any event was modified after this; only changes can match a
+    /// later time.
     pub fn latest_generated(&self) -> &str {
         &self.latest_generated
     }
 
-    pub fn main_event_id(&self) -> String {
-        self.generator.event().id
+    pub fn main_event_id(&self) -> &str {
+        &self.parts[0].event_id
     }
 
     // ---- attendees -------------------------------------------------------------------------
 
-    /// One past the last attendee position.
-    pub fn attendee_end(&self) -> u64 {
-        self.attendee_count
-    }
-
     pub fn attendee(&self, position: u64) -> Option<Cow<'_, Attendee>> {
-        match self.attendee_changes.get(&position) {
-            Some(Some(changed)) => Some(Cow::Borrowed(changed)),
-            Some(None) => None,
-            None if position < self.generator.attendee_count() => {
-                Some(Cow::Owned(self.generator.attendee(position)))
-            }
-            None => None,
-        }
-    }
-
-    /// Positions of attendees changed since start, from `from` on.
-    pub fn changed_attendee_positions(&self, from: u64) -> impl Iterator<Item = u64> + '_ {
-        self.attendee_changes
-            .range(from..)
-            .map(|(position, _)| *position)
+        let (part, local) = self.part(position)?;
+        part.attendee(local)
     }
 
     pub fn attendee_position(&self, id: &str) -> Option<u64> {
@@ -316,9 +463,14 @@ impl Dataset {
         if let Some(position) = self.added_attendee_ids.get(&lowered) {
             return Some(*position);
         }
-        let position = self.generator.attendee_position(&lowered)?;
-        let record = self.attendee(position)?;
-        record.id.eq_ignore_ascii_case(id).then_some(position)
+        self.parts.iter().enumerate().find_map(|(index, part)| {
+            let local = part.generator.attendee_position(&lowered)?;
+            let record = part.attendee(local)?;
+            record
+                .id
+                .eq_ignore_ascii_case(id)
+                .then_some(join(index, local))
+        })
     }
 
     pub fn attendee_by_id(&self, id: &str) -> Option<(u64, Cow<'_, Attendee>)> {
@@ -326,80 +478,98 @@ impl Dataset {
         Some((position, self.attendee(position)?))
     }
 
+    /// Live attendees of every event.
     pub fn live_attendee_count(&self) -> u64 {
-        let deleted = self
-            .attendee_changes
-            .values()
-            .filter(|c| c.is_none())
-            .count() as u64;
-        self.attendee_count - deleted
+        (0..self.parts.len())
+            .map(|part| self.live_attendees_of(part))
+            .sum()
+    }
+
+    /// Live attendees of one event's part.
+    pub fn live_attendees_of(&self, part: usize) -> u64 {
+        self.parts.get(part).map_or(0, |part| {
+            let deleted = part
+                .attendee_changes
+                .values()
+                .filter(|c| c.is_none())
+                .count() as u64;
+            part.attendee_count - deleted
+        })
     }
 
     /// Stores a changed attendee, moving its `lastModified` to `at`.
     pub fn put_attendee(&mut self, position: u64, mut attendee: Attendee, at: &str) {
-        attendee.touch(at);
-        self.attendee_changes.insert(position, Some(attendee));
+        let (part, local) = split(position);
+        if let Some(part) = self.parts.get_mut(part) {
+            attendee.touch(at);
+            part.attendee_changes.insert(local, Some(attendee));
+        }
     }
 
-    /// Adds an attendee at the end; returns its position.
-    pub fn add_attendee(&mut self, mut attendee: Attendee, at: &str) -> u64 {
-        let position = self.attendee_count;
-        self.attendee_count += 1;
+    /// Adds an attendee at the end of an event's part; returns its position.
+    pub fn add_attendee(&mut self, part: usize, mut attendee: Attendee, at: &str) -> Option<u64> {
+        let store = self.parts.get_mut(part)?;
+        let local = store.attendee_count;
+        store.attendee_count += 1;
         attendee.touch(at);
+        let position = join(part, local);
         self.added_attendee_ids
             .insert(attendee.id.to_ascii_lowercase(), position);
-        self.attendee_changes.insert(position, Some(attendee));
-        position
+        store.attendee_changes.insert(local, Some(attendee));
+        Some(position)
     }
 
     pub fn delete_attendee(&mut self, position: u64) {
-        self.attendee_changes.insert(position, None);
-        self.enrollment_changes.insert(position, Vec::new());
+        let (part, local) = split(position);
+        if let Some(part) = self.parts.get_mut(part) {
+            part.attendee_changes.insert(local, None);
+            part.enrollment_changes.insert(local, Vec::new());
+        }
         self.registered = None;
     }
 
-    /// A fresh attendee for the given position, from the generator's template.
-    pub fn template_attendee(&self, position: u64) -> Attendee {
-        self.generator.attendee(position)
+    /// A fresh attendee for the given position, from its event generator's template.
+    pub fn template_attendee(&self, position: u64) -> Option<Attendee> {
+        let (part, local) = self.part(position)?;
+        Some(part.generator.attendee(local))
     }
 
     // ---- enrollments -----------------------------------------------------------------------
 
     pub fn enrollments(&self, attendee_position: u64) -> Cow<'_, [Enrollment]> {
-        if let Some(changed) = self.enrollment_changes.get(&attendee_position) {
+        let Some((part, local)) = self.part(attendee_position) else {
+            return Cow::Borrowed(&[]);
+        };
+        if let Some(changed) = part.enrollment_changes.get(&local) {
             return Cow::Borrowed(changed.as_slice());
         }
-        if attendee_position < self.generator.attendee_count()
-            && !matches!(self.attendee_changes.get(&attendee_position), Some(None))
-        {
-            Cow::Owned(self.generator.enrollments(attendee_position))
+        if part.live_generated(local) {
+            Cow::Owned(part.generator.enrollments(local))
         } else {
             Cow::Borrowed(&[])
         }
     }
 
-    pub fn changed_enrollment_positions(&self, from: u64) -> impl Iterator<Item = u64> + '_ {
-        self.enrollment_changes
-            .range(from..)
-            .map(|(position, _)| *position)
-    }
-
     pub fn set_enrollments(&mut self, attendee_position: u64, enrollments: Vec<Enrollment>) {
         self.registered = None;
-        self.enrollment_changes
-            .insert(attendee_position, enrollments);
+        let (part, local) = split(attendee_position);
+        if let Some(part) = self.parts.get_mut(part) {
+            part.enrollment_changes.insert(local, enrollments);
+        }
     }
 
     /// Registered enrollments of a session, counted over every attendee once and then cached.
     pub fn registered_count(&mut self, session_id: &str) -> u64 {
         if self.registered.is_none() {
             let mut counts: HashMap<String, u64> = HashMap::new();
-            for position in 0..self.attendee_count {
-                for enrollment in self.enrollments(position).iter() {
-                    if enrollment.status == "Registered" && !enrollment.deleted {
-                        *counts
-                            .entry(enrollment.session.id.to_ascii_lowercase())
-                            .or_default() += 1;
+            for part in 0..self.parts.len() {
+                for position in Self::part_start(part)..self.part_end(part) {
+                    for enrollment in self.enrollments(position).iter() {
+                        if enrollment.status == "Registered" && !enrollment.deleted {
+                            *counts
+                                .entry(enrollment.session.id.to_ascii_lowercase())
+                                .or_default() += 1;
+                        }
                     }
                 }
             }
@@ -415,11 +585,12 @@ impl Dataset {
 
     /// The air requests filed under an attendee, less those of a guest deleted since.
     pub fn air_request(&self, attendee_position: u64) -> Option<AirRequest> {
-        let mut request = self
-            .live_generated(attendee_position)
-            .then(|| self.generator.air_request(attendee_position))
+        let (part, local) = self.part(attendee_position)?;
+        let mut request = part
+            .live_generated(local)
+            .then(|| part.generator.air_request(local))
             .flatten()?;
-        if !self.live_generated(attendee_position + 1) {
+        if !part.live_generated(local + 1) {
             request
                 .air_request_details
                 .retain(|d| d.requester_type.as_deref() != Some("Guest"));
@@ -429,20 +600,32 @@ impl Dataset {
 
     /// The hotel requests filed under an attendee, less those of a guest deleted since.
     pub fn hotel_request(&self, attendee_position: u64) -> Option<HotelRequest> {
-        let mut request = self
-            .live_generated(attendee_position)
-            .then(|| self.generator.hotel_request(attendee_position))
+        let (part, local) = self.part(attendee_position)?;
+        let mut request = part
+            .live_generated(local)
+            .then(|| part.generator.hotel_request(local))
             .flatten()?;
-        if !self.live_generated(attendee_position + 1) {
+        if !part.live_generated(local + 1) {
             request
                 .hotel_request_details
                 .retain(|d| d.requester_type.as_deref() != Some("Guest"));
         }
         (!request.hotel_request_details.is_empty()).then_some(request)
     }
+}
 
-    fn live_generated(&self, position: u64) -> bool {
-        position < self.generator.attendee_count()
-            && !matches!(self.attendee_changes.get(&position), Some(None))
+impl Extent {
+    fn coverage(&self, lazy: Lazy) -> &Coverage {
+        match lazy {
+            Lazy::Attendees => &self.attendees,
+            Lazy::Enrollments => &self.enrollments,
+        }
+    }
+
+    fn coverage_mut(&mut self, lazy: Lazy) -> &mut Coverage {
+        match lazy {
+            Lazy::Attendees => &mut self.attendees,
+            Lazy::Enrollments => &mut self.enrollments,
+        }
     }
 }

@@ -264,6 +264,7 @@ mod field {
     pub const CHECK: u64 = 0xC4EC;
     pub const EVENT: u64 = 0xE7E7;
     pub const MISC: u64 = 0x3155;
+    pub const FURTHER_EVENT: u64 = 0xF0E7;
 }
 
 /// Odd multipliers for the confirmation-number permutation.
@@ -1175,10 +1176,37 @@ pub struct Generator {
     enrollment_step: u64,
     location_count: u64,
     speaker_count: u64,
+    /// Days from the event's start to its end (sessions still fill the first three).
+    event_days: i64,
+}
+
+/// When a further event of the account takes place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// Midnight UTC of its first day, in milliseconds since the Unix epoch.
+    pub first_day_ms: i64,
+    /// How many days it lasts (at least one).
+    pub days: i64,
 }
 
 impl Generator {
     pub fn new(seed: u64, attendee_count: u64) -> Self {
+        Self::build(seed, attendee_count, None)
+    }
+
+    /// The `number`th further live event of the same account (1 is the first after the main
+    /// one): its own ids, attendees, sessions and speakers, drawn from a seed derived from this
+    /// generator's and `number`, held on `schedule`. Custom fields and contact types belong to
+    /// the account, not the event, so it keeps this generator's ids for them.
+    pub fn further_event(&self, number: u64, attendee_count: u64, schedule: Schedule) -> Self {
+        let seed = draw(self.seed, number, field::FURTHER_EVENT);
+        let mut generator = Self::build(seed, attendee_count, Some(schedule));
+        generator.custom_field_ids = self.custom_field_ids.clone();
+        generator.contact_type_ids = self.contact_type_ids.clone();
+        generator
+    }
+
+    fn build(seed: u64, attendee_count: u64, schedule: Option<Schedule>) -> Self {
         let mut setup = Rolls::new(draw(seed, 0, field::SETUP));
         // A fixed instant in early January 2026, so the data reads as a snapshot taken then.
         let latest = days_from_civil(2026, 1, 5) * DAY
@@ -1190,6 +1218,7 @@ impl Generator {
         // The event itself is well over a year after the snapshot, so it is still upcoming when
         // someone rehearses against the sandbox, and the scheduler has a future end date.
         let first_day = latest.div_euclid(DAY) * DAY + (420 + setup.below(35) as i64) * DAY;
+        let first_day = schedule.map_or(first_day, |schedule| schedule.first_day_ms);
         let timeline = Timeline {
             event_created,
             launch,
@@ -1233,6 +1262,7 @@ impl Generator {
             enrollment_step: 1,
             location_count,
             speaker_count: (session_count * 3 / 5).clamp(8, 1_200),
+            event_days: schedule.map_or(EVENT_DAYS, |schedule| schedule.days.max(1)),
         };
         generator.plan_sessions(session_count);
         generator
@@ -1437,7 +1467,7 @@ impl Generator {
     fn event_end(&self) -> i64 {
         // The last day's closing reception ends at 20:30 local.
         self.timeline.first_day
-            + (EVENT_DAYS - 1) * DAY
+            + (self.event_days - 1) * DAY
             + (VENUES[self.venue].first_hour_utc + SLOTS_PER_DAY as i64 - 1) * HOUR
             + 90 * MINUTE
     }

@@ -287,7 +287,18 @@ fn walk(
         .as_deref()
         .is_some_and(|floor| floor > dataset.latest_generated());
     let main_event = dataset.main_event_id();
-    let scoped_out = event_scope.is_some_and(|event| !event.eq_ignore_ascii_case(&main_event));
+    let scoped_out = event_scope.is_some_and(|event| !event.eq_ignore_ascii_case(main_event));
+    // The events whose attendees can match: the path's, or the one the filter insists on.
+    let required_event = event_scope.or_else(|| {
+        query
+            .filter
+            .as_ref()
+            .and_then(|filter| filter.required_equal("event.id"))
+    });
+    let parts = dataset
+        .parts_for(required_event)
+        .into_iter()
+        .filter(|part| *part >= Dataset::part_of(from.record));
     match query.collection {
         Collection::Events => walk_held(
             dataset.events.len(),
@@ -310,8 +321,11 @@ fn walk(
             query,
             visit,
         ),
-        Collection::SessionLocations if !scoped_out => {
-            walk_slice(&dataset.locations, from, query, visit)
+        Collection::SessionLocations => {
+            let part = event_scope.and_then(|event| dataset.part_of_event(event));
+            if let Some(part) = part {
+                walk_slice(dataset.locations(part), from, query, visit)
+            }
         }
         Collection::Exhibitors if !scoped_out => {
             walk_slice(&dataset.exhibitors, from, query, visit)
@@ -319,85 +333,35 @@ fn walk(
         Collection::CustomFields => walk_slice(&dataset.custom_fields, from, query, visit),
         Collection::EventQuestions => walk_slice(&dataset.event_questions, from, query, visit),
         Collection::Attendees => {
-            let narrow = floor
-                .as_deref()
-                .and_then(|f| dataset.positions_modified_since(Lazy::Attendees, f, from.record));
-            let narrow_used = narrow.is_some();
-            let positions: Box<dyn Iterator<Item = u64>> = match narrow {
-                Some(positions) => Box::new(positions.into_iter()),
-                None => Box::new(from.record..dataset.attendee_end()),
-            };
-            let mut coverage = Coverage::new(dataset, Lazy::Attendees, from.record, narrow_used);
-            for position in positions {
-                if let Some(attendee) = dataset.attendee(position) {
-                    if coverage.wants(position) && dataset.is_generated(position) {
-                        coverage.seen.offer(attendee.last_modified(), position);
-                    }
-                    coverage.reached(position);
-                    if !admits(query, attendee.as_ref(), Some(attendee.last_modified())) {
-                        continue;
-                    }
-                    let mut attendee = attendee;
-                    if !query.sensitive {
-                        attendee.to_mut().contact.strip_sensitive();
-                    }
-                    if !visit(
-                        Position {
-                            record: position,
-                            item: 0,
-                        },
-                        &Json(attendee.as_ref()),
-                    ) {
-                        coverage.finish(dataset);
-                        return;
-                    }
-                } else {
-                    coverage.reached(position);
+            for part in parts {
+                let start = from.record.max(Dataset::part_start(part));
+                if !walk_attendees(dataset, query, floor.as_deref(), start, part, visit) {
+                    return;
                 }
             }
-            coverage.finish(dataset);
         }
         Collection::Enrollments => {
-            let narrow = floor
-                .as_deref()
-                .and_then(|f| dataset.positions_modified_since(Lazy::Enrollments, f, from.record));
-            let narrow_used = narrow.is_some();
-            let positions: Box<dyn Iterator<Item = u64>> = match narrow {
-                Some(positions) => Box::new(positions.into_iter()),
-                None => Box::new(from.record..dataset.attendee_end()),
-            };
-            let mut coverage = Coverage::new(dataset, Lazy::Enrollments, from.record, narrow_used);
-            for position in positions {
-                let enrollments = dataset.enrollments(position);
-                if coverage.wants(position) && dataset.enrollments_generated(position) {
-                    for enrollment in enrollments.iter() {
-                        coverage.seen.offer(enrollment.last_modified(), position);
-                    }
-                }
-                coverage.reached(position);
-                let skip = if position == from.record {
-                    from.item as usize
+            for part in parts {
+                let start = if from.record >= Dataset::part_start(part) {
+                    from
                 } else {
-                    0
+                    Position {
+                        record: Dataset::part_start(part),
+                        item: 0,
+                    }
                 };
-                for (item, enrollment) in enrollments.iter().enumerate().skip(skip) {
-                    if !admits(query, enrollment, Some(enrollment.last_modified())) {
-                        continue;
-                    }
-                    let at = Position {
-                        record: position,
-                        item: item as u32,
-                    };
-                    if !visit(at, &Json(enrollment)) {
-                        coverage.finish(dataset);
-                        return;
-                    }
+                if !walk_enrollments(dataset, query, floor.as_deref(), start, part, visit) {
+                    return;
                 }
             }
-            coverage.finish(dataset);
         }
-        Collection::AirRequests | Collection::HotelRequests if !scoped_out && !changes_only => {
-            for position in from.record..dataset.attendee_end() {
+        Collection::AirRequests | Collection::HotelRequests if !changes_only => {
+            // Travel is listed per event, under the event's path.
+            let Some(part) = event_scope.and_then(|event| dataset.part_of_event(event)) else {
+                return;
+            };
+            let start = from.record.max(Dataset::part_start(part));
+            for position in start..dataset.part_end(part) {
                 let at = Position {
                     record: position,
                     item: 0,
@@ -433,6 +397,101 @@ fn walk(
         }
         _ => {}
     }
+}
+
+/// Walks one event's attendees from `start`; `false` when `visit` asked to stop.
+fn walk_attendees(
+    dataset: &Dataset,
+    query: &Query,
+    floor: Option<&str>,
+    start: u64,
+    part: usize,
+    visit: &mut dyn FnMut(Position, &dyn Emit) -> bool,
+) -> bool {
+    let narrow = floor.and_then(|f| dataset.positions_modified_since(Lazy::Attendees, f, start));
+    let narrow_used = narrow.is_some();
+    let positions: Box<dyn Iterator<Item = u64>> = match narrow {
+        Some(positions) => Box::new(positions.into_iter()),
+        None => Box::new(start..dataset.part_end(part)),
+    };
+    let mut coverage = Coverage::new(dataset, Lazy::Attendees, start, narrow_used);
+    for position in positions {
+        if let Some(attendee) = dataset.attendee(position) {
+            if coverage.wants(position) && dataset.is_generated(position) {
+                coverage.seen.offer(attendee.last_modified(), position);
+            }
+            coverage.reached(position);
+            if !admits(query, attendee.as_ref(), Some(attendee.last_modified())) {
+                continue;
+            }
+            let mut attendee = attendee;
+            if !query.sensitive {
+                attendee.to_mut().contact.strip_sensitive();
+            }
+            if !visit(
+                Position {
+                    record: position,
+                    item: 0,
+                },
+                &Json(attendee.as_ref()),
+            ) {
+                coverage.finish(dataset);
+                return false;
+            }
+        } else {
+            coverage.reached(position);
+        }
+    }
+    coverage.finish(dataset);
+    true
+}
+
+/// Walks one event's enrollments from `from`; `false` when `visit` asked to stop.
+fn walk_enrollments(
+    dataset: &Dataset,
+    query: &Query,
+    floor: Option<&str>,
+    from: Position,
+    part: usize,
+    visit: &mut dyn FnMut(Position, &dyn Emit) -> bool,
+) -> bool {
+    let narrow =
+        floor.and_then(|f| dataset.positions_modified_since(Lazy::Enrollments, f, from.record));
+    let narrow_used = narrow.is_some();
+    let positions: Box<dyn Iterator<Item = u64>> = match narrow {
+        Some(positions) => Box::new(positions.into_iter()),
+        None => Box::new(from.record..dataset.part_end(part)),
+    };
+    let mut coverage = Coverage::new(dataset, Lazy::Enrollments, from.record, narrow_used);
+    for position in positions {
+        let enrollments = dataset.enrollments(position);
+        if coverage.wants(position) && dataset.enrollments_generated(position) {
+            for enrollment in enrollments.iter() {
+                coverage.seen.offer(enrollment.last_modified(), position);
+            }
+        }
+        coverage.reached(position);
+        let skip = if position == from.record {
+            from.item as usize
+        } else {
+            0
+        };
+        for (item, enrollment) in enrollments.iter().enumerate().skip(skip) {
+            if !admits(query, enrollment, Some(enrollment.last_modified())) {
+                continue;
+            }
+            let at = Position {
+                record: position,
+                item: item as u32,
+            };
+            if !visit(at, &Json(enrollment)) {
+                coverage.finish(dataset);
+                return false;
+            }
+        }
+    }
+    coverage.finish(dataset);
+    true
 }
 
 /// Learns, while an in-order walk goes by, the newest generated modification time of a lazy

@@ -44,6 +44,9 @@ use listing::Pages;
 pub struct SandboxConfig {
     /// Attendees generated for the main event.
     pub attendees: u64,
+    /// Further live events of the same account, each with its own generated attendees,
+    /// sessions and speakers, after the main event.
+    pub more_events: Vec<EventPlan>,
     pub seed: u64,
     pub tier: Tier,
     /// Lifetime of issued tokens; Cvent's is 3600 seconds.
@@ -58,6 +61,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             attendees: 1_000,
+            more_events: Vec::new(),
             seed: 1,
             tier: Tier::Premium,
             token_ttl: Duration::from_secs(3600),
@@ -65,6 +69,36 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-secret".into(),
             scopes: ALL_SCOPES.iter().map(|s| s.to_string()).collect(),
         }
+    }
+}
+
+/// A further live event of the account: its size and when it takes place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventPlan {
+    /// Attendees generated for it.
+    pub attendees: u64,
+    /// Its first day, in days from the sandbox clock's date at start (negative: already begun).
+    pub starts_in_days: i64,
+    /// How many days it lasts (at least one).
+    pub length_days: i64,
+}
+
+impl EventPlan {
+    /// `count` further events with sizes between a quarter of `attendees` and all of them, and
+    /// schedules from two days ago to two months ahead, lasting one to three days: varied, but
+    /// the same for the same seed.
+    pub fn varied(count: usize, attendees: u64, seed: u64) -> Vec<EventPlan> {
+        let smallest = attendees / 4;
+        (1..=count as u64)
+            .map(|number| {
+                let roll = crate::seeded::draw(seed, number, 0xE7E7_5123);
+                EventPlan {
+                    attendees: smallest + roll % (attendees - smallest + 1),
+                    starts_in_days: ((roll >> 20) % 63) as i64 - 2,
+                    length_days: 1 + ((roll >> 40) % 3) as i64,
+                }
+            })
+            .collect()
     }
 }
 
@@ -83,6 +117,8 @@ pub(crate) struct Shared {
     webhooks: Arc<webhooks::Webhooks>,
     event_id: String,
     event_code: String,
+    /// Every live event with attendees, `(id, code)`, the main one first.
+    live_events: Vec<(String, String)>,
 }
 
 /// A running sandbox; dropping it stops the server.
@@ -105,14 +141,42 @@ impl CventRestSandbox {
     ) -> std::io::Result<CventRestSandbox> {
         let generator = generate::Generator::new(config.seed, config.attendees);
         let event = generator.event();
-        let dataset = Dataset::new(generator);
+        let clock = Clock::default();
+        let today_ms = clock
+            .now()
+            .date_naive()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis();
+        const DAY_MS: i64 = 24 * 60 * 60 * 1_000;
+        let further: Vec<generate::Generator> = config
+            .more_events
+            .iter()
+            .zip(1..)
+            .map(|(plan, number)| {
+                let schedule = generate::Schedule {
+                    first_day_ms: today_ms
+                        .saturating_add(plan.starts_in_days.saturating_mul(DAY_MS)),
+                    days: plan.length_days,
+                };
+                generator.further_event(number, plan.attendees, schedule)
+            })
+            .collect();
+        let live_events = std::iter::once(&generator)
+            .chain(&further)
+            .map(|generator| {
+                let event = generator.event();
+                (event.id, event.code)
+            })
+            .collect();
+        let dataset = Dataset::new(generator, further);
         let shared = Arc::new(Shared {
             client: Client {
                 client_id: config.client_id.clone(),
                 client_secret: config.client_secret.clone(),
                 scopes: config.scopes.clone(),
             },
-            clock: Clock::default(),
+            clock,
             data: RwLock::new(dataset),
             tokens: Mutex::new(Tokens::default()),
             pages: Mutex::new(Pages::default()),
@@ -123,6 +187,7 @@ impl CventRestSandbox {
             webhooks: Arc::new(webhooks::Webhooks::default()),
             event_id: event.id.clone(),
             event_code: event.code.clone(),
+            live_events,
             config,
         });
         let listener = tokio::net::TcpListener::bind(bind).await?;
@@ -172,6 +237,25 @@ impl CventRestSandbox {
 
     pub fn event_id(&self) -> &str {
         &self.shared.event_id
+    }
+
+    /// The codes of every live event with attendees, the main event's first, then those of
+    /// `SandboxConfig::more_events` in order.
+    pub fn event_codes(&self) -> Vec<String> {
+        self.shared
+            .live_events
+            .iter()
+            .map(|(_, code)| code.clone())
+            .collect()
+    }
+
+    /// The ids of the same events, in the same order.
+    pub fn event_ids(&self) -> Vec<String> {
+        self.shared
+            .live_events
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     pub fn config(&self) -> &SandboxConfig {
