@@ -39,6 +39,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_run_leases.sql"),
         postgres: include_str!("../migrations/postgres/0005_run_leases.sql"),
     },
+    Migration {
+        version: 6,
+        name: "planned intervals",
+        sqlite: include_str!("../migrations/sqlite/0006_planned_intervals.sql"),
+        postgres: include_str!("../migrations/postgres/0006_planned_intervals.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {
