@@ -265,6 +265,7 @@ async fn soak(store: Store, label: &str, hours: i64) {
     let mut plan_at_end: Option<AccountPlan> = None;
     let mut drawn = 0usize;
     let mut made = 0u64;
+    let mut by_hand = 0;
     for step in 0..=steps {
         let now = day_start + chrono::Duration::seconds(step * STEP_SECONDS);
         control(
@@ -311,12 +312,47 @@ async fn soak(store: Store, label: &str, hours: i64) {
                 });
             }
         }
+        // Half way, someone syncs one event in full by hand: the plan counts its calls as it
+        // counts webhook-driven runs, and auto sync spends that much less for the rest of the day.
+        if step == steps / 2 {
+            let (status, answer) = support::call(
+                &http,
+                &token,
+                Method::POST,
+                format!("{base}/v1/runs"),
+                Some(json!({"connection": "event-00", "kind": "sync", "full": true})),
+            )
+            .await;
+            assert!(status.is_success(), "{answer}");
+            wait_for_runs(&store).await;
+            let run = store
+                .runs(Some("event-00"), 1)
+                .await
+                .expect("runs")
+                .remove(0);
+            assert_eq!(answer["run_id"].as_i64(), Some(run.id), "{answer}");
+            by_hand = run.api_calls;
+        }
         // The plan the tick follows, for the figures and the staleness bound.
         let plans = scheduler::account_plans(&store, &connections, now, timeline.as_ref())
             .await
             .expect("plans");
         assert_eq!(plans.len(), 1, "one account");
         let plan = plans.into_iter().next().expect("a plan");
+        let spent: u64 = store
+            .runs(None, 100_000)
+            .await
+            .expect("runs")
+            .iter()
+            .map(|run| run.api_calls)
+            .sum();
+        // (All of them are of the virtual day until its last tick, at the next midnight.)
+        if step < steps {
+            assert_eq!(
+                plan.spent_today, spent,
+                "{label}: the plan counts every run of the day, by hand or not"
+            );
+        }
         if step > 0 {
             for event in &plan.events {
                 let entry = figures.entry(event.connection.clone()).or_default();
@@ -403,7 +439,7 @@ async fn soak(store: Store, label: &str, hours: i64) {
         elapsed.as_secs_f64()
     );
     println!(
-        "  vendor calls used: {used} of the {STANDARD_QUOTA} quota ({first_calls} by the first syncs); runs counted {run_calls} in {} runs; 429 answers: {throttled}",
+        "  vendor calls used: {used} of the {STANDARD_QUOTA} quota ({first_calls} by the first syncs, {by_hand} by a full sync by hand); runs counted {run_calls} in {} runs; 429 answers: {throttled}",
         runs.len()
     );
     println!(
@@ -437,10 +473,13 @@ async fn soak(store: Store, label: &str, hours: i64) {
         refused.is_empty(),
         "{label}: runs that did not succeed: {refused:#?}"
     );
-    // Auto sync keeps to its pace: the first syncs, then at most the day's budget spread evenly
-    // (and one sync of every event's data types for rounding up at the window's end).
-    let allowance =
-        first_calls + plan.budget * hours as u64 / 24 + (EVENTS * DATA_TYPES.len()) as u64;
+    // Auto sync keeps to its pace: the first syncs and the run by hand, then at most the day's
+    // budget spread evenly (and one sync of every event's data types for rounding up at the
+    // window's end).
+    let allowance = first_calls
+        + by_hand
+        + plan.budget * hours as u64 / 24
+        + (EVENTS * DATA_TYPES.len()) as u64;
     assert!(
         used <= allowance,
         "{label}: {used} calls in {hours} h, more than the plan allows ({allowance})"

@@ -20,8 +20,10 @@ pub fn real_time(at: DateTime<Utc>) -> DateTime<Utc> {
     at
 }
 
-/// Runs looked at per connection when adding up the calls of the day.
-const RUNS_PER_DAY_LOOKED_AT: u32 = 2_000;
+/// Runs first looked at per connection when adding up the calls of the day; four times as many
+/// while the oldest of them is still from today.
+const FIRST_RUNS_LOOKED_AT: u32 = 64;
+const MOST_RUNS_LOOKED_AT: u32 = 16_384;
 
 pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
@@ -67,13 +69,26 @@ async fn spent_since(
     day_start: DateTime<Utc>,
     timeline: &Timeline,
 ) -> Result<u64, StoreError> {
-    let runs = store.runs(Some(connection), RUNS_PER_DAY_LOOKED_AT).await?;
-    Ok(runs
-        .iter()
-        .filter(|run| run.kind == "sync")
-        .take_while(|run| parse_time(&run.started_at).is_none_or(|t| timeline(t) >= day_start))
-        .map(|run| run.api_calls)
-        .sum())
+    let today = |run: &store::RunSummary| {
+        parse_time(&run.started_at).is_none_or(|started| timeline(started) >= day_start)
+    };
+    let mut limit = FIRST_RUNS_LOOKED_AT;
+    loop {
+        // Newest first: the day's runs are a prefix.
+        let runs = store.runs(Some(connection), limit).await?;
+        let complete = (runs.len() as u32) < limit
+            || runs.last().is_some_and(|oldest| !today(oldest))
+            || limit >= MOST_RUNS_LOOKED_AT;
+        if complete {
+            return Ok(runs
+                .iter()
+                .take_while(|run| today(run))
+                .filter(|run| run.kind == "sync")
+                .map(|run| run.api_calls)
+                .sum());
+        }
+        limit *= 4;
+    }
 }
 
 /// The plan of every vendor account with auto-synced connections, at `now`.
