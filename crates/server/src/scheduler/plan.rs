@@ -11,7 +11,9 @@
 //! 2. Every sync run of the account's connections so far today — auto, webhook-driven or started
 //!    by hand — spent from that budget (`spent_today`, from the run ledger's `api_calls`). What is
 //!    left is spread over the seconds until the quota resets: `pace = left × 86400 / seconds
-//!    left` calls a day. A webhook burst thus lengthens the intervals for the rest of the day.
+//!    left` calls a day, never more than the budget (a day that spent little so far does not
+//!    make up for it in a rush before the reset). A webhook burst thus lengthens the intervals
+//!    for the rest of the day.
 //! 3. Changed records cost `⌈people × change rate / 200⌉` calls a day whatever the interval, and
 //!    events whose user set an interval spend `⌈86400 / interval⌉ × data types` more; both come
 //!    off the pace. What remains is for the planned events' syncs.
@@ -38,10 +40,6 @@ pub const PAGE_SIZE: u64 = 200;
 pub const DAILY_CHANGE_RATE: f64 = 0.05;
 
 const DAY_SECONDS: u64 = 86_400;
-
-/// The shortest stretch the rest of the day counts as, so a budget left just before the reset
-/// is not planned as if it could be spent in seconds.
-const MIN_SECONDS_LEFT: u64 = 3_600;
 
 /// Largest size weight, reached at 10,000 people.
 const MAX_SIZE_WEIGHT: f64 = 10.0;
@@ -192,11 +190,18 @@ pub fn plan(load: &AccountLoad) -> AccountPlan {
         AUTO_SYNC_SHARE * 100.0
     ));
     let left = budget.saturating_sub(load.spent_today);
-    let seconds_left = load.seconds_left_today.clamp(MIN_SECONDS_LEFT, DAY_SECONDS);
-    let pace = (left as f64 * DAY_SECONDS as f64 / seconds_left as f64).floor() as u64;
+    let seconds_left = load.seconds_left_today.clamp(1, DAY_SECONDS);
+    let spread = (left as f64 * DAY_SECONDS as f64 / seconds_left as f64).floor() as u64;
+    let pace = spread.min(budget);
     steps.push(format!(
-        "runs spent {} calls today: {budget} − {} = {left} left for the {seconds_left} s until the quota resets → {left} × 86400 / {seconds_left} = {pace} calls a day",
-        load.spent_today, load.spent_today
+        "runs spent {} calls today: {budget} − {} = {left} left for the {seconds_left} s until the quota resets → {left} × 86400 / {seconds_left} = {spread} calls a day{}",
+        load.spent_today,
+        load.spent_today,
+        if spread > budget {
+            format!(", at most the budget: {pace}")
+        } else {
+            String::new()
+        }
     ));
 
     let mut fixed = 0u64;
@@ -471,15 +476,27 @@ mod tests {
     fn calls_spent_today_shrink_the_rest_of_the_day() {
         let events = vec![event("a", 1_000, EventTiming::Running)];
         let fresh = plan(&standard(events.clone()));
-        // Half the day left, and webhook-driven runs already spent 3,000 of the 7,500.
+        // Half the day left, and webhook-driven runs already spent 4,500 of the 7,500: the
+        // 3,000 left over half a day is a pace of 6,000 a day.
         let mut load = standard(events);
-        load.spent_today = 3_000;
+        load.spent_today = 4_500;
         load.seconds_left_today = 43_200;
         let later = plan(&load);
-        assert_eq!(later.pace, 9_000, "{:#?}", later.steps);
-        // 4,500 left over half a day is a faster pace than 7,500 over a whole one, …
-        assert!(later.pace > fresh.pace);
-        // … but 7,000 spent leaves 500 for the half day: a pace of 1,000 a day.
+        assert_eq!(later.pace, 6_000, "{:#?}", later.steps);
+        assert!(later.interval_of("a") >= fresh.interval_of("a"));
+        // Little spent by midday is not made up for: the pace stays at the budget.
+        load.spent_today = 1_000;
+        let behind = plan(&load);
+        assert_eq!(behind.pace, 7_500, "{:#?}", behind.steps);
+        assert!(
+            behind
+                .steps
+                .iter()
+                .any(|s| s.contains("at most the budget: 7500")),
+            "{:#?}",
+            behind.steps
+        );
+        // 7,000 spent leaves 500 for the half day: a pace of 1,000 a day.
         load.spent_today = 7_000;
         let spent = plan(&load);
         assert_eq!(spent.pace, 1_000);
