@@ -203,7 +203,8 @@ pub async fn tick_on(
     now: DateTime<Utc>,
     timeline: &Timeline,
 ) -> Result<(), store::StoreError> {
-    let due = due_streams(state, now, timeline).await?;
+    let settings = state.store.auto_sync(None).await?;
+    let (due, _ended) = due_streams(state, &settings, now, timeline).await?;
     for (connection, data_types) in due {
         let Some(configured) = state.connection(&connection).map(|c| c.data_types.clone()) else {
             continue;
@@ -232,16 +233,17 @@ pub async fn tick_on(
     Ok(())
 }
 
-/// The streams due at `now`, by connection.
+/// The streams due at `now`, by connection, and whether each connection's auto sync has ended.
 async fn due_streams(
     state: &AppState,
+    settings: &[store::AutoSync],
     now: DateTime<Utc>,
     timeline: &Timeline,
-) -> Result<BTreeMap<String, Vec<DataType>>, store::StoreError> {
-    let settings = state.store.auto_sync(None).await?;
+) -> Result<DueStreams, store::StoreError> {
     let mut due: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
+    let mut ended: BTreeMap<String, bool> = BTreeMap::new();
     if !settings.iter().any(|s| s.enabled) {
-        return Ok(due);
+        return Ok((due, ended));
     }
     let plans = account_plans(&state.store, &state.config.connections, now, timeline).await?;
     for plan in plans.iter().filter(|plan| !plan.warnings.is_empty()) {
@@ -253,7 +255,6 @@ async fn due_streams(
             .find_map(|plan| plan.interval_of(connection))
             .unwrap_or(UNPLANNED_INTERVAL_SECONDS)
     };
-    let mut ended: BTreeMap<String, bool> = BTreeMap::new();
     for setting in settings.iter().filter(|s| s.enabled) {
         let Ok(data_type) = setting.data_type.parse::<DataType>() else {
             continue;
@@ -312,8 +313,11 @@ async fn due_streams(
                 .push(data_type);
         }
     }
-    Ok(due)
+    Ok((due, ended))
 }
+
+/// Due streams by connection, and whether each connection's auto sync has ended.
+type DueStreams = (BTreeMap<String, Vec<DataType>>, BTreeMap<String, bool>);
 
 #[cfg(test)]
 mod tests {
