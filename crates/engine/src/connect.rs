@@ -7,6 +7,22 @@ use pipeline::DataType;
 use crate::config::{Connection, VendorSettings};
 use crate::run::EngineError;
 
+/// The vendor account a connection uses, keyed as the connectors key its rate budget: the
+/// connections of one account share its quota and per-second rate.
+pub fn account_key(connection: &Connection) -> String {
+    match &connection.vendor {
+        VendorSettings::CventRest(settings) => {
+            connectors::cvent_rest::account_key(&settings.base_url, &settings.client_id)
+        }
+        VendorSettings::CventSoap(settings) => {
+            connectors::cvent_soap::account_key(&settings.base_url, &settings.account_number)
+        }
+        VendorSettings::Aventri(settings) => {
+            connectors::aventri::account_key(&settings.endpoint, &settings.account_id)
+        }
+    }
+}
+
 /// Builds the connector of a connection.
 ///
 /// `facts` is what an earlier run of the connection learned about the vendor account (as

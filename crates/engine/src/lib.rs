@@ -16,6 +16,6 @@ pub mod totals;
 pub mod workbook;
 
 pub use config::{Config, ConfigError, Connection, Secret, VendorSettings};
-pub use connect::connect;
+pub use connect::{account_key, connect};
 pub use lease::{LeaseTiming, RunError};
 pub use run::{EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, run};

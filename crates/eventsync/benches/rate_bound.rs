@@ -93,7 +93,10 @@ fn main() {
         "| vendor | attendees | calls in flight | people | wall (s) | records/s | calls | split: parts, extra calls | bound (s) | wall ÷ bound |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for case in cases.iter().filter(|c| wanted.split(',').any(|w| w == c.name)) {
+    for case in cases
+        .iter()
+        .filter(|c| wanted.split(',').any(|w| w == c.name))
+    {
         for concurrency in [1, 16] {
             let mut args: Vec<&str> = case.simulate.iter().map(String::as_str).collect();
             args.extend(["--attendees", &n, "--latency", "realistic"]);

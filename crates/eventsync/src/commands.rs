@@ -428,7 +428,21 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
     let store = global.store(Some(&config)).await?;
     let mut rows = Vec::new();
     let mut auto_sync_ends = Vec::new();
+    let plans = server::scheduler::account_plans(
+        &store,
+        &config.connections,
+        chrono::Utc::now(),
+        &server::scheduler::real_time,
+    )
+    .await?;
     for connection in &config.connections {
+        let account = engine::account_key(connection);
+        let plan = plans.iter().find(|plan| plan.account == account);
+        let planned = plan.and_then(|plan| {
+            plan.events
+                .iter()
+                .find(|event| event.connection == connection.name)
+        });
         let facts = store
             .connection_facts(&connection.name)
             .await?
@@ -468,8 +482,21 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                 "calls_today": calls_today,
                 "auto_sync": auto_sync.iter().find(|s| s.data_type == data_type.as_str()).map(|s| serde_json::json!({
                     "enabled": s.enabled,
-                    "interval_seconds": s.interval_seconds,
+                    "interval_seconds": match s.interval_seconds {
+                        server::scheduler::PLANNED => planned.map(|event| event.interval_seconds),
+                        explicit => Some(u64::from(explicit)),
+                    },
+                    "planned": s.interval_seconds == server::scheduler::PLANNED,
                     "end": server::scheduler::auto_sync_end(&facts, chrono::Utc::now()),
+                })),
+                "account_plan": plan.map(|plan| serde_json::json!({
+                    "account": plan.account,
+                    "budget": plan.budget,
+                    "spent_today": plan.spent_today,
+                    "pace": plan.pace,
+                    "planned_calls_a_day": plan.planned_calls_a_day,
+                    "event": planned,
+                    "warnings": plan.warnings,
                 })),
                 "totals": totals,
             }));
@@ -513,7 +540,55 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
     for (connection, end) in &auto_sync_ends {
         println!("{connection}: {}", end.reason);
     }
+    for plan in &plans {
+        print_account_plan(plan);
+    }
     Ok(exit::SUCCESS)
+}
+
+/// An account's auto-sync plan: its events, their intervals and calls, and the arithmetic.
+fn print_account_plan(plan: &server::scheduler::AccountPlan) {
+    let quota = plan
+        .daily_quota
+        .map_or("no daily quota".to_string(), |quota| {
+            format!("quota {quota} a day")
+        });
+    println!();
+    println!(
+        "auto sync of account {}: {} events, {} of {} calls a day planned ({quota}, {} a second; {} spent today)",
+        plan.account,
+        plan.events.len(),
+        plan.planned_calls_a_day,
+        plan.pace,
+        plan.per_second,
+        plan.spent_today
+    );
+    println!(
+        "  {:<14} {:>8} {:>7} {:>10} {:>11}  interval",
+        "connection", "people", "weight", "syncs/day", "calls/day"
+    );
+    for event in &plan.events {
+        let how = if event.explicit {
+            "set by hand"
+        } else {
+            "planned"
+        };
+        println!(
+            "  {:<14} {:>8} {:>7.2} {:>10} {:>11}  {} s ({how})",
+            event.connection,
+            event.people,
+            event.weight,
+            event.syncs_a_day,
+            event.calls_a_day,
+            event.interval_seconds
+        );
+    }
+    for step in &plan.steps {
+        println!("  · {step}");
+    }
+    for warning in &plan.warnings {
+        println!("  warning: {warning}");
+    }
 }
 
 pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {

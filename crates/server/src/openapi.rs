@@ -255,7 +255,7 @@ pub fn document() -> Value {
                 })))
             }},
             "/v1/connections/{connection}/data-types": {"get": {
-                "summary": "Per data type: records, last synced, auto-sync settings; and the recommended interval with its arithmetic",
+                "summary": "Per data type: records, last synced, auto-sync settings; the recommended interval and the vendor account's plan, with their arithmetic",
                 "parameters": [path_id("connection")],
                 "responses": standard(json_response("the data types", json!({
                     "type": "object",
@@ -265,7 +265,11 @@ pub fn document() -> Value {
                             "records": {"type": "integer"},
                             "last_synced_at": {"type": ["string", "null"]},
                             "totals": totals_schema(),
-                            "auto_sync": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer"}}}
+                            "auto_sync": {"type": "object", "properties": {
+                                "enabled": {"type": "boolean"},
+                                "interval_seconds": {"type": "integer", "description": "the interval in force: set by hand, or the account plan's"},
+                                "planned": {"type": "boolean", "description": "whether the account plan sets the interval"}
+                            }}
                         }}},
                         "auto_sync_end": {"anyOf": [{"type": "null"}, {
                             "type": "object",
@@ -279,22 +283,28 @@ pub fn document() -> Value {
                         "recommended_interval": {"type": "object", "properties": {
                             "interval_seconds": {"type": "integer"},
                             "steps": {"type": "array", "items": {"type": "string"}}
-                        }}
+                        }},
+                        "account_plan": {"anyOf": [{"type": "null"}, account_plan_schema()]}
                     }
                 })))
             }},
             "/v1/connections/{connection}/data-types/{data_type}/auto-sync": {"put": {
-                "summary": "Turns auto sync of one data type on or off and sets its interval",
+                "summary": "Turns auto sync of one data type on or off and sets its interval (null: the account plan's)",
                 "parameters": [path_id("connection"), path_id("data_type")],
                 "requestBody": body(json!({
                     "type": "object",
-                    "required": ["enabled", "interval_seconds"],
+                    "required": ["enabled"],
                     "additionalProperties": false,
-                    "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer", "minimum": 60, "maximum": 4294967295u64}}
+                    "properties": {"enabled": {"type": "boolean"}, "interval_seconds": {
+                        "type": ["integer", "null"], "minimum": 60, "maximum": 4294967295u64,
+                        "description": "set by hand, it wins over the account plan; null or left out, the plan sets it"
+                    }}
                 })),
                 "responses": with(standard(json_response("the stored setting", json!({"type": "object", "properties": {
                     "connection": {"type": "string"}, "data_type": {"type": "string"},
-                    "enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer"}, "updated_at": {"type": "string"}
+                    "enabled": {"type": "boolean"}, "interval_seconds": {"type": "integer", "description": "0 when the account plan sets it"}, "updated_at": {"type": "string"},
+                    "planned": {"type": "boolean"},
+                    "plan_warnings": {"type": "array", "items": {"type": "string"}, "description": "e.g. the intervals set by hand together pass the account's quota"}
                 }}))), "413", error_response("the body is too large"))
             }},
             "/v1/runs": {
@@ -566,6 +576,46 @@ fn bound_strings(document: &mut Value) {
 
 /// A data type's monitoring totals (`engine::totals::Totals`): the vendor's count from the last
 /// whole full listing against the workspace's, the difference explained.
+/// A vendor account's auto-sync plan (`scheduler::plan::AccountPlan`).
+fn account_plan_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "the vendor account's daily quota shared out among its events' auto syncs",
+        "required": ["account", "daily_quota", "per_second", "budget", "spent_today", "pace",
+                     "planned_calls_a_day", "events", "warnings", "steps"],
+        "properties": {
+            "account": {"type": "string"},
+            "daily_quota": {"type": ["integer", "null"]},
+            "per_second": {"type": "number"},
+            "budget": {"type": "integer", "description": "auto sync's share of a day's calls"},
+            "spent_today": {"type": "integer", "description": "calls the account's sync runs spent since the quota reset"},
+            "pace": {"type": "integer", "description": "calls a day auto sync may spend at for the rest of the day"},
+            "planned_calls_a_day": {"type": "integer"},
+            "events": {"type": "array", "items": {
+                "type": "object",
+                "required": ["connection", "people", "data_types", "timing", "weight", "explicit",
+                             "interval_seconds", "syncs_a_day", "calls_a_day"],
+                "properties": {
+                    "connection": {"type": "string"},
+                    "people": {"type": "integer"},
+                    "data_types": {"type": "integer"},
+                    "timing": {"type": "object", "required": ["state"], "properties": {
+                        "state": {"enum": ["unknown", "starts_in", "running", "over"]},
+                        "days": {"type": "number"}
+                    }},
+                    "weight": {"type": "number"},
+                    "explicit": {"type": "boolean", "description": "the interval was set by hand"},
+                    "interval_seconds": {"type": "integer"},
+                    "syncs_a_day": {"type": "integer"},
+                    "calls_a_day": {"type": "integer"}
+                }
+            }},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "steps": {"type": "array", "items": {"type": "string"}}
+        }
+    })
+}
+
 fn totals_schema() -> Value {
     let count_or_null = json!({"type": ["integer", "null"], "minimum": 0});
     json!({

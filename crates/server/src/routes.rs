@@ -332,10 +332,18 @@ async fn data_types(
         per_second: facts["per_second"].as_f64().unwrap_or(2.0),
         daily_change_rate: 0.05,
     });
+    let plan = account_plan_of(&state, connection).await?;
+    let planned_interval = plan
+        .as_ref()
+        .and_then(|plan| plan.interval_of(&name))
+        .unwrap_or(recommendation.interval_seconds);
     let mut data = Vec::new();
     for data_type in &connection.data_types {
         let stream = state.store.state(&name, data_type.as_str()).await?;
         let setting = settings.iter().find(|s| s.data_type == data_type.as_str());
+        let explicit = setting
+            .map(|s| s.interval_seconds)
+            .filter(|interval| *interval != scheduler::PLANNED);
         data.push(json!({
             "data_type": data_type.as_str(),
             "records": state.store.count(&name, data_type.as_str()).await?,
@@ -343,7 +351,8 @@ async fn data_types(
             "totals": engine::totals::of(&state.store, &name, data_type.as_str()).await?,
             "auto_sync": {
                 "enabled": setting.is_some_and(|s| s.enabled),
-                "interval_seconds": setting.map_or(recommendation.interval_seconds, |s| u64::from(s.interval_seconds)),
+                "interval_seconds": explicit.map_or(planned_interval, u64::from),
+                "planned": explicit.is_none(),
             },
         }));
     }
@@ -354,14 +363,34 @@ async fn data_types(
             "interval_seconds": recommendation.interval_seconds,
             "steps": recommendation.steps,
         },
+        "account_plan": plan,
     })))
+}
+
+/// The plan of the vendor account `connection` uses, `None` while none of the account's
+/// connections has auto sync on.
+async fn account_plan_of(
+    state: &AppState,
+    connection: &engine::Connection,
+) -> ApiResult<Option<scheduler::AccountPlan>> {
+    let account = engine::account_key(connection);
+    let plans = scheduler::account_plans(
+        &state.store,
+        &state.config.connections,
+        chrono::Utc::now(),
+        &scheduler::real_time,
+    )
+    .await?;
+    Ok(plans.into_iter().find(|plan| plan.account == account))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AutoSyncBody {
     enabled: bool,
-    interval_seconds: u32,
+    /// `None` (null or left out): the account plan sets the interval.
+    #[serde(default)]
+    interval_seconds: Option<u32>,
 }
 
 async fn set_auto_sync(
@@ -379,9 +408,12 @@ async fn set_auto_sync(
             "connection '{name}' does not sync {data_type}"
         )));
     }
-    if u64::from(body.interval_seconds) < scheduler::MIN_INTERVAL_SECONDS {
+    if body
+        .interval_seconds
+        .is_some_and(|seconds| u64::from(seconds) < scheduler::MIN_INTERVAL_SECONDS)
+    {
         return Err(ApiError::invalid(format!(
-            "interval_seconds must be at least {}",
+            "interval_seconds must be at least {}, or null for the account plan's interval",
             scheduler::MIN_INTERVAL_SECONDS
         )));
     }
@@ -391,11 +423,19 @@ async fn set_auto_sync(
             connection: name,
             data_type,
             enabled: body.enabled,
-            interval_seconds: body.interval_seconds,
+            interval_seconds: body.interval_seconds.unwrap_or(scheduler::PLANNED),
             updated_at: String::new(),
         })
         .await?;
-    Ok(Json(json!(stored)))
+    // Intervals set by hand win over the plan, which says when together they pass the quota.
+    let warnings = account_plan_of(&state, connection)
+        .await?
+        .map(|plan| plan.warnings)
+        .unwrap_or_default();
+    let mut answer = json!(stored);
+    answer["planned"] = json!(stored.interval_seconds == scheduler::PLANNED);
+    answer["plan_warnings"] = json!(warnings);
+    Ok(Json(answer))
 }
 
 #[derive(Deserialize)]

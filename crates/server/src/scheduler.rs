@@ -5,6 +5,12 @@
 //! and not before the vendor's quota resets when the last run paused for it. Auto sync stops
 //! for good a week after the event's end date, as the vendor gave it: the event is over and its
 //! data settled, and further syncs would only spend the account's quota.
+//!
+//! The interval is the one the user set, or — stored as [`PLANNED`] — the one the account plan
+//! gives the connection (`plan.rs`): every event of one vendor account shares its quota.
+
+mod accounts;
+pub mod plan;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,8 +20,20 @@ use engine::RunKind;
 use pipeline::DataType;
 use serde::Serialize;
 
+use accounts::parse_time;
+pub use accounts::{Timeline, account_plans, event_timing, real_time};
+use plan::{AUTO_SYNC_SHARE, PAGE_SIZE};
+pub use plan::{AccountLoad, AccountPlan, EventLoad, EventTiming, PlannedEvent};
+
 use crate::AppState;
 use crate::runs::{RunRequest, Started, start_unless_ran_since};
+
+/// The stored interval that means "as the account plan says".
+pub const PLANNED: u32 = 0;
+
+/// The interval of a planned stream that no plan covers (its connection left the
+/// configuration, say).
+const UNPLANNED_INTERVAL_SECONDS: u64 = 3_600;
 
 /// How often the scheduler looks for due streams.
 pub const TICK: Duration = Duration::from_secs(5);
@@ -25,13 +43,6 @@ pub const MIN_INTERVAL_SECONDS: u64 = 60;
 
 /// How long after the event's end auto sync goes on (seed 001: a week).
 pub const DAYS_AFTER_EVENT_END: i64 = 7;
-
-/// Records per page of a Cvent listing.
-const PAGE_SIZE: u64 = 200;
-
-/// Share of the daily quota auto sync may plan to spend; the rest stays for write-back,
-/// webhook-driven pulls and runs people start by hand.
-const AUTO_SYNC_SHARE: f64 = 0.5;
 
 /// What the recommendation is computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -183,67 +194,19 @@ pub async fn run(state: AppState) {
 
 /// Starts one run per connection for its due streams.
 pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::StoreError> {
+    tick_on(state, now, &real_time).await
+}
+
+/// [`tick`] with the store's times read on `timeline`, for a simulation on a virtual clock.
+pub async fn tick_on(
+    state: &AppState,
+    now: DateTime<Utc>,
+    timeline: &Timeline,
+) -> Result<(), store::StoreError> {
     let settings = state.store.auto_sync(None).await?;
     // Read before "due" is: a run recorded after this read makes the start below stand down.
     let claim = crate::resume::Claim::read(state, &settings).await?;
-    let mut due: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
-    let mut ended: BTreeMap<String, bool> = BTreeMap::new();
-    for setting in settings.iter().filter(|s| s.enabled) {
-        let Ok(data_type) = setting.data_type.parse::<DataType>() else {
-            continue;
-        };
-        if !ended.contains_key(&setting.connection) {
-            let facts = state
-                .store
-                .connection_facts(&setting.connection)
-                .await?
-                .unwrap_or_default();
-            let end = auto_sync_end(&facts, now);
-            if let Some(end) = end.as_ref().filter(|end| end.stopped) {
-                tracing::debug!(connection = %setting.connection, reason = %end.reason, "no auto sync");
-            }
-            ended.insert(
-                setting.connection.clone(),
-                end.is_some_and(|end| end.stopped),
-            );
-        }
-        if ended.get(&setting.connection) == Some(&true) {
-            continue;
-        }
-        let stream_state = state
-            .store
-            .state(&setting.connection, &setting.data_type)
-            .await?;
-        let last_attempt = stream_state
-            .as_ref()
-            .and_then(|s| s.last_attempt_at.as_deref())
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        let last_run = state.store.runs(Some(&setting.connection), 1).await?;
-        // A run that failed before committing anything leaves the stream's state as it was;
-        // its end counts too, so a failing stream is tried once an interval, not every tick.
-        let last_run_end = last_run
-            .first()
-            .filter(|run| run.data_types.contains(&setting.data_type))
-            .and_then(|run| run.finished_at.as_deref())
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        let last_attempt = last_attempt.max(last_run_end);
-        let resets_at = last_run
-            .first()
-            .filter(|run| run.status == "paused_quota")
-            .and_then(|run| run.resets_at.as_deref())
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        let interval = Duration::from_secs(u64::from(setting.interval_seconds))
-            .max(state.settings.min_interval);
-        let is_due = next_due(last_attempt, interval, resets_at).is_none_or(|at| at <= now);
-        if is_due {
-            due.entry(setting.connection.clone())
-                .or_default()
-                .push(data_type);
-        }
-    }
+    let (mut due, ended) = due_streams(state, &settings, now, timeline).await?;
     claim.add_abandoned(&mut due, &ended);
     for (connection, data_types) in due {
         let Some(configured) = state.connection(&connection).map(|c| c.data_types.clone()) else {
@@ -272,6 +235,92 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> Result<(), store::Sto
     }
     Ok(())
 }
+
+/// The streams due at `now`, by connection, and whether each connection's auto sync has ended.
+async fn due_streams(
+    state: &AppState,
+    settings: &[store::AutoSync],
+    now: DateTime<Utc>,
+    timeline: &Timeline,
+) -> Result<DueStreams, store::StoreError> {
+    let mut due: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
+    let mut ended: BTreeMap<String, bool> = BTreeMap::new();
+    if !settings.iter().any(|s| s.enabled) {
+        return Ok((due, ended));
+    }
+    let plans = account_plans(&state.store, &state.config.connections, now, timeline).await?;
+    for plan in plans.iter().filter(|plan| !plan.warnings.is_empty()) {
+        tracing::debug!(account = %plan.account, warnings = ?plan.warnings, "account plan");
+    }
+    let planned_interval = |connection: &str| {
+        plans
+            .iter()
+            .find_map(|plan| plan.interval_of(connection))
+            .unwrap_or(UNPLANNED_INTERVAL_SECONDS)
+    };
+    for setting in settings.iter().filter(|s| s.enabled) {
+        let Ok(data_type) = setting.data_type.parse::<DataType>() else {
+            continue;
+        };
+        if !ended.contains_key(&setting.connection) {
+            let facts = state
+                .store
+                .connection_facts(&setting.connection)
+                .await?
+                .unwrap_or_default();
+            let end = auto_sync_end(&facts, now);
+            if let Some(end) = end.as_ref().filter(|end| end.stopped) {
+                tracing::debug!(connection = %setting.connection, reason = %end.reason, "no auto sync");
+            }
+            ended.insert(
+                setting.connection.clone(),
+                end.is_some_and(|end| end.stopped),
+            );
+        }
+        if ended.get(&setting.connection) == Some(&true) {
+            continue;
+        }
+        let stream_state = state
+            .store
+            .state(&setting.connection, &setting.data_type)
+            .await?;
+        let on_timeline = |text: &str| parse_time(text).map(timeline);
+        let last_attempt = stream_state
+            .as_ref()
+            .and_then(|s| s.last_attempt_at.as_deref())
+            .and_then(on_timeline);
+        let last_run = state.store.runs(Some(&setting.connection), 1).await?;
+        // A run that failed before committing anything leaves the stream's state as it was;
+        // its end counts too, so a failing stream is tried once an interval, not every tick.
+        let last_run_end = last_run
+            .first()
+            .filter(|run| run.data_types.contains(&setting.data_type))
+            .and_then(|run| run.finished_at.as_deref())
+            .and_then(on_timeline);
+        let last_attempt = last_attempt.max(last_run_end);
+        // The reset time is the vendor's, whose clock a simulation moves along with its own.
+        let resets_at = last_run
+            .first()
+            .filter(|run| run.status == "paused_quota")
+            .and_then(|run| run.resets_at.as_deref())
+            .and_then(parse_time);
+        let seconds = match setting.interval_seconds {
+            PLANNED => planned_interval(&setting.connection),
+            seconds => u64::from(seconds),
+        };
+        let interval = Duration::from_secs(seconds).max(state.settings.min_interval);
+        let is_due = next_due(last_attempt, interval, resets_at).is_none_or(|at| at <= now);
+        if is_due {
+            due.entry(setting.connection.clone())
+                .or_default()
+                .push(data_type);
+        }
+    }
+    Ok((due, ended))
+}
+
+/// Due streams by connection, and whether each connection's auto sync has ended.
+type DueStreams = (BTreeMap<String, Vec<DataType>>, BTreeMap<String, bool>);
 
 #[cfg(test)]
 mod tests {

@@ -615,14 +615,9 @@ impl Store {
         dispatch!(self, backend => backend.auto_sync(connection).await)
     }
 
-    /// Replaces one stream's auto-sync setting and returns it as stored.
+    /// Replaces one stream's auto-sync setting and returns it as stored. An interval of 0 leaves
+    /// it to the scheduler's account plan.
     pub async fn set_auto_sync(&self, setting: &AutoSync) -> Result<AutoSync, StoreError> {
-        if setting.interval_seconds == 0 {
-            return Err(StoreError::Query(format!(
-                "auto sync of {}/{} needs an interval of at least one second",
-                setting.connection, setting.data_type
-            )));
-        }
         dispatch!(self, backend => backend.set_auto_sync(setting).await)
     }
 }

@@ -45,6 +45,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_rate_budgets.sql"),
         postgres: include_str!("../migrations/postgres/0006_rate_budgets.sql"),
     },
+    Migration {
+        version: 7,
+        name: "planned intervals",
+        sqlite: include_str!("../migrations/sqlite/0007_planned_intervals.sql"),
+        postgres: include_str!("../migrations/postgres/0007_planned_intervals.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {

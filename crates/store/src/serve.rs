@@ -236,6 +236,7 @@ pub struct AutoSync {
     pub connection: String,
     pub data_type: String,
     pub enabled: bool,
+    /// Seconds between runs as the user set them; 0: as the scheduler's account plan says.
     pub interval_seconds: u32,
     pub updated_at: String,
 }

@@ -396,10 +396,12 @@ async fn auto_sync_settings_are_replaced_per_stream(db: TestDatabase) {
         vec![("people", false, 300), ("sessions", false, 900)]
     );
     assert!(store.auto_sync(Some("other")).await.unwrap().is_empty());
-    assert!(matches!(
-        store.set_auto_sync(&setting("people", true, 0)).await,
-        Err(StoreError::Query(_))
-    ));
+    // 0 leaves the interval to the scheduler's account plan.
+    let planned = store
+        .set_auto_sync(&setting("people", true, 0))
+        .await
+        .unwrap();
+    assert_eq!(planned.interval_seconds, 0);
 }
 
 async fn the_serve_tables_survive_a_reopen(db: TestDatabase) {

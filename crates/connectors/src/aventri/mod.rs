@@ -69,6 +69,11 @@ const MIN_PAGE_SIZE: u32 = 10;
 /// Photos larger than this are refused.
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 
+/// The account a connection uses, as its rate budget is keyed.
+pub fn account_key(endpoint: &str, account_id: &str) -> String {
+    format!("{KIND}:{endpoint}:{account_id}")
+}
+
 /// The budget that keeps within 400 requests a minute: 5 at once, then 6.5 a second.
 pub const LIMITS: Limits = Limits {
     per_second: 6.5,
@@ -196,8 +201,7 @@ impl Aventri {
                 "connection '{connection}' needs an event_id"
             )));
         }
-        let budget =
-            RateBudget::for_account(&format!("{KIND}:{}:{}", config.endpoint, config.account_id));
+        let budget = RateBudget::for_account(&account_key(&config.endpoint, &config.account_id));
         budget.set_limits(LIMITS);
         let credentials = Credentials {
             connection: config.connection.clone(),

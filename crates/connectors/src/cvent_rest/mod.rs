@@ -166,11 +166,21 @@ pub struct CventRestConfig {
     pub retry: RetryPolicy,
 }
 
+/// The account a connection uses, as its rate budget is keyed: one API client at one base URL,
+/// whatever events it reads.
+pub fn account_key(base_url: &str, client_id: &str) -> String {
+    format!("{KIND}:{base_url}:{client_id}")
+}
+
 /// What a previous run learned about the account, so later runs need not ask again.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub event_id: Option<String>,
     pub event_title: Option<String>,
+    /// When the event starts (Cvent's `start`, RFC 3339): the account plan syncs events that are
+    /// sooner more often.
+    #[serde(default)]
+    pub event_start: Option<String>,
     /// When the event ends (Cvent's `end`, RFC 3339): auto sync stops a week after it.
     #[serde(default)]
     pub event_end: Option<String>,
@@ -304,8 +314,7 @@ impl CventRest {
                 config.connection
             )));
         }
-        let budget =
-            RateBudget::for_account(&format!("{KIND}:{}:{}", config.base_url, config.client_id));
+        let budget = RateBudget::for_account(&account_key(&config.base_url, &config.client_id));
         if let (Some(per_second), Some(burst)) = (facts.per_second, facts.burst) {
             budget.set_limits(Limits {
                 per_second,
@@ -452,6 +461,7 @@ impl CventRest {
                         .filter(|at| chrono::DateTime::parse_from_rfc3339(at).is_ok())
                         .map(str::to_string)
                 };
+                facts.event_start = time("start");
                 facts.event_end = time("end");
                 facts.event_created = time("created");
                 facts.event_read_at = Some(chrono::Utc::now().to_rfc3339());

@@ -61,6 +61,11 @@ pub const DATA_TYPES: &[DataType] = &[
     DataType::SessionRegistrations,
 ];
 
+/// The account a connection uses, as its rate budget is keyed.
+pub fn account_key(login_url: &str, account_number: &str) -> String {
+    format!("{KIND}:{login_url}:{account_number}")
+}
+
 /// The documented daily cap, assumed until `DescribeGlobal` says.
 pub const DEFAULT_DAILY_CALLS: u64 = 10_000;
 /// The batch size assumed until `DescribeGlobal` says.
@@ -205,8 +210,7 @@ impl CventSoap {
                 )));
             }
         }
-        let budget =
-            RateBudget::for_account(&format!("{KIND}:{}:{}", c.login_url, c.account_number));
+        let budget = RateBudget::for_account(&account_key(&c.login_url, &c.account_number));
         // SOAP has no per-second limit; the daily cap is what counts.
         budget.set_limits(Limits {
             per_second: 100.0,
