@@ -3,21 +3,22 @@
 //! `created` never changes, unlike `lastModified`, so a record belongs to one range for the
 //! whole listing, however often it is edited meanwhile: ranges that tile time — the first open
 //! below, the last open above — list every record once. The listing's first page tells its size
-//! (`paging.totalCount`); a small listing simply goes on page by page. A larger one is cut into
-//! ranges of equal time between the event's creation and now, and each range's first page both
-//! starts it and counts it; a range holding far more than its share is cut again (its first page
-//! is then not kept), so skewed registrations — most of them in the last weeks — still give
-//! ranges of about the same size. The calls whose records are not kept — the listing's own first
-//! page and the first pages of ranges cut again — are the split's price, reported with the run.
+//! (`paging.totalCount`); a small listing simply goes on page by page. A larger one is cut where
+//! the creation times of that first page's records fall at equal steps — registrations gather
+//! as an event nears, so cuts of equal time would leave most records in the last ranges — into
+//! half again as many ranges as are fetched at once, so that a range a little fuller than its
+//! share does not hold the listing back. Where that page's times cannot tell (all the same,
+//! none readable), the time from the event's creation to now is cut evenly. The listing's own
+//! first page is not kept — its records come again in the ranges — and is reported as the
+//! split's price, with the number of ranges.
 //!
-//! How many ranges: enough that the ranges' calls, one at a time each, keep the account's rate
-//! busy at the latency the first call showed (with room for slower answers), and never more
-//! than the configured concurrency.
+//! How many ranges are fetched at once: enough that the ranges' calls, one at a time each, keep
+//! the account's rate busy at the latency the first call showed (with room for slower answers),
+//! and never more than the configured concurrency.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::{CventRest, Endpoint, PAGE_SIZE, quote};
@@ -30,11 +31,8 @@ const SMALLEST_SPLIT_PAGES: u64 = 6;
 /// How many more in flight than the rate times the latency, for answers slower than the first.
 const LATENCY_ROOM: f64 = 1.5;
 
-/// A range cut again when it holds this many times its share.
-const CUT_AGAIN_ABOVE: f64 = 1.5;
-
-/// Rounds of cutting: a range is cut again at most this many times over.
-const ROUNDS: usize = 3;
+/// Ranges per call in flight: more ranges than calls, so the fullest does not hold the end.
+const RANGES_PER_CALL: f64 = 1.5;
 
 /// One range of creation time and how far its listing has come.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,69 +133,82 @@ pub async fn plan<'a>(
     }
     let per_second = connector.budget().limits().per_second;
     let wanted = (per_second * took.as_secs_f64() * LATENCY_ROOM).ceil() as usize;
-    let ranges = wanted.clamp(2, concurrency).min((pages / 2) as usize);
+    let in_flight = wanted.clamp(2, concurrency);
+    let ranges = ((in_flight as f64 * RANGES_PER_CALL).ceil() as u64).min(pages / 2) as usize;
     if ranges < 2 {
         return Ok(None);
     }
-    let share = total.div_ceil(ranges as u64).max(u64::from(PAGE_SIZE));
     let now = connector.clock().at(Utc::now());
-    let created = connector
-        .facts
-        .lock()
-        .await
-        .event_created
-        .as_deref()
-        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-        .map(|at| at.with_timezone(&Utc))
-        .filter(|at| *at < now)
-        .unwrap_or(now - chrono::Duration::days(365));
-    let mut cuts = even_cuts(None, None, created, now, ranges);
-    let fetch = fetcher(connector, endpoint);
-    let mut kept: Vec<(Range, Fetched<Range>)> = Vec::new();
-    // The listing's own first page is not kept: its records come again in the ranges.
-    let mut extra_calls = 1;
-    for round in 0..ROUNDS {
-        let mut answers = futures_util::stream::iter(cuts.into_iter().map(|range| {
-            let call = fetch(range.clone());
-            async move { (range, call.await) }
-        }))
-        .buffer_unordered(concurrency);
-        let mut again = Vec::new();
-        while let Some((range, outcome)) = answers.next().await {
-            let page = outcome?;
-            // A range far over its share is cut again, its first page set aside.
-            let parts = page
-                .total
-                .filter(|count| *count as f64 > share as f64 * CUT_AGAIN_ABOVE)
-                .filter(|_| round + 1 < ROUNDS && page.next.is_some())
-                .map_or(1, |count| count.div_ceil(share) as usize);
-            let from = bound(range.from.as_deref()).unwrap_or(created);
-            let until = bound(range.until.as_deref()).unwrap_or(now);
-            if parts > 1 && until - from > chrono::Duration::milliseconds(parts as i64 * 2) {
-                extra_calls += 1;
-                again.extend(even_cuts(range.from, range.until, from, until, parts));
-            } else {
-                kept.push((range, page));
-            }
-        }
-        if again.is_empty() {
-            break;
-        }
-        cuts = again;
+    let mut cuts = sample_cuts(first, ranges);
+    if cuts.is_empty() {
+        let created = connector
+            .facts
+            .lock()
+            .await
+            .event_created
+            .as_deref()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+            .map(|at| at.with_timezone(&Utc))
+            .filter(|at| *at < now)
+            .unwrap_or(now - chrono::Duration::days(365));
+        cuts = even_cuts(created, now, ranges);
     }
-    kept.sort_by(|(a, _), (b, _)| a.from.cmp(&b.from));
+    let partitions = tile(&cuts);
     let plan = ListingPlan {
-        partitions: kept.len() as u32,
-        extra_calls,
+        partitions: partitions.len() as u32,
+        extra_calls: 1,
     };
-    tracing::info!(path = %endpoint.path, total, partitions = plan.partitions, extra_calls, "a full listing split into ranges of creation time");
-    Ok(Some(Partitioned::started(
-        kept,
-        concurrency,
+    tracing::info!(path = %endpoint.path, total, ranges = plan.partitions, in_flight, "a full listing split into ranges of creation time");
+    Ok(Some(Partitioned::new(
+        partitions,
+        in_flight,
         Some(total),
         Some(plan),
-        fetch,
+        fetcher(connector, endpoint),
     )))
+}
+
+/// The creation times at which `page`'s records fall into `ranges` groups of equal size, as
+/// the inner cuts (distinct, in order); empty when the page cannot tell.
+fn sample_cuts(page: &VendorPage, ranges: usize) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Created {
+        created: Option<String>,
+    }
+    let mut times: Vec<DateTime<Utc>> = page
+        .records
+        .iter()
+        .filter_map(|record| {
+            serde_json::from_str::<Created>(record.raw.get())
+                .ok()?
+                .created
+        })
+        .filter_map(|at| bound(Some(&at)))
+        .collect();
+    times.sort();
+    if times.len() < ranges * 2 {
+        return Vec::new();
+    }
+    let mut cuts: Vec<String> = (1..ranges)
+        .map(|i| stamp(times[i * times.len() / ranges]))
+        .collect();
+    cuts.dedup();
+    cuts
+}
+
+/// Ranges that tile all of time at `cuts`: the first open below, the last open above.
+fn tile(cuts: &[String]) -> Vec<Range> {
+    let mut bounds: Vec<Option<String>> = vec![None];
+    bounds.extend(cuts.iter().cloned().map(Some));
+    bounds.push(None);
+    bounds
+        .windows(2)
+        .map(|pair| Range {
+            from: pair[0].clone(),
+            until: pair[1].clone(),
+            token: None,
+        })
+        .collect()
 }
 
 fn bound(at: Option<&str>) -> Option<DateTime<Utc>> {
@@ -209,33 +220,13 @@ fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// `parts` ranges of equal time from `start` to `end`, the first from `lower` and the last to
-/// `upper` (`None`: unbounded), so that together they cover what the range they cut covered.
-fn even_cuts(
-    lower: Option<String>,
-    upper: Option<String>,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    parts: usize,
-) -> Vec<Range> {
+/// The inner cuts of `parts` ranges of equal time from `start` to `end`.
+fn even_cuts(start: DateTime<Utc>, end: DateTime<Utc>, parts: usize) -> Vec<String> {
     let parts = parts.max(1);
     let step = (end - start) / parts as i32;
-    let inner: Vec<String> = (1..parts).map(|i| stamp(start + step * i as i32)).collect();
-    (0..parts)
-        .map(|i| Range {
-            from: if i == 0 {
-                lower.clone()
-            } else {
-                Some(inner[i - 1].clone())
-            },
-            until: if i + 1 == parts {
-                upper.clone()
-            } else {
-                Some(inner[i].clone())
-            },
-            token: None,
-        })
-        .collect()
+    let mut cuts: Vec<String> = (1..parts).map(|i| stamp(start + step * i as i32)).collect();
+    cuts.dedup();
+    cuts
 }
 
 #[cfg(test)]
@@ -243,39 +234,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cuts_tile_the_range_they_cut() {
+    fn ranges_tile_time_at_the_cuts() {
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        let cuts = even_cuts(
-            None,
-            None,
-            at("2026-01-01T00:00:00Z"),
-            at("2026-01-05T00:00:00Z"),
-            4,
+        let cuts = even_cuts(at("2026-01-01T00:00:00Z"), at("2026-01-05T00:00:00Z"), 4);
+        assert_eq!(
+            cuts,
+            [
+                "2026-01-02T00:00:00.000Z",
+                "2026-01-03T00:00:00.000Z",
+                "2026-01-04T00:00:00.000Z"
+            ]
         );
-        assert_eq!(cuts.len(), 4);
-        assert_eq!(cuts[0].from, None);
-        assert_eq!(cuts[3].until, None);
-        for pair in cuts.windows(2) {
+        let ranges = tile(&cuts);
+        assert_eq!(ranges.len(), 4);
+        assert_eq!(ranges[0].from, None);
+        assert_eq!(ranges[3].until, None);
+        for pair in ranges.windows(2) {
             assert_eq!(pair[0].until, pair[1].from, "no gap, no overlap");
         }
-        assert_eq!(cuts[1].from.as_deref(), Some("2026-01-02T00:00:00.000Z"));
-        let again = even_cuts(
-            cuts[1].from.clone(),
-            cuts[1].until.clone(),
-            at("2026-01-02T00:00:00Z"),
-            at("2026-01-03T00:00:00Z"),
-            2,
-        );
-        assert_eq!(again[0].from, cuts[1].from);
-        assert_eq!(again[1].until, cuts[1].until);
-        assert_eq!(again[0].until, again[1].from);
         assert_eq!(
-            again[0].clause().as_deref(),
-            Some("created ge '2026-01-02T00:00:00.000Z' and created lt '2026-01-02T12:00:00.000Z'")
+            ranges[1].clause().as_deref(),
+            Some("created ge '2026-01-02T00:00:00.000Z' and created lt '2026-01-03T00:00:00.000Z'")
         );
         assert_eq!(
-            cuts[0].clause().as_deref(),
+            ranges[0].clause().as_deref(),
             Some("created lt '2026-01-02T00:00:00.000Z'")
         );
+    }
+
+    #[test]
+    fn cuts_follow_where_the_sample_gathers() {
+        // Most records created on the last day: the cuts gather there too.
+        let record = |at: &str| {
+            crate::VendorRecord::from_value(&serde_json::json!({"id": at, "created": at}))
+        };
+        let mut records = vec![
+            record("2026-01-01T00:00:00Z"),
+            record("2026-01-02T00:00:00Z"),
+        ];
+        for minute in 0..18 {
+            records.push(record(&format!("2026-01-09T10:{minute:02}:00Z")));
+        }
+        let page = VendorPage {
+            records,
+            next_token: None,
+            total: None,
+            plan: None,
+        };
+        let cuts = sample_cuts(&page, 4);
+        assert_eq!(cuts.len(), 3);
+        assert!(
+            cuts.iter().all(|cut| cut.starts_with("2026-01-09")),
+            "{cuts:?}"
+        );
+        // Too few records to tell, or identical times: no cuts from the sample.
+        assert!(sample_cuts(&page, 11).is_empty());
+        let same = VendorPage {
+            records: (0..20).map(|_| record("2026-01-09T10:00:00Z")).collect(),
+            ..page
+        };
+        assert_eq!(sample_cuts(&same, 4).len(), 1);
     }
 }
