@@ -628,8 +628,10 @@ impl CventRest {
 
     /// Where and how a pull lists its data type, with the event and the statuses it asks for.
     async fn endpoint(&self, spec: &PullSpec) -> Result<Endpoint, ConnectorError> {
-        self.ensure_tier().await?;
-        let event_id = self.event_id().await?;
+        // Two lookups a listing waits for, asked together: each costs the vendor's latency.
+        let (tier, event_id) = tokio::join!(self.ensure_tier(), self.event_id());
+        tier?;
+        let event_id = event_id?;
         let mut endpoint = Endpoint::for_type(spec.data_type, &event_id);
         if let (Some(event_filter), Some(clause)) = (
             endpoint.event_filter.as_mut(),

@@ -377,7 +377,8 @@ impl TypeRun<'_> {
             mode,
             resume_token: None,
             statuses: StatusQuery::NotIn(selected.to_vec()),
-            concurrency: 1,
+            // On a first sync every leaver is listed: as long a listing as the main one.
+            concurrency: self.listing_concurrency,
         };
         self.list_aside(spec, state).await
     }
