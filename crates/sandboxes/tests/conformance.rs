@@ -149,14 +149,27 @@ fn validator_rejects_null_where_not_nullable() {
 }
 
 #[test]
-fn validator_checks_uuid_format_but_not_date_time_or_email() {
+fn validator_checks_uuid_and_zoned_date_time_formats_but_not_email() {
     let Some(spec) = openapi::spec_or_skip() else {
         return;
     };
     let mut page = attendee_page();
-    page["data"][0]["registeredAt"] = json!("13/01/2018");
+    page["data"][0]["registeredAt"] = json!("2018-01-13T02:00:00.000+02:00");
     page["data"][0]["contact"]["email"] = json!("not-an-address");
     assert!(spec.validate("/attendees", "GET", 200, &page).is_ok());
+
+    // A date-time without its zone is what Cvent's TypeScript SDK refuses.
+    for unzoned in ["2018-01-13T02:00:00", "2018-01-13", "13/01/2018"] {
+        page["data"][0]["registeredAt"] = json!(unzoned);
+        let errors = errors_of(spec.validate("/attendees", "GET", 200, &page));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("/data/0/registeredAt:") && e.contains("date-time")),
+            "{unzoned}: {errors:#?}"
+        );
+    }
+    page["data"][0]["registeredAt"] = json!("2018-01-13T02:00:00Z");
 
     page["data"][1]["id"] = json!("1ffa56d99f604b8c8b3b3451de21293c");
     let errors = errors_of(spec.validate("/attendees", "GET", 200, &page));
@@ -334,7 +347,7 @@ components:
         id: { type: string, format: uuid, example: not-a-uuid, readOnly: true }
         note: { type: string, nullable: true, x-vendor: ignored }
         colour: { type: string, enum: [Red, Blue], nullable: true }
-        when: { type: string, format: date-time }
+        when: { type: string, format: date }
     error:
       type: object
       required: [code, message]
@@ -1053,5 +1066,259 @@ async fn error_bodies_conform() {
         StatusCode::BAD_REQUEST.as_u16(),
         &reply,
     );
+    live.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: where the sandbox once strayed from the spec.
+// ---------------------------------------------------------------------------------------------
+
+/// Travel dates once went out as local times without a zone (`2023-05-19T00:00:00`), copied
+/// from the spec's examples; the schema declares zoned UTC date-times, and Cvent's TypeScript
+/// SDK refused every travel page. The validator checks `date-time`; this also checks that the
+/// dates are there to be checked, and are midnights in UTC.
+#[tokio::test]
+async fn travel_dates_are_zoned_utc_date_times() {
+    let Some(mut live) = Live::start().await else {
+        return;
+    };
+    let event = live.event_id.clone();
+    let mut dates = Vec::new();
+    for (template, suffix, details, fields) in [
+        (
+            "/events/{id}/event-travel/air-requests",
+            "event-travel/air-requests",
+            "airRequestDetails",
+            &["/outgoingLeg/date", "/incomingLeg/date"][..],
+        ),
+        (
+            "/events/{id}/event-travel/hotel-requests",
+            "event-travel/hotel-requests",
+            "hotelRequestDetails",
+            &["/checkinDate", "/checkoutDate"][..],
+        ),
+    ] {
+        let reply = live
+            .get(&format!("/events/{event}/{suffix}"), &[("limit", "200")])
+            .await;
+        for item in live.conforms_with_items(template, "GET", &reply) {
+            for detail in item[details].as_array().into_iter().flatten() {
+                for field in fields {
+                    dates.extend(detail.pointer(field).cloned());
+                }
+                for rate in detail["hotelRoomRates"].as_array().into_iter().flatten() {
+                    dates.extend(rate.get("roomNight").cloned());
+                }
+            }
+        }
+    }
+    if dates.is_empty() {
+        live.note("no travel request carried a date, so none was checked");
+    }
+    for date in &dates {
+        let zoned_midnight = date
+            .as_str()
+            .is_some_and(|d| d.len() == 20 && d.ends_with("T00:00:00Z"));
+        if !zoned_midnight {
+            live.note(format!(
+                "travel date {date} is not a UTC midnight like 2023-05-19T00:00:00Z"
+            ));
+        }
+    }
+    live.finish();
+}
+
+/// A check-in item whose `id` is empty, not a string, or missing is that item's failure in the
+/// 207 multi-status answer; the other items are still checked in.
+#[tokio::test]
+async fn check_in_items_without_a_string_id_fail_alone() {
+    let Some(mut live) = Live::start().await else {
+        return;
+    };
+    let accepted = live.attendees_with_status("Accepted").await;
+    let Some(attendee) = first_id(&accepted) else {
+        live.note("the sandbox has no Accepted attendee to check in");
+        return live.finish();
+    };
+    let at = "2026-01-01T10:00:00Z";
+    let check_ins = json!([
+        { "id": "", "checkIn": at },
+        { "id": 42, "checkIn": at },
+        { "id": null, "checkIn": at },
+        { "checkIn": at },
+        "not an object",
+        { "id": "not-a-known-attendee", "checkIn": at },
+        { "id": attendee, "checkIn": at },
+    ]);
+    let event = live.event_id.clone();
+    let reply = live
+        .post(&format!("/events/{event}/check-in"), &[], &check_ins)
+        .await;
+    let body = live.conforms("/events/{id}/check-in", "POST", 207, &reply);
+    let statuses: Vec<u64> = body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| item["status"].as_u64().unwrap_or(0))
+        .collect();
+    if reply.status == 207 && statuses != [400, 400, 400, 400, 400, 404, 200] {
+        live.note(format!(
+            "per-item statuses {statuses:?}, expected [400, 400, 400, 400, 400, 404, 200]"
+        ));
+    }
+    for (index, item) in body.as_array().into_iter().flatten().enumerate().take(6) {
+        let message = item["data"]["message"].as_str().unwrap_or_default();
+        if item["data"]["code"] != item["status"] || message.is_empty() {
+            live.note(format!(
+                "item {index}'s data is not an error with code and message: {item}"
+            ));
+        }
+    }
+    live.finish();
+}
+
+/// The sort fields the spec lists for travel requests, and `relevance` for sessions, are
+/// accepted; a field it does not list is a 400.
+#[tokio::test]
+async fn documented_sort_fields_are_accepted() {
+    let Some(mut live) = Live::start().await else {
+        return;
+    };
+    let event = live.event_id.clone();
+    for (template, suffix, details) in [
+        (
+            "/events/{id}/event-travel/air-requests",
+            "event-travel/air-requests",
+            "airRequestDetails",
+        ),
+        (
+            "/events/{id}/event-travel/hotel-requests",
+            "event-travel/hotel-requests",
+            "hotelRequestDetails",
+        ),
+    ] {
+        let path = format!("/events/{event}/{suffix}");
+        for field in ["requesterFirstName", "requesterLastName", "lastModified"] {
+            for direction in ["ASC", "DESC"] {
+                let sort = format!("{details}.{field}:{direction}");
+                let query = [("sort", sort.as_str()), ("limit", "200")];
+                let reply = live.get(&path, &query).await;
+                let items = live.conforms_with_items(template, "GET", &reply);
+                // Names sort by the first request, the time by the newest.
+                let keys: Vec<String> = items
+                    .iter()
+                    .map(|item| {
+                        let requests = item[details].as_array().cloned().unwrap_or_default();
+                        let key = match field {
+                            "lastModified" => requests
+                                .iter()
+                                .filter_map(|r| r["lastModified"].as_str())
+                                .max()
+                                .map(str::to_owned),
+                            _ => requests
+                                .first()
+                                .and_then(|r| r[field].as_str())
+                                .map(str::to_owned),
+                        };
+                        key.unwrap_or_default().to_lowercase()
+                    })
+                    .collect();
+                let mut expected = keys.clone();
+                expected.sort();
+                if direction == "DESC" {
+                    expected.reverse();
+                }
+                if keys != expected {
+                    live.note(format!("GET {path}?sort={sort} is not in that order"));
+                }
+            }
+        }
+        let reply = live.get(&path, &[("sort", "attendee.id:ASC")]).await;
+        live.conforms(template, "GET", 400, &reply);
+    }
+    let filter = live.event_filter();
+    let reply = live
+        .get(
+            "/sessions",
+            &[("filter", &filter), ("sort", "relevance:DESC")],
+        )
+        .await;
+    live.conforms_with_items("/sessions", "GET", &reply);
+    let body = json!({ "filter": format!("{filter} and title match 'session'") });
+    let reply = live
+        .post(
+            "/sessions/filter",
+            &[("sort", "relevance:DESC,start:ASC")],
+            &body,
+        )
+        .await;
+    live.conforms("/sessions/filter", "POST", 200, &reply);
+    live.finish();
+}
+
+/// Filters the spec's rules refuse, which the sandbox once answered with data: each is a 400
+/// in Cvent's error shape, and its lawful neighbour is a 200.
+#[tokio::test]
+async fn filters_outside_the_documented_rules_are_refused() {
+    let Some(mut live) = Live::start().await else {
+        return;
+    };
+    let event = live.event_id.clone();
+    let title_word = live.get(&format!("/events/{event}"), &[]).await.json()["title"]
+        .as_str()
+        .and_then(|title| title.split_whitespace().find(|w| w.chars().count() >= 3))
+        .map(str::to_owned)
+        .unwrap_or_else(|| "Conference".to_owned());
+    let title_word: String = title_word.chars().take(15).collect();
+    let two_letters: String = title_word.chars().take(2).collect();
+    // (template, filter refused, a lawful filter)
+    let cases = [
+        (
+            "/custom-fields",
+            None,
+            Some("category eq 'Contact'".to_owned()),
+        ),
+        (
+            "/custom-fields",
+            Some("category eq 'Contact' or category eq 'Event'".to_owned()),
+            Some("category eq 'Event'".to_owned()),
+        ),
+        (
+            "/custom-fields",
+            Some("code eq 'FAVORITE_COLOR_CODE'".to_owned()),
+            Some("category eq 'Contact' and code eq 'FAVORITE_COLOR_CODE'".to_owned()),
+        ),
+        (
+            "/events",
+            Some(format!("title contains '{two_letters}'")),
+            Some(format!("title contains '{title_word}'")),
+        ),
+        (
+            "/attendees",
+            Some(format!("event.id sw '{}'", &event[..8])),
+            Some(format!("event.id eq '{event}'")),
+        ),
+    ];
+    for (template, refused, lawful) in cases {
+        let query: Vec<(&str, &str)> = refused.iter().map(|f| ("filter", f.as_str())).collect();
+        let reply = live.get(template, &query).await;
+        let body = live.conforms(template, "GET", 400, &reply);
+        if reply.status == 400 && body["details"][0]["message"].as_str().is_none() {
+            live.note(format!(
+                "GET {template} with {refused:?}: the 400 does not say why: {body}"
+            ));
+        }
+        let query: Vec<(&str, &str)> = lawful.iter().map(|f| ("filter", f.as_str())).collect();
+        let reply = live.get(template, &query).await;
+        live.conforms(template, "GET", 200, &reply);
+    }
+    let reply = live
+        .post(
+            "/attendees/filter",
+            &[],
+            &json!({ "filter": format!("event.id sw '{}'", &event[..8]) }),
+        )
+        .await;
+    live.conforms("/attendees/filter", "POST", 400, &reply);
     live.finish();
 }

@@ -57,6 +57,9 @@ pub enum FilterError {
     Syntax(String),
     #[error("Unsupported filter field: {0}")]
     UnsupportedField(String),
+    /// The grammar holds, but the endpoint's rules refuse it (see [`rules`]).
+    #[error("Unsupported filter: {0}")]
+    Unsupported(String),
 }
 
 /// A parsed filter expression.
@@ -162,6 +165,27 @@ impl Filter {
     pub fn source(&self) -> &str {
         &self.source
     }
+
+    /// Every condition in the order written, for endpoint rules that look past the grammar
+    /// (which operators a field takes, a value's length, a field that must stand alone).
+    pub fn terms(&self) -> Vec<Term<'_>> {
+        let mut terms = Vec::new();
+        self.root.for_each_term(false, &mut terms);
+        terms
+    }
+}
+
+/// One condition of a filter, as [`Filter::terms`] lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term<'f> {
+    pub field: &'f str,
+    /// The operator as Cvent's documentation spells it (`eq`, `sw`, `contains`, `in`,
+    /// `is not null`, …); `co` is read as `contains`.
+    pub operator: &'static str,
+    /// The value compared with, as written; `None` for `in`, `match` and the `is` tests.
+    pub value: Option<&'f str>,
+    /// Whether the condition sits under an `or`, so not every match must satisfy it.
+    pub under_or: bool,
 }
 
 /// Deeper nesting than any real client writes; the cap keeps hostile input from exhausting the
@@ -273,6 +297,22 @@ impl Expr {
         }
     }
 
+    fn for_each_term<'e>(&'e self, under_or: bool, terms: &mut Vec<Term<'e>>) {
+        match self {
+            Expr::Condition(condition) => terms.push(Term {
+                field: &condition.field,
+                operator: condition.test.operator(),
+                value: match &condition.test {
+                    Test::Compare(_, literal) => Some(literal.raw.as_str()),
+                    _ => None,
+                },
+                under_or,
+            }),
+            Expr::And(parts) => parts.iter().for_each(|p| p.for_each_term(under_or, terms)),
+            Expr::Or(parts) => parts.iter().for_each(|p| p.for_each_term(true, terms)),
+        }
+    }
+
     fn first_unsupported_field(&self, allowed_fields: &[&str]) -> Option<&str> {
         let mut unsupported = None;
         self.for_each_condition(&mut |condition| {
@@ -317,6 +357,28 @@ fn field_allowed(field: &str, allowed_fields: &[&str]) -> bool {
 }
 
 impl Test {
+    fn operator(&self) -> &'static str {
+        match self {
+            Test::Compare(comparison, _) => match comparison {
+                Comparison::Eq => "eq",
+                Comparison::Ne => "ne",
+                Comparison::Gt => "gt",
+                Comparison::Ge => "ge",
+                Comparison::Lt => "lt",
+                Comparison::Le => "le",
+                Comparison::StartsWith => "sw",
+                Comparison::EndsWith => "ew",
+                Comparison::Contains => "contains",
+            },
+            Test::In(_) => "in",
+            Test::Match(_) => "match",
+            Test::IsNull => "is null",
+            Test::IsNotNull => "is not null",
+            Test::IsEmpty => "is empty",
+            Test::IsNotEmpty => "is not empty",
+        }
+    }
+
     fn holds(&self, value: &FieldValue<'_>) -> bool {
         match self {
             Test::IsNull => matches!(value, FieldValue::Null),
@@ -1079,6 +1141,8 @@ fn check_field_name(name: &str, position: usize) -> Result<(), FilterError> {
     }
     Ok(())
 }
+
+pub mod rules;
 
 #[cfg(test)]
 mod tests;

@@ -147,11 +147,13 @@ fn format_date(ms: i64) -> String {
     out
 }
 
-/// A local midnight without offset, how Cvent spells travel dates (`2023-05-19T00:00:00`).
+/// A travel date: midnight UTC, zoned (`2023-05-19T00:00:00Z`). The spec declares these fields
+/// `date-time`, "the ISO 8601 zoned date time (in UTC)"; its examples leave the zone out, but a
+/// client validating the declared format (Cvent's TypeScript SDK does) refuses a bare local time.
 fn format_travel_date(ms: i64) -> String {
-    let mut out = String::with_capacity(19);
+    let mut out = String::with_capacity(20);
     push_date(&mut out, ms);
-    out.push_str("T00:00:00");
+    out.push_str("T00:00:00Z");
     out
 }
 

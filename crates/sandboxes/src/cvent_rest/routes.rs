@@ -19,14 +19,14 @@ use super::Shared;
 use super::auth::{Grant, SENSITIVE_SCOPE, required_scope};
 use super::dataset::timestamp;
 use super::faults::Injection;
-use super::filter::{Filter, Filterable};
+use super::filter::{Filter, Filterable, rules as filter_rules};
 use super::limits::Refusal;
 use super::listing::{
     BadListing, Collection, Page, Query as ListQuery, parse_instant, parse_limit, parse_sort,
 };
 use super::wire::{
-    AirRequest, Attendee, CustomField, Enrollment, Event, EventQuestion, Exhibitor, HotelRequest,
-    Session, SessionLocation, Speaker,
+    AIR_REQUEST_SORT, AirRequest, Attendee, CustomField, Enrollment, Event, EventQuestion,
+    Exhibitor, HOTEL_REQUEST_SORT, HotelRequest, Session, SessionLocation, Speaker,
 };
 use crate::latency::CallKind;
 
@@ -366,6 +366,7 @@ fn build_query(
             Some(Filter::parse(text, spec.filter_fields).map_err(|e| BadListing(e.to_string()))?)
         }
     };
+    filter_rules::check(spec.collection, filter.as_ref()).map_err(|e| BadListing(e.to_string()))?;
     let (after, before) = if spec.window {
         (
             params.get("after").map(|t| parse_instant(t)).transpose()?,
@@ -439,6 +440,8 @@ const ATTENDEE_SORT: &[&str] = &[
     "registeredAt",
     "checkIn",
 ];
+/// `relevance` is the score of a `match` filter. The sandbox's `match` keeps the records holding
+/// every word and scores them all alike, so sorting on it keeps the listing's own order.
 const SESSION_SORT: &[&str] = &[
     "start",
     "end",
@@ -446,6 +449,7 @@ const SESSION_SORT: &[&str] = &[
     "includedSession",
     "category.name",
     "code",
+    "relevance",
     "order",
 ];
 const SPEAKER_SORT: &[&str] = &[
@@ -456,7 +460,6 @@ const SPEAKER_SORT: &[&str] = &[
     "title",
     "order",
 ];
-const TRAVEL_SORT: &[&str] = &["attendee.id"];
 
 macro_rules! list_handlers {
     ($get:ident, $post:ident, $record:ty, $collection:expr, $sort:expr, $window:expr) => {
@@ -544,14 +547,14 @@ event_list_handler!(
     list_air_requests,
     AirRequest,
     Collection::AirRequests,
-    TRAVEL_SORT,
+    AIR_REQUEST_SORT,
     true
 );
 event_list_handler!(
     list_hotel_requests,
     HotelRequest,
     Collection::HotelRequests,
-    TRAVEL_SORT,
+    HOTEL_REQUEST_SORT,
     true
 );
 event_list_handler!(
@@ -862,26 +865,44 @@ async fn check_in(
     }
     let mut results = Vec::with_capacity(items.len());
     for item in &items {
-        let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+        // Each item stands alone: whatever one holds, its answer is one element of the 207,
+        // never a refusal of the whole call.
+        let id = item
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|id| !id.is_empty());
         let check_in_at = item.get("checkIn").and_then(Value::as_str);
-        let failure = |status: u16, message: &str| {
+        let failure = |status: u16, target: &str, message: &str| {
             json!({
-                "data": {"id": id, "code": status, "message": message},
+                "data": check_in_error(id, status, target, message),
                 "status": status,
                 "message": message,
                 "request": {"operation": "POST", "data": item},
             })
         };
+        let Some(id) = id else {
+            results.push(failure(
+                400,
+                "id",
+                "id is required: the attendee's ID as a string",
+            ));
+            continue;
+        };
         let Some(check_in_at) = check_in_at.and_then(|t| parse_instant(t).ok()) else {
-            results.push(failure(400, "checkIn is required as an ISO 8601 date-time"));
+            results.push(failure(
+                400,
+                "checkIn",
+                "checkIn is required as an ISO 8601 date-time",
+            ));
             continue;
         };
         let Some((position, attendee)) = data.attendee_by_id(id) else {
-            results.push(failure(404, "Not found"));
+            results.push(failure(404, "id", "Not found"));
             continue;
         };
         if !attendee.event.id.eq_ignore_ascii_case(&event_id) {
-            results.push(failure(404, "Not found"));
+            results.push(failure(404, "id", "Not found"));
             continue;
         }
         if !matches!(attendee.status.as_str(), "Accepted" | "Visited") {
@@ -889,7 +910,7 @@ async fn check_in(
                 "an attendee with status '{}' cannot be checked in",
                 attendee.status
             );
-            results.push(failure(400, &reason));
+            results.push(failure(400, "id", &reason));
             continue;
         }
         let mut attendee = attendee.into_owned();
@@ -899,6 +920,16 @@ async fn check_in(
         results.push(json!({"data": {"id": attendee.id}, "status": 200, "message": "Checked in"}));
     }
     (StatusCode::MULTI_STATUS, axum::Json(results)).into_response()
+}
+
+/// A failed check-in's `data`: the spec's check-in error (`code`, `message`, `target`), naming
+/// the attendee's `id` only when it is a UUID, the format the schema gives that member.
+fn check_in_error(id: Option<&str>, status: u16, target: &str, message: &str) -> Value {
+    let mut error = json!({"code": status, "message": message, "target": target});
+    if let Some(id) = id.filter(|id| id.len() == 36 && uuid::Uuid::try_parse(id).is_ok()) {
+        error["id"] = json!(id);
+    }
+    error
 }
 
 async fn undo_check_in(

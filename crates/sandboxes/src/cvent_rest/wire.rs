@@ -1700,8 +1700,8 @@ impl Filterable for EventQuestion {
 // Travel
 // ---------------------------------------------------------------------------------------------
 
-/// `leg-detail.json`: `date` as Cvent sends it, a local midnight without offset
-/// (`2023-05-19T00:00:00`); `time` a part of day (`Morning`).
+/// `leg-detail.json`: `date` a zoned UTC date-time at midnight (`2023-05-19T00:00:00Z`), as the
+/// spec declares it; `time` a part of day (`Morning`).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Leg {
@@ -1822,13 +1822,60 @@ impl AirRequest {
     }
 }
 
+/// Sort fields of `GET /events/{id}/event-travel/air-requests`, as the spec lists them.
+pub const AIR_REQUEST_SORT: &[&str] = &[
+    "airRequestDetails.requesterFirstName",
+    "airRequestDetails.requesterLastName",
+    "airRequestDetails.lastModified",
+];
+
+/// Sort fields of `GET /events/{id}/event-travel/hotel-requests`, as the spec lists them.
+pub const HOTEL_REQUEST_SORT: &[&str] = &[
+    "hotelRequestDetails.requesterFirstName",
+    "hotelRequestDetails.requesterLastName",
+    "hotelRequestDetails.lastModified",
+];
+
+/// The value a travel item sorts by on a `…Details.*` field: an item lists several requests, so
+/// names come from the first (the registered attendee's own, ahead of their guests') and
+/// `lastModified` is the newest of them, the time the item last changed.
+fn travel_sort_value<'a, D>(
+    details: &'a [D],
+    field: &str,
+    names: impl Fn(&'a D) -> (&'a Option<String>, &'a Option<String>),
+    modified: impl Fn(&'a D) -> &'a Option<String>,
+) -> FieldValue<'a> {
+    match field {
+        "requesterFirstName" => details
+            .first()
+            .map_or(FieldValue::Null, |d| opt_text(names(d).0)),
+        "requesterLastName" => details
+            .first()
+            .map_or(FieldValue::Null, |d| opt_text(names(d).1)),
+        "lastModified" => details
+            .iter()
+            .filter_map(|d| modified(d).as_deref())
+            .max()
+            .map_or(FieldValue::Null, text),
+        _ => FieldValue::Null,
+    }
+}
+
 impl Filterable for AirRequest {
     const FILTER_FIELDS: &'static [&'static str] = &["attendee.id"];
 
     fn field(&self, path: &str) -> FieldValue<'_> {
         match path {
             "attendee.id" => text(&self.attendee.id),
-            _ => FieldValue::Null,
+            _ => match path.strip_prefix("airRequestDetails.") {
+                Some(field) => travel_sort_value(
+                    &self.air_request_details,
+                    field,
+                    |d| (&d.requester_first_name, &d.requester_last_name),
+                    |d| &d.last_modified,
+                ),
+                None => FieldValue::Null,
+            },
         }
     }
 }
@@ -1871,7 +1918,7 @@ pub struct HotelRequestDetail {
     pub special_request: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewards_code: Option<String>,
-    /// Local midnight without offset, as Cvent sends it (`2023-05-19T00:00:00`).
+    /// A zoned UTC date-time at midnight (`2023-05-19T00:00:00Z`), as the spec declares it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checkin_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1940,7 +1987,15 @@ impl Filterable for HotelRequest {
     fn field(&self, path: &str) -> FieldValue<'_> {
         match path {
             "attendee.id" => text(&self.attendee.id),
-            _ => FieldValue::Null,
+            _ => match path.strip_prefix("hotelRequestDetails.") {
+                Some(field) => travel_sort_value(
+                    &self.hotel_request_details,
+                    field,
+                    |d| (&d.requester_first_name, &d.requester_last_name),
+                    |d| &d.last_modified,
+                ),
+                None => FieldValue::Null,
+            },
         }
     }
 }

@@ -12,9 +12,11 @@
 //!   misread as a draft-4 one (for example an `id` changing the base URI).
 //! * `nullable: true` becomes "or null" (`type: [T, "null"]`, `null` added to an `enum`); without
 //!   it, null is refused, as OpenAPI 3.0 says.
-//! * `format` is kept only for `uuid`, which is checked strictly (8-4-4-4-12 hex digits). The other
-//!   formats (`date-time`, `email`, `uri`, `url`, `date`) are annotations here: Cvent's own
-//!   examples do not always obey them, so a real Cvent response could fail them.
+//! * `format` is kept for `uuid`, checked strictly (8-4-4-4-12 hex digits), and `date-time`,
+//!   which must be an RFC 3339 date-time with its zone (`Z` or an offset): the spec calls these
+//!   "zoned" and Cvent's generated SDKs validate them so, refusing a bare local time even where
+//!   the spec's own `example` is one. The other formats (`email`, `uri`, `url`, `date`) are
+//!   annotations here: Cvent's examples do not always obey them, and no SDK checks them.
 //!
 //! # Neutralised definition errors (each is Cvent's, and each would fail every correct body)
 //!
@@ -460,6 +462,7 @@ impl OpenApi {
             .with_draft(jsonschema::Draft::Draft4)
             .should_validate_formats(true)
             .with_format("uuid", is_uuid)
+            .with_format("date-time", is_zoned_date_time)
             .build(&root)
             .map_err(|err| format!("the schema does not compile: {err}"))
     }
@@ -494,6 +497,13 @@ pub fn is_uuid(text: &str) -> bool {
             8 | 13 | 18 | 23 => ch == '-',
             _ => ch.is_ascii_hexdigit(),
         })
+}
+
+/// An RFC 3339 date-time with its zone (`2023-05-19T00:00:00Z`, `…+02:00`), as Cvent's SDKs
+/// require of `format: date-time`; a local time without zone is refused.
+pub fn is_zoned_date_time(text: &str) -> bool {
+    text.as_bytes().get(10).is_some_and(|b| *b == b'T')
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 /// Converts one OpenAPI 3.0 Schema Object into JSON Schema draft 4 (see the module docs).
@@ -544,7 +554,7 @@ pub fn convert_schema(schema: &Value) -> Value {
                     any_of_groups.push(members);
                 }
             }
-            "format" if value == "uuid" => {
+            "format" if value == "uuid" || value == "date-time" => {
                 out.insert(keyword.clone(), value.clone());
             }
             kept if KEPT_KEYWORDS.contains(&kept) => {
