@@ -183,6 +183,19 @@ pub(crate) fn explain_open_failure(error: &sqlx::Error, url: &str) -> String {
     scrub(&reason, url)
 }
 
+/// Whether SQLite answered `SQLITE_BUSY` or `SQLITE_LOCKED`: another connection holds a lock.
+pub(crate) fn sqlite_locked(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database) => {
+            database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+                && matches!(sqlite_primary_code(database.as_ref()), Some(5 | 6))
+        }
+        _ => false,
+    }
+}
+
 /// SQLite's primary result code; extended codes keep it in the low byte.
 fn sqlite_primary_code(error: &dyn sqlx::error::DatabaseError) -> Option<i32> {
     error
@@ -195,11 +208,7 @@ fn sqlite_primary_code(error: &dyn sqlx::error::DatabaseError) -> Option<i32> {
 pub(crate) fn query_failed(operation: impl std::fmt::Display, error: sqlx::Error) -> StoreError {
     let cause = match &error {
         sqlx::Error::Database(database) => {
-            let sqlite_busy = database
-                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-                .is_some()
-                && matches!(sqlite_primary_code(database.as_ref()), Some(5 | 6));
-            let hint = if sqlite_busy {
+            let hint = if sqlite_locked(&error) {
                 " — another process kept the SQLite file locked; only one eventsync process \
                  should write to a SQLite store (use PostgreSQL to run several)"
             } else {

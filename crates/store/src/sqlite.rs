@@ -18,7 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row, Sqlite, Transaction};
 
 use crate::codec::{self, RecordRow, RunRow, StateRow};
-use crate::error::{explain_open_failure, query_failed, redact_url};
+use crate::error::{explain_open_failure, query_failed, redact_url, sqlite_locked};
 use crate::migrations;
 use crate::packing;
 use crate::{NewRun, PageCommit, RunOutcome, RunSummary, StoreError, StoredRecord, SyncState};
@@ -203,6 +203,29 @@ impl Writeback {
     }
 }
 
+/// Runs `attempt` again while SQLite answers that another connection holds a lock, for up to
+/// [`BUSY_TIMEOUT`].
+///
+/// Opening a file sets its journal mode and reads the WAL's index, which another process may hold
+/// for a moment: while it creates the file, or while its last connection closes (copying the WAL
+/// into the file and removing it). There SQLite can answer `SQLITE_BUSY` at once rather than wait
+/// on the busy timeout, so the wait is here.
+async fn while_locked<T, F, Attempt>(mut attempt: Attempt) -> Result<T, sqlx::Error>
+where
+    Attempt: FnMut() -> F,
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match attempt().await {
+            Err(error) if sqlite_locked(&error) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// One checkpoint; failures are logged and left to the next one (the WAL keeps every commit).
 async fn checkpoint(connection: &mut SqliteConnection) {
     let passive = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
@@ -269,13 +292,11 @@ impl SqliteStore {
         } else {
             writer_options
         };
-        let writer = writer_options
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("wal_autocheckpoint", "0")
-                    .pragma("cache_size", WRITER_CACHE_KIB),
-            )
+        let writer_connect = options
+            .clone()
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("cache_size", WRITER_CACHE_KIB);
+        let writer = while_locked(|| writer_options.clone().connect_with(writer_connect.clone()))
             .await
             .map_err(|error| open_failed(explain_open_failure(&error, url)))?;
         let reader = if in_memory {
@@ -290,7 +311,7 @@ impl SqliteStore {
             None
         } else {
             Some(Arc::new(
-                Checkpointer::start(options.clone())
+                while_locked(|| Checkpointer::start(options.clone()))
                     .await
                     .map_err(|error| open_failed(explain_open_failure(&error, url)))?,
             ))

@@ -1239,3 +1239,59 @@ async fn a_store_opened_earlier_reads_records_another_wrote_since(db: TestDataba
         }
     }
 }
+
+/// Regression: of two `eventsync` commands started together on one SQLite file, one failed at
+/// once with "database is locked" while opening it. Each child here is a process of its own (this
+/// test binary again, running only this test), since SQLite's locks between processes are what
+/// raced, and opens and closes the file over and over.
+#[tokio::test]
+async fn opening_one_sqlite_file_from_many_processes_at_once_never_fails() {
+    const CHILD: &str = "EVENTSYNC_TEST_OPEN_CHILD";
+    const START_AT: &str = "EVENTSYNC_TEST_OPEN_AT";
+    let since_epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("a clock after 1970")
+    };
+    if let Ok(url) = std::env::var(CHILD) {
+        // All children open at one instant, as two commands started together do.
+        let at: u128 = std::env::var(START_AT).unwrap().parse().unwrap();
+        let wait = at.saturating_sub(since_epoch().as_micros());
+        std::thread::sleep(Duration::from_micros(wait as u64));
+        for _ in 0..10 {
+            let store = Store::open(&url)
+                .await
+                .expect("opening from a child process");
+            store.close().await;
+        }
+        return;
+    }
+    let test = "opening_one_sqlite_file_from_many_processes_at_once_never_fails";
+    for _ in 0..10 {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name("eventsync_opens")));
+        let url = path.display().to_string();
+        let at = (since_epoch() + Duration::from_millis(300)).as_micros();
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                std::process::Command::new(std::env::current_exe().expect("this test binary"))
+                    .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+                    .env(CHILD, &url)
+                    .env(START_AT, at.to_string())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("start a child process")
+            })
+            .collect();
+        let failures: Vec<String> = children
+            .into_iter()
+            .map(|child| child.wait_with_output().expect("a child process"))
+            .filter(|output| !output.status.success())
+            .map(|output| String::from_utf8_lossy(&output.stderr).into_owned())
+            .collect();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{url}{suffix}"));
+        }
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+}
