@@ -40,14 +40,16 @@ async fn a_worker_killed_mid_sync_is_taken_over_within_the_lease_and_ends_equal_
     if !postgres_or_skip().await {
         return;
     }
-    // Fifteen pages of 200 at 400 ms each: the listing lasts long enough to be killed in.
+    // Sixty pages of 200 at the Standard tier's 10 calls a second, split into ranges fetched
+    // side by side: the listing lasts long enough to be killed in, and the worker that takes it
+    // over resumes every range.
     let vendor = Vendor::start(
         BINARY,
         &[
             "--tier",
-            "unlimited",
+            "standard",
             "--attendees",
-            "3000",
+            "12000",
             "--latency",
             "400",
         ],

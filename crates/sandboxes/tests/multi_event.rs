@@ -312,6 +312,8 @@ async fn every_event_spends_the_same_quota() {
     let (_, usage) = account.call(Method::GET, "/usage", None).await;
     assert_eq!(used(&usage), start + 9, "eight listings and one usage call");
     // One quota: the last call of the day goes to one event, and the next event is refused.
+    // (First a second for the per-second rate to refill, so that only the quota can refuse.)
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     account
         .control(
             Method::PUT,

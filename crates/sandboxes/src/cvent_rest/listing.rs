@@ -116,7 +116,8 @@ impl Pages {
         event_scope: Option<&str>,
     ) -> Page {
         let query = Arc::new(query);
-        let order = (!query.sort.is_empty()).then(|| Arc::new(sorted_positions(dataset, &query)));
+        let order = (!query.sort.is_empty())
+            .then(|| Arc::new(sorted_positions(dataset, &query, event_scope)));
         let cursor = Cursor {
             query,
             position: Position::default(),
@@ -718,13 +719,18 @@ fn count_matches(
     count
 }
 
-fn sorted_positions(dataset: &Dataset, query: &Query) -> Vec<Position> {
+/// Every position `query` matches under `event_scope` (the path's event), in its sort order.
+fn sorted_positions(
+    dataset: &Dataset,
+    query: &Query,
+    event_scope: Option<&str>,
+) -> Vec<Position> {
     let mut keyed: Vec<(Vec<String>, Position)> = Vec::new();
     walk(
         dataset,
         query,
         Position::default(),
-        None,
+        event_scope,
         &mut |at, record| {
             let keys = query
                 .sort
