@@ -59,6 +59,8 @@ pub struct Partitioned<'a, S> {
     /// Per partition, where a resumed listing would start it: the state after its last page
     /// handed on; `None` once every page of it has been.
     resume: Vec<Option<S>>,
+    /// Per partition, the records it has left to fetch, where the vendor counted them.
+    left: Vec<Option<u64>>,
     /// Partitions with a page to fetch and no call in flight, in the order they became so.
     waiting: VecDeque<(usize, S)>,
     in_flight: FuturesUnordered<Call<'a, S>>,
@@ -105,6 +107,7 @@ where
             .collect();
         Partitioned {
             fetch,
+            left: vec![None; partitions.len()],
             resume: partitions,
             waiting,
             in_flight: FuturesUnordered::new(),
@@ -127,6 +130,7 @@ where
         let mut listing = Self::resumed(Vec::new(), concurrency, total, plan, fetch);
         for (index, (first, page)) in partitions.into_iter().enumerate() {
             listing.resume.push(Some(first));
+            listing.left.push(None);
             if let Some(next) = &page.next {
                 listing.waiting.push_back((index, next.clone()));
             }
@@ -140,6 +144,7 @@ where
         for state in partitions {
             self.waiting.push_back((self.resume.len(), state.clone()));
             self.resume.push(Some(state));
+            self.left.push(None);
         }
     }
 
@@ -163,11 +168,22 @@ where
 
     /// Starts calls for waiting partitions while there is room: `concurrency` calls in flight,
     /// and no more pages fetched ahead than that, so memory stays bounded.
+    ///
+    /// The partition with the most records left goes first, and one not yet counted before any:
+    /// a partition's pages come one after another, so the fullest one sets when the listing
+    /// ends, and should never wait behind smaller ones. Among equals, the longest waiting.
     fn start_calls(&mut self) {
         while self.in_flight.len() < self.concurrency
             && self.ready.len() + self.in_flight.len() < 2 * self.concurrency
         {
-            let Some((index, state)) = self.waiting.pop_front() else {
+            let left = |index: usize| self.left[index].unwrap_or(u64::MAX);
+            let mut fullest: Option<(usize, u64)> = None;
+            for (at, (index, _)) in self.waiting.iter().enumerate() {
+                if fullest.is_none_or(|(_, most)| left(*index) > most) {
+                    fullest = Some((at, left(*index)));
+                }
+            }
+            let Some((index, state)) = fullest.and_then(|(at, _)| self.waiting.remove(at)) else {
                 break;
             };
             let call = (self.fetch)(state);
@@ -203,6 +219,12 @@ where
             match self.in_flight.next().await {
                 None => return Ok(None),
                 Some((index, Ok(fetched))) => {
+                    let read = fetched.records.len() as u64;
+                    let left = &mut self.left[index];
+                    *left = match (*left, fetched.total) {
+                        (Some(left), _) | (None, Some(left)) => Some(left.saturating_sub(read)),
+                        (None, None) => None,
+                    };
                     if let Some(next) = &fetched.next {
                         self.waiting.push_back((index, next.clone()));
                     }
@@ -291,6 +313,39 @@ mod tests {
             3,
             "calls side by side, no more"
         );
+    }
+
+    #[tokio::test]
+    async fn the_partition_with_the_most_records_left_is_fetched_first() {
+        // Partition `p` holds `sizes[p]` records, served 3 a page, each page with its count.
+        let sizes = [6u64, 30, 9];
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = order.clone();
+        let fetch: FetchPage<'_, (usize, u64)> = Box::new(move |(partition, offset)| {
+            seen.lock().unwrap().push(partition);
+            Box::pin(async move {
+                let end = (offset + 3).min(sizes[partition]);
+                Ok(Fetched {
+                    records: (offset..end)
+                        .map(|i| VendorRecord::from_value(&serde_json::json!(i)))
+                        .collect(),
+                    next: (end < sizes[partition]).then_some((partition, end)),
+                    total: Some(sizes[partition]),
+                })
+            })
+        });
+        let partitions = (0..sizes.len()).map(|p| (p, 0)).collect();
+        let mut listing = Partitioned::new(partitions, 1, None, None, fetch);
+        while listing.next_page().await.unwrap().is_some() {}
+        let order = order.lock().unwrap().clone();
+        // Each partition's first page in turn (none counted yet), then the fullest until it has
+        // no more left than the next, and so on.
+        assert_eq!(&order[..3], &[0, 1, 2]);
+        assert!(
+            order[3..10].iter().all(|&p| p == 1),
+            "the fullest first: {order:?}"
+        );
+        assert_eq!(order.len(), 15);
     }
 
     #[tokio::test]

@@ -5,16 +5,18 @@
 //! below, the last open above — list every record once. The listing's first page tells its size
 //! (`paging.totalCount`); a small listing simply goes on page by page. A larger one is cut where
 //! the creation times of that first page's records fall at equal steps — registrations gather
-//! as an event nears, so cuts of equal time would leave most records in the last ranges — into
-//! half again as many ranges as are fetched at once, so that a range a little fuller than its
-//! share does not hold the listing back. Where that page's times cannot tell (all the same,
-//! none readable), the time from the event's creation to now is cut evenly. The listing's own
-//! first page is not kept — its records come again in the ranges — and is reported as the
-//! split's price, with the number of ranges.
+//! as an event nears, so cuts of equal time would leave most records in the last ranges. Where
+//! that page's times cannot tell (all the same, none readable), the time from the event's
+//! creation to now is cut evenly. The listing's own first page is not kept — its records come
+//! again in the ranges — and is reported as the split's price, with the number of ranges.
 //!
 //! How many ranges are fetched at once: enough that the ranges' calls, one at a time each, keep
 //! the account's rate busy at the latency the first call showed (with room for slower answers),
-//! and never more than the configured concurrency.
+//! and never more than the configured concurrency. How many ranges: half again as many as the
+//! rate and latency call for, so that the fullest range — its pages one after another — ends
+//! well before the listing would at the rate; the fullest are fetched first
+//! ([`Partitioned`]). Each range ends on a page that is not full, so more ranges cost calls: a
+//! range is meant to hold at least [`PAGES_PER_RANGE`] pages.
 
 use std::time::Duration;
 
@@ -34,8 +36,15 @@ const SMALLEST_SPLIT_PAGES: u64 = 6;
 /// Standard tier's 10 over 50,000 attendees).
 const LATENCY_ROOM: f64 = 2.5;
 
-/// Ranges per call in flight: more ranges than calls, so the fullest does not hold the end.
+/// Ranges per call the rate and latency call for: more ranges than calls, so the fullest does
+/// not hold the end. A range's pages come one after another, so a range of a twentieth of the
+/// listing takes a twentieth of its pages' latency; ranges cut from a sample of 200 creation
+/// times hold up to about twice their share.
 const RANGES_PER_CALL: f64 = 1.5;
+
+/// The fewest pages a range is meant to hold: each range but one ends on a page that is not
+/// full, about half a call more than listing page by page would take.
+const PAGES_PER_RANGE: u64 = 4;
 
 /// One range of creation time and how far its listing has come.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,7 +146,8 @@ pub async fn plan<'a>(
     let per_second = connector.budget().limits().per_second;
     let wanted = (per_second * took.as_secs_f64() * LATENCY_ROOM).ceil() as usize;
     let in_flight = wanted.clamp(2, concurrency);
-    let ranges = ((in_flight as f64 * RANGES_PER_CALL).ceil() as u64).min(pages / 2) as usize;
+    let ranges = ((wanted.clamp(2, 2 * concurrency) as f64 * RANGES_PER_CALL).ceil() as u64)
+        .min(pages / PAGES_PER_RANGE) as usize;
     if ranges < 2 {
         return Ok(None);
     }

@@ -293,6 +293,14 @@ impl Dataset {
         })
     }
 
+    /// When the attendee at `position` was created (milliseconds since 1970), where it is still
+    /// the generated one; `None` for a changed, added or removed attendee.
+    pub fn generated_created(&self, position: u64) -> Option<i64> {
+        let (part, local) = self.part(position)?;
+        self.is_generated(position)
+            .then(|| part.generator.attendee_created(local))
+    }
+
     /// Whether the enrollments at `position` are still the generated ones.
     pub fn enrollments_generated(&self, position: u64) -> bool {
         self.is_generated(position)

@@ -145,6 +145,22 @@ impl Filter {
         best.map(|literal| literal.raw.as_str())
     }
 
+    /// When every match must have `field` less than (or equal to) a value (a conjunction
+    /// containing `field lt|le 'v'`), the smallest such value; compared as [`Self::lower_bound`]
+    /// compares.
+    pub fn upper_bound(&self, field: &str) -> Option<&str> {
+        let mut best: Option<&Literal> = None;
+        self.root.for_each_conjunct(&mut |condition| {
+            if condition.field == field
+                && let Test::Compare(Comparison::Lt | Comparison::Le, literal) = &condition.test
+                && best.is_none_or(|current| literal_order(literal, current) == Ordering::Less)
+            {
+                best = Some(literal);
+            }
+        });
+        best.map(|literal| literal.raw.as_str())
+    }
+
     /// Whether `field` appears anywhere in the filter, under `and` or `or`.
     pub fn mentions(&self, field: &str) -> bool {
         self.fields().contains(&field)

@@ -1802,6 +1802,12 @@ impl Generator {
         }
     }
 
+    /// When the attendee at `index` was created, in milliseconds since 1970, without the cost
+    /// of generating the whole attendee.
+    pub fn attendee_created(&self, index: u64) -> i64 {
+        self.core(index).created
+    }
+
     /// The attendee at `index` (0 ≤ index < [`attendee_count`](Self::attendee_count)); O(1).
     pub fn attendee(&self, index: u64) -> Attendee {
         let core = self.core(index);

@@ -55,8 +55,9 @@ pub struct Query {
     pub sensitive: bool,
 }
 
+/// Where a listing stands: its query and the position its next page starts at.
 #[derive(Debug, Clone)]
-struct Cursor {
+pub struct Cursor {
     query: Arc<Query>,
     position: Position,
     /// For sorted listings, every matching position in order, and the offset reached.
@@ -106,74 +107,78 @@ pub fn parse_limit(limit: Option<&str>) -> Result<usize, BadListing> {
     }
 }
 
-impl Pages {
-    /// Serves the first page of `query`.
-    pub fn first(
-        &mut self,
-        dataset: &Dataset,
-        query: Query,
-        faults: &Faults,
-        event_scope: Option<&str>,
-    ) -> Page {
-        let query = Arc::new(query);
-        let order = (!query.sort.is_empty())
-            .then(|| Arc::new(sorted_positions(dataset, &query, event_scope)));
-        let cursor = Cursor {
-            query,
-            position: Position::default(),
-            order,
-            total: None,
-            trailing: false,
-        };
-        self.serve(dataset, Uuid::new_v4(), cursor, faults, event_scope)
-    }
+/// A page generated from a cursor, not yet given tokens: the records' JSON, the cursor with its
+/// total known, and the cursor of the page after it.
+pub struct Rendered {
+    data: Vec<u8>,
+    cursor: Cursor,
+    next: Option<Cursor>,
+}
 
-    /// Serves the page behind `token`; `None` when the token is unknown.
-    pub fn next(
-        &mut self,
-        dataset: &Dataset,
-        token: &str,
-        faults: &Faults,
-        event_scope: Option<&str>,
-    ) -> Option<Page> {
-        let token = Uuid::parse_str(token).ok()?;
-        let cursor = self.cursors.get(&token)?.clone();
-        Some(self.serve(dataset, token, cursor, faults, event_scope))
+/// The cursor of a first page: what `query` asks for, from its start.
+pub fn first_cursor(dataset: &Dataset, query: Query, event_scope: Option<&str>) -> Cursor {
+    let query = Arc::new(query);
+    let order =
+        (!query.sort.is_empty()).then(|| Arc::new(sorted_positions(dataset, &query, event_scope)));
+    Cursor {
+        query,
+        position: Position::default(),
+        order,
+        total: None,
+        trailing: false,
     }
+}
 
-    fn serve(
-        &mut self,
-        dataset: &Dataset,
-        token: Uuid,
-        mut cursor: Cursor,
-        faults: &Faults,
-        event_scope: Option<&str>,
-    ) -> Page {
-        let query = cursor.query.clone();
-        let mut data = Vec::with_capacity(query.limit * 3072);
-        let mut next = None;
-        if !cursor.trailing {
-            let resume = collect(dataset, &query, &cursor, event_scope, &mut data);
-            if cursor.total.is_none() {
-                cursor.total = Some(count_matches(
-                    dataset,
-                    &query,
-                    cursor.order.as_deref(),
-                    event_scope,
-                ));
-            }
-            next = match resume {
-                Some(position) => Some(Cursor {
-                    position,
-                    ..cursor.clone()
-                }),
-                None if faults.trailing_empty_page => Some(Cursor {
-                    trailing: true,
-                    ..cursor.clone()
-                }),
-                None => None,
-            };
+/// Generates the page at `cursor`. This is the costly part of serving a page (walking and
+/// counting the records); it needs no lock on the issued tokens, so pages are generated side by
+/// side as Cvent serves them.
+pub fn render(
+    dataset: &Dataset,
+    mut cursor: Cursor,
+    faults: &Faults,
+    event_scope: Option<&str>,
+) -> Rendered {
+    let query = cursor.query.clone();
+    let mut data = Vec::with_capacity(query.limit * 3072);
+    let mut next = None;
+    if !cursor.trailing {
+        let resume = collect(dataset, &query, &cursor, event_scope, &mut data);
+        if cursor.total.is_none() {
+            cursor.total = Some(count_matches(
+                dataset,
+                &query,
+                cursor.order.as_deref(),
+                event_scope,
+            ));
         }
+        next = match resume {
+            Some(position) => Some(Cursor {
+                position,
+                ..cursor.clone()
+            }),
+            None if faults.trailing_empty_page => Some(Cursor {
+                trailing: true,
+                ..cursor.clone()
+            }),
+            None => None,
+        };
+    }
+    Rendered { data, cursor, next }
+}
+
+impl Pages {
+    /// The cursor behind `token`; `None` when the token is unknown.
+    pub fn cursor(&self, token: &str) -> Option<(Uuid, Cursor)> {
+        let token = Uuid::parse_str(token).ok()?;
+        Some((token, self.cursors.get(&token)?.clone()))
+    }
+
+    /// Gives a rendered page its tokens — `token` for itself (a new one for a first page) and a
+    /// new one for the page after it — and writes it out.
+    pub fn issue(&mut self, token: Option<Uuid>, rendered: Rendered, faults: &Faults) -> Page {
+        let Rendered { data, cursor, next } = rendered;
+        let token = token.unwrap_or_else(Uuid::new_v4);
+        let query = cursor.query.clone();
         let next_token = next.map(|next_cursor| {
             let next_token = Uuid::new_v4();
             self.cursors.insert(next_token, next_cursor);
@@ -410,13 +415,22 @@ fn walk_attendees(
     visit: &mut dyn FnMut(Position, &dyn Emit) -> bool,
 ) -> bool {
     let narrow = floor.and_then(|f| dataset.positions_modified_since(Lazy::Attendees, f, start));
-    let narrow_used = narrow.is_some();
+    let created = CreatedWindow::of(query);
+    // A walk that skips records does not tell how new the part's records are.
+    let narrow_used = narrow.is_some() || created.is_some();
     let positions: Box<dyn Iterator<Item = u64>> = match narrow {
         Some(positions) => Box::new(positions.into_iter()),
         None => Box::new(start..dataset.part_end(part)),
     };
     let mut coverage = Coverage::new(dataset, Lazy::Attendees, start, narrow_used);
     for position in positions {
+        if let Some(window) = &created
+            && dataset
+                .generated_created(position)
+                .is_some_and(|at| !window.holds(at))
+        {
+            continue;
+        }
         if let Some(attendee) = dataset.attendee(position) {
             if coverage.wants(position) && dataset.is_generated(position) {
                 coverage.seen.offer(attendee.last_modified(), position);
@@ -445,6 +459,41 @@ fn walk_attendees(
     }
     coverage.finish(dataset);
     true
+}
+
+/// The creation times a query's matches must fall within, from its `created` bounds, widened by
+/// a second each way (the filter compares the written time, which may drop the milliseconds): a
+/// generated attendee outside them is passed over without being generated (a listing split by
+/// creation time otherwise generated every attendee for every range). The filter still decides.
+struct CreatedWindow {
+    from: Option<i64>,
+    until: Option<i64>,
+}
+
+impl CreatedWindow {
+    fn of(query: &Query) -> Option<CreatedWindow> {
+        let filter = query.filter.as_ref()?;
+        let instant = |raw: &str| {
+            DateTime::parse_from_rfc3339(raw)
+                .ok()
+                .map(|at| at.timestamp_millis())
+        };
+        let window = CreatedWindow {
+            from: filter
+                .lower_bound("created")
+                .and_then(instant)
+                .map(|at| at - 1_000),
+            until: filter
+                .upper_bound("created")
+                .and_then(instant)
+                .map(|at| at + 1_000),
+        };
+        (window.from.is_some() || window.until.is_some()).then_some(window)
+    }
+
+    fn holds(&self, at: i64) -> bool {
+        self.from.is_none_or(|from| at >= from) && self.until.is_none_or(|until| at <= until)
+    }
 }
 
 /// Walks one event's enrollments from `from`; `false` when `visit` asked to stop.
@@ -720,11 +769,7 @@ fn count_matches(
 }
 
 /// Every position `query` matches under `event_scope` (the path's event), in its sort order.
-fn sorted_positions(
-    dataset: &Dataset,
-    query: &Query,
-    event_scope: Option<&str>,
-) -> Vec<Position> {
+fn sorted_positions(dataset: &Dataset, query: &Query, event_scope: Option<&str>) -> Vec<Position> {
     let mut keyed: Vec<(Vec<String>, Position)> = Vec::new();
     walk(
         dataset,

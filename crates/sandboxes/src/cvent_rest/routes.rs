@@ -22,7 +22,8 @@ use super::faults::Injection;
 use super::filter::{Filter, Filterable, rules as filter_rules};
 use super::limits::Refusal;
 use super::listing::{
-    BadListing, Collection, Page, Query as ListQuery, parse_instant, parse_limit, parse_sort,
+    BadListing, Collection, Page, Query as ListQuery, first_cursor, parse_instant, parse_limit,
+    parse_sort, render,
 };
 use super::wire::{
     AIR_REQUEST_SORT, AirRequest, Attendee, CustomField, Enrollment, Event, EventQuestion,
@@ -329,20 +330,24 @@ fn serve_listing(
         return not_found_body();
     }
     let faults = shared.faults().clone();
-    let mut pages = shared.lock_pages();
-    // A token carries its whole query and overrides every other paging parameter.
-    if let Some(token) = params.get("token") {
-        return match pages.next(&data, token, &faults, event_scope) {
-            Some(Page { body }) => json_bytes(StatusCode::OK, body),
-            None => bad_request("token", &format!("'{token}' is not a valid page token")),
+    // The lock on issued tokens is held only to read a cursor and to record the next one; the
+    // page itself is generated without it.
+    let (token, cursor) = if let Some(token) = params.get("token") {
+        // A token carries its whole query and overrides every other paging parameter.
+        match shared.lock_pages().cursor(token) {
+            Some((token, cursor)) => (Some(token), cursor),
+            None => return bad_request("token", &format!("'{token}' is not a valid page token")),
+        }
+    } else {
+        let mut query = match build_query(&spec, params, body_filter, grant) {
+            Ok(query) => query,
+            Err(BadListing(reason)) => return bad_request("query", &reason),
         };
-    }
-    let mut query = match build_query(&spec, params, body_filter, grant) {
-        Ok(query) => query,
-        Err(BadListing(reason)) => return bad_request("query", &reason),
+        query.sensitive |= faults.sensitive_without_scope;
+        (None, first_cursor(&data, query, event_scope))
     };
-    query.sensitive |= faults.sensitive_without_scope;
-    let Page { body } = pages.first(&data, query, &faults, event_scope);
+    let rendered = render(&data, cursor, &faults, event_scope);
+    let Page { body } = shared.lock_pages().issue(token, rendered, &faults);
     json_bytes(StatusCode::OK, body)
 }
 

@@ -642,6 +642,29 @@ fn lower_bound_is_the_greatest_gt_or_ge_in_the_conjunction() {
 }
 
 #[test]
+fn upper_bound_is_the_smallest_lt_or_le_in_the_conjunction() {
+    let cases: [(&str, Option<&str>); 5] = [
+        (
+            "created ge '2024-01-01T00:00:00Z' and created lt '2024-02-01T00:00:00Z'",
+            Some("2024-02-01T00:00:00Z"),
+        ),
+        (
+            "created le '2024-03-01T00:00:00Z' and created lt '2024-02-01T00:00:00Z'",
+            Some("2024-02-01T00:00:00Z"),
+        ),
+        ("created lt '2024-02-01' or status eq 'a'", None),
+        ("created gt '2024-02-01'", None),
+        (
+            "status eq 'a' and (created lt '2024-02-01' or id eq 'b')",
+            None,
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(parse(filter).upper_bound("created"), expected, "{filter:?}");
+    }
+}
+
+#[test]
 fn mentions_and_fields() {
     let filter = parse("status eq 'a' or (event.id eq 'b' and status ne 'c')");
     assert!(filter.mentions("status"));
