@@ -347,6 +347,17 @@ impl SqliteStore {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         let failed = |error: sqlx::Error| StoreError::Migration(error.to_string());
+        // With nothing to apply, no write lock is taken: a command that only reads is not held
+        // up by another process's write in progress.
+        let applied: Result<Option<i64>, sqlx::Error> =
+            sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+                .fetch_one(&self.writer)
+                .await;
+        if let Ok(applied) = applied
+            && migrations::pending(applied.unwrap_or(0))?.is_empty()
+        {
+            return Ok(());
+        }
         let mut transaction = self
             .writer
             .begin_with("BEGIN IMMEDIATE")

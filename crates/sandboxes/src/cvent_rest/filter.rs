@@ -133,27 +133,25 @@ impl Filter {
     /// "Largest" compares as instants when both values are date-times, else as numbers, else as
     /// case-insensitive text, matching how the comparison itself is evaluated.
     pub fn lower_bound(&self, field: &str) -> Option<&str> {
-        let mut best: Option<&Literal> = None;
-        self.root.for_each_conjunct(&mut |condition| {
-            if condition.field == field
-                && let Test::Compare(Comparison::Gt | Comparison::Ge, literal) = &condition.test
-                && best.is_none_or(|current| literal_order(literal, current) == Ordering::Greater)
-            {
-                best = Some(literal);
-            }
-        });
-        best.map(|literal| literal.raw.as_str())
+        self.bound(field, [Comparison::Gt, Comparison::Ge], Ordering::Greater)
     }
 
     /// When every match must have `field` less than (or equal to) a value (a conjunction
     /// containing `field lt|le 'v'`), the smallest such value; compared as [`Self::lower_bound`]
     /// compares.
     pub fn upper_bound(&self, field: &str) -> Option<&str> {
+        self.bound(field, [Comparison::Lt, Comparison::Le], Ordering::Less)
+    }
+
+    /// The tightest value `field` is compared with by one of `comparisons` in the conjunction:
+    /// the one that orders `tighter` than every other.
+    fn bound(&self, field: &str, comparisons: [Comparison; 2], tighter: Ordering) -> Option<&str> {
         let mut best: Option<&Literal> = None;
         self.root.for_each_conjunct(&mut |condition| {
             if condition.field == field
-                && let Test::Compare(Comparison::Lt | Comparison::Le, literal) = &condition.test
-                && best.is_none_or(|current| literal_order(literal, current) == Ordering::Less)
+                && let Test::Compare(comparison, literal) = &condition.test
+                && comparisons.contains(comparison)
+                && best.is_none_or(|current| literal_order(literal, current) == tighter)
             {
                 best = Some(literal);
             }
