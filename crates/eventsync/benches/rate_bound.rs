@@ -8,7 +8,7 @@
 //!
 //! Run: `cargo bench -p eventsync --bench rate_bound` (`RATE_BENCH_ATTENDEES=20000` sets the
 //! event size; `RATE_BENCH_VENDORS=cvent-rest-standard,cvent-rest-premium,aventri,cvent-soap`
-//! which cases run).
+//! which cases run; `RATE_BENCH_CONCURRENCY=1,16` the calls in flight each runs with).
 
 mod support;
 
@@ -66,6 +66,11 @@ fn main() {
     let wanted = std::env::var("RATE_BENCH_VENDORS").unwrap_or_else(|_| {
         "cvent-rest-standard,cvent-rest-premium,aventri,cvent-soap".to_string()
     });
+    let concurrencies: Vec<usize> = std::env::var("RATE_BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "1,16".to_string())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
     let n = attendees.to_string();
     let cases = [
         Case {
@@ -97,7 +102,7 @@ fn main() {
         .iter()
         .filter(|c| wanted.split(',').any(|w| w == c.name))
     {
-        for concurrency in [1, 16] {
+        for &concurrency in &concurrencies {
             let mut args: Vec<&str> = case.simulate.iter().map(String::as_str).collect();
             args.extend(["--attendees", &n, "--latency", "realistic"]);
             let sandbox = Sandbox::start_with(&args);
