@@ -12,8 +12,8 @@
 //!   the object types), the event by `Search` on `EventCode`, then `Search` (full) or `GetUpdated`
 //!   windows (incremental) for ids and `Retrieve` in batches of at most `MaxBatchSize`.
 //!   GetUpdated windows are GMT and minute-granular, start two minutes before the cursor (changes
-//!   take up to a minute to show) and span at most 30 days each; a window Cvent finds too big
-//!   (CV20012, CV20014) is halved.
+//!   take up to a minute to show) and span at most 30 days each, asked side by side; a window
+//!   Cvent finds too big (CV20012, CV20014) is asked again as two halves.
 //! - Data: participants are registrations with their contact (one `Retrieve Contact` per batch)
 //!   under `contact`, and each `GuestDetail` as a person of its own (`guest = true`, `primaryid`
 //!   the registration's id, the registration's `status`); sessions are the event's
@@ -362,7 +362,11 @@ impl CventSoap {
     }
 
     /// Ids of objects of a type on the event (`Search` with `EventId Equals`).
-    async fn search_event_ids(&self, object_type: &str) -> Result<Vec<String>, ConnectorError> {
+    async fn search_event_ids(
+        &self,
+        object_type: &str,
+        in_flight: usize,
+    ) -> Result<Vec<String>, ConnectorError> {
         let event_id = self.event_id().await?;
         let inner = search_body(object_type, &[("EventId", "Equals", &event_id)]);
         match self.client.call("Search", &inner).await {
@@ -371,64 +375,107 @@ impl CventSoap {
                 // More matches than the account's MaxRecordSet: walk GetUpdated windows since
                 // the registrations began instead, which Cvent answers in pieces.
                 let since = DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default();
-                self.updated_ids(object_type, since).await
+                self.updated_ids(object_type, since, in_flight).await
             }
             Err(error) => Err(error.into_connector_error("Search")),
         }
     }
 
-    /// Ids changed since `since` (RFC 3339), through GetUpdated windows of at most a day that
-    /// start a little before it; a window Cvent refuses as too big is halved.
+    /// Ids changed since `since` (RFC 3339), through GetUpdated windows of at most 30 days that
+    /// start a little before it, asked up to `in_flight` at a time (each within the budget); a
+    /// window Cvent refuses as too big is asked again as two halves.
     async fn updated_ids(
         &self,
         object_type: &str,
         since: DateTime<Utc>,
+        in_flight: usize,
     ) -> Result<Vec<String>, ConnectorError> {
-        // Windows end at the vendor's now, read again after each answer: the first call may be
-        // the one that tells the vendor's clock.
-        let mut now = self.client.clock().now();
+        use futures_util::StreamExt;
         let minute = Duration::minutes(1);
         let mut start = (since - Duration::minutes(LAG_ALLOWANCE_MINUTES))
             .duration_trunc(minute)
             .unwrap_or(since);
-        // The longest window Cvent accepts is not published; start at 30 days and halve on refusal.
-        let mut span = Duration::days(30);
+        // The longest window Cvent accepts is not published: 30 days, halved where refused.
+        let span = Duration::days(30);
+        // From the epoch, skip ahead to three years back: a full walk needs a start.
+        if since.timestamp() == 0 {
+            start = self.client.clock().now() - Duration::days(3 * 365);
+        }
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
-        // From the epoch, skip ahead to the first day with data: a full walk needs a start.
-        if since.timestamp() == 0 {
-            start = now - Duration::days(3 * 365);
-            span = Duration::days(30);
-        }
-        while start <= now {
-            let end = (start + span).min(now + minute);
-            let inner = format!(
-                "<ObjectType>{object_type}</ObjectType><StartDate>{}</StartDate><EndDate>{}</EndDate>",
-                start.format("%Y-%m-%dT%H:%M:%S"),
-                end.format("%Y-%m-%dT%H:%M:%S")
-            );
-            match self.client.call("GetUpdated", &inner).await {
-                Ok(body) => {
-                    for id in ids_of(&body) {
-                        if seen.insert(id.clone()) {
-                            ids.push(id);
-                        }
-                    }
-                    start = end;
-                    now = self.client.clock().now();
+        // Windows end a minute past the vendor's now; when the vendor's clock has moved on past
+        // the last window by the time they are answered, the walk goes on from there.
+        loop {
+            let now = self.client.clock().now();
+            let mut windows = Vec::new();
+            let mut from = start;
+            while from <= now {
+                let until = (from + span).min(now + minute);
+                windows.push((from, until));
+                from = until;
+                if from >= now {
+                    break;
                 }
-                Err(CallError::Fault(fault))
-                    if matches!(fault.code.as_str(), "CV20012" | "CV20014") && span > minute =>
-                {
-                    span = (span / 2).max(minute);
-                }
-                Err(error) => return Err(error.into_connector_error("GetUpdated")),
             }
-            if start >= now {
+            let Some(&(_, last)) = windows.last() else {
+                break;
+            };
+            let mut answers = futures_util::stream::iter(windows)
+                .map(|(from, until)| self.window_ids(object_type, from, until))
+                .buffered(in_flight.max(1));
+            while let Some(answer) = answers.next().await {
+                for id in answer? {
+                    if seen.insert(id.clone()) {
+                        ids.push(id);
+                    }
+                }
+            }
+            start = last;
+            if start >= self.client.clock().now() {
                 break;
             }
         }
         Ok(ids)
+    }
+
+    /// The ids GetUpdated names for `[from, until)`, as two halves where Cvent finds the window
+    /// too big.
+    fn window_ids<'b>(
+        &'b self,
+        object_type: &'b str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<String>, ConnectorError>> + Send + 'b>,
+    > {
+        Box::pin(async move {
+            let inner = format!(
+                "<ObjectType>{object_type}</ObjectType><StartDate>{}</StartDate><EndDate>{}</EndDate>",
+                from.format("%Y-%m-%dT%H:%M:%S"),
+                until.format("%Y-%m-%dT%H:%M:%S")
+            );
+            let minute = Duration::minutes(1);
+            match self.client.call("GetUpdated", &inner).await {
+                Ok(body) => Ok(ids_of(&body)),
+                Err(CallError::Fault(fault))
+                    if matches!(fault.code.as_str(), "CV20012" | "CV20014")
+                        && until - from > minute =>
+                {
+                    let middle = (from + (until - from) / 2)
+                        .duration_trunc(minute)
+                        .unwrap_or(from)
+                        .max(from + minute);
+                    let (first, second) = tokio::join!(
+                        self.window_ids(object_type, from, middle),
+                        self.window_ids(object_type, middle, until)
+                    );
+                    let mut ids = first?;
+                    ids.extend(second?);
+                    Ok(ids)
+                }
+                Err(error) => Err(error.into_connector_error("GetUpdated")),
+            }
+        })
     }
 
     pub async fn check(&self, data_types: &[DataType]) -> CheckReport {
@@ -797,9 +844,15 @@ impl<'a> Pull<'a> {
                                 "the saved cursor '{since}' is not a timestamp: run a full sync (--full)"
                             ))
                         })?;
-                    connector.updated_ids(object_type, since).await?
+                    connector
+                        .updated_ids(object_type, since, self.concurrency)
+                        .await?
                 }
-                _ => connector.search_event_ids(object_type).await?,
+                _ => {
+                    connector
+                        .search_event_ids(object_type, self.concurrency)
+                        .await?
+                }
             };
             self.ids = Some(Arc::new(ids));
             if let Some(split) = self.split_batches(object_type).await? {
