@@ -20,8 +20,8 @@ use pipeline::{
 };
 use serde_json::{Map, Value};
 use store::{
-    Checkpoint, NewRun, PageCommit, RawJson, RunOutcome, Store, StoreError, StoredRecord,
-    SyncState, Upsert, VendorTotals,
+    Checkpoint, FeedAction, FeedEntry, NewRun, PageCommit, RawJson, RunOutcome, Store, StoreError,
+    StoredRecord, SyncState, Upsert, VendorTotals,
 };
 
 use crate::config::{Connection, DataConfig};

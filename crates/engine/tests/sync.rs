@@ -1335,6 +1335,7 @@ async fn workspace_edits_are_overwritten_and_the_preview_says_so() {
             data_type: "people".into(),
             upserts: vec![edited.into()],
             removals: Vec::new(),
+            feed: Vec::new(),
             state,
             counts: Default::default(),
             api_calls: 0,

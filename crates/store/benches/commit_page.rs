@@ -75,6 +75,7 @@ fn pages(run_id: i64, records: usize, version: u64) -> Vec<PageCommit> {
                 .map(|index| attendee(index, version).into())
                 .collect(),
             removals: vec![],
+            feed: vec![],
             state: SyncState {
                 cursor: Some(format!("2026-05-01T10:00:{start:06}Z")),
                 ..SyncState::default()

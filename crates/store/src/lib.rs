@@ -12,6 +12,7 @@
 mod budget;
 mod codec;
 mod error;
+mod feed;
 mod lease;
 mod migrations;
 mod model;
@@ -27,6 +28,9 @@ use std::sync::Arc;
 
 pub use budget::{BudgetLimits, BudgetSlot};
 pub use error::{StoreError, redact_url};
+pub use feed::{
+    Consumed, DestinationLink, FeedAction, FeedChange, FeedEntry, FeedQuery, MAX_FEED_PAGE,
+};
 pub use lease::{LeaseClaim, LeaseHolder, RunLease};
 pub use model::{
     Checkpoint, FINISHED_RUN_STATUSES, NewRun, PageCommit, RUN_STATUS_INTERRUPTED,
@@ -481,6 +485,68 @@ impl Store {
     ) -> Result<bool, StoreError> {
         check_local(external_id)?;
         dispatch!(self, backend => backend.remove_local_record(connection, data_type, external_id).await)
+    }
+
+    /// Changes from the feed, in order, after `query.after`.
+    pub async fn changes(&self, query: &FeedQuery) -> Result<Vec<FeedChange>, StoreError> {
+        dispatch!(self, backend => backend.changes(query).await)
+    }
+
+    /// The feed's last position (0 while it is empty).
+    pub async fn feed_position(&self) -> Result<i64, StoreError> {
+        dispatch!(self, backend => backend.feed_position().await)
+    }
+
+    /// How far `consumer` has read the feed (0 before its first read).
+    pub async fn feed_checkpoint(&self, consumer: &str) -> Result<i64, StoreError> {
+        dispatch!(self, backend => backend.feed_checkpoint(consumer).await)
+    }
+
+    /// Reads up to `read` changes after `consumer`'s checkpoint and, in one transaction, stores
+    /// the outbox items `decide` makes of them and moves the checkpoint to the position it
+    /// names (never past the last change read). An item for a record that already waits in the
+    /// outbox as the same pending item is not stored twice. Two callers with the same consumer
+    /// never read the same changes. Returns the changes read and the items stored.
+    pub async fn consume_feed(
+        &self,
+        consumer: &str,
+        read: u32,
+        decide: &mut (dyn FnMut(&[FeedChange]) -> Consumed + Send),
+    ) -> Result<(usize, usize), StoreError> {
+        dispatch!(self, backend => backend.consume_feed(consumer, read, decide).await)
+    }
+
+    /// What `destination` holds for a workspace record, as last recorded.
+    pub async fn destination_link(
+        &self,
+        destination: &str,
+        connection: &str,
+        external_id: &str,
+    ) -> Result<Option<DestinationLink>, StoreError> {
+        dispatch!(self, backend => backend.destination_link(destination, connection, external_id).await)
+    }
+
+    /// Records what `destination` holds for a workspace record (both `None`: nothing).
+    pub async fn set_destination_link(
+        &self,
+        destination: &str,
+        connection: &str,
+        external_id: &str,
+        party_id: Option<&str>,
+        remote_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, backend => backend.set_destination_link(destination, connection, external_id, party_id, remote_id).await)
+    }
+
+    /// Records that the signed link `nonce` of `site` was followed; `false` when it had been
+    /// already. Links past their expiry are forgotten as new ones are recorded.
+    pub async fn use_link(
+        &self,
+        site: &str,
+        nonce: &str,
+        expires_at: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.use_link(site, nonce, expires_at).await)
     }
 
     /// Waits until no other holder, in this process or another on the same database, has

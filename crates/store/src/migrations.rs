@@ -51,6 +51,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_planned_intervals.sql"),
         postgres: include_str!("../migrations/postgres/0007_planned_intervals.sql"),
     },
+    Migration {
+        version: 8,
+        name: "change feed",
+        sqlite: include_str!("../migrations/sqlite/0008_change_feed.sql"),
+        postgres: include_str!("../migrations/postgres/0008_change_feed.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {

@@ -120,6 +120,10 @@ pub struct PageCommit {
     pub counts: BTreeMap<String, u64>,
     /// Vendor API calls this page cost, added to the run's total.
     pub api_calls: u64,
+    /// What the change feed gets for the upserts that change the workspace (removals add
+    /// theirs), in order.
+    #[serde(default)]
+    pub feed: Vec<crate::feed::FeedEntry>,
 }
 
 impl PageCommit {
@@ -143,6 +147,7 @@ impl PageCommit {
         }
         self.upserts.extend(later.upserts);
         self.removals.extend(later.removals);
+        self.feed.extend(later.feed);
         self.state = later.state;
         for (action, n) in later.counts {
             *self.counts.entry(action).or_default() += n;
@@ -278,6 +283,7 @@ mod tests {
                 })
                 .collect(),
             removals: removals.iter().map(|id| id.to_string()).collect(),
+            feed: Vec::new(),
             state: SyncState {
                 cursor: Some(cursor.into()),
                 ..SyncState::default()

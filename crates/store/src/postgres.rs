@@ -34,8 +34,11 @@ crate::serve::serve_tables!(
     pool,
     pool,
     "FOR UPDATE SKIP LOCKED",
-    "::jsonb"
+    "::jsonb",
+    crate::feed::PG_FEED_LOCK
 );
+
+crate::feed::feed_tables!(PostgresStore, pool, pool, crate::feed::PG_FEED_LOCK);
 
 // The lease row is locked while it is judged, so two processes never take over the same one.
 crate::lease::lease_queries!(
@@ -366,6 +369,17 @@ impl PostgresStore {
                 .await
                 .map_err(failed)?;
         }
+
+        crate::feed::append_feed!(
+            transaction,
+            crate::feed::PG_FEED_LOCK,
+            page.connection.as_str(),
+            page.data_type.as_str(),
+            Some(page.run_id),
+            now.as_str(),
+            &crate::feed::page_entries(page)
+        )
+        .map_err(failed)?;
 
         let state = &page.state;
         sqlx::query(

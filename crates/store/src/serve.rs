@@ -26,6 +26,9 @@ pub enum OutboxOperation {
     Unenroll,
     /// Check an attendee in to the event.
     CheckIn,
+    /// Bring a destination (the item's connection) in line with one workspace record, whatever
+    /// happened to it: the destination reads the record as it is when the item is delivered.
+    Deliver,
 }
 
 impl OutboxOperation {
@@ -34,6 +37,7 @@ impl OutboxOperation {
             OutboxOperation::Enroll => "enroll",
             OutboxOperation::Unenroll => "unenroll",
             OutboxOperation::CheckIn => "check_in",
+            OutboxOperation::Deliver => "deliver",
         }
     }
 
@@ -42,6 +46,7 @@ impl OutboxOperation {
             "enroll" => Some(OutboxOperation::Enroll),
             "unenroll" => Some(OutboxOperation::Unenroll),
             "check_in" => Some(OutboxOperation::CheckIn),
+            "deliver" => Some(OutboxOperation::Deliver),
             _ => None,
         }
     }
@@ -252,7 +257,7 @@ pub(crate) fn lease_deadline(lease: Duration) -> String {
     crate::time::format(chrono::Utc::now() + lease)
 }
 
-fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {error}"))
 }
 
@@ -330,9 +335,9 @@ where
 /// Implements the serve tables for one dialect, and the other queries whose SQL both dialects
 /// share (a stream's vendor totals). `$write` and `$read` are the pools for writes and reads;
 /// `$skip_locked` is appended to the claim's inner `SELECT`; `$json` casts a text parameter to
-/// the dialect's JSON column type.
+/// the dialect's JSON column type; `$feed_lock` orders change feed appends (empty on SQLite).
 macro_rules! serve_tables {
-    ($store:ty, $write:ident, $read:ident, $skip_locked:expr, $json:expr) => {
+    ($store:ty, $write:ident, $read:ident, $skip_locked:expr, $json:expr, $feed_lock:expr) => {
         impl $store {
             pub(crate) async fn save_local_record(
                 &self,
@@ -340,29 +345,56 @@ macro_rules! serve_tables {
                 data_type: &str,
                 record: &crate::StoredRecord,
             ) -> Result<(), crate::StoreError> {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+                let operation = format!("storing workspace record {}", record.external_id);
+                let failed = |error| crate::error::query_failed(&operation, error);
+                let fields = crate::codec::fields_json(&record.fields);
+                let now = crate::time::now();
+                let mut transaction = self.$write.begin().await.map_err(failed)?;
+                let created = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO records (connection, data_type, external_id, fields, raw, updated_at)
                      VALUES ($1, $2, $3, $4{json}, $5{json}, $6)
-                     ON CONFLICT (connection, data_type, external_id) DO UPDATE SET
-                         fields = excluded.fields, raw = excluded.raw,
-                         updated_at = excluded.updated_at",
+                     ON CONFLICT (connection, data_type, external_id) DO NOTHING",
                     json = $json
                 )))
                 .bind(connection)
                 .bind(data_type)
                 .bind(record.external_id.as_str())
-                .bind(crate::codec::fields_json(&record.fields))
+                .bind(fields.as_str())
                 .bind(record.raw.as_str())
-                .bind(crate::time::now())
-                .execute(&self.$write)
+                .bind(now.as_str())
+                .execute(&mut *transaction)
                 .await
-                .map_err(|error| {
-                    crate::error::query_failed(
-                        format!("storing workspace record {}", record.external_id),
-                        error,
-                    )
-                })?;
-                Ok(())
+                .map_err(failed)?
+                .rows_affected()
+                    == 1;
+                if !created {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE records SET fields = $4{json}, raw = $5{json}, updated_at = $6
+                         WHERE connection = $1 AND data_type = $2 AND external_id = $3",
+                        json = $json
+                    )))
+                    .bind(connection)
+                    .bind(data_type)
+                    .bind(record.external_id.as_str())
+                    .bind(fields.as_str())
+                    .bind(record.raw.as_str())
+                    .bind(now.as_str())
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(failed)?;
+                }
+                let action = if created { "create" } else { "update" };
+                crate::feed::append_feed!(
+                    transaction,
+                    $feed_lock,
+                    connection,
+                    data_type,
+                    None::<i64>,
+                    now.as_str(),
+                    &[(record.external_id.as_str(), action, None, Some(fields.as_str()))]
+                )
+                .map_err(failed)?;
+                transaction.commit().await.map_err(failed)
             }
 
             pub(crate) async fn remove_local_record(
@@ -371,6 +403,9 @@ macro_rules! serve_tables {
                 data_type: &str,
                 external_id: &str,
             ) -> Result<bool, crate::StoreError> {
+                let operation = format!("removing workspace record {external_id}");
+                let failed = |error| crate::error::query_failed(&operation, error);
+                let mut transaction = self.$write.begin().await.map_err(failed)?;
                 let removed = sqlx::query(
                     "DELETE FROM records
                      WHERE connection = $1 AND data_type = $2 AND external_id = $3",
@@ -378,15 +413,25 @@ macro_rules! serve_tables {
                 .bind(connection)
                 .bind(data_type)
                 .bind(external_id)
-                .execute(&self.$write)
+                .execute(&mut *transaction)
                 .await
-                .map_err(|error| {
-                    crate::error::query_failed(
-                        format!("removing workspace record {external_id}"),
-                        error,
+                .map_err(failed)?
+                .rows_affected()
+                    == 1;
+                if removed {
+                    crate::feed::append_feed!(
+                        transaction,
+                        $feed_lock,
+                        connection,
+                        data_type,
+                        None::<i64>,
+                        crate::time::now().as_str(),
+                        &[(external_id, "remove", None, None)]
                     )
-                })?;
-                Ok(removed.rows_affected() == 1)
+                    .map_err(failed)?;
+                }
+                transaction.commit().await.map_err(failed)?;
+                Ok(removed)
             }
 
             pub(crate) async fn enqueue_outbox(

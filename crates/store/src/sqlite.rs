@@ -246,7 +246,9 @@ async fn checkpoint(connection: &mut SqliteConnection) {
     }
 }
 
-crate::serve::serve_tables!(SqliteStore, writer, reader, "", "");
+crate::serve::serve_tables!(SqliteStore, writer, reader, "", "", "");
+
+crate::feed::feed_tables!(SqliteStore, writer, reader, "");
 
 // `BEGIN IMMEDIATE` takes the write lock first: two processes never read the same free lease.
 crate::lease::lease_queries!(SqliteStore, writer, begin_write, "", "", "");
@@ -675,6 +677,17 @@ impl SqliteStore {
             .await
             .map_err(failed)?;
         }
+
+        crate::feed::append_feed!(
+            transaction,
+            "",
+            page.connection.as_str(),
+            page.data_type.as_str(),
+            Some(page.run_id),
+            now.as_str(),
+            &crate::feed::page_entries(page)
+        )
+        .map_err(failed)?;
 
         let state = &page.state;
         sqlx::query(
@@ -1131,6 +1144,7 @@ mod tests {
             data_type: data_type.to_string(),
             upserts,
             removals: Vec::new(),
+            feed: Vec::new(),
             state: SyncState::default(),
             counts: BTreeMap::new(),
             api_calls: 1,

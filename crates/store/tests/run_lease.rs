@@ -238,6 +238,7 @@ async fn a_holder_that_lost_its_lease_stores_nothing_more(db: TestDatabase) {
             raw: RawJson::of(&json!({"id": "a1"})),
         }],
         removals: vec![],
+        feed: vec![],
         state: SyncState {
             cursor: Some("2026-05-01T10:00:00Z".to_string()),
             checkpoint: None,

@@ -93,6 +93,7 @@ fn page(
         data_type: ATTENDEES.to_string(),
         upserts: upserts.into_iter().map(store::Upsert::from).collect(),
         removals,
+        feed: Vec::new(),
         state: state(cursor),
         counts: BTreeMap::from([("create".to_string(), created)]),
         api_calls: 1,

@@ -128,6 +128,7 @@ impl TypeRun<'_> {
             // error there (quota, say) never costs the work already done.
             let Processed {
                 upserts,
+                feed,
                 mut counts,
             } = if last {
                 fetched = Ok(None);
@@ -176,6 +177,7 @@ impl TypeRun<'_> {
                         data_type: data_type.as_str().to_string(),
                         upserts,
                         removals,
+                        feed,
                         state: SyncState {
                             cursor: cursor.clone(),
                             checkpoint: (!last).then(|| Checkpoint {
@@ -301,10 +303,8 @@ impl TypeRun<'_> {
                 total: None,
                 plan: None,
             };
-            let Processed {
-                upserts, counts, ..
-            } = self.process(page).await?;
-            self.apply_aside(upserts, counts, state, 0).await?;
+            let processed = self.process(page).await?;
+            self.apply_aside(processed, state, 0).await?;
         }
         Ok(())
     }
@@ -313,11 +313,15 @@ impl TypeRun<'_> {
     /// travel) and, in a sync, stores it with the stream's state unchanged.
     pub(super) async fn apply_aside(
         &mut self,
-        upserts: Vec<Upsert>,
-        counts: BTreeMap<String, u64>,
+        processed: Processed,
         state: &SyncState,
         api_calls: u64,
     ) -> Result<(), StoreError> {
+        let Processed {
+            upserts,
+            feed,
+            counts,
+        } = processed;
         for (action, n) in &counts {
             *self.summary.counts.entry(action.clone()).or_default() += n;
         }
@@ -331,6 +335,7 @@ impl TypeRun<'_> {
                         data_type: data_type.to_string(),
                         upserts,
                         removals: Vec::new(),
+                        feed,
                         state: state.clone(),
                         counts,
                         api_calls,
@@ -394,13 +399,11 @@ impl TypeRun<'_> {
         let mut calls_before = self.connector.calls();
         let mut pull = self.connector.pull(spec).await?;
         while let Some(page) = pull.next_page().await? {
-            let Processed {
-                upserts, counts, ..
-            } = self.process(page).await?;
+            let processed = self.process(page).await?;
             let calls = self.connector.calls() - calls_before;
             calls_before += calls;
             self.summary.api_calls += calls;
-            self.apply_aside(upserts, counts, state, calls).await?;
+            self.apply_aside(processed, state, calls).await?;
         }
         Ok(())
     }

@@ -164,6 +164,7 @@ impl TypeRun<'_> {
                 .await?
         };
         let mut upserts = Vec::new();
+        let mut feed = Vec::new();
         for (record, empty, raw, paths) in unique {
             if let Some(status) = unselected.get(&record.external_id) {
                 let held = existing.contains_key(&record.external_id);
@@ -241,8 +242,10 @@ impl TypeRun<'_> {
             }
             if !matches!(action, Action::Unchanged) {
                 let merged = pipeline::merge(previous.as_ref(), &record, &empty);
+                let fields = RawJson::of(&merged.fields);
+                feed.push(feed_entry(&merged.external_id, &action, &fields));
                 upserts.push(Upsert {
-                    fields: RawJson::of(&merged.fields),
+                    fields,
                     external_id: merged.external_id,
                     raw,
                 });
@@ -275,7 +278,11 @@ impl TypeRun<'_> {
                 written.add(&upsert.external_id);
             }
         }
-        Ok(Processed { upserts, counts })
+        Ok(Processed {
+            upserts,
+            feed,
+            counts,
+        })
     }
 
     /// Counts the records left out of this page that the workspace holds from an earlier sync.
@@ -343,14 +350,45 @@ impl TypeRun<'_> {
     }
 }
 
+/// What the change feed gets for a record the diff changes: every field of a create, the
+/// changed fields' values before and after otherwise.
+fn feed_entry(external_id: &str, action: &Action, fields: &RawJson) -> FeedEntry {
+    let (kind, changes) = match action {
+        Action::Update { changes } => (FeedAction::Update, changes.as_slice()),
+        Action::Cancel { changes } => (FeedAction::Cancel, changes.as_slice()),
+        Action::Create | Action::Unchanged => {
+            return FeedEntry {
+                external_id: external_id.to_string(),
+                action: FeedAction::Create,
+                before: None,
+                after: Some(fields.clone()),
+            };
+        }
+    };
+    let side = |value: fn(&pipeline::Change) -> &Option<pipeline::FieldValue>| {
+        let values: BTreeMap<&str, &Option<pipeline::FieldValue>> = changes
+            .iter()
+            .map(|change| (change.field.as_str(), value(change)))
+            .collect();
+        RawJson::of(&values)
+    };
+    FeedEntry {
+        external_id: external_id.to_string(),
+        action: kind,
+        before: Some(side(|change| &change.old)),
+        after: Some(side(|change| &change.new)),
+    }
+}
+
 /// A valid record on its way to the diff: the record, the fields to leave alone, the raw vendor
 /// record and its flattened paths for the report.
 pub(super) type Candidate = (Record, BTreeSet<String>, RawJson, Vec<(String, String)>);
 
-/// What a page comes to: the records to store, the count per action, and the latest
-/// modification time among its records.
+/// What a page comes to: the records to store, what the change feed gets for them, and the
+/// count per action.
 pub(super) struct Processed {
     pub(super) upserts: Vec<Upsert>,
+    pub(super) feed: Vec<FeedEntry>,
     pub(super) counts: BTreeMap<String, u64>,
 }
 
