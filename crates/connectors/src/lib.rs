@@ -10,6 +10,7 @@ mod clock;
 pub mod cvent_rest;
 pub mod cvent_soap;
 mod error;
+pub mod imis;
 pub mod partition;
 mod retry;
 
