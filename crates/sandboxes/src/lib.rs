@@ -7,6 +7,7 @@ pub mod aventri;
 pub mod clock;
 pub mod cvent_rest;
 pub mod cvent_soap;
+pub mod imis;
 pub mod latency;
 pub mod python;
 pub mod seeded;
