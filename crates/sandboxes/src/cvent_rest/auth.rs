@@ -13,6 +13,7 @@ pub const ALL_SCOPES: &[&str] = &[
     "event/attendees:write",
     "event/contacts:read",
     "event/contacts:read-sensitive",
+    "event/contacts:write",
     "event/sessions:read",
     "event/sessions:write",
     "event/speakers:read",
@@ -29,6 +30,9 @@ pub const ALL_SCOPES: &[&str] = &[
 /// The scope that lets contact reads include date of birth, passport and national ids.
 pub const SENSITIVE_SCOPE: &str = "event/contacts:read-sensitive";
 
+/// The scope without which contact writes leave those fields out.
+pub const SENSITIVE_WRITE_SCOPE: &str = "event/contacts:write-sensitive";
+
 /// The scope a route requires, from the `security` of each operation in the official spec.
 /// `Some("")` means a valid token with any scope will do (`/usage`).
 pub fn required_scope(method: &str, route: &str) -> Option<&'static str> {
@@ -37,7 +41,8 @@ pub fn required_scope(method: &str, route: &str) -> Option<&'static str> {
         ("POST", "/ea/events/filter") => "event/events:read",
         ("GET", "/ea/attendees" | "/ea/attendees/{id}") => "event/attendees:read",
         ("POST", "/ea/attendees/filter") => "event/attendees:read",
-        ("PUT", "/ea/attendees/{id}") => "event/attendees:write",
+        ("POST", "/ea/attendees") | ("PUT", "/ea/attendees/{id}") => "event/attendees:write",
+        ("POST", "/ea/contacts") => "event/contacts:write",
         ("GET", "/ea/sessions" | "/ea/events/{id}/session-locations") => "event/sessions:read",
         ("POST", "/ea/sessions/filter") => "event/sessions:read",
         ("GET", "/ea/speakers") => "event/speakers:read",

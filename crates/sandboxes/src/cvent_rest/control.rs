@@ -11,14 +11,18 @@
 //! | `GET`/`PUT /_sandbox/faults` | read or set the injected faults (see `faults::Faults`) |
 //! | `GET`/`PUT /_sandbox/latency` `{"page_ms":[300,800],"object_ms":[80,250]}` or `{"off":true}` | how long admitted calls take (see `crate::latency`) |
 //! | `POST /_sandbox/tokens/expire` | expire every issued token |
-//! | `POST /_sandbox/attendees?event=<code>` | add an attendee to a live event, the main one by default (body: fields to set over a generated one) |
+//! | `POST /_sandbox/attendees?event=<code>` | add an attendee to a live event, the main one by default (body: fields to set over a generated one), with `webLinks` to the registration page |
 //! | `PATCH /_sandbox/attendees/{id}` | merge fields into an attendee (moves `lastModified`) |
 //! | `POST /_sandbox/attendees/{id}/cancel` | set its status to `Cancelled` |
 //! | `DELETE /_sandbox/attendees/{id}` | delete it |
 //! | `PATCH`/`DELETE /_sandbox/sessions/{id}`, `…/speakers/{id}` | change or delete them |
 //! | `PATCH /_sandbox/events/{id}` | merge fields into an event, e.g. move its `end` (moves `lastModified`) |
-//! | `PUT /_sandbox/webhooks` `{"url", "token"}` | send Cvent webhooks there (after a validation `GET`) for every change above |
+//! | `PUT /_sandbox/webhooks` `{"url", "token"}` | send Cvent webhooks there (after a validation `GET`) for every change above, and for registrations through `POST /ea/attendees` or the registration page |
 //! | `GET`/`DELETE /_sandbox/webhooks` | the webhook target (never its token) and deliveries; stop sending |
+//!
+//! Not control routes, but also outside `/ea`: the registration page of `registration`
+//! (`/r/{event code}?i=…`), which an attendee's `webLinks` lead to. Tests read the attendees and
+//! contacts created through `/ea` with `/ea` itself (`GET /ea/attendees/{id}`, listings).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, MutexGuard, RwLockReadGuard, RwLockWriteGuard};
@@ -330,6 +334,8 @@ async fn add_attendee(
     let Some(mut attendee) = data.template_attendee(position) else {
         return refuse(StatusCode::NOT_FOUND, "no such event");
     };
+    let (token, web_links) = super::registration::new_links(&shared, part);
+    attendee.web_links = Some(web_links);
     if let Some(axum::Json(patch)) = body {
         attendee = match merge(&attendee, &patch) {
             Ok(attendee) => attendee,
@@ -337,7 +343,9 @@ async fn add_attendee(
         };
     }
     attendee.created = now.clone();
-    data.add_attendee(part, attendee.clone(), &now);
+    if let Some(position) = data.add_attendee(part, attendee.clone(), &now) {
+        data.link_registration(token, position);
+    }
     attendee.touch(&now);
     drop(data);
     emit_attendee(&shared, &attendee, &now);
@@ -490,8 +498,10 @@ async fn change_event(
     axum::Json(changed).into_response()
 }
 
-/// The webhook an attendee's status calls for: accepted and cancelled registrations only.
-fn emit_attendee<T: Serialize>(shared: &Shared, attendee: &T, now: &str) {
+/// The webhook an attendee's status calls for: accepted and cancelled registrations only. Every
+/// change to an attendee, whoever makes it (this API, a registration through `/ea`, the
+/// registration page), sends it the same way.
+pub(super) fn emit_attendee<T: Serialize>(shared: &Shared, attendee: &T, now: &str) {
     let shown = serde_json::to_value(attendee).unwrap_or_default();
     let event_type = match shown["status"].as_str() {
         Some("Accepted") => "InviteeOrGuestAccepted",

@@ -3,8 +3,10 @@
 //! Attendees and their session enrollments are generated on demand from the seed, so a million of
 //! them cost no memory; only records that were changed, added or deleted are stored. Sessions,
 //! speakers and the other small collections are held whole. Each live event's lazy records are
-//! one `part`.
+//! one `part`; contacts created through the API, and the registration links given out, are in
+//! `contacts`.
 
+mod contacts;
 mod part;
 
 use std::borrow::Cow;
@@ -138,6 +140,8 @@ pub struct Dataset {
     registered: Option<HashMap<String, u64>>,
     /// The newest of the parts' `latest_generated`.
     latest_generated: String,
+    /// Created contacts and the registration links given out.
+    book: contacts::AddressBook,
 }
 
 /// Which lazily generated collection a query walks.
@@ -184,6 +188,7 @@ impl Dataset {
             added_attendee_ids: HashMap::new(),
             registered: None,
             latest_generated,
+            book: contacts::AddressBook::default(),
         }
     }
 
@@ -349,6 +354,11 @@ impl Dataset {
     /// The main event's generator.
     pub fn generator(&self) -> &Generator {
         &self.parts[0].generator
+    }
+
+    /// The generator of the event whose attendees a part holds.
+    pub fn part_generator(&self, part: usize) -> Option<&Generator> {
+        self.parts.get(part).map(|p| &p.generator)
     }
 
     /// No generated record of any event was modified after this; only changes can match a

@@ -730,7 +730,8 @@ const PLANNERS: &[(&str, &str, &str)] = &[
     ("Devon", "Brooks", "dbrooks"),
 ];
 
-const API_USER: &str = "api.integration";
+/// The audit user of records changed through the API.
+pub const API_USER: &str = "api.integration";
 
 /// Registration types: code, name, description, admission item, path.
 struct RegistrationTypeRow {
@@ -1180,6 +1181,14 @@ pub struct Generator {
     speaker_count: u64,
     /// Days from the event's start to its end (sessions still fill the first three).
     event_days: i64,
+}
+
+/// The lookups a registration carries besides its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    pub registration_type: Lookup,
+    pub registration_path: Lookup,
+    pub admission_item: Lookup,
 }
 
 /// When a further event of the account takes place.
@@ -1905,6 +1914,7 @@ impl Generator {
                 id: self.invitation_list_id.clone(),
                 name: Some("Customer Invite List".into()),
             }),
+            web_links: None,
             registration_type: registration.map(|row| {
                 lookup(
                     &self.registration_type_ids,
@@ -2689,6 +2699,41 @@ impl Generator {
                 }),
             })
             .collect()
+    }
+
+    /// The event's admission items, the full conference pass first.
+    pub fn admission_items(&self) -> Vec<Lookup> {
+        ADMISSION_ITEMS
+            .iter()
+            .zip(&self.admission_item_ids)
+            .map(|((code, name), id)| Lookup {
+                id: id.clone(),
+                code: Some((*code).into()),
+                name: Some((*name).into()),
+            })
+            .collect()
+    }
+
+    /// What a person registering on the event's website gets: the general registration type,
+    /// with its path and admission item.
+    pub fn website_registration(&self) -> Registration {
+        let row = &REGISTRATION_TYPES[0];
+        let lookup = |id: &String, (code, name): (&'static str, &'static str)| Lookup {
+            id: id.clone(),
+            code: Some(code.into()),
+            name: Some(name.into()),
+        };
+        Registration {
+            registration_type: lookup(&self.registration_type_ids[0], (row.code, row.name)),
+            registration_path: lookup(
+                &self.registration_path_ids[row.path],
+                REGISTRATION_PATHS[row.path],
+            ),
+            admission_item: lookup(
+                &self.admission_item_ids[row.admission_item],
+                ADMISSION_ITEMS[row.admission_item],
+            ),
+        }
     }
 
     fn setup_times(&self, index: u64, namespace: u64) -> (String, String) {

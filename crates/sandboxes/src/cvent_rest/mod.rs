@@ -12,6 +12,10 @@
 //!   admitted call take as long as a real one (see [`crate::latency`]).
 //! - Data: generated lazily from a seed (see `generate`), changed through the `/_sandbox` control
 //!   API or the write endpoints; faults injected through the same control API.
+//! - Invitees: `POST /ea/attendees` invites or registers address-book contacts, which
+//!   `POST /ea/contacts` creates (see `invitees`); an attendee created so carries `webLinks` to
+//!   the sandbox's own registration page, `/r/{event code}?i=…`, outside `/ea` (see
+//!   `registration`).
 //! - Sensitive contact fields: the spec defines date of birth, passport, social security and
 //!   national ids on the Contacts API's contact, behind `event/contacts:read-sensitive`. The
 //!   sandbox also puts them on attendees' embedded contacts (for tokens holding that scope), on
@@ -23,8 +27,10 @@ pub mod dataset;
 pub mod faults;
 pub mod filter;
 pub mod generate;
+mod invitees;
 pub mod limits;
 pub mod listing;
+pub mod registration;
 mod routes;
 pub mod webhooks;
 pub mod wire;
@@ -126,6 +132,8 @@ pub(crate) struct Shared {
     event_code: String,
     /// Every live event with attendees, `(id, code)`, the main one first.
     live_events: Vec<(String, String)>,
+    /// Where the sandbox's own pages are (`http://host:port`), which registration links name.
+    origin: String,
 }
 
 /// A running sandbox; dropping it stops the server.
@@ -177,6 +185,8 @@ impl CventRestSandbox {
             })
             .collect();
         let dataset = Dataset::new(generator, further);
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             client: Client {
                 client_id: config.client_id.clone(),
@@ -196,12 +206,12 @@ impl CventRestSandbox {
             event_id: event.id.clone(),
             event_code: event.code.clone(),
             live_events,
+            origin: registration::origin(address),
             config,
         });
-        let listener = tokio::net::TcpListener::bind(bind).await?;
-        let address = listener.local_addr()?;
         let app = routes::router(shared.clone())
             .merge(control::router(shared.clone()))
+            .merge(registration::router(shared.clone()))
             .merge(crate::latency::router(shared.latency.clone()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -39,7 +39,11 @@ pub(super) fn router(shared: Shared_) -> Router {
         .route("/ea/events", get(list_events))
         .route("/ea/events/filter", post(filter_events))
         .route("/ea/events/{id}", get(get_event))
-        .route("/ea/attendees", get(list_attendees))
+        .route(
+            "/ea/attendees",
+            get(list_attendees).post(super::invitees::create_attendees),
+        )
+        .route("/ea/contacts", post(super::invitees::create_contacts))
         .route("/ea/attendees/filter", post(filter_attendees))
         .route("/ea/attendees/{id}", get(get_attendee).put(put_attendee))
         .route("/ea/sessions", get(list_sessions))

@@ -1,6 +1,7 @@
 //! Webhooks the sandbox sends, as Cvent's event webhooks do: configured through the control API
 //! (`PUT /_sandbox/webhooks {"url", "token"}`, which first makes Cvent's validation `GET`), then
-//! one `POST` per change made through the control API, with the static token in
+//! one `POST` per change made through the control API, per registration through
+//! `POST /ea/attendees` and per registration on the registration page, with the static token in
 //! `Authorization`.
 //!
 //! The envelope is `{eventType, messageTime, messageStub, message[]}`; stubs are upper-case GUIDs
@@ -140,7 +141,7 @@ pub fn invitee_message(attendee: &Value) -> Value {
         "firstName": text(&attendee["contact"]["firstName"]),
         "lastName": text(&attendee["contact"]["lastName"]),
         "confirmationNumber": text(&attendee["confirmationNumber"]),
-        "responseMethod": "",
+        "responseMethod": text(&attendee["responseMethod"]),
         "registrationType": text(&attendee["registrationType"]["name"]),
         "isGuest": attendee["guest"].as_bool().unwrap_or(false),
         "updatedDate": date_only(&attendee["lastModified"]),

@@ -855,6 +855,18 @@ pub struct ExternalReference {
     pub reference_id: Option<String>,
 }
 
+/// `attendee-web-links.json`: the links with which an invitee accepts or declines. The sandbox
+/// gives them to the attendees created through it (not to generated ones, whose data must not
+/// depend on the port the sandbox listens on).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WebLinks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accept_registration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_registration: Option<String>,
+}
+
 /// `attendee`: one person's registration record for one event.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
@@ -877,6 +889,9 @@ pub struct Attendee {
     pub registration_path: Option<Lookup>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invitation_list: Option<IdName>,
+    /// The invitee's own links to the registration page; see [`WebLinks`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_links: Option<WebLinks>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_type: Option<Lookup>,
     #[serde(skip_serializing_if = "Option::is_none")]
