@@ -32,10 +32,13 @@ struct Token {
     renew_at: Instant,
 }
 
+/// The longest a token is used, whatever lifetime iMIS states.
+const MAX_TOKEN_SECONDS: i64 = 24 * 60 * 60;
+
 /// When to renew a token that lives `expires_in` seconds: a minute before it expires, or half
 /// way through its life when that life is shorter than two minutes.
 fn renew_after(expires_in: i64) -> Duration {
-    let lifetime = expires_in.max(0) as u64;
+    let lifetime = expires_in.clamp(0, MAX_TOKEN_SECONDS) as u64;
     let margin = (lifetime / 2).min(60);
     Duration::from_secs(lifetime - margin)
 }
@@ -573,6 +576,7 @@ mod tests {
         assert_eq!(renew_after(1), Duration::from_secs(1));
         assert_eq!(renew_after(0), Duration::ZERO);
         assert_eq!(renew_after(-5), Duration::ZERO);
+        assert_eq!(renew_after(i64::MAX), Duration::from_secs(86_340));
     }
 
     #[test]

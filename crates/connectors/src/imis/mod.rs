@@ -212,6 +212,30 @@ mod tests {
     }
 
     #[test]
+    fn a_client_can_be_shared_across_tasks() {
+        fn shareable<T: Clone + Send + Sync + 'static>(_: &T) {}
+        fn spawnable<F: std::future::Future + Send>(_: F) {}
+        let imis = Imis::new(config("https://example.org")).expect("a good site");
+        shareable(&imis);
+        spawnable(imis.party("1"));
+        spawnable(imis.find_activities(&[("UF_1", "key")]));
+        let event = ImisEvent {
+            id: "E".into(),
+            name: "E".into(),
+            description: None,
+            start: None,
+            end: None,
+            functions: Vec::new(),
+        };
+        spawnable(imis.save_event(&event));
+        let query = SavedQuery {
+            name: "$/Q".into(),
+            service: QueryService::Query,
+        };
+        spawnable(imis.run_query(&query, "1"));
+    }
+
+    #[test]
     fn the_password_is_never_shown() {
         let config = config("https://example.org");
         let imis = Imis::new(config.clone()).expect("a good site");
