@@ -16,9 +16,12 @@
 //!   filter is `attendee.id eq` joined by `or`, 17 terms at most.
 //! - Rate limits: per account by tier (`GET /usage/tier`); `429 Too Many Requests` is retried
 //!   with backoff, `429 Limit Exceeded` stops the run until midnight UTC.
+//! - Writes: session enrollment and check-in (`write.rs`); inviting a person to the event and
+//!   reading their registration link (`invitees.rs`).
 
 mod client;
 mod defaults;
+mod invitees;
 mod ranges;
 pub mod travel;
 mod write;
@@ -34,6 +37,7 @@ use tokio::sync::OnceCell;
 pub use crate::RetryPolicy;
 pub use client::Credentials;
 use client::{Client, error_reason};
+pub use invitees::{INVITE_SCOPES, Invitee, InviteeContact};
 pub use write::{CHECK_IN_BATCH, CheckIn, CheckInResult, WRITE_SCOPES};
 
 use crate::budget::{Limits, RateBudget};
@@ -285,15 +289,20 @@ impl CventRest {
         CventRest::with_scopes(config, read_scopes(data_types), facts)
     }
 
-    /// A connector that may also write back (session enrollment, check-in): it asks for
-    /// [`WRITE_SCOPES`] besides the read scopes of `data_types`.
+    /// A connector that may also write back (session enrollment, check-in) and invite people
+    /// (`invite`): it asks for [`WRITE_SCOPES`] and [`INVITE_SCOPES`] besides the read scopes
+    /// of `data_types`.
     pub fn for_writes(
         config: CventRestConfig,
         data_types: &[DataType],
         facts: Facts,
     ) -> Result<CventRest, ConnectorError> {
         let mut scopes = read_scopes(data_types);
-        scopes.extend(WRITE_SCOPES.iter().map(|scope| scope.to_string()));
+        for scope in WRITE_SCOPES.iter().chain(INVITE_SCOPES) {
+            if !scopes.iter().any(|held| held == scope) {
+                scopes.push(scope.to_string());
+            }
+        }
         CventRest::with_scopes(config, scopes, facts)
     }
 
