@@ -9,11 +9,13 @@ use serde::Deserialize;
 mod aventri;
 mod cvent_rest;
 mod cvent_soap;
+mod imis;
 mod mail;
 
 pub use aventri::AventriSettings;
 pub use cvent_rest::CventRestSettings;
 pub use cvent_soap::CventSoapSettings;
+pub use imis::{ImisFeed, ImisSettings, MatchBy, QueryService};
 pub use mail::{Smtp, SmtpTls};
 
 /// A secret value: never printed, logged or serialized.
@@ -70,6 +72,8 @@ pub struct Connection {
     pub watermark_margin: chrono::Duration,
     /// Calls a full listing may keep in flight at once, within the account's rate budget.
     pub listing_concurrency: usize,
+    /// How this connection's registrations reach an iMIS site, if they do.
+    pub imis: Option<ImisFeed>,
     /// Warnings about the configuration that do not stop a run.
     pub warnings: Vec<String>,
 }
@@ -91,6 +95,9 @@ pub enum VendorSettings {
     CventRest(CventRestSettings),
     CventSoap(CventSoapSettings),
     Aventri(AventriSettings),
+    /// An association's iMIS: a destination fed from the workspace, with no data types of its
+    /// own to sync.
+    Imis(ImisSettings),
 }
 
 /// Every `kind` a connection can have.
@@ -98,6 +105,7 @@ pub const KINDS: &[&str] = &[
     connectors::cvent_rest::KIND,
     connectors::cvent_soap::KIND,
     connectors::aventri::KIND,
+    connectors::imis::KIND,
 ];
 
 impl VendorSettings {
@@ -117,6 +125,7 @@ impl VendorSettings {
             connectors::aventri::KIND => {
                 aventri::parse(fields, context).map(VendorSettings::Aventri)
             }
+            connectors::imis::KIND => imis::parse(fields, context).map(VendorSettings::Imis),
             _ => Err(ConfigError(format!(
                 "connection '{}': kind '{kind}' is not one eventsync knows; known kinds: {}",
                 context.connection,
@@ -130,6 +139,7 @@ impl VendorSettings {
             VendorSettings::CventRest(_) => connectors::cvent_rest::KIND,
             VendorSettings::CventSoap(_) => connectors::cvent_soap::KIND,
             VendorSettings::Aventri(_) => connectors::aventri::KIND,
+            VendorSettings::Imis(_) => connectors::imis::KIND,
         }
     }
 
@@ -146,6 +156,7 @@ impl VendorSettings {
             VendorSettings::Aventri(settings) => {
                 connectors::aventri::default_mapping(data_type, &settings.active_statuses)
             }
+            VendorSettings::Imis(_) => Mapping { rules: Vec::new() },
         }
     }
 
@@ -155,6 +166,7 @@ impl VendorSettings {
             VendorSettings::CventRest(_) => connectors::cvent_rest::DATA_TYPES,
             VendorSettings::CventSoap(_) => connectors::cvent_soap::DATA_TYPES,
             VendorSettings::Aventri(_) => connectors::aventri::DATA_TYPES,
+            VendorSettings::Imis(_) => &[],
         }
     }
 }
@@ -165,6 +177,7 @@ pub fn secret_fields(kind: &str) -> &'static [&'static str] {
         connectors::cvent_rest::KIND => cvent_rest::SECRET_FIELDS,
         connectors::cvent_soap::KIND => cvent_soap::SECRET_FIELDS,
         connectors::aventri::KIND => aventri::SECRET_FIELDS,
+        connectors::imis::KIND => imis::SECRET_FIELDS,
         _ => &[],
     }
 }
@@ -367,6 +380,7 @@ struct RawConnection {
     listing_concurrency: usize,
     #[serde(default)]
     data: BTreeMap<String, RawDataConfig>,
+    imis: Option<imis::RawFeed>,
     #[serde(flatten)]
     vendor: toml::Table,
 }
@@ -629,6 +643,28 @@ impl Config {
             }
             connections.push(Connection::from_raw(connection, base_dir, env)?);
         }
+        for connection in &connections {
+            let Some(feed) = &connection.imis else {
+                continue;
+            };
+            match connections.iter().find(|c| c.name == feed.destination) {
+                Some(site) if matches!(site.vendor, VendorSettings::Imis(_)) => {}
+                Some(other) => {
+                    return Err(ConfigError(format!(
+                        "connection '{}', imis.destination: '{}' is a {} connection, not an iMIS site (kind = \"imis\")",
+                        connection.name,
+                        feed.destination,
+                        other.kind()
+                    )));
+                }
+                None => {
+                    return Err(ConfigError(format!(
+                        "connection '{}', imis.destination: no connection is named '{}'; add one with kind = \"imis\"",
+                        connection.name, feed.destination
+                    )));
+                }
+            }
+        }
         let smtp = raw.smtp.map(|smtp| smtp.parse(base_dir, env)).transpose()?;
         if smtp.is_none()
             && let Some(connection) = connections
@@ -682,6 +718,20 @@ impl Connection {
             warnings: &mut warnings,
         };
         let vendor = VendorSettings::parse(&raw.kind, raw.vendor, &mut context)?;
+        let imis = match raw.imis {
+            Some(_) if matches!(vendor, VendorSettings::Imis(_)) => {
+                return Err(ConfigError(format!(
+                    "connection '{name}' is an iMIS site: [connections.imis] belongs on the connection whose registrations feed it"
+                )));
+            }
+            Some(feed) => Some(feed.parse(&name)?),
+            None => None,
+        };
+        if matches!(vendor, VendorSettings::Imis(_)) && raw.data_types.is_some() {
+            return Err(ConfigError(format!(
+                "connection '{name}' is an iMIS site, fed from the workspace: it has no data types to sync; remove data_types"
+            )));
+        }
         if !(1..=MAX_LISTING_CONCURRENCY).contains(&raw.listing_concurrency) {
             return Err(ConfigError(format!(
                 "connection '{name}': listing_concurrency is {}; it must be from 1 (one page at a time) to {MAX_LISTING_CONCURRENCY}",
@@ -844,6 +894,7 @@ impl Connection {
             data,
             watermark_margin: chrono::Duration::seconds(i64::from(raw.watermark_margin_seconds)),
             listing_concurrency: raw.listing_concurrency,
+            imis,
             warnings,
         })
     }

@@ -20,6 +20,7 @@ pub fn account_key(connection: &Connection) -> String {
         VendorSettings::Aventri(settings) => {
             connectors::aventri::account_key(&settings.endpoint, &settings.account_id)
         }
+        VendorSettings::Imis(settings) => format!("imis:{}", settings.site_url),
     }
 }
 
@@ -83,6 +84,40 @@ pub fn connect(
             };
             connectors::aventri::Aventri::new(config).map(AnyConnector::Aventri)
         }
+        VendorSettings::Imis(_) => {
+            return Err(EngineError::Config(format!(
+                "connection '{}' is an iMIS site: it is fed from the workspace, not synced; preview and sync the connection whose [connections.imis] names it",
+                connection.name
+            )));
+        }
     };
     connector.map_err(|e| EngineError::Config(e.to_string()))
+}
+
+/// The iMIS client of a `kind = "imis"` connection; `None` for any other kind.
+pub fn imis_client(
+    connection: &Connection,
+    retry: RetryPolicy,
+) -> Option<Result<connectors::imis::Imis, connectors::ConnectorError>> {
+    let VendorSettings::Imis(settings) = &connection.vendor else {
+        return None;
+    };
+    Some(connectors::imis::Imis::new(connectors::imis::ImisConfig {
+        connection: connection.name.clone(),
+        site_url: settings.site_url.clone(),
+        username: settings.username.clone(),
+        password: settings.password.expose().to_string(),
+        retry,
+    }))
+}
+
+/// The event code of a source connection: what an iMIS activity's product code and meeting
+/// default to.
+pub fn event_code(connection: &Connection) -> Option<&str> {
+    match &connection.vendor {
+        VendorSettings::CventRest(settings) => Some(&settings.event_code),
+        VendorSettings::CventSoap(settings) => Some(&settings.event_code),
+        VendorSettings::Aventri(settings) => Some(&settings.event_id),
+        VendorSettings::Imis(_) => None,
+    }
 }

@@ -4,6 +4,7 @@
 //! The engine is vendor-neutral: it talks to vendors only through `connectors::AnyConnector`, and
 //! to the workspace only through `store::Store`.
 
+pub mod changes;
 pub mod config;
 mod connect;
 mod facts;
@@ -16,6 +17,6 @@ pub mod totals;
 pub mod workbook;
 
 pub use config::{Config, ConfigError, Connection, Secret, VendorSettings};
-pub use connect::{account_key, connect};
+pub use connect::{account_key, connect, event_code, imis_client};
 pub use lease::{LeaseTiming, RunError};
 pub use run::{EngineError, Progress, RunKind, RunOptions, RunReport, RunStatus, TypeSummary, run};

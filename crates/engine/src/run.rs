@@ -42,7 +42,7 @@ use process::*;
 use references::*;
 use tally::*;
 
-pub use records::{export_fields, shown_in_agenda, to_record};
+pub use records::{export_fields, plain_fields, shown_in_agenda, to_record};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunKind {

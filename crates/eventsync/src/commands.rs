@@ -175,14 +175,10 @@ pub struct RunsArgs {
 pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
     let connection = config.connection(&args.connection)?;
-    let connector = engine::connect(
-        connection,
-        &connection.data_types,
-        Default::default(),
-        Default::default(),
-    )
-    .map_err(|e| ConfigError(e.to_string()))?;
-    let report = connector.check(&connection.data_types).await;
+    let report =
+        destinations::check_connection(&config, connection, Default::default(), Default::default())
+            .await
+            .map_err(ConfigError)?;
     if global.json {
         let findings: Vec<_> = report
             .findings

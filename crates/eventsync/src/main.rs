@@ -1,5 +1,6 @@
 //! The `eventsync` command line: a thin shell over the library crates.
 
+mod changes;
 mod commands;
 mod config_workbook;
 mod demo;
@@ -66,6 +67,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Lists the writes waiting for, sent to or refused by vendors.
     Outbox(serve::OutboxArgs),
+    /// Prints the workspace's change feed: every change applied, oldest first, from a position.
+    Changes(changes::ChangesArgs),
     /// Manages API bearer tokens.
     #[command(subcommand)]
     Token(serve::TokenCommand),
@@ -92,7 +95,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::Status | Command::Export(_) | Command::Runs(_) | Command::Config(_)
+        Command::Status
+            | Command::Export(_)
+            | Command::Runs(_)
+            | Command::Config(_)
+            | Command::Changes(_)
     ) {
         end_quietly_when_stdout_closes();
     }
@@ -124,6 +131,7 @@ fn main() -> ExitCode {
             Command::Runs(args) => commands::runs(&global, args).await,
             Command::Serve(args) => serve::serve(&global, args).await,
             Command::Outbox(args) => serve::outbox(&global, args).await,
+            Command::Changes(args) => changes::changes(&global, args).await,
             Command::Token(command) => serve::token(&global, command).await,
             Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
             Command::Config(command) => commands::config(&global, command),

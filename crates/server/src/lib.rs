@@ -6,7 +6,9 @@
 //! the process can be killed at any moment: on restart the workers pick up what was pending, and
 //! what a dead process had claimed comes back once its lease runs out.
 
+mod changes;
 pub mod error;
+mod feed;
 mod input;
 mod local;
 pub mod mailer;
@@ -94,11 +96,15 @@ pub struct AppState {
     pub(crate) reports: Arc<std::sync::Mutex<HashMap<i64, PathBuf>>>,
     /// Held while deciding a registration, so that two callers cannot both take the last seat.
     pub(crate) registration_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The systems fed from the change feed, or why they could not be set up.
+    pub(crate) destinations: Arc<Result<Vec<destinations::Destination>, String>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config, settings: Settings) -> AppState {
+        let destinations = destinations::destinations(&config, settings.retry);
         AppState {
+            destinations: Arc::new(destinations),
             store,
             config: Arc::new(config),
             settings: Arc::new(settings),
@@ -130,6 +136,7 @@ pub async fn serve(
     // Dropping the server (a shutdown, or the task being aborted) stops the workers with it.
     let mut workers = Workers(vec![
         tokio::spawn(outbox::work(state.clone())),
+        tokio::spawn(feed::work(state.clone())),
         tokio::spawn(webhooks::process(state.clone())),
     ]);
     if state.settings.scheduler {

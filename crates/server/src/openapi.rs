@@ -147,6 +147,29 @@ fn without_ok(mut responses: Value) -> Value {
 }
 
 pub fn document() -> Value {
+    let change_page = json!({
+        "type": "object",
+        "required": ["data", "next", "position"],
+        "properties": {
+            "data": {"type": "array", "items": {
+                "type": "object",
+                "required": ["position", "connection", "data_type", "external_id", "action", "before", "after", "run_id", "at"],
+                "properties": {
+                    "position": {"type": "integer"},
+                    "connection": {"type": "string"},
+                    "data_type": {"type": "string"},
+                    "external_id": {"type": "string"},
+                    "action": {"type": "string", "enum": ["create", "update", "cancel", "remove"]},
+                    "before": {"type": ["object", "null"]},
+                    "after": {"type": ["object", "null"]},
+                    "run_id": {"type": ["integer", "null"]},
+                    "at": {"type": "string", "format": "date-time"}
+                }
+            }},
+            "next": {"type": ["integer", "null"]},
+            "position": {"type": "integer"}
+        }
+    });
     let outbox_item = json!({"$ref": "#/components/schemas/OutboxItem"});
     let run = json!({"$ref": "#/components/schemas/Run"});
     let body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
@@ -429,6 +452,16 @@ pub fn document() -> Value {
                 "summary": "One write to a vendor",
                 "parameters": [path_number("id")],
                 "responses": standard(json_response("the item", outbox_item))
+            }},
+            "/v1/changes": {"get": {
+                "summary": "The workspace's change feed, oldest first: every change a sync, webhook, import or API call applied",
+                "parameters": [
+                    parameter("after", "query", json!({"type": "integer", "minimum": 0}), "only changes after this position (the `next` of the previous page); 0 from the start"),
+                    parameter("types", "query", json!({"type": "string"}), "comma-separated data types; all when absent"),
+                    parameter("connection", "query", json!({"type": "string"}), "the connection"),
+                    parameter("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 1000}), "how many (100)")
+                ],
+                "responses": standard(json_response("the changes", change_page))
             }},
             "/v1/webhooks": {"get": {
                 "summary": "Webhook deliveries received and how their processing went",

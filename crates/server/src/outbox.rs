@@ -228,6 +228,10 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, store::StoreError> {
                 let outcome = deliver_enrollment(state, &item).await;
                 finish(state, &item, outcome).await?;
             }
+            OutboxOperation::Deliver => {
+                let outcome = deliver_to_destination(state, &item).await;
+                finish(state, &item, outcome).await?;
+            }
         }
     }
     for (connection, items) in check_ins {
@@ -259,6 +263,29 @@ async fn deliver_enrollment(state: &AppState, item: &OutboxItem) -> DeliveryOutc
         Err(ConnectorError::NotFound(_))
             if item.operation == OutboxOperation::Unenroll && item.attempts > 1 =>
         {
+            DeliveryOutcome::Sent
+        }
+        Err(error) => outcome_of(item, error),
+    }
+}
+
+/// Brings a destination in line with the workspace record an item names.
+async fn deliver_to_destination(state: &AppState, item: &OutboxItem) -> DeliveryOutcome {
+    let destinations = match state.destinations.as_ref() {
+        Ok(destinations) => destinations,
+        Err(error) => return retry_or_give_up(item, error.clone()),
+    };
+    let Some(destination) = destinations.iter().find(|d| d.name() == item.connection) else {
+        return DeliveryOutcome::Failed {
+            reason: format!(
+                "no destination named '{}' is configured, or no connection feeds it",
+                item.connection
+            ),
+        };
+    };
+    match destination.deliver(&state.store, item).await {
+        Ok(done) => {
+            tracing::info!(id = item.id, destination = %item.connection, person = %item.attendee_id, %done, "delivered");
             DeliveryOutcome::Sent
         }
         Err(error) => outcome_of(item, error),

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/outbox", get(list_outbox))
         .route("/v1/outbox/{id}", get(get_outbox_item))
         .route("/v1/webhooks", get(list_webhooks))
+        .route("/v1/changes", get(crate::changes::list_changes))
         // Inside the token check: only a caller let in learns what is wrong with its input.
         .route_layer(middleware::from_fn(input::check_request))
         .route_layer(middleware::from_fn_with_state(
@@ -297,14 +298,10 @@ async fn check_connection(
         .connection_facts(&name)
         .await?
         .unwrap_or(Value::Null);
-    let connector = engine::connect(
-        connection,
-        &connection.data_types,
-        facts,
-        state.settings.retry,
-    )
-    .map_err(|error| ApiError::invalid(error.to_string()))?;
-    let report = connector.check(&connection.data_types).await;
+    let report =
+        destinations::check_connection(&state.config, connection, facts, state.settings.retry)
+            .await
+            .map_err(ApiError::invalid)?;
     let findings: Vec<Value> = report
         .findings
         .iter()
@@ -554,7 +551,7 @@ async fn run_report(
 // ---- the workspace ----------------------------------------------------------------------------
 
 /// Turns query parameters into a typed query, refusing unknown ones.
-fn query_params<T: DeserializeOwned>(params: HashMap<String, String>) -> ApiResult<T> {
+pub(crate) fn query_params<T: DeserializeOwned>(params: HashMap<String, String>) -> ApiResult<T> {
     let object: Map<String, Value> = params
         .into_iter()
         .map(|(key, value)| {

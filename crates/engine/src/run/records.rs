@@ -36,14 +36,23 @@ pub fn export_fields(stored: &StoredRecord) -> Map<String, Value> {
         "external_id".into(),
         Value::String(stored.external_id.clone()),
     );
-    for (key, value) in &stored.fields {
-        let plain = match serde_json::from_value::<FieldValue>(value.clone()) {
-            Ok(FieldValue::Text(t)) | Ok(FieldValue::Timestamp(t)) => Value::String(t),
-            Ok(FieldValue::Bool(b)) => Value::Bool(b),
-            Ok(FieldValue::Integer(i)) => Value::from(i),
-            Ok(FieldValue::Null) | Err(_) => Value::Null,
-        };
-        out.insert(key.clone(), plain);
-    }
+    out.extend(plain_fields(&stored.fields));
     out
+}
+
+/// Stored fields (each value with its type tag) as plain JSON values: text and timestamps as
+/// strings, numbers, booleans, `null`.
+pub fn plain_fields(fields: &Map<String, Value>) -> Map<String, Value> {
+    fields
+        .iter()
+        .map(|(key, value)| {
+            let plain = match serde_json::from_value::<FieldValue>(value.clone()) {
+                Ok(FieldValue::Text(t)) | Ok(FieldValue::Timestamp(t)) => Value::String(t),
+                Ok(FieldValue::Bool(b)) => Value::Bool(b),
+                Ok(FieldValue::Integer(i)) => Value::from(i),
+                Ok(FieldValue::Null) | Err(_) => Value::Null,
+            };
+            (key.clone(), plain)
+        })
+        .collect()
 }

@@ -1,0 +1,245 @@
+//! iMIS in `eventsync.toml`: a `kind = "imis"` connection is the association's site (a
+//! destination fed from the workspace, never synced from), and a source connection's
+//! `[connections.imis]` table says how its registrations reach it.
+//!
+//! ```toml
+//! [[connections]]
+//! name = "association"
+//! kind = "imis"
+//! site_url = "https://members.example.org/imis"   # with its virtual directory, if any
+//! username = "eventsync"
+//! password = "${IMIS_PASSWORD}"
+//! query_service = "query"          # "query" (/api/query, iMIS EMS and Cloud) or "iqa" (2017)
+//! link_secret = "${REGISTER_LINK_SECRET}"  # signs the website's registration links
+//!
+//! [[connections]]
+//! name = "cvent"
+//! kind = "cvent-rest"
+//! # …
+//! [connections.imis]
+//! destination = "association"
+//! activity_type = "EVENT"          # a LegacyActivityType code
+//! product_code = "ANNCONF"         # the event code when absent
+//! description = "{first_name} {last_name} registered for {event}"
+//! key_field = "UF_1"               # where eventsync's key for the person is written
+//! id_field = "custom.imis_id"      # the workspace field that carries an iMIS id, if any
+//! match = ["id", "email"]          # how a person finds their party, in order
+//! eligibility_query = "$/Events/Cvent/Eligible members"
+//! ```
+
+use serde::Deserialize;
+
+use super::{ConfigError, Context, Secret};
+
+pub use connectors::imis::QueryService;
+
+/// Where the iMIS site is and how to sign in to it.
+#[derive(Debug, Clone)]
+pub struct ImisSettings {
+    pub site_url: String,
+    pub username: String,
+    pub password: Secret,
+    /// Which service runs saved queries: the Query service or IQA.
+    pub query_service: QueryService,
+    /// The key registration links from the association's website are signed with.
+    pub link_secret: Option<Secret>,
+}
+
+/// The fields that hold or point at a secret: never exported, never read from a workbook.
+pub(crate) const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "password_file",
+    "link_secret",
+    "link_secret_file",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    site_url: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_file: Option<std::path::PathBuf>,
+    query_service: Option<String>,
+    link_secret: Option<String>,
+    link_secret_file: Option<std::path::PathBuf>,
+}
+
+pub(super) fn parse(
+    fields: toml::Table,
+    context: &mut Context<'_>,
+) -> Result<ImisSettings, ConfigError> {
+    let raw: Raw = fields
+        .try_into()
+        .map_err(|e| ConfigError(format!("connection '{}': {e}", context.connection)))?;
+    let site_url = context.required(raw.site_url, "site_url")?;
+    let site_url = context.expand(&site_url, "site_url")?;
+    let parsed = reqwest_url(&site_url).ok_or_else(|| {
+        ConfigError(format!(
+            "{}: '{site_url}' is not an http(s) URL; give the iMIS site, such as https://members.example.org/imis",
+            context.what("site_url")
+        ))
+    })?;
+    if parsed.ends_with("/api") || parsed.ends_with("/token") {
+        return Err(ConfigError(format!(
+            "{}: give the site itself, without /api or /token: eventsync adds them",
+            context.what("site_url")
+        )));
+    }
+    let query_service = match raw.query_service.as_deref() {
+        None | Some("query") => QueryService::Query,
+        Some("iqa") => QueryService::Iqa,
+        Some(other) => {
+            return Err(ConfigError(format!(
+                "{}: '{other}' is not one; use \"query\" (iMIS EMS and Cloud) or \"iqa\" (iMIS 2017)",
+                context.what("query_service")
+            )));
+        }
+    };
+    let link_secret = match (&raw.link_secret, &raw.link_secret_file) {
+        (None, None) => None,
+        _ => {
+            let secret = context.secret(raw.link_secret, raw.link_secret_file, "link_secret")?;
+            if secret.expose().len() < 16 {
+                return Err(ConfigError(format!(
+                    "{}: use at least 16 characters (32 random ones are best)",
+                    context.what("link_secret")
+                )));
+            }
+            Some(secret)
+        }
+    };
+    Ok(ImisSettings {
+        site_url: parsed,
+        username: context.required(raw.username, "username")?,
+        password: context.secret(raw.password, raw.password_file, "password")?,
+        query_service,
+        link_secret,
+    })
+}
+
+/// The URL without a trailing slash, if it is an http(s) URL with a host.
+fn reqwest_url(text: &str) -> Option<String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    (!host.is_empty() && !trimmed.contains(char::is_whitespace)).then(|| trimmed.to_string())
+}
+
+/// How a person is matched with an iMIS party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchBy {
+    /// The iMIS id the person's `id_field` carries.
+    Id,
+    /// The person's email, which exactly one party must have.
+    Email,
+}
+
+/// How a source connection's registrations reach an iMIS site (`[connections.imis]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImisFeed {
+    /// The `kind = "imis"` connection.
+    pub destination: String,
+    pub activity_type: String,
+    /// The activity's `PRODUCT_CODE`; the connection's event code when `None`.
+    pub product_code: Option<String>,
+    /// The activity's `DESCRIPTION`, with `{first_name}`, `{last_name}`, `{email}`, `{event}`
+    /// and `{external_id}` filled in.
+    pub description: String,
+    /// The user field (`UF_1`…`UF_3`) eventsync writes its key for the person into.
+    pub key_field: String,
+    /// The workspace field of people that carries an iMIS id.
+    pub id_field: Option<String>,
+    pub match_order: Vec<MatchBy>,
+    /// The saved query that says who may register, and prefills their registration.
+    pub eligibility_query: Option<String>,
+}
+
+pub const DEFAULT_ACTIVITY_TYPE: &str = "EVENT";
+pub const DEFAULT_DESCRIPTION: &str = "{first_name} {last_name} registered for {event}";
+pub const DEFAULT_KEY_FIELD: &str = "UF_1";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFeed {
+    destination: String,
+    activity_type: Option<String>,
+    product_code: Option<String>,
+    description: Option<String>,
+    key_field: Option<String>,
+    id_field: Option<String>,
+    #[serde(rename = "match")]
+    match_order: Option<Vec<MatchBy>>,
+    eligibility_query: Option<String>,
+}
+
+impl RawFeed {
+    pub(super) fn parse(self, connection: &str) -> Result<ImisFeed, ConfigError> {
+        let what = |field: &str| format!("connection '{connection}', imis.{field}");
+        let key_field = self
+            .key_field
+            .unwrap_or_else(|| DEFAULT_KEY_FIELD.to_string())
+            .to_ascii_uppercase();
+        if !["UF_1", "UF_2", "UF_3"].contains(&key_field.as_str()) {
+            return Err(ConfigError(format!(
+                "{}: '{key_field}' is not a text user field of an activity; use UF_1, UF_2 or UF_3",
+                what("key_field")
+            )));
+        }
+        let match_order = self
+            .match_order
+            .unwrap_or_else(|| vec![MatchBy::Id, MatchBy::Email]);
+        if match_order.is_empty() {
+            return Err(ConfigError(format!(
+                "{}: name at least one of \"id\" and \"email\"",
+                what("match")
+            )));
+        }
+        if match_order.contains(&MatchBy::Id) && self.id_field.is_none() {
+            return Err(ConfigError(format!(
+                "{}: matching by \"id\" needs id_field, the people field that carries the iMIS id (such as \"custom.imis_id\"); or use match = [\"email\"]",
+                what("match")
+            )));
+        }
+        if let Some(field) = &self.id_field
+            && pipeline::DataType::People.field_type(field).is_none()
+        {
+            return Err(ConfigError(format!(
+                "{}: '{field}' is not a field of people",
+                what("id_field")
+            )));
+        }
+        if let Some(query) = &self.eligibility_query
+            && !query.starts_with("$/")
+        {
+            return Err(ConfigError(format!(
+                "{}: '{query}' is not a saved query's path; it starts with $/, such as \"$/Events/Cvent/Eligible members\"",
+                what("eligibility_query")
+            )));
+        }
+        let activity_type = self
+            .activity_type
+            .unwrap_or_else(|| DEFAULT_ACTIVITY_TYPE.to_string());
+        if activity_type.trim().is_empty() {
+            return Err(ConfigError(format!(
+                "{}: must not be empty",
+                what("activity_type")
+            )));
+        }
+        Ok(ImisFeed {
+            destination: self.destination,
+            activity_type,
+            product_code: self.product_code.filter(|code| !code.trim().is_empty()),
+            description: self
+                .description
+                .unwrap_or_else(|| DEFAULT_DESCRIPTION.to_string()),
+            key_field,
+            id_field: self.id_field,
+            match_order,
+            eligibility_query: self.eligibility_query,
+        })
+    }
+}

@@ -1,0 +1,85 @@
+//! `GET /v1/changes`: the workspace's change feed, paged by position, so that an event app or
+//! a script follows the workspace without reading it again.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use pipeline::DataType;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{FeedQuery, MAX_FEED_PAGE};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::query_params;
+
+/// Changes one call returns when the caller names no limit.
+const DEFAULT_LIMIT: u32 = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesParams {
+    after: Option<i64>,
+    types: Option<String>,
+    connection: Option<String>,
+    limit: Option<u32>,
+}
+
+/// The changes after `after` (0: from the start), of the data types in `types` (comma
+/// separated; all when absent), oldest first. `next` is the position to ask after for the
+/// next page, or `null` once the caller has reached the end (`position`, the feed's last).
+pub(crate) async fn list_changes(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let params: ChangesParams = query_params(params)?;
+    let after = params.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::invalid("after must be a position, 0 or more"));
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_FEED_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(format!(
+            "limit must be a number from 1 to {MAX_FEED_PAGE}"
+        )));
+    }
+    let data_types = match params.types.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|name| {
+                let name = name.trim();
+                name.parse::<DataType>()
+                    .map(|data_type| data_type.as_str().to_string())
+                    .map_err(|_| {
+                        ApiError::invalid(format!(
+                            "types: '{name}' is not a data type; known: {}",
+                            DataType::ALL
+                                .iter()
+                                .map(|t| t.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+    };
+    let changes = state
+        .store
+        .changes(&FeedQuery {
+            after,
+            data_types,
+            connection: params.connection,
+            limit,
+        })
+        .await?;
+    let position = state.store.feed_position().await?;
+    let next = (changes.len() == limit as usize)
+        .then(|| changes.last().map(|change| change.position))
+        .flatten();
+    let data: Vec<Value> = changes.iter().map(engine::changes::change_json).collect();
+    Ok(Json(
+        json!({"data": data, "next": next, "position": position}),
+    ))
+}
