@@ -120,10 +120,15 @@ pub enum Decision {
     Eligible(Prefill),
     /// The association does not let them register for this event (`message` says so, for the
     /// member).
-    NotEligible { message: String },
+    NotEligible {
+        message: String,
+    },
     /// The association's records do not say who they are, or lack what a registration needs:
     /// `message` is for the member, `detail` for the log (it may name other people's ids).
-    Refused { message: String, detail: String },
+    Refused {
+        message: String,
+        detail: String,
+    },
 }
 
 /// Registrant fields from a query row: its columns named like Cvent's registrant fields, in
@@ -246,18 +251,23 @@ pub async fn decide(
 
 fn unknown() -> Decision {
     Decision::NotEligible {
-        message: "You are not known to the association, so you cannot register for this event here.".to_string(),
+        message:
+            "You are not known to the association, so you cannot register for this event here."
+                .to_string(),
     }
 }
 
 /// The one person `records` describe; several people (told apart by iMIS id, else by email)
 /// are a refusal.
 fn one_person(
-    mut records: Vec<PartialPrefill>,
+    records: Vec<PartialPrefill>,
     member: &Member,
     source: &str,
 ) -> Result<PartialPrefill, Decision> {
-    let people: BTreeSet<String> = records.iter().filter_map(PartialPrefill::identity).collect();
+    let people: BTreeSet<String> = records
+        .iter()
+        .filter_map(PartialPrefill::identity)
+        .collect();
     if people.len() > 1 {
         return Err(Decision::Refused {
             message: "The association has more than one record for you, so it cannot tell which one registers. Please ask the association to merge them.".to_string(),
@@ -270,11 +280,10 @@ fn one_person(
         });
     }
     // Rows of one person (a query joining several lines per party) may each hold part of them.
-    let mut merged = records.remove(0);
-    for record in records {
-        merged = merged.or(record);
-    }
-    Ok(merged)
+    Ok(records
+        .into_iter()
+        .reduce(PartialPrefill::or)
+        .unwrap_or_default())
 }
 
 /// A query row lacking a name or an email, filled from the member's party where the row or the
@@ -393,10 +402,7 @@ mod tests {
 
     #[test]
     fn members_are_ids_or_emails() {
-        assert_eq!(
-            Member::parse(" 23051 "),
-            Some(Member::Id("23051".into()))
-        );
+        assert_eq!(Member::parse(" 23051 "), Some(Member::Id("23051".into())));
         assert_eq!(
             Member::parse("ada@example.org"),
             Some(Member::Email("ada@example.org".into()))

@@ -17,6 +17,7 @@
 //!   reason, never a guess.
 
 mod activities;
+pub mod eligibility;
 mod matching;
 
 use connectors::imis::{Imis, ImisConfig, QueryService};
