@@ -19,6 +19,7 @@
 mod activities;
 pub mod eligibility;
 mod matching;
+pub mod meeting;
 
 use connectors::imis::{Imis, ImisConfig, QueryService};
 use connectors::{ConnectorError, RetryPolicy};
