@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use sandboxes::aventri;
 use sandboxes::cvent_rest::{CventRestSandbox, EventPlan, SandboxConfig, Tier};
 use sandboxes::latency::Latency;
+use sandboxes::{aventri, imis};
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -25,6 +25,13 @@ pub struct SimulateArgs {
     /// --attendees and all of them, and varied dates (Cvent REST only).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     events: u16,
+    /// Parties (people, members and non-members) to generate (iMIS only).
+    #[arg(long, default_value_t = 500)]
+    parties: u64,
+    /// The site's virtual directory, such as `/imis`; an empty one serves the site at the root
+    /// (iMIS only).
+    #[arg(long, default_value = "/imis")]
+    virtual_directory: String,
     /// Seed of the data generator: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -38,7 +45,8 @@ pub struct SimulateArgs {
     latency: LatencyArg,
     /// Print one JSON line with what a connection needs (for Cvent REST base_url, client_id,
     /// client_secret and event_code; for Cvent SOAP base_url, account_number, user_name,
-    /// password and event_code; for Aventri endpoint, account_id, key and event_id).
+    /// password and event_code; for Aventri endpoint, account_id, key and event_id; for iMIS
+    /// base_url, username and password).
     #[arg(long)]
     json: bool,
 }
@@ -59,6 +67,8 @@ enum Vendor {
     Aventri,
     /// Cvent's legacy SOAP API (V200611).
     CventSoap,
+    /// ASI iMIS's REST API (`/token`, `/api`) under a virtual directory.
+    Imis,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +96,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
         Vendor::Aventri => run_aventri(args).await,
         Vendor::CventSoap => run_cvent_soap(args).await,
         Vendor::CventRest => run_cvent_rest(args).await,
+        Vendor::Imis => run_imis(args).await,
     }
 }
 
@@ -209,6 +220,43 @@ async fn run_cvent_soap(args: SimulateArgs) -> anyhow::Result<()> {
         ("latency", Latency::describe(args.latency.0.as_ref())),
     ];
     announce(args.json, "Cvent SOAP sandbox", line, &rows).await?;
+    sandbox.stop().await;
+    Ok(())
+}
+
+async fn run_imis(args: SimulateArgs) -> anyhow::Result<()> {
+    let config = imis::SandboxConfig {
+        parties: args.parties,
+        seed: args.seed,
+        virtual_directory: args.virtual_directory.clone(),
+        latency: args.latency.0,
+        ..imis::SandboxConfig::default()
+    };
+    let bind = SocketAddr::new(args.host, args.port);
+    let sandbox = imis::ImisSandbox::start_on(config, bind)
+        .await
+        .with_context(|| {
+            format!(
+                "could not start the iMIS sandbox on {bind} with virtual directory '{}': \
+                 choose another --port or --virtual-directory",
+                args.virtual_directory
+            )
+        })?;
+    let line = serde_json::json!({
+        "base_url": sandbox.base_url(),
+        "username": sandbox.username(),
+        "password": sandbox.password(),
+        "control_url": sandbox.control_url(),
+    });
+    let rows = [
+        ("site URL", sandbox.base_url()),
+        ("user name", sandbox.username().to_string()),
+        ("password", "(shown with --json)".to_string()),
+        ("parties", args.parties.to_string()),
+        ("control API", sandbox.control_url()),
+        ("latency", Latency::describe(args.latency.0.as_ref())),
+    ];
+    announce(args.json, "iMIS sandbox", line, &rows).await?;
     sandbox.stop().await;
     Ok(())
 }
