@@ -322,7 +322,8 @@ fn missing_feed(config: &Config, connection: &str) -> String {
     format!(
         "connection '{connection}' has no [connections.imis]: add one after its settings naming \
          the iMIS site, such as\n\n[connections.imis]\ndestination = \"{site}\"\n\
-         product_code = \"ANNCONF\"   # the iMIS event id: at most 10 letters and digits"
+         product_code = \"ANNCONF\"   # the iMIS event id: at most 10 letters and digits\n\
+         match = [\"email\"]         # how registrants find their iMIS party"
     )
 }
 
