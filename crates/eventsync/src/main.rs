@@ -5,6 +5,7 @@ mod commands;
 mod config_workbook;
 mod demo;
 mod exit;
+mod imis;
 mod import;
 mod serve;
 mod simulate;
@@ -69,6 +70,9 @@ enum Command {
     Outbox(serve::OutboxArgs),
     /// Prints the workspace's change feed: every change applied, oldest first, from a position.
     Changes(changes::ChangesArgs),
+    /// Works with an association's iMIS site: imports the event with its sessions.
+    #[command(subcommand)]
+    Imis(imis::ImisCommand),
     /// Manages API bearer tokens.
     #[command(subcommand)]
     Token(serve::TokenCommand),
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::serve(&global, args).await,
             Command::Outbox(args) => serve::outbox(&global, args).await,
             Command::Changes(args) => changes::changes(&global, args).await,
+            Command::Imis(command) => imis::run(&global, command).await,
             Command::Token(command) => serve::token(&global, command).await,
             Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
             Command::Config(command) => commands::config(&global, command),
