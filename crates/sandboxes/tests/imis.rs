@@ -1197,3 +1197,63 @@ async fn the_control_api_adds_parties_and_resets_the_site() {
     assert_eq!(info["parties"], 500);
     assert_eq!(info["site_url"], site.sandbox.base_url());
 }
+
+#[tokio::test]
+async fn answers_take_the_latency_set_and_faults_none() {
+    let site = Site::start().await;
+    let token = site.token().await;
+    let latency = json!({"page_ms": [150, 150], "object_ms": [150, 150]});
+    let shown = site.control(Method::PUT, "/latency", latency.clone()).await;
+    assert_eq!(shown, latency);
+    let started = std::time::Instant::now();
+    let answer = site.get(&token, "/api/Party/10001", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    site.control(Method::PUT, "/latency", json!({"off": true}))
+        .await;
+    assert_eq!(
+        site.control(Method::GET, "/latency", json!(null)).await,
+        json!({"off": true})
+    );
+}
+
+#[tokio::test]
+async fn saved_queries_are_checked_before_any_is_saved() {
+    let site = Site::start().await;
+    let put = |body: Value| {
+        let http = site.http.clone();
+        let url = site.sandbox.control_url();
+        async move { sandboxes::control(&http, &url, Method::PUT, "/queries", &body).await }
+    };
+    let refused = put(json!([
+        {"name": "$/Events/Cvent/Fine"},
+        {"name": "Events/No root"},
+    ]))
+    .await;
+    assert!(refused.is_err_and(|error| error.contains("must start with $/")));
+    let typo = put(json!([{"name": "$/Q", "colums": ["ImisId"]}])).await;
+    assert!(typo.is_err_and(|error| error.contains("colums")));
+    let listed = site.control(Method::GET, "/queries", json!(null)).await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|query| query["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "$/Events/Cvent/Eligible members",
+            "$/Events/Cvent/Everyone",
+            "$/Events/Cvent/Not for REST",
+        ]
+    );
+    let saved = put(json!([
+        {"name": "$/Events/Cvent/Everyone", "rest_enabled": false},
+        {"name": "$/Events/Cvent/Gold", "condition": {"customer_types": ["LIFE"]}},
+    ]))
+    .await
+    .expect("saved");
+    assert_eq!(saved.as_array().map(Vec::len), Some(4));
+    assert_eq!(saved[1]["rest_enabled"], false);
+}

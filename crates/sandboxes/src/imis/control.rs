@@ -144,23 +144,17 @@ async fn list_queries(State(shared): SharedState) -> Response {
     axum::Json(shared.read_data().queries().to_vec()).into_response()
 }
 
-/// One query or several.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum QueryChange {
-    One(SavedQuery),
-    Several(Vec<SavedQuery>),
-}
-
 async fn put_queries(State(shared): SharedState, bytes: Bytes) -> Response {
-    let queries = match body::<QueryChange>(&bytes) {
-        Ok(QueryChange::One(query)) => vec![query],
-        Ok(QueryChange::Several(queries)) => queries,
-        // Untagged enums lose serde's reason; read as one query again to give it.
-        Err(_) => match body::<SavedQuery>(&bytes) {
-            Ok(query) => vec![query],
-            Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason),
-        },
+    // An array holds several queries, anything else is one.
+    let several = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let read = if several {
+        body::<Vec<SavedQuery>>(&bytes)
+    } else {
+        body::<SavedQuery>(&bytes).map(|query| vec![query])
+    };
+    let queries = match read {
+        Ok(queries) => queries,
+        Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason),
     };
     // All or nothing: every query is checked before any is saved.
     if let Some(reason) = queries.iter().find_map(|query| query.check().err()) {
