@@ -109,12 +109,12 @@ fn print_plan(plan: &MeetingPlan) {
             format!(" ({})", function.changes.join(", "))
         };
         println!(
-            "  {:<9} {:<32} {} {} to {}{changes}",
+            "  {:<9} {:<32} {} to {}  {}{changes}",
             function.action.as_str(),
             function.function_id,
+            function.start.as_deref().unwrap_or("(no start)         "),
+            function.end.as_deref().unwrap_or("(no end)           "),
             function.name,
-            function.start.as_deref().unwrap_or("(no start)"),
-            function.end.as_deref().unwrap_or("(no end)"),
         );
         if let Some(note) = &function.code_note {
             println!(

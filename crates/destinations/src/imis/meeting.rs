@@ -560,6 +560,11 @@ fn build(event_id: &str, facts: &Value, sessions: &[Session], dates: &SiteTime) 
         });
         origins.push((session.external_id.clone(), note));
     }
+    // In the order of the agenda, as iMIS lists them and the preview shows them.
+    let mut agenda: Vec<(ImisFunction, (String, Option<String>))> =
+        functions.into_iter().zip(origins).collect();
+    agenda.sort_by(|(a, _), (b, _)| (&a.start, &a.code).cmp(&(&b.start, &b.code)));
+    let (functions, origins): (Vec<_>, Vec<_>) = agenda.into_iter().unzip();
     let start = site_local(fact(facts, "event_start"), offset).or_else(|| {
         functions
             .iter()
