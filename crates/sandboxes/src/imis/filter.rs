@@ -275,4 +275,18 @@ mod tests {
         };
         assert!(past.slice(&items).is_empty());
     }
+
+    proptest::proptest! {
+        /// Any query string is read, and any filter compared, without a panic.
+        #[test]
+        fn any_query_string_is_read(query in ".{0,64}", candidate in ".{0,16}") {
+            let params = Params::parse(Some(&query));
+            let _ = Paging::read(&params);
+            for (_, raw) in params.others(&["limit", "offset"]) {
+                if let Ok(condition) = Condition::parse(raw) {
+                    let _ = condition.matches(&candidate);
+                }
+            }
+        }
+    }
 }

@@ -453,4 +453,23 @@ mod tests {
         let long = event(&body(&format!("ANNCONF/{long_code}"), &long_code)).expect_err("refused");
         assert!(long.message.contains("EventFunctionCode"));
     }
+
+    proptest::proptest! {
+        /// Whatever a client sends, the readers answer or refuse it without a panic.
+        #[test]
+        fn any_body_is_read_or_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            if let Ok(value) = typed_json(&bytes) {
+                let _ = activity(&value);
+                let _ = event(&value);
+            }
+        }
+
+        #[test]
+        fn any_typed_json_is_read_or_refused(text in r#"\{("\$type":"[A-Za-z.]{0,12}",)?("[A-Za-z$]{1,8}":("[^"\\]{0,8}"|[0-9]{1,3}|null|\[\]|\{"\$type":"x"\}),){0,4}"z":1\}"#) {
+            if let Ok(value) = typed_json(text.as_bytes()) {
+                let _ = activity(&value);
+                let _ = event(&value);
+            }
+        }
+    }
 }
