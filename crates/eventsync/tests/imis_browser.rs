@@ -528,13 +528,10 @@ async fn a_member_registers_from_the_association_website_and_reaches_imis_once()
             false,
         )
         .await;
-    let mut browser = match Browser::launch(&chromium).await {
-        Ok(browser) => browser,
-        Err(why) => {
-            println!("SKIPPED: {} could not be driven: {why}", chromium.display());
-            return;
-        }
-    };
+    // Chromium is here: failing to drive it is a failure, not a reason to skip.
+    let mut browser = Browser::launch(&chromium)
+        .await
+        .unwrap_or_else(|why| panic!("{} could not be driven: {why}", chromium.display()));
     let page = browser.page();
     let mut shots = Vec::new();
     let mut latencies: Vec<(String, Duration)> = Vec::new();
