@@ -15,6 +15,7 @@ pub mod mailer;
 mod metrics;
 mod openapi;
 pub mod outbox;
+mod register;
 mod reports;
 mod resume;
 mod routes;

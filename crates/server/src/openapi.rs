@@ -277,6 +277,7 @@ pub fn document() -> Value {
                     "properties": {"ok": {"type": "boolean"}, "findings": {"type": "array", "items": {"type": "object"}}}
                 })))
             }},
+            "/v1/connections/{connection}/imis/import-event": crate::imis_routes::openapi_path(),
             "/v1/connections/{connection}/data-types": {"get": {
                 "summary": "Per data type: records, last synced, auto-sync settings; the recommended interval and the vendor account's plan, with their arithmetic",
                 "parameters": [path_id("connection")],
@@ -553,6 +554,11 @@ pub fn document() -> Value {
             }
         }
     });
+    if let (Some(paths), Value::Object(registration)) =
+        (document["paths"].as_object_mut(), registration_paths())
+    {
+        paths.extend(registration);
+    }
     bound_strings(&mut document);
     document
 }
@@ -670,5 +676,87 @@ fn totals_schema() -> Value {
             "beyond_vendor_count": count_or_null,
             "explanation": {"type": "string"}
         }
+    })
+}
+
+/// The routes a member's browser takes from the association's website: public, the link's
+/// signature is their key (`register.rs`). Pages are HTML; the eligibility check is JSON for
+/// any origin.
+fn registration_paths() -> Value {
+    let mut link = vec![path_id("connection")];
+    for (name, description) in crate::register::LINK_PARAMETERS {
+        let schema = if name == "expires" {
+            json!({"type": "integer", "minimum": 0})
+        } else {
+            json!({"type": "string", "minLength": 1})
+        };
+        let mut parameter = parameter(name, "query", schema, description);
+        parameter["required"] = json!(true);
+        link.push(parameter);
+    }
+    let html = |description: &str| json!({"description": description, "content": {"text/html": {"schema": {"type": "string"}}}});
+    let refused = |description: &str| {
+        json!({"description": description, "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        }})
+    };
+    json!({
+        "/register/{connection}": {"get": {
+            "summary": "Follows a registration link the association's website signed: checks the signature, the expiry and the nonce (once), asks iMIS whether the member may register, invites them at Cvent with their details and sends them to their registration page",
+            "security": [],
+            "parameters": link.clone(),
+            "responses": {
+                "303": {
+                    "description": "to the member's Cvent registration page (the same one when they are invited or registered already)",
+                    "headers": {"Location": {"required": true, "schema": {"type": "string"}}}
+                },
+                "200": html("the member may not register for this event (a page with the id not-eligible)"),
+                "400": html("the link is damaged, or expires more than an hour ahead"),
+                "403": refused("the signature is missing or wrong (an HTML page), or the caller's address is not allowed (JSON)"),
+                "404": html("no registration at this connection"),
+                "409": html("the link was used already"),
+                "410": html("the link has expired"),
+                "422": html("the association's records cannot prefill the registration (two records for one person, or no name or email)"),
+                "500": html("the workspace database failed; the server log has the details"),
+                "501": html("registration links need a Cvent REST connection"),
+                "502": html("iMIS or Cvent did not answer; the server log has the details")
+            }
+        }},
+        "/register/{connection}/eligibility": {"get": {
+            "summary": "Whether the member of a signed registration link may register, without using the link up; for the website's widget, from any origin",
+            "security": [],
+            "parameters": link,
+            "responses": {
+                "200": {
+                    "description": "the answer",
+                    "headers": {"Access-Control-Allow-Origin": {"required": true, "schema": {"type": "string", "const": "*"}}},
+                    "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "required": ["eligible"],
+                        "properties": {
+                            "eligible": {"type": "boolean"},
+                            "message": {"type": "string", "description": "why not, for the member"}
+                        }
+                    }}}
+                },
+                "400": error_response("the link is damaged, or expires more than an hour ahead"),
+                "403": error_response("the signature is missing or wrong, or the caller's address is not allowed"),
+                "404": error_response("no registration at this connection"),
+                "410": error_response("the link has expired"),
+                "501": error_response("registration links need a Cvent REST connection"),
+                "502": error_response("iMIS did not answer")
+            }
+        }},
+        "/register/{connection}/widget.js": {"get": {
+            "summary": "The script a page of the association's website embeds to show the Register link (docs/registration-links.md)",
+            "security": [],
+            "parameters": [path_id("connection")],
+            "responses": {
+                "200": {"description": "the script, cacheable for an hour", "content": {"text/javascript": {"schema": {"type": "string"}}}},
+                "403": error_response("the caller's address is not allowed"),
+                "404": html("no registration at this connection")
+            }
+        }}
     })
 }

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(middleware::from_fn(input::check_request)),
         )
         .merge(api)
+        .merge(crate::register::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(state.settings.body_limit))

@@ -206,7 +206,7 @@ pub async fn decide(
             let records: Vec<PartialPrefill> = rows.iter().map(prefill_from_row).collect();
             match one_person(records, member, &format!("the saved query {}", query.name)) {
                 Ok(record) => fill_from_party(client, record, member).await?,
-                Err(refusal) => return Ok(refusal),
+                Err(refusal) => return Ok(*refusal),
             }
         }
         None => match member {
@@ -222,7 +222,7 @@ pub async fn decide(
                 let records = parties.iter().map(prefill_from_party).collect();
                 match one_person(records, member, "iMIS") {
                     Ok(record) => record,
-                    Err(refusal) => return Ok(refusal),
+                    Err(refusal) => return Ok(*refusal),
                 }
             }
         },
@@ -263,13 +263,13 @@ fn one_person(
     records: Vec<PartialPrefill>,
     member: &Member,
     source: &str,
-) -> Result<PartialPrefill, Decision> {
+) -> Result<PartialPrefill, Box<Decision>> {
     let people: BTreeSet<String> = records
         .iter()
         .filter_map(PartialPrefill::identity)
         .collect();
     if people.len() > 1 {
-        return Err(Decision::Refused {
+        return Err(Box::new(Decision::Refused {
             message: "The association has more than one record for you, so it cannot tell which one registers. Please ask the association to merge them.".to_string(),
             detail: format!(
                 "{} records for {} in {source} ({}): eventsync does not guess; merge them in iMIS",
@@ -277,7 +277,7 @@ fn one_person(
                 member.as_str(),
                 people.into_iter().collect::<Vec<_>>().join(", ")
             ),
-        });
+        }));
     }
     // Rows of one person (a query joining several lines per party) may each hold part of them.
     Ok(records
@@ -434,7 +434,7 @@ mod tests {
             "q",
         )
         .expect_err("two people");
-        let Decision::Refused { message, detail } = refused else {
+        let Decision::Refused { message, detail } = *refused else {
             panic!("{refused:?}");
         };
         assert!(message.contains("more than one record"), "{message}");
