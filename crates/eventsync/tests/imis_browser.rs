@@ -219,10 +219,7 @@ link_secret = "${{REGISTER_LINK_SECRET}}"
             .timestamp()
             .to_string();
         let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(LINK_SECRET.as_bytes())
-            .expect("HMAC takes any key");
-        mac.update(format!("{SOURCE}\n{member}\n{expires}\n{nonce}").as_bytes());
-        let signature = hex::encode(mac.finalize().into_bytes());
+        let signature = sign(LINK_SECRET, SOURCE, member, &expires, &nonce);
         let mut url = reqwest::Url::parse(&format!("{}/register/{SOURCE}", server.base))
             .expect("the server's address");
         url.query_pairs_mut()
@@ -431,6 +428,15 @@ struct Seen {
     clock: chrono::DateTime<chrono::Utc>,
 }
 
+/// A link's signature as `docs/registration-links.md` has it: the lowercase hex HMAC-SHA256,
+/// keyed with the link secret, of `<connection>\n<member>\n<expires>\n<nonce>`.
+fn sign(secret: &str, connection: &str, member: &str, expires: &str, nonce: &str) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(format!("{connection}\n{member}\n{expires}\n{nonce}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// When the server received the delivery, by its own clock.
 fn received_at(delivery: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
     let text = delivery["received_at"].as_str()?;
@@ -476,6 +482,21 @@ async fn assert_prefilled(page: &mut Page, member: &Member) {
 
 fn seconds(duration: Duration) -> String {
     format!("{:.3} s", duration.as_secs_f64())
+}
+
+#[test]
+fn links_are_signed_as_the_website_is_told_to_sign_them() {
+    // The example in docs/registration-links.md.
+    assert_eq!(
+        sign(
+            "change-me-to-32-random-characters",
+            "cvent",
+            "ada@example.org",
+            "1800000000",
+            "q7Xk2mN9pL4vR8sT"
+        ),
+        "e2791511fac86eb93e7750df5120a60377e3edacc7283b46e6888a0c51c29b3a"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,13 +45,8 @@ pub fn find_or_install() -> Result<PathBuf, String> {
     eprintln!("{CHROMIUM} is missing: installing Debian's chromium package");
     for args in [
         &["update", "-qq"][..],
-        &[
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            "chromium",
-        ][..],
+        // With its recommended fonts, so that screenshots show legible text.
+        &["install", "-y", "-qq", "chromium"][..],
     ] {
         run_with_timeout(
             Command::new("apt-get")
