@@ -537,6 +537,66 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "email addresses mailed a summary of every run `eventsync serve` starts (counts per action, rejections with reasons, quota used, failures); needs [smtp]",
     },
     Setting {
+        key: "connections[].site_url (kind = \"imis\")",
+        default: "(required)",
+        meaning: "an iMIS site, with its virtual directory if any (https://members.example.org/imis): a destination fed from the workspace",
+    },
+    Setting {
+        key: "connections[].username, password | password_file (kind = \"imis\")",
+        default: "(required)",
+        meaning: "the iMIS user eventsync signs in as; the password as \"${ENV_VAR}\" or a file, never printed",
+    },
+    Setting {
+        key: "connections[].query_service (kind = \"imis\")",
+        default: "query",
+        meaning: "how saved queries run: query (/api/query, iMIS EMS and Cloud) or iqa (/api/iqa, iMIS 2017)",
+    },
+    Setting {
+        key: "connections[].link_secret | link_secret_file (kind = \"imis\")",
+        default: "none",
+        meaning: "the key (16+ characters) the association's website signs registration links with; without it /register is off",
+    },
+    Setting {
+        key: "connections[].imis.destination",
+        default: "(required with [connections.imis])",
+        meaning: "the kind = \"imis\" connection this connection's registrations reach as activities",
+    },
+    Setting {
+        key: "connections[].imis.activity_type",
+        default: "EVENT",
+        meaning: "the iMIS activity type (a LegacyActivityType code) of each registration's activity",
+    },
+    Setting {
+        key: "connections[].imis.product_code",
+        default: "the event code",
+        meaning: "the activity's PRODUCT_CODE, and the iMIS event id of `eventsync imis import-event` (10 characters at most)",
+    },
+    Setting {
+        key: "connections[].imis.description",
+        default: "{first_name} {last_name} registered for {event}",
+        meaning: "the activity's DESCRIPTION; {first_name}, {last_name}, {email}, {external_id} and {event} are filled in",
+    },
+    Setting {
+        key: "connections[].imis.key_field",
+        default: "UF_1",
+        meaning: "the activity's user field (UF_1, UF_2 or UF_3) that carries eventsync's key for the person",
+    },
+    Setting {
+        key: "connections[].imis.id_field",
+        default: "none",
+        meaning: "the people field that carries an iMIS id (such as custom.imis_id), for matching by id",
+    },
+    Setting {
+        key: "connections[].imis.match",
+        default: "[\"id\", \"email\"] with id_field, else [\"email\"]",
+        meaning: "how a person finds their iMIS party, in order; two parties with one email are refused, never guessed",
+    },
+    Setting {
+        key: "connections[].imis.eligibility_query",
+        default: "none: everyone the association knows may register",
+        meaning: "a saved query ($/…) taking an iMIS id or email; no row = not eligible; its columns prefill the registration",
+    },
+    Setting {
         key: "smtp.host",
         default: "(required with [smtp])",
         meaning: "the mail server run summaries go through; ${ENV_VAR} is expanded",

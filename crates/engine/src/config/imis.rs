@@ -189,9 +189,10 @@ impl RawFeed {
                 what("key_field")
             )));
         }
-        let match_order = self
-            .match_order
-            .unwrap_or_else(|| vec![MatchBy::Id, MatchBy::Email]);
+        let match_order = self.match_order.unwrap_or_else(|| match self.id_field {
+            Some(_) => vec![MatchBy::Id, MatchBy::Email],
+            None => vec![MatchBy::Email],
+        });
         if match_order.is_empty() {
             return Err(ConfigError(format!(
                 "{}: name at least one of \"id\" and \"email\"",
@@ -241,5 +242,124 @@ impl RawFeed {
             match_order,
             eligibility_query: self.eligibility_query,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, MatchBy, QueryService, VendorSettings};
+
+    const SITE: &str = r#"
+        [[connections]]
+        name = "association"
+        kind = "imis"
+        site_url = "https://members.example.org/imis/"
+        username = "eventsync"
+        password = "${IMIS_PASSWORD}"
+        link_secret = "${LINK_SECRET}"
+    "#;
+
+    const SOURCE: &str = r#"
+        [[connections]]
+        name = "cvent"
+        kind = "cvent-soap"
+        host = "eu"
+        account_number = "ACME01"
+        user_name = "api.user"
+        password = "${CVENT_PASSWORD}"
+        event_code = "CONF27"
+    "#;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("eventsync.toml"), &|name| match name {
+            "LINK_SECRET" => Some("0123456789abcdef0123".to_string()),
+            _ => Some("secret".to_string()),
+        })
+        .map_err(|error| error.0)
+    }
+
+    #[test]
+    fn a_site_and_a_feed_are_read_with_their_defaults() {
+        let config = parse(&format!(
+            "{SITE}{SOURCE}\n[connections.imis]\ndestination = \"association\"\n"
+        ))
+        .unwrap();
+        let VendorSettings::Imis(site) = &config.connection("association").unwrap().vendor else {
+            panic!("an iMIS site");
+        };
+        assert_eq!(site.site_url, "https://members.example.org/imis");
+        assert_eq!(site.query_service, QueryService::Query);
+        assert!(site.link_secret.is_some());
+        assert!(
+            config
+                .connection("association")
+                .unwrap()
+                .data_types
+                .is_empty()
+        );
+        let feed = config.connection("cvent").unwrap().imis.clone().unwrap();
+        assert_eq!(feed.activity_type, "EVENT");
+        assert_eq!(feed.key_field, "UF_1");
+        assert_eq!(feed.match_order, vec![MatchBy::Email]);
+        assert_eq!(feed.product_code, None);
+    }
+
+    #[test]
+    fn mistakes_name_what_to_fix() {
+        let feed = |lines: &str| format!("{SITE}{SOURCE}\n[connections.imis]\n{lines}\n");
+        let cases = [
+            (
+                feed("destination = \"nowhere\""),
+                "no connection is named 'nowhere'",
+            ),
+            (feed("destination = \"cvent\""), "not an iMIS site"),
+            (
+                feed("destination = \"association\"\nkey_field = \"UF_4\""),
+                "use UF_1, UF_2 or UF_3",
+            ),
+            (
+                feed("destination = \"association\"\nmatch = [\"id\"]"),
+                "needs id_field",
+            ),
+            (
+                feed("destination = \"association\"\nid_field = \"imis\""),
+                "is not a field of people",
+            ),
+            (
+                feed("destination = \"association\"\neligibility_query = \"Members\""),
+                "starts with $/",
+            ),
+            (
+                feed("destination = \"association\"\nmatch = [\"phone\"]"),
+                "unknown variant",
+            ),
+            (
+                SITE.replace("/imis/", "/imis/api"),
+                "without /api or /token",
+            ),
+            (SITE.replace("https://", "ftp://"), "not an http(s) URL"),
+            (
+                SITE.replace("query_service", "x").replace(
+                    "link_secret = \"${LINK_SECRET}\"",
+                    "query_service = \"soap\"",
+                ),
+                "use \"query\"",
+            ),
+            (
+                SITE.replace("\"${LINK_SECRET}\"", "\"${SHORT}\""),
+                "at least 16 characters",
+            ),
+            (
+                format!("{SITE}data_types = [\"people\"]\n"),
+                "has no data types to sync",
+            ),
+        ];
+        for (text, expected) in cases {
+            let text = text.replace("${SHORT}", "short");
+            let error = parse(&text).expect_err(expected);
+            assert!(error.contains(expected), "{expected}: {error}");
+        }
     }
 }
