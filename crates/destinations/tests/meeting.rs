@@ -351,7 +351,7 @@ async fn a_connection_not_yet_synced_is_told_to_sync_first() {
     let config = setup.config(r#"product_code = "ANNCONF""#);
     let store = setup.workspace().await;
     let import = MeetingImport::new(&config, "cvent", FAST_RETRY).expect("import");
-    let error = import.plan(&store).await.err().expect("refused");
+    let error = import.plan(&store).await.expect_err("refused");
     assert!(matches!(error, MeetingError::NotSynced { .. }), "{error:?}");
     assert!(error.to_string().contains("sync cvent first"), "{error}");
     assert!(setup.imis_events().await.is_empty());

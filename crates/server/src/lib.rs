@@ -9,6 +9,7 @@
 mod changes;
 pub mod error;
 mod feed;
+mod imis_routes;
 mod input;
 mod local;
 pub mod mailer;

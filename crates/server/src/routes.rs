@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/connections", get(list_connections))
         .route("/v1/connections/{connection}/check", post(check_connection))
+        .route(
+            "/v1/connections/{connection}/imis/import-event",
+            post(crate::imis_routes::import_event),
+        )
         .route("/v1/connections/{connection}/data-types", get(data_types))
         .route(
             "/v1/connections/{connection}/data-types/{data_type}/auto-sync",

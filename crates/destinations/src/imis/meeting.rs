@@ -610,11 +610,11 @@ fn function_codes(sessions: &[&Session]) -> Vec<(String, Option<String>)> {
     let mut codes: Vec<Option<(String, Option<String>)>> = vec![None; sessions.len()];
     // Own codes first, so that a derived code never takes one a session has.
     for &index in &order {
-        if let Ok(code) = &own[index] {
-            if taken.insert(code.clone()) {
-                kept_by.insert(code.clone(), index);
-                codes[index] = Some((code.clone(), None));
-            }
+        if let Ok(code) = &own[index]
+            && taken.insert(code.clone())
+        {
+            kept_by.insert(code.clone(), index);
+            codes[index] = Some((code.clone(), None));
         }
     }
     for &index in &order {
