@@ -720,7 +720,8 @@ fn registration_paths() -> Value {
                 "422": html("the association's records cannot prefill the registration (two records for one person, or no name or email)"),
                 "500": html("the workspace database failed; the server log has the details"),
                 "501": html("registration links need a Cvent REST connection"),
-                "502": html("iMIS or Cvent did not answer; the server log has the details")
+                "502": html("iMIS or Cvent did not answer; the server log has the details"),
+                "503": {"description": "a browser's prefetch (Sec-Purpose: prefetch) or a HEAD: nothing is checked and the link stays unused"}
             }
         }},
         "/register/{connection}/eligibility": {"get": {

@@ -14,7 +14,8 @@
 //! checked in this order: the signature (403), the expiry (410), a lifetime of at most an hour
 //! (400), then the nonce is spent (409 the second time), so a forged link never reaches the
 //! store and a link works once. The eligibility check verifies the same link without spending
-//! the nonce. The routes are public (the signature is their key); the IP allow-list still
+//! the nonce, and so does nothing that is not a click: a browser's prefetch and a `HEAD` are
+//! answered 503 before anything is checked. The routes are public (the signature is their key); the IP allow-list still
 //! applies.
 //!
 //! Pages are small, server-rendered and escaped, with no script; what went wrong at a vendor
@@ -23,7 +24,7 @@
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use connectors::cvent_rest::InviteeContact;
@@ -336,8 +337,13 @@ async fn event_title(state: &AppState, connection: &str) -> Option<String> {
 async fn follow_link(
     State(state): State<AppState>,
     connection: Result<Path<String>, PathRejection>,
+    method: Method,
+    headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    if method == Method::HEAD || is_prefetch(&headers) {
+        return not_now();
+    }
     let Ok(Path(connection)) = connection else {
         return not_found_page();
     };
@@ -392,6 +398,31 @@ async fn follow_link(
         }
     };
     invite(&state, &connection, &prefill).await
+}
+
+/// Whether a browser asks ahead of a click (`Sec-Purpose: prefetch`, or Chrome's older
+/// `Purpose: prefetch`).
+fn is_prefetch(headers: &HeaderMap) -> bool {
+    ["sec-purpose", "purpose"].iter().any(|name| {
+        headers
+            .get_all(*name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.to_ascii_lowercase().contains("prefetch"))
+    })
+}
+
+/// The answer to a request that is no member's click (a prefetch, a link checker's `HEAD`):
+/// it must not use the link up, and browsers drop a prefetch that is not a success.
+fn not_now() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::RETRY_AFTER, HeaderValue::from_static("0")),
+        ],
+    )
+        .into_response()
 }
 
 /// Invites the member at Cvent (or finds them there) and sends them to their registration page.

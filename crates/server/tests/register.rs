@@ -534,6 +534,32 @@ async fn the_widget_is_a_cacheable_script_for_connections_that_take_links() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefetch_or_a_head_request_leaves_the_link_for_the_click() {
+    let world = World::start().await;
+    let link = world.link("cvent", ADA);
+    for (name, value) in [("Sec-Purpose", "prefetch"), ("Purpose", "prefetch")] {
+        let response = world
+            .http
+            .get(&link)
+            .header(name, value)
+            .send()
+            .await
+            .expect("prefetch");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{name}");
+    }
+    let response = world.http.head(&link).send().await.expect("HEAD");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        world.cvent_attendees(ADA).await.is_empty(),
+        "nobody invited"
+    );
+    let (status, location, body) = world.follow(&link).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(location.is_some());
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vendor_that_does_not_answer_is_a_502_page_without_its_details() {
     let world = World::start().await;
     sandboxes::control(
