@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use crate::commands::print_report;
 use crate::exit;
 
+mod imis;
+
 #[derive(Args)]
 pub struct DemoArgs {
     /// Attendees the sandbox event has.
@@ -79,6 +81,9 @@ pub enum DemoVendor {
     CventSoap,
     /// Aventri's API v2.
     Aventri,
+    /// An association on iMIS: a Cvent REST event's registrations as iMIS activities, the
+    /// meeting imported, and a member registering through a signed link.
+    Imis,
 }
 
 /// The running sandbox of the chosen vendor.
@@ -115,6 +120,7 @@ impl DemoSandbox {
                 .await
                 .context("starting the Aventri sandbox")?,
             ),
+            DemoVendor::Imis => anyhow::bail!("the iMIS demo starts its own sandboxes"),
         })
     }
 
@@ -432,6 +438,9 @@ async fn control(
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
+    if args.vendor == DemoVendor::Imis {
+        return imis::run(&args).await;
+    }
     refuse_to_replace(&args.dir, args.force)?;
     let sandbox = DemoSandbox::start(args.vendor, args.attendees).await?;
     let connection_name = sandbox.connection();

@@ -88,15 +88,23 @@ enum Command {
 /// copied into the database file, which is expected and asks nothing of whoever reads them.
 const DEFAULT_LOG: &str = "warn,sqlx::query=error";
 
+/// What the demo logs: it prints what the server it runs does, refusals included.
+const DEMO_LOG: &str = "error";
+
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo explains what happens itself: the server it runs inside logs errors only.
+    let default_log = match cli.command {
+        Command::Demo(_) => DEMO_LOG,
+        _ => DEFAULT_LOG,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EVENTSYNC_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     if matches!(
         cli.command,
         Command::Status

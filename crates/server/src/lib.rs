@@ -17,6 +17,7 @@ mod metrics;
 mod openapi;
 pub mod outbox;
 mod register;
+pub use register::registration_link;
 mod reports;
 mod resume;
 mod routes;

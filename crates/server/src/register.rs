@@ -170,9 +170,33 @@ fn signed_text(connection: &str, member: &str, expires: &str, nonce: &str) -> St
 }
 
 /// The lowercase hex HMAC-SHA256 of `text` under `secret`, as the website computes it.
-#[cfg(test)]
 fn signature(secret: &[u8], text: &str) -> String {
     hex::encode(mac(secret, text).finalize().into_bytes())
+}
+
+/// A registration link for `member`, made as docs/registration-links.md tells a website to
+/// make one: for eventsync's own demo and for scripts that stand in for the website.
+pub fn registration_link(
+    base_url: &str,
+    connection: &str,
+    member: &str,
+    secret: &str,
+    expires: i64,
+    nonce: &str,
+) -> String {
+    let expires = expires.to_string();
+    let sig = signature(
+        secret.as_bytes(),
+        &signed_text(connection, member, &expires, nonce),
+    );
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("member", member)
+        .append_pair("expires", &expires)
+        .append_pair("nonce", nonce)
+        .append_pair("sig", &sig)
+        .finish();
+    let path: String = form_urlencoded::byte_serialize(connection.as_bytes()).collect();
+    format!("{}/register/{path}?{query}", base_url.trim_end_matches('/'))
 }
 
 fn mac(secret: &[u8], text: &str) -> Hmac<Sha256> {
@@ -728,6 +752,34 @@ mod tests {
             }
         }
         parameters
+    }
+
+    #[test]
+    fn links_eventsync_makes_are_links_it_takes() {
+        let url = registration_link(
+            "http://127.0.0.1:8080/",
+            "cvent",
+            "ada@example.org",
+            "change-me-to-32-random-characters",
+            1_800_000_000,
+            "q7Xk2mN9pL4vR8sT",
+        );
+        assert!(
+            url.starts_with("http://127.0.0.1:8080/register/cvent?member=ada%40example.org&"),
+            "{url}"
+        );
+        let uri: Uri = url.parse().unwrap();
+        let parameters = parameters(&uri).unwrap();
+        let link = verify(
+            "cvent",
+            b"change-me-to-32-random-characters",
+            &parameters,
+            1_800_000_000 - 600,
+        );
+        assert!(link.is_ok(), "{url}");
+        assert!(
+            url.ends_with("sig=e2791511fac86eb93e7750df5120a60377e3edacc7283b46e6888a0c51c29b3a")
+        );
     }
 
     #[test]
