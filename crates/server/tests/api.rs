@@ -1316,3 +1316,98 @@ async fn webhook_bodies_keep_nothing_sensitive(world: World) {
     );
     world.finish().await;
 }
+
+#[tokio::test]
+async fn the_change_feed_pages_by_position_and_shows_what_changed() {
+    let world = World::start(30).await;
+    world.sync(&["people", "sessions"]).await;
+    let people = world.get("/v1/people?limit=500").await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    let sessions = world
+        .get("/v1/sessions?include_hidden=true&limit=500")
+        .await["data"]
+        .as_array()
+        .unwrap()
+        .len();
+
+    // Paged by position to the end: every record once, as a create, in order.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = world
+            .get(&format!("/v1/changes?after={after}&limit=7"))
+            .await;
+        for change in page["data"].as_array().unwrap() {
+            assert!(change["position"].as_i64().unwrap() > after);
+            assert_eq!(change["action"], "create");
+            assert!(change["before"].is_null());
+            assert_eq!(change["after"]["external_id"], change["external_id"]);
+            seen.push(change["external_id"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_i64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), people + sessions);
+    let only_sessions = world.get("/v1/changes?types=sessions&limit=1000").await;
+    assert_eq!(only_sessions["data"].as_array().unwrap().len(), sessions);
+    let end = only_sessions["position"].as_i64().unwrap();
+
+    // A cancellation at the vendor: the status before and after.
+    let person = world.get("/v1/people?status=active&limit=1").await["data"][0]["external_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    world
+        .control(
+            Method::POST,
+            &format!("/attendees/{person}/cancel"),
+            Value::Null,
+        )
+        .await;
+    world.sync(&["people"]).await;
+    let latest = world
+        .get(&format!("/v1/changes?after={end}&types=people"))
+        .await;
+    let changes = latest["data"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{latest}");
+    assert_eq!(changes[0]["external_id"], person.as_str());
+    assert_eq!(changes[0]["action"], "cancel");
+    assert_eq!(changes[0]["before"]["status"], "active");
+    assert_eq!(changes[0]["after"]["status"], "cancelled");
+    assert!(changes[0]["run_id"].is_i64());
+
+    // A session made over the API is in the feed too, with no run.
+    let (status, created) = world
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            Some(json!({"title": "Hallway track", "starts_at": "2027-03-02T09:00:00Z", "ends_at": "2027-03-02T10:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let local = world
+        .get(&format!("/v1/changes?after={end}&types=sessions"))
+        .await;
+    assert_eq!(local["data"][0]["action"], "create");
+    assert!(local["data"][0]["run_id"].is_null());
+    assert_eq!(local["data"][0]["after"]["title"], "Hallway track");
+
+    for bad in [
+        "types=nobody",
+        "after=-1",
+        "limit=0",
+        "limit=1001",
+        "colour=red",
+    ] {
+        let (status, body) = world
+            .call(Method::GET, &format!("/v1/changes?{bad}"), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["error"]["message"].is_string(), "{bad}: {body}");
+    }
+    world.finish().await;
+}
