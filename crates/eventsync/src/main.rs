@@ -112,6 +112,7 @@ fn main() -> ExitCode {
             | Command::Runs(_)
             | Command::Config(_)
             | Command::Changes(_)
+            | Command::Imis(_)
     ) {
         end_quietly_when_stdout_closes();
     }
