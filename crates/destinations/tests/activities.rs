@@ -447,3 +447,63 @@ async fn postgres_redelivery_and_a_lost_link_make_no_duplicate() {
     redelivery_and_a_lost_link_make_no_duplicate(store.clone()).await;
     drop_schema(store, &schema).await;
 }
+
+#[tokio::test]
+async fn check_names_what_the_site_lacks() {
+    let setup = setup(3).await;
+    let site = setup.config.connection("association").unwrap();
+    let findings = |report: connectors::CheckReport| -> Vec<(bool, String, String)> {
+        report
+            .findings
+            .into_iter()
+            .map(|f| (f.ok, f.subject, f.detail))
+            .collect()
+    };
+    let report = destinations::check_connection(&setup.config, site, Value::Null, FAST_RETRY)
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", findings(report));
+
+    // The activity type gone from iMIS, a query that may not run through REST, a wrong password.
+    setup
+        .imis_control(
+            Method::PUT,
+            "/activity-types",
+            json!([{"code": "CALL", "description": "Call"}]),
+        )
+        .await;
+    let mut config = setup.config.clone();
+    for connection in &mut config.connections {
+        if let Some(feed) = connection.imis.as_mut() {
+            feed.eligibility_query = Some("$/Events/Cvent/Not for REST".into());
+        }
+    }
+    let report = destinations::check_connection(&config, site, Value::Null, FAST_RETRY)
+        .await
+        .unwrap();
+    let found = findings(report);
+    assert!(
+        found.iter().any(|(ok, subject, detail)| !ok
+            && subject == "cvent: activity type"
+            && detail.contains("iMIS has no activity type EVENT")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(ok, subject, detail)| !ok
+            && subject == "cvent: eligibility query"
+            && detail.contains("not available through the REST API")),
+        "{found:?}"
+    );
+
+    let mut wrong = site.clone();
+    if let engine::VendorSettings::Imis(settings) = &mut wrong.vendor {
+        settings.password = engine::Secret::new("not-the-password");
+    }
+    let report = destinations::check_connection(&setup.config, &wrong, Value::Null, FAST_RETRY)
+        .await
+        .unwrap();
+    let found = findings(report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(!found[0].0 && found[0].1 == "sign-in", "{found:?}");
+    assert!(found[0].2.contains("incorrect"), "{found:?}");
+}
