@@ -209,6 +209,22 @@ async fn each_rule_shows_in_the_preview_and_the_import_stores_what_it_admits() {
                 );
             }
         }
+        // What the file stored is in the change feed, as the import's own changes.
+        let feed = store
+            .changes(&store::FeedQuery {
+                limit: 1000,
+                ..store::FeedQuery::default()
+            })
+            .await
+            .expect("feed");
+        assert_eq!(feed.len(), workspace.len(), "{}", case.rule);
+        assert!(
+            feed.iter().all(|change| change.run_id == Some(applied.run.run_id)
+                && change.action == store::FeedAction::Create
+                && workspace.contains_key(&change.external_id)),
+            "{}: {feed:?}",
+            case.rule
+        );
         // A file is not the vendor: the stream's cursor and totals are untouched.
         let state = store
             .state("cvent", "people")
