@@ -4,127 +4,44 @@
 //! party or two parties match. Runs on SQLite and on PostgreSQL.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
-use connectors::RetryPolicy;
 use destinations::Destination;
-use engine::config::{Config, Connection};
-use engine::{RunKind, RunOptions};
+use engine::config::Config;
 use pipeline::DataType;
 use reqwest::Method;
-use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
-use sandboxes::imis::ImisSandbox;
 use serde_json::{Value, json};
 use store::{DeliveryOutcome, OutboxItem, OutboxOperation, OutboxQuery, OutboxStatus, Store};
 
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    initial: Duration::from_millis(10),
-    max: Duration::from_millis(80),
-    attempts: 6,
-};
+mod support;
 
+use support::{FAST_RETRY, Sandboxes};
+
+/// The sandboxes and a configuration syncing people, matched by email, into iMIS.
 struct Setup {
-    cvent: CventRestSandbox,
-    imis: ImisSandbox,
+    sandboxes: Sandboxes,
     config: Config,
-    http: reqwest::Client,
+}
+
+impl std::ops::Deref for Setup {
+    type Target = Sandboxes;
+
+    fn deref(&self) -> &Sandboxes {
+        &self.sandboxes
+    }
 }
 
 async fn setup(attendees: u64) -> Setup {
-    let cvent = CventRestSandbox::start(SandboxConfig {
-        attendees,
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("cvent sandbox");
-    let imis = ImisSandbox::start(sandboxes::imis::SandboxConfig {
-        parties: 0,
-        ..Default::default()
-    })
-    .await
-    .expect("imis sandbox");
-    let text = format!(
-        r#"
-[[connections]]
-name = "cvent"
-kind = "cvent-rest"
-base_url = "{cvent_url}"
-event_code = "{event_code}"
-client_id = "{client_id}"
-client_secret = "${{SECRET}}"
-data_types = ["people"]
-
-[connections.imis]
-destination = "association"
-product_code = "ANNCONF"
-match = ["email"]
-
-[[connections]]
-name = "association"
-kind = "imis"
-site_url = "{site}"
-username = "{user}"
-password = "${{IMIS_PASSWORD}}"
-"#,
-        cvent_url = cvent.base_url(),
-        event_code = cvent.event_code(),
-        client_id = cvent.client_id(),
-        site = imis.base_url(),
-        user = imis.username(),
-    );
-    let secret = cvent.client_secret().to_string();
-    let password = imis.password().to_string();
-    let config = Config::parse(
-        &text,
-        Path::new("eventsync.toml"),
-        &move |name| match name {
-            "SECRET" => Some(secret.clone()),
-            "IMIS_PASSWORD" => Some(password.clone()),
-            _ => None,
-        },
-    )
-    .expect("config");
-    Setup {
-        cvent,
-        imis,
-        config,
-        http: reqwest::Client::new(),
-    }
+    let sandboxes = Sandboxes::start(attendees).await;
+    let config = sandboxes.config(r#"["people"]"#, r#"product_code = "ANNCONF""#);
+    Setup { sandboxes, config }
 }
 
 impl Setup {
-    fn source(&self) -> &Connection {
-        self.config.connection("cvent").unwrap()
-    }
-
     async fn sync(&self, store: &Store) {
-        engine::run(
-            store,
-            self.source(),
-            &RunOptions {
-                kind: RunKind::Sync,
-                data_types: vec![DataType::People],
-                full: false,
-                report: None,
-                retry: FAST_RETRY,
-            },
-            &|_| {},
-        )
-        .await
-        .expect("sync");
-    }
-
-    async fn imis_control(&self, method: Method, path: &str, body: Value) -> Value {
-        sandboxes::control(&self.http, &self.imis.control_url(), method, path, &body)
-            .await
-            .expect("iMIS control call")
-    }
-
-    async fn cvent_control(&self, method: Method, path: &str, body: Value) -> Value {
-        sandboxes::control(&self.http, &self.cvent.control_url(), method, path, &body)
-            .await
-            .expect("Cvent control call")
+        self.sandboxes
+            .sync(store, &self.config, &[DataType::People])
+            .await;
     }
 
     /// The iMIS sandbox's activities: SEQN → (party, key).

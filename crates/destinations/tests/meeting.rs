@@ -4,105 +4,49 @@
 //! cannot take, and a connection not yet synced, are refused with what to do.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
-use connectors::RetryPolicy;
 use destinations::imis::meeting::{Action, MeetingError, MeetingImport};
 use engine::config::Config;
-use engine::{RunKind, RunOptions};
 use pipeline::DataType;
 use reqwest::Method;
-use sandboxes::cvent_rest::{CventRestSandbox, SandboxConfig};
-use sandboxes::imis::ImisSandbox;
 use serde_json::{Value, json};
 use store::Store;
 
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    initial: Duration::from_millis(10),
-    max: Duration::from_millis(80),
-    attempts: 6,
-};
+mod support;
 
+use support::{FAST_RETRY, Sandboxes};
+
+/// The sandboxes and a folder for the test's workspace.
 struct Setup {
-    cvent: CventRestSandbox,
-    imis: ImisSandbox,
-    http: reqwest::Client,
+    sandboxes: Sandboxes,
     folder: PathBuf,
 }
 
+impl std::ops::Deref for Setup {
+    type Target = Sandboxes;
+
+    fn deref(&self) -> &Sandboxes {
+        &self.sandboxes
+    }
+}
+
 async fn setup(name: &str) -> Setup {
-    let cvent = CventRestSandbox::start(SandboxConfig {
-        attendees: 100,
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("cvent sandbox");
-    let imis = ImisSandbox::start(sandboxes::imis::SandboxConfig {
-        parties: 0,
-        ..Default::default()
-    })
-    .await
-    .expect("imis sandbox");
+    let sandboxes = Sandboxes::start(100).await;
     let folder = std::env::temp_dir().join(format!(
         "eventsync-meeting-{name}-{}-{}",
         std::process::id(),
-        cvent.address().port()
+        sandboxes.cvent.address().port()
     ));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).expect("test folder");
-    Setup {
-        cvent,
-        imis,
-        http: reqwest::Client::new(),
-        folder,
-    }
+    Setup { sandboxes, folder }
 }
 
 impl Setup {
     /// The configuration, with `feed` as the Cvent connection's `[connections.imis]` lines.
     fn config(&self, feed: &str) -> Config {
-        let text = format!(
-            r#"
-[[connections]]
-name = "cvent"
-kind = "cvent-rest"
-base_url = "{cvent_url}"
-event_code = "{event_code}"
-client_id = "{client_id}"
-client_secret = "${{SECRET}}"
-data_types = ["sessions"]
-
-[connections.imis]
-destination = "association"
-match = ["email"]
-{feed}
-
-[[connections]]
-name = "association"
-kind = "imis"
-site_url = "{site}"
-username = "{user}"
-password = "${{IMIS_PASSWORD}}"
-"#,
-            cvent_url = self.cvent.base_url(),
-            event_code = self.cvent.event_code(),
-            client_id = self.cvent.client_id(),
-            site = self.imis.base_url(),
-            user = self.imis.username(),
-        );
-        let secret = self.cvent.client_secret().to_string();
-        let password = self.imis.password().to_string();
-        Config::parse(
-            &text,
-            Path::new("eventsync.toml"),
-            &move |name| match name {
-                "SECRET" => Some(secret.clone()),
-                "IMIS_PASSWORD" => Some(password.clone()),
-                _ => None,
-            },
-        )
-        .expect("config")
+        self.sandboxes.config(r#"["sessions"]"#, feed)
     }
 
     async fn workspace(&self) -> Store {
@@ -112,42 +56,17 @@ password = "${{IMIS_PASSWORD}}"
     }
 
     async fn sync(&self, store: &Store, config: &Config) {
-        let report = engine::run(
-            store,
-            config.connection("cvent").expect("connection"),
-            &RunOptions {
-                kind: RunKind::Sync,
-                data_types: vec![DataType::Sessions],
-                full: false,
-                report: None,
-                retry: FAST_RETRY,
-            },
-            &|_| {},
-        )
-        .await
-        .expect("sync");
-        assert!(report.errors.is_empty(), "{:?}", report.errors);
-    }
-
-    async fn cvent_control(&self, method: Method, path: &str, body: Value) -> Value {
-        sandboxes::control(&self.http, &self.cvent.control_url(), method, path, &body)
-            .await
-            .expect("Cvent control call")
+        self.sandboxes
+            .sync(store, config, &[DataType::Sessions])
+            .await;
     }
 
     async fn imis_events(&self) -> Vec<Value> {
-        sandboxes::control(
-            &self.http,
-            &self.imis.control_url(),
-            Method::GET,
-            "/events",
-            &Value::Null,
-        )
-        .await
-        .expect("iMIS control call")
-        .as_array()
-        .cloned()
-        .expect("a list of events")
+        self.imis_control(Method::GET, "/events", Value::Null)
+            .await
+            .as_array()
+            .cloned()
+            .expect("a list of events")
     }
 }
 

@@ -206,15 +206,16 @@ fn date(date: &Option<String>) -> Option<Value> {
     (!date.is_empty()).then(|| json!(date))
 }
 
-/// Texts alike once trimmed, absent and empty being the same.
-fn same_text(ours: &Option<String>, held: &Option<String>) -> bool {
+/// Texts alike once trimmed, absent and empty being the same (iMIS reads an empty text back
+/// as none).
+pub fn same_text(ours: &Option<String>, held: &Option<String>) -> bool {
     let ours = ours.as_deref().map(str::trim).unwrap_or_default();
     let held = held.as_deref().map(str::trim).unwrap_or_default();
     ours == held
 }
 
 /// Dates alike as moments of local time, however precisely written (`09:00` is `09:00:00.000`).
-fn same_date(ours: &Option<String>, held: &Option<String>) -> bool {
+pub fn same_date(ours: &Option<String>, held: &Option<String>) -> bool {
     match (local_time(ours), local_time(held)) {
         (Some(ours), Some(held)) => ours == held,
         _ => same_text(ours, held),

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use reqwest::Url;
 
 pub use activities::{Activity, NewActivity};
-pub use events::{EventSaved, ImisEvent, ImisFunction};
+pub use events::{EventSaved, ImisEvent, ImisFunction, same_date, same_text};
 pub use paging::MAX_PAGE_SIZE;
 pub use parties::Party;
 pub use queries::{QueryRow, QueryService, SavedQuery};

@@ -26,8 +26,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
-use connectors::imis::{EventSaved, Imis, ImisEvent, ImisFunction};
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use connectors::imis::{EventSaved, Imis, ImisEvent, ImisFunction, same_date, same_text};
 use connectors::{ConnectorError, RetryPolicy};
 use engine::config::{Config, Connection, ImisFeed, VendorSettings};
 use pipeline::DataType;
@@ -835,38 +835,6 @@ fn fields_that_differ(ours: Fields<'_>, held: Fields<'_>) -> Vec<&'static str> {
         changes.push("end");
     }
     changes
-}
-
-/// Texts alike once trimmed, absent and empty being the same (iMIS reads an empty
-/// description back as none).
-fn same_text(ours: &Option<String>, held: &Option<String>) -> bool {
-    let ours = ours.as_deref().map(str::trim).unwrap_or_default();
-    let held = held.as_deref().map(str::trim).unwrap_or_default();
-    ours == held
-}
-
-/// Dates alike as moments of local time, however precisely iMIS writes them back.
-fn same_date(ours: &Option<String>, held: &Option<String>) -> bool {
-    match (local_time(ours), local_time(held)) {
-        (Some(ours), Some(held)) => ours == held,
-        _ => same_text(ours, held),
-    }
-}
-
-fn local_time(date: &Option<String>) -> Option<NaiveDateTime> {
-    let date = date.as_deref()?.trim();
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S%.f",
-    ]
-    .iter()
-    .find_map(|format| NaiveDateTime::parse_from_str(date, format).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(date, "%Y-%m-%d")
-            .ok()
-            .and_then(|day| day.and_hms_opt(0, 0, 0))
-    })
 }
 
 #[cfg(test)]
