@@ -219,9 +219,10 @@ async fn each_rule_shows_in_the_preview_and_the_import_stores_what_it_admits() {
             .expect("feed");
         assert_eq!(feed.len(), workspace.len(), "{}", case.rule);
         assert!(
-            feed.iter().all(|change| change.run_id == Some(applied.run.run_id)
-                && change.action == store::FeedAction::Create
-                && workspace.contains_key(&change.external_id)),
+            feed.iter()
+                .all(|change| change.run_id == Some(applied.run.run_id)
+                    && change.action == store::FeedAction::Create
+                    && workspace.contains_key(&change.external_id)),
             "{}: {feed:?}",
             case.rule
         );

@@ -3,6 +3,10 @@
 //! record, then re-applying the same pages (nothing changes). SQLite runs on a temporary file;
 //! PostgreSQL runs in a temporary schema when reachable.
 //!
+//! The inserts and updates carry their change feed entries as a sync's do (every field of a
+//! create, the changed field before and after of an update); `STORE_BENCH_FEED=0` leaves them
+//! out, to see what the feed costs. Re-applied pages carry none: a sync's diff finds nothing.
+//!
 //! Run: `cargo bench -p store --bench commit_page`. `STORE_BENCH_RECORDS` sets how many records
 //! each pass writes (default 100000); `EVENTSYNC_TEST_POSTGRES` where PostgreSQL is (default
 //! `postgres://postgres@127.0.0.1:5432/test`).
@@ -11,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use store::{NewRun, PageCommit, Store, StoredRecord, SyncState};
+use store::{FeedAction, FeedEntry, NewRun, PageCommit, RawJson, Store, StoredRecord, SyncState};
 
 const PAGE_SIZE: usize = 200;
 
@@ -64,18 +68,48 @@ fn attendee(index: usize, version: u64) -> StoredRecord {
     }
 }
 
-fn pages(run_id: i64, records: usize, version: u64) -> Vec<PageCommit> {
+/// The feed entry a sync's diff makes for `record`: a create, or the version's change.
+fn feed_entry(record: &store::Upsert, version: u64) -> FeedEntry {
+    match version {
+        1 => FeedEntry {
+            external_id: record.external_id.clone(),
+            action: FeedAction::Create,
+            before: None,
+            after: Some(record.fields.clone()),
+        },
+        _ => FeedEntry {
+            external_id: record.external_id.clone(),
+            action: FeedAction::Update,
+            before: Some(RawJson::of(&json!({"version": version - 1}))),
+            after: Some(RawJson::of(&json!({"version": version}))),
+        },
+    }
+}
+
+fn pages(run_id: i64, records: usize, version: u64, feed: bool) -> Vec<PageCommit> {
     (0..records)
         .step_by(PAGE_SIZE)
-        .map(|start| PageCommit {
+        .map(|start| {
+            let upserts: Vec<store::Upsert> = (start..(start + PAGE_SIZE).min(records))
+                .map(|index| attendee(index, version).into())
+                .collect();
+            let feed = if feed {
+                upserts
+                    .iter()
+                    .map(|record| feed_entry(record, version))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            (upserts, feed, start)
+        })
+        .map(|(upserts, feed, start)| PageCommit {
             run_id,
             connection: "cvent".into(),
             data_type: "attendees".into(),
-            upserts: (start..(start + PAGE_SIZE).min(records))
-                .map(|index| attendee(index, version).into())
-                .collect(),
+            upserts,
             removals: vec![],
-            feed: vec![],
+            feed,
             state: SyncState {
                 cursor: Some(format!("2026-05-01T10:00:{start:06}Z")),
                 ..SyncState::default()
@@ -96,8 +130,13 @@ async fn bench(label: &str, store: &Store, records: usize) {
         })
         .await
         .expect("starting the bench run");
-    for (pass, version) in [("insert", 1), ("update", 2), ("unchanged", 2)] {
-        let pages = pages(run_id, records, version);
+    let feed = std::env::var("STORE_BENCH_FEED").map_or(true, |value| value != "0");
+    for (pass, version, changes) in [
+        ("insert", 1, feed),
+        ("update", 2, feed),
+        ("unchanged", 2, false),
+    ] {
+        let pages = pages(run_id, records, version, changes);
         let started = Instant::now();
         for page in &pages {
             store.commit_page(page).await.expect("committing a page");

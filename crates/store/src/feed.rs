@@ -190,8 +190,11 @@ macro_rules! append_feed {
                 if result.is_err() {
                     break;
                 }
-                let mut statement =
-                    sqlx::query(sqlx::AssertSqlSafe(crate::feed::append_sql(chunk.len())));
+                // Only PostgreSQL orders appends with a lock, and only it numbers parameters.
+                let mut statement = sqlx::query(sqlx::AssertSqlSafe(crate::feed::append_sql(
+                    chunk.len(),
+                    !lock.is_empty(),
+                )));
                 for (external_id, action, before, after) in chunk {
                     statement = statement
                         .bind($connection)
@@ -214,8 +217,10 @@ pub(crate) use append_feed;
 /// Rows one append statement writes: 8 parameters each, well within both dialects' limits.
 pub(crate) const APPEND_ROWS_PER_STATEMENT: usize = 500;
 
-/// `INSERT` of `rows` feed entries, numbered parameters (`$1`…), which both dialects read.
-pub(crate) fn append_sql(rows: usize) -> String {
+/// `INSERT` of `rows` feed entries. PostgreSQL's parameters are numbered (`$1`…); SQLite's are
+/// anonymous (`?`): SQLite finds a named or numbered parameter by searching the statement's
+/// list of names, so binding a statement of thousands of them took most of a page's commit.
+pub(crate) fn append_sql(rows: usize, numbered: bool) -> String {
     let mut sql = String::from(
         "INSERT INTO change_feed (connection, data_type, external_id, action, before, after, run_id, at) VALUES ",
     );
@@ -229,8 +234,12 @@ pub(crate) fn append_sql(rows: usize) -> String {
             if column > 1 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(first + column).to_string());
+            if numbered {
+                sql.push('$');
+                sql.push_str(&(first + column).to_string());
+            } else {
+                sql.push('?');
+            }
         }
         sql.push(')');
     }
