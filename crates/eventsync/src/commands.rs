@@ -539,7 +539,59 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
     for plan in &plans {
         print_account_plan(plan);
     }
+    print_destinations(&config, &store).await?;
     Ok(exit::SUCCESS)
+}
+
+/// Each iMIS site: how far it has read the change feed, and its deliveries by state.
+async fn print_destinations(config: &engine::Config, store: &store::Store) -> anyhow::Result<()> {
+    let end = store.feed_position().await?;
+    for site in config
+        .connections
+        .iter()
+        .filter(|c| matches!(c.vendor, engine::VendorSettings::Imis(_)))
+    {
+        let read = store
+            .feed_checkpoint(&format!("destination:{}", site.name))
+            .await?;
+        let mut states = Vec::new();
+        for status in [
+            store::OutboxStatus::Pending,
+            store::OutboxStatus::Sending,
+            store::OutboxStatus::Sent,
+            store::OutboxStatus::Failed,
+        ] {
+            let items = store
+                .outbox(&store::OutboxQuery {
+                    connection: Some(site.name.clone()),
+                    status: Some(status),
+                    limit: 500,
+                    ..store::OutboxQuery::default()
+                })
+                .await?
+                .len();
+            let shown = if items == 500 {
+                "500+".to_string()
+            } else {
+                items.to_string()
+            };
+            states.push(format!("{shown} {}", status.as_str()));
+        }
+        println!();
+        println!(
+            "{} (iMIS site): change feed read to {read} of {end}; deliveries: {}",
+            site.name,
+            states.join(", ")
+        );
+        if read < end {
+            println!("  `eventsync serve` delivers the rest as it runs.");
+        }
+        println!(
+            "  refusals and their reasons: eventsync outbox --connection {} --status failed",
+            site.name
+        );
+    }
+    Ok(())
 }
 
 /// An account's auto-sync plan: its events, their intervals and calls, and the arithmetic.
