@@ -35,7 +35,7 @@ const FIRST_NAMES: [&str; 32] = [
     "Joan",
     "Vinton",
     "Adele",
-    "Claude",
+    "Colette",
     "Hedy",
     "Guido",
     "Mary",
