@@ -246,46 +246,6 @@ pub(crate) fn append_sql(rows: usize, numbered: bool) -> String {
     sql
 }
 
-/// SQLite's append of a whole page in one statement: the entries come as one JSON array of
-/// `[external id, action, before, after]` (`before`/`after` JSON objects or `null`), which
-/// SQLite takes apart itself. One bound value instead of eight a row: binding is where a
-/// row's time went.
-pub(crate) const SQLITE_APPEND: &str = "INSERT INTO change_feed
-        (connection, data_type, external_id, action, before, after, run_id, at)
-     SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
-            json_extract(value, '$[2]'), json_extract(value, '$[3]'), ?3, ?4
-     FROM json_each(?5)";
-
-/// The entries as [`SQLITE_APPEND`] takes them. `before` and `after` are JSON texts already
-/// and go in as they are.
-pub(crate) fn entries_json(entries: &[(&str, &'static str, Option<&str>, Option<&str>)]) -> String {
-    let size: usize = entries
-        .iter()
-        .map(|(id, _, before, after)| {
-            id.len() + 24 + before.map_or(4, str::len) + after.map_or(4, str::len)
-        })
-        .sum();
-    let mut json = String::with_capacity(size + 2);
-    json.push('[');
-    for (index, (external_id, action, before, after)) in entries.iter().enumerate() {
-        if index > 0 {
-            json.push(',');
-        }
-        json.push('[');
-        // A string's JSON cannot fail to be written.
-        json.push_str(&serde_json::to_string(external_id).unwrap_or_else(|_| "null".into()));
-        json.push_str(",\"");
-        json.push_str(action);
-        json.push_str("\",");
-        json.push_str(before.unwrap_or("null"));
-        json.push(',');
-        json.push_str(after.unwrap_or("null"));
-        json.push(']');
-    }
-    json.push(']');
-    json
-}
-
 /// The rows a page appends: its entries, then one `remove` per removal.
 pub(crate) fn page_entries(
     page: &crate::PageCommit,

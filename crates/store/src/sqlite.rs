@@ -678,18 +678,16 @@ impl SqliteStore {
             .map_err(failed)?;
         }
 
-        let entries = crate::feed::page_entries(page);
-        if !entries.is_empty() {
-            sqlx::query(crate::feed::SQLITE_APPEND)
-                .bind(page.connection.as_str())
-                .bind(page.data_type.as_str())
-                .bind(page.run_id)
-                .bind(now.as_str())
-                .bind(crate::feed::entries_json(&entries))
-                .execute(&mut *transaction)
-                .await
-                .map_err(failed)?;
-        }
+        crate::feed::append_feed!(
+            transaction,
+            "",
+            page.connection.as_str(),
+            page.data_type.as_str(),
+            Some(page.run_id),
+            now.as_str(),
+            &crate::feed::page_entries(page)
+        )
+        .map_err(failed)?;
 
         let state = &page.state;
         sqlx::query(
