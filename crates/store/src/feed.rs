@@ -215,7 +215,7 @@ macro_rules! append_feed {
 pub(crate) use append_feed;
 
 /// Rows one append statement writes: 8 parameters each, well within both dialects' limits.
-pub(crate) const APPEND_ROWS_PER_STATEMENT: usize = 500;
+pub(crate) const APPEND_ROWS_PER_STATEMENT: usize = 100;
 
 /// `INSERT` of `rows` feed entries. PostgreSQL's parameters are numbered (`$1`…); SQLite's are
 /// anonymous (`?`): SQLite finds a named or numbered parameter by searching the statement's
