@@ -1,5 +1,7 @@
 //! The feed worker: keeps every destination's outbox items up to date with the change feed,
-//! and wakes the outbox worker when it stores some.
+//! and wakes the outbox worker when it stores some. It also mails, now and then, the
+//! deliveries destinations refused (no matching party, two parties with one email…) to the
+//! subscribers of the people they are about, so that someone fixes them.
 
 use std::time::Duration;
 
@@ -19,7 +21,12 @@ pub async fn work(state: AppState) {
             return;
         }
     };
+    let mut last_digest = tokio::time::Instant::now();
     loop {
+        if last_digest.elapsed() >= state.settings.refusal_digest {
+            last_digest = tokio::time::Instant::now();
+            mail_refusals(&state);
+        }
         match behind(&state, &destinations).await {
             Ok(true) => match destinations::follow_feed(&state.store, &destinations).await {
                 Ok(0) => {}
@@ -48,4 +55,68 @@ async fn behind(
         }
     }
     Ok(false)
+}
+
+/// A delivery a destination refused, for the next digest.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusal {
+    pub site: String,
+    pub source: String,
+    pub person: String,
+    pub reason: String,
+}
+
+/// Keeps a refused delivery for the next digest, if someone would receive it.
+pub(crate) fn note_refusal(state: &AppState, item: &store::OutboxItem, reason: &str) {
+    if state.config.smtp.is_none() {
+        return;
+    }
+    let source = item.payload["source"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if let Ok(mut refusals) = state.refusals.lock() {
+        refusals.push(Refusal {
+            site: item.connection.clone(),
+            source,
+            person: item.attendee_id.clone(),
+            reason: reason.to_string(),
+        });
+    }
+}
+
+/// Mails the refusals kept since the last digest, one message per source connection, to the
+/// subscribers of its people; in the background, as run summaries are.
+fn mail_refusals(state: &AppState) {
+    let Some(smtp) = state.config.smtp.clone() else {
+        return;
+    };
+    let refusals = match state.refusals.lock() {
+        Ok(mut refusals) => std::mem::take(&mut *refusals),
+        Err(_) => return,
+    };
+    let mut by_source: std::collections::BTreeMap<String, Vec<Refusal>> = Default::default();
+    for refusal in refusals {
+        by_source
+            .entry(refusal.source.clone())
+            .or_default()
+            .push(refusal);
+    }
+    for (source, refusals) in by_source {
+        let to: Vec<String> = state
+            .connection(&source)
+            .and_then(|connection| connection.data.get(&pipeline::DataType::People))
+            .map(|data| data.subscribers.clone())
+            .unwrap_or_default();
+        if to.is_empty() {
+            continue;
+        }
+        let (subject, body) = crate::mailer::refusals(&source, &refusals);
+        let smtp = smtp.clone();
+        tokio::spawn(async move {
+            if let Err(error) = crate::mailer::send(&smtp, &to, &subject, &body).await {
+                tracing::warn!(connection = %source, %error, "the refused deliveries were not mailed");
+            }
+        });
+    }
 }

@@ -64,6 +64,9 @@ pub struct Settings {
     pub scheduler: bool,
     /// How often the scheduler looks for due streams.
     pub scheduler_tick: Duration,
+    /// How often the deliveries a destination refused are mailed, together, to the subscribers
+    /// of the people they are about.
+    pub refusal_digest: Duration,
     /// The shortest interval the scheduler keeps between runs of a stream, whatever is stored.
     pub min_interval: Duration,
 }
@@ -80,6 +83,7 @@ impl Default for Settings {
             poll: Duration::from_secs(1),
             scheduler: true,
             scheduler_tick: scheduler::TICK,
+            refusal_digest: Duration::from_secs(300),
             min_interval: Duration::from_secs(scheduler::MIN_INTERVAL_SECONDS),
         }
     }
@@ -101,6 +105,8 @@ pub struct AppState {
     pub(crate) registration_lock: Arc<tokio::sync::Mutex<()>>,
     /// The systems fed from the change feed, or why they could not be set up.
     pub(crate) destinations: Arc<Result<Vec<destinations::Destination>, String>>,
+    /// Deliveries destinations refused since the last digest was mailed.
+    pub(crate) refusals: Arc<std::sync::Mutex<Vec<feed::Refusal>>>,
 }
 
 impl AppState {
@@ -108,6 +114,7 @@ impl AppState {
         let destinations = destinations::destinations(&config, settings.retry);
         AppState {
             destinations: Arc::new(destinations),
+            refusals: Arc::default(),
             store,
             config: Arc::new(config),
             settings: Arc::new(settings),

@@ -95,6 +95,43 @@ pub fn summary(connection: &str, report: &RunReport, quota: Option<QuotaUse>) ->
     (subject, body)
 }
 
+/// The refusals a digest lists one by one; the rest are counted.
+const REFUSALS_LISTED: usize = 50;
+
+/// The subject and body of a digest of the deliveries destinations refused for the people of
+/// `connection`.
+pub(crate) fn refusals(connection: &str, refusals: &[crate::feed::Refusal]) -> (String, String) {
+    let sites: std::collections::BTreeSet<&str> = refusals
+        .iter()
+        .map(|refusal| refusal.site.as_str())
+        .collect();
+    let sites: Vec<&str> = sites.into_iter().collect();
+    let subject = format!(
+        "eventsync: {} of '{connection}' people not delivered to {}",
+        refusals.len(),
+        sites.join(", ")
+    );
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "{} deliveries of people of connection '{connection}' were refused; nothing is sent \
+         for them until what is said below is fixed. Each stays in the outbox as failed \
+         (eventsync outbox --status failed), with its reason.\n",
+        refusals.len()
+    );
+    for refusal in refusals.iter().take(REFUSALS_LISTED) {
+        let _ = writeln!(
+            body,
+            "{} → {}: {}",
+            refusal.person, refusal.site, refusal.reason
+        );
+    }
+    if refusals.len() > REFUSALS_LISTED {
+        let _ = writeln!(body, "… and {} more.", refusals.len() - REFUSALS_LISTED);
+    }
+    (subject, body)
+}
+
 /// Sends one message to every address in `to`.
 pub async fn send(smtp: &Smtp, to: &[String], subject: &str, body: &str) -> Result<(), MailError> {
     let parse = |address: &str| {

@@ -288,7 +288,13 @@ async fn deliver_to_destination(state: &AppState, item: &OutboxItem) -> Delivery
             tracing::info!(id = item.id, destination = %item.connection, person = %item.attendee_id, %done, "delivered");
             DeliveryOutcome::Sent
         }
-        Err(error) => outcome_of(item, error),
+        Err(error) => {
+            let outcome = outcome_of(item, error);
+            if let DeliveryOutcome::Failed { reason } = &outcome {
+                crate::feed::note_refusal(state, item, reason);
+            }
+            outcome
+        }
     }
 }
 
