@@ -247,6 +247,69 @@ impl Workspace {
         command
     }
 
+    /// The people the change feed describes, read from its start with `eventsync changes` and
+    /// applied in order: a create's fields, then each change's values after, a removal dropping
+    /// the person.
+    fn replay_feed(
+        &self,
+        binary: &str,
+        vendor: &Vendor,
+    ) -> std::collections::BTreeMap<String, Value> {
+        let mut people: std::collections::BTreeMap<String, Value> = Default::default();
+        let mut after = 0;
+        loop {
+            let output = self
+                .command(
+                    binary,
+                    vendor,
+                    &[
+                        "--json",
+                        "changes",
+                        "--types",
+                        "people",
+                        "--limit",
+                        "1000",
+                        "--after",
+                        &after.to_string(),
+                    ],
+                )
+                .output()
+                .expect("changes");
+            assert!(
+                output.status.success(),
+                "changes: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let lines = String::from_utf8_lossy(&output.stdout).to_string();
+            if lines.trim().is_empty() {
+                return people;
+            }
+            for line in lines.lines() {
+                let change: Value = serde_json::from_str(line).expect("a change as JSON");
+                after = change["position"].as_i64().expect("position");
+                let id = change["external_id"].as_str().expect("id").to_string();
+                match change["action"].as_str() {
+                    Some("remove") => {
+                        people.remove(&id);
+                    }
+                    Some("create") => {
+                        people.insert(id, change["after"].clone());
+                    }
+                    _ => {
+                        let person = people.entry(id).or_insert_with(|| json!({}));
+                        if let (Some(person), Some(fields)) =
+                            (person.as_object_mut(), change["after"].as_object())
+                        {
+                            for (field, value) in fields {
+                                person.insert(field.clone(), value.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Every person in the workspace, as `export` prints them.
     fn people(&self, binary: &str, vendor: &Vendor) -> Vec<Value> {
         let output = self
@@ -493,11 +556,27 @@ pub fn run(binary: &str, plan: &Plan) -> Outcome {
         );
     }
     vendor.control("PUT", "/faults", json!({}));
-    compare(
-        &mut outcome,
-        &vendor.attendees(),
-        &workspace.people(binary, &vendor),
+    let people = workspace.people(binary, &vendor);
+    compare(&mut outcome, &vendor.attendees(), &people);
+    // The change feed, replayed from its start, is the workspace: no change a killed run
+    // committed is missing from it, and none it lacks is there.
+    let replayed = workspace.replay_feed(binary, &vendor);
+    let exported: std::collections::BTreeMap<String, Value> = people
+        .into_iter()
+        .filter_map(|person| Some((person["external_id"].as_str()?.to_string(), person)))
+        .collect();
+    assert_eq!(
+        replayed.len(),
+        exported.len(),
+        "people in the feed and in the workspace"
     );
+    for (id, person) in &exported {
+        assert_eq!(
+            replayed.get(id),
+            Some(person),
+            "person {id}: the feed against the workspace"
+        );
+    }
     outcome.seconds = started.elapsed().as_secs_f64();
     outcome
 }
