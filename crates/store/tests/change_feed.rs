@@ -22,6 +22,7 @@ on_both_backends!(
     concurrent_consumers_never_read_the_same_change,
     concurrent_writers_leave_no_gap_behind_a_reader,
     destination_links_and_used_links,
+    odd_values_come_back_from_the_feed_as_they_went_in,
 );
 
 const CONNECTION: &str = "cvent";
@@ -411,4 +412,29 @@ async fn destination_links_and_used_links(db: TestDatabase) {
     assert!(store.use_link("site", "n1", later).await.unwrap());
     assert!(!store.use_link("site", "n1", later).await.unwrap());
     assert!(store.use_link("other", "n1", later).await.unwrap());
+}
+
+async fn odd_values_come_back_from_the_feed_as_they_went_in(db: TestDatabase) {
+    let store = db.store;
+    let run_id = run(&store).await;
+    // Several scripts, an emoji, quotes and backslashes, and a megabyte of text.
+    let odd = "Zoë Ørsted-Łukasz 李小龍 مريم 🎟️ \"quoted\" back\\slash";
+    let huge = "ä".repeat(512 * 1024);
+    let fields = RawJson::of(&json!({
+        "first_name": {"type": "text", "value": odd},
+        "notes": {"type": "text", "value": huge},
+    }));
+    let mut page = page(run_id, "people", &["ünïcode-id-✓"], &[]);
+    page.upserts[0].fields = fields.clone();
+    page.feed[0].after = Some(fields);
+    store.commit_page(&page).await.unwrap();
+    let changes = store.changes(&all()).await.unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].external_id, "ünïcode-id-✓");
+    let after = changes[0].after.as_ref().unwrap();
+    assert_eq!(after["first_name"]["value"], odd);
+    assert_eq!(
+        after["notes"]["value"].as_str().map(str::len),
+        Some(huge.len())
+    );
 }
