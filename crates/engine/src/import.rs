@@ -1,38 +1,39 @@
 //! Test import: a CSV export of the vendor's registration report, run through the same mapping,
 //! rules, validation and diff as a sync of the connection, before registration opens.
 //!
-//! Each column heading is matched, ignoring case and surrounding spaces, in this order:
-//!
-//! 1. a vendor field path the connection's mapping reads (`contact.email`, `answers.0.value.0`):
-//!    the cell is the record's value at that path;
-//! 2. a data label of the data type — its question id or code (`reg_FirstName`), its name
-//!    (`dietary`) or its field (`custom.dietary`): the cell fills `custom.<name>`;
-//! 3. a workspace field the mapping fills (`email`, `external_id`): the cell is the value at the
-//!    path of the first mapping rule filling it.
-//!
-//! Other columns are listed as ignored. Each row becomes one vendor record built from its cells
-//! (dotted paths become nested objects, numeric parts list positions), so the status rule,
-//! filters and validation see it exactly as they see a listed record. A row with more or fewer
-//! cells than the heading row, or that is not UTF-8, is rejected with its line number and the
-//! rest go on. A preview writes nothing but its run record; applying stores the records and
-//! leaves the stream's sync state (cursor, checkpoint, vendor totals) as it was, since a file is
-//! not the vendor. No vendor call is made.
+//! The file's headings are matched to what the mapping reads (`columns`: vendor paths, data
+//! labels and their question texts, the headings of Cvent's registration report, workspace
+//! fields), ignoring case, spaces and punctuation; other columns are listed as ignored. Each row
+//! becomes one vendor record built from its cells (`rows`: dotted paths become nested objects,
+//! numeric parts list positions; a row without an id takes one made from its confirmation
+//! number or email), so the status rule, filters and validation see it exactly as they see a
+//! listed record. A row that cannot be a record — more or fewer cells than the heading row, not
+//! UTF-8, no id to be had, a value validation refuses — is rejected naming its row and column,
+//! and the rest go on. A preview writes nothing but its run record; applying stores the records
+//! and leaves the stream's sync state (cursor, checkpoint, vendor totals) as it was, since a
+//! file is not the vendor. The one vendor call is for the texts of the data labels' questions,
+//! when the data type has labels and the vendor keeps answers to questions; without an answer,
+//! headings are matched without them, saying so.
 
+mod columns;
+mod rows;
+
+pub use columns::{ColumnMatch, REPORT_HEADINGS, match_columns, normalized};
+pub use rows::RowPlace;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use connectors::VendorRecord;
 use pipeline::rules::labels::Label;
-use pipeline::{DataType, Mapping, Rule};
+use pipeline::{DataType, Rule};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::config::Connection;
 use crate::connect::connect;
 use crate::run::{self, EngineError, FileRecords, RunKind, RunReport};
-
-/// Where a file's cells go when they fill a data label: `labels.<name>` in the built record,
-/// which a rule added to the mapping carries to `custom.<name>`.
-const LABEL_PATH_PREFIX: &str = "labels.";
+use columns::LABEL_PATH_PREFIX;
+use rows::RowReader;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -57,22 +58,16 @@ pub struct ImportOptions {
     pub apply: bool,
 }
 
-/// How one column heading was understood.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ColumnMatch {
-    pub heading: String,
-    /// The vendor path the cells are placed at, or `None` when the column is ignored.
-    pub path: Option<String>,
-    /// In words: what the heading matched, or why it matched nothing.
-    pub matched: String,
-}
-
 /// An import's outcome: the run (a preview or the import itself) and how the columns were read.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     pub columns: Vec<ColumnMatch>,
     /// Rows read, malformed ones included.
     pub rows: u64,
+    /// Rows given an id made from their confirmation number or email.
+    pub ids_made: u64,
+    /// What the reader should know about how the file was read (question texts unavailable).
+    pub warnings: Vec<String>,
     pub run: RunReport,
 }
 
@@ -80,9 +75,9 @@ pub struct ImportReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvTable {
     pub headings: Vec<String>,
-    /// Each well-formed row with its line number.
-    pub rows: Vec<(u64, Vec<String>)>,
-    /// Each malformed row's reason, naming its line.
+    /// Each well-formed row with its place in the file.
+    pub rows: Vec<(RowPlace, Vec<String>)>,
+    /// Each malformed row's reason, naming its row.
     pub malformed: Vec<String>,
 }
 
@@ -117,7 +112,7 @@ pub fn parse_csv(input: impl std::io::Read) -> Result<CsvTable, String> {
     let mut headings: Vec<String> = headings.iter().map(|h| h.trim().to_string()).collect();
     if let Some(first) = headings.first_mut() {
         // A byte-order mark, as spreadsheet programs write.
-        *first = first.trim_start_matches('\u{feff}').to_string();
+        *first = first.trim_start_matches('\u{feff}').trim().to_string();
     }
     if headings.iter().all(String::is_empty) {
         return Err("the first row holds no column headings".into());
@@ -127,23 +122,33 @@ pub fn parse_csv(input: impl std::io::Read) -> Result<CsvTable, String> {
     for row in records {
         match row {
             Err(error) => {
-                let line = error.position().map_or(0, |p| p.line());
-                malformed.push(format!("line {line}: cannot be read as CSV: {error}"));
+                let place = error
+                    .position()
+                    .map_or(RowPlace { row: 0, line: 0 }, |p| RowPlace {
+                        row: p.record() + 1,
+                        line: p.line(),
+                    });
+                malformed.push(format!("{place}: cannot be read as CSV: {error}"));
             }
             Ok(row) => {
-                let line = row.position().map_or(0, |p| p.line());
+                let place = row
+                    .position()
+                    .map_or(RowPlace { row: 0, line: 0 }, |p| RowPlace {
+                        row: p.record() + 1,
+                        line: p.line(),
+                    });
                 if row.len() != headings.len() {
                     malformed.push(format!(
-                        "line {line}: has {} cells, the heading row has {}: check for a missing or extra separator",
+                        "{place}: has {} cells, the heading row has {}: check for a missing or extra separator",
                         row.len(),
                         headings.len()
                     ));
                     continue;
                 }
                 match csv::StringRecord::from_byte_record(row) {
-                    Ok(row) => rows.push((line, row.iter().map(str::to_string).collect())),
+                    Ok(row) => rows.push((place, row.iter().map(str::to_string).collect())),
                     Err(_) => malformed.push(format!(
-                        "line {line}: is not UTF-8 text: save the file as UTF-8 CSV"
+                        "{place}: is not UTF-8 text: save the file as UTF-8 CSV"
                     )),
                 }
             }
@@ -154,67 +159,6 @@ pub fn parse_csv(input: impl std::io::Read) -> Result<CsvTable, String> {
         rows,
         malformed,
     })
-}
-
-/// Matches each heading to a vendor path, in the order the module documents.
-pub fn match_columns(headings: &[String], mapping: &Mapping, labels: &[Label]) -> Vec<ColumnMatch> {
-    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
-    let mut taken: Vec<String> = Vec::new();
-    let mut columns = Vec::with_capacity(headings.len());
-    for heading in headings {
-        let found = if heading.is_empty() {
-            Err("the column has no heading".to_string())
-        } else if let Some(rule) = mapping.rules.iter().find(|r| same(&r.source, heading)) {
-            Ok((
-                rule.source.clone(),
-                format!("vendor path {} → {}", rule.source, rule.target),
-            ))
-        } else if let Some(label) = labels.iter().find(|l| {
-            same(&l.question, heading) || same(&l.name, heading) || same(&l.target(), heading)
-        }) {
-            Ok((
-                format!("{LABEL_PATH_PREFIX}{}", label.name),
-                format!(
-                    "data label {} (question {}) → {}",
-                    label.name,
-                    label.question,
-                    label.target()
-                ),
-            ))
-        } else if let Some(rule) = mapping.rules.iter().find(|r| same(&r.target, heading)) {
-            Ok((
-                rule.source.clone(),
-                format!(
-                    "workspace field {} ← vendor path {}",
-                    rule.target, rule.source
-                ),
-            ))
-        } else {
-            Err("matches no vendor path of the mapping, data label or mapped workspace field: ignored".to_string())
-        };
-        let column = match found {
-            Ok((path, _)) if taken.contains(&path) => ColumnMatch {
-                heading: heading.clone(),
-                path: None,
-                matched: format!("an earlier column already fills {path}: ignored"),
-            },
-            Ok((path, matched)) => {
-                taken.push(path.clone());
-                ColumnMatch {
-                    heading: heading.clone(),
-                    path: Some(path),
-                    matched,
-                }
-            }
-            Err(matched) => ColumnMatch {
-                heading: heading.clone(),
-                path: None,
-                matched,
-            },
-        };
-        columns.push(column);
-    }
-    columns
 }
 
 /// Places `value` at a dotted `path` in `root`: objects for names, lists for numeric parts.
@@ -262,16 +206,47 @@ pub fn place(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
     Ok(())
 }
 
-/// One row's vendor record, or why it cannot be one.
-fn record_of(line: u64, cells: &[String], columns: &[ColumnMatch]) -> Result<VendorRecord, String> {
-    let mut record = Value::Object(Map::new());
-    for (cell, column) in cells.iter().zip(columns) {
-        if let Some(path) = &column.path {
-            place(&mut record, path, Value::String(cell.clone()))
-                .map_err(|reason| format!("line {line}: {reason}"))?;
-        }
+/// The texts of the questions the data labels name, by label name, as the vendor words them;
+/// a warning instead when the vendor cannot say.
+async fn question_texts(
+    store: &store::Store,
+    connection: &Connection,
+    data_type: DataType,
+    labels: &[Label],
+) -> (BTreeMap<String, String>, Option<String>) {
+    if labels.is_empty() {
+        return (BTreeMap::new(), None);
     }
-    Ok(VendorRecord::from_value(&record))
+    let facts = crate::facts::load(store, &connection.name)
+        .await
+        .unwrap_or(Value::Null);
+    let connector = match connect(connection, &[data_type], facts, Default::default()) {
+        Ok(connector) => connector,
+        Err(error) => return (BTreeMap::new(), Some(error.to_string())),
+    };
+    if connector.answer_paths(data_type).is_empty() {
+        return (BTreeMap::new(), None);
+    }
+    match connector.questions().await {
+        Ok(questions) => {
+            let texts = labels
+                .iter()
+                .filter_map(|label| {
+                    pipeline::rules::labels::resolve(label, &questions)
+                        .map(|resolved| (label.name.clone(), resolved.question_text))
+                })
+                .collect();
+            (texts, None)
+        }
+        Err(error) => (
+            BTreeMap::new(),
+            Some(format!(
+                "the questions' texts could not be read from connection '{}' ({error}): columns \
+                 were matched to data labels by question id, code and name only",
+                connection.name
+            )),
+        ),
+    }
 }
 
 /// Reads the file and runs its rows as the connection's `data_type`: a preview, or — with
@@ -290,13 +265,16 @@ pub async fn import(
             .default_mapping(data_type),
     };
     let labels = settings.map(|s| s.labels.as_slice()).unwrap_or_default();
-    let columns = match_columns(&table.headings, &mapping, labels);
+    let (texts, texts_warning) = question_texts(store, connection, data_type, labels).await;
+    let columns = match_columns(&table.headings, &mapping, labels, &texts);
     if columns.iter().all(|c| c.path.is_none()) {
         return Err(ImportError::Unusable {
             path: options.csv.clone(),
             reason: format!(
-                "no column heading matches a vendor path of connection '{}''s {data_type} mapping \
-                 (such as {}), a data label or a mapped workspace field; the headings are: {}",
+                "no column heading matches what connection '{}' reads for {data_type}: head the \
+                 columns with a registration report's headings (First Name, Email Address, \
+                 Registration Status…), vendor paths (such as {}), data labels or workspace \
+                 fields; the file's headings are: {}",
                 connection.name,
                 mapping
                     .rules
@@ -318,12 +296,21 @@ pub async fn import(
             mapping.rules.push(Rule::new(source, label.target()));
         }
     }
-    let mut malformed = table.malformed;
+    let mut malformed: Vec<(String, String)> = table
+        .malformed
+        .into_iter()
+        .map(|reason| (String::new(), reason))
+        .collect();
     let mut records = Vec::with_capacity(table.rows.len());
-    for (line, cells) in &table.rows {
-        match record_of(*line, cells, &columns) {
-            Ok(record) => records.push(record),
-            Err(reason) => malformed.push(reason),
+    let reader = RowReader::new(&columns, &mapping, data_type);
+    let mut ids_made = 0;
+    for (place, cells) in &table.rows {
+        match reader.record(*place, cells) {
+            Ok((record, made)) => {
+                ids_made += u64::from(made);
+                records.push(record);
+            }
+            Err(rejected) => malformed.push(rejected),
         }
     }
     let rows = (records.len() + malformed.len()) as u64;
@@ -346,7 +333,13 @@ pub async fn import(
         },
     )
     .await?;
-    Ok(ImportReport { columns, rows, run })
+    Ok(ImportReport {
+        columns,
+        rows,
+        ids_made,
+        warnings: texts_warning.into_iter().collect(),
+        run,
+    })
 }
 
 #[cfg(test)]
@@ -354,7 +347,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_with_the_wrong_number_of_cells_or_bad_text_are_named_by_line() {
+    fn rows_with_the_wrong_number_of_cells_or_bad_text_are_named_by_row() {
         let text = b"\xef\xbb\xbfid,contact.email\n\
                      a1,ada@example.com\n\
                      a2,bob@example.com,extra\n\
@@ -364,78 +357,30 @@ mod tests {
                      a6,eve@example.com\n";
         let table = parse_csv(&text[..]).unwrap();
         assert_eq!(table.headings, ["id", "contact.email"]);
-        let ids: Vec<(u64, &str)> = table
+        let ids: Vec<(String, &str)> = table
             .rows
             .iter()
-            .map(|(line, cells)| (*line, cells[0].as_str()))
+            .map(|(place, cells)| (place.to_string(), cells[0].as_str()))
             .collect();
-        assert_eq!(ids, [(2, "a1"), (5, "a4"), (8, "a6")]);
+        assert_eq!(
+            ids,
+            [
+                ("row 2".to_string(), "a1"),
+                ("row 5".to_string(), "a4"),
+                // The cell before holds a line break: the row is one line further down.
+                ("row 7 (line 8)".to_string(), "a6")
+            ]
+        );
         assert_eq!(
             table.malformed,
             [
-                "line 3: has 3 cells, the heading row has 2: check for a missing or extra separator",
-                "line 4: has 1 cells, the heading row has 2: check for a missing or extra separator",
-                "line 7: is not UTF-8 text: save the file as UTF-8 CSV",
+                "row 3: has 3 cells, the heading row has 2: check for a missing or extra separator",
+                "row 4: has 1 cells, the heading row has 2: check for a missing or extra separator",
+                "row 6 (line 7): is not UTF-8 text: save the file as UTF-8 CSV",
             ]
         );
         assert!(parse_csv(&b""[..]).is_err());
         assert!(parse_csv(&b",,\n1,2,3\n"[..]).is_err());
-    }
-
-    #[test]
-    fn headings_match_paths_then_labels_then_workspace_fields() {
-        let mapping = Mapping {
-            rules: vec![
-                Rule::new("id", "external_id"),
-                Rule::new("contact.email", "email"),
-                Rule::new("contact.firstName", "first_name"),
-            ],
-        };
-        let labels = [Label {
-            question: "reg_Diet".into(),
-            name: "dietary".into(),
-        }];
-        // (heading, path, what it matched)
-        let cases = [
-            (
-                "Contact.Email",
-                Some("contact.email"),
-                "vendor path contact.email → email",
-            ),
-            (
-                "reg_diet",
-                Some("labels.dietary"),
-                "data label dietary (question reg_Diet) → custom.dietary",
-            ),
-            (
-                "first_name",
-                Some("contact.firstName"),
-                "workspace field first_name ← vendor path contact.firstName",
-            ),
-            (
-                "external_id",
-                Some("id"),
-                "workspace field external_id ← vendor path id",
-            ),
-            (
-                "email",
-                None,
-                "an earlier column already fills contact.email: ignored",
-            ),
-            (
-                "Badge Printed",
-                None,
-                "matches no vendor path of the mapping, data label or mapped workspace field: ignored",
-            ),
-            ("", None, "the column has no heading"),
-        ];
-        let headings: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
-        let columns = match_columns(&headings, &mapping, &labels);
-        for ((heading, path, matched), column) in cases.iter().zip(&columns) {
-            assert_eq!(column.heading, *heading);
-            assert_eq!(column.path.as_deref(), *path, "{heading}");
-            assert_eq!(column.matched, *matched, "{heading}");
-        }
     }
 
     #[test]

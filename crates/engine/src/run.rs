@@ -371,8 +371,9 @@ pub(crate) struct FileRecords {
     /// The connection's mapping, with a rule per data label the file fills.
     pub mapping: Mapping,
     pub records: Vec<VendorRecord>,
-    /// Rows that never became records, each with its reason (which names the line).
-    pub malformed: Vec<String>,
+    /// Rows that never became records: each row's id where it had one, and its reason (which
+    /// names the row).
+    pub malformed: Vec<(String, String)>,
     pub report: Option<PathBuf>,
 }
 

@@ -68,14 +68,18 @@ fn cases() -> Vec<Case> {
             workspace: json!({"p1": {"email": "ada@example.com"}}),
         },
         Case {
-            rule: "validation: a record without a required field is rejected with the field named",
+            rule: "validation: a row without a required field is rejected naming its row and column",
             settings: "statuses = []\n",
             csv: "id,status,contact.firstName,contact.lastName,contact.email\n\
                   p1,Accepted,Ada,Lovelace,ada@example.com\n\
                   p2,Accepted,,Babbage,bob@example.com\n",
             report: &[
+                (
+                    "reject",
+                    "p2",
+                    "row 3: required field 'first_name' has no value: column 'contact.firstName' is empty on this row",
+                ),
                 ("create", "p1", ""),
-                ("reject", "p2", "required field 'first_name' has no value"),
             ],
             workspace: json!({"p1": {"first_name": "Ada"}}),
         },
@@ -96,14 +100,14 @@ fn cases() -> Vec<Case> {
             workspace: json!({"p1": {"first_name": "Ada", "email": "ada@example.com"}}),
         },
         Case {
-            rule: "malformed rows: rejected with their line, the rest go on",
+            rule: "malformed rows: rejected with their row, the rest go on",
             settings: "statuses = []\n",
             csv: "id,status,contact.firstName,contact.lastName,contact.email\n\
                   p1,Accepted,Ada,Lovelace,ada@example.com\n\
                   p2,Accepted,Bob,Babbage,bob@example.com,surplus\n\
                   p3,Accepted,Cy,Clarke,cy@example.com\n",
             report: &[
-                ("reject", "", "line 3: has 6 cells, the heading row has 5"),
+                ("reject", "", "row 3: has 6 cells, the heading row has 5"),
                 ("create", "p1", ""),
                 ("create", "p3", ""),
             ],

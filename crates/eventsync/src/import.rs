@@ -17,7 +17,8 @@ pub struct ImportArgs {
     /// The data type the rows are (one; default people).
     #[arg(long, default_value = "people")]
     types: String,
-    /// The CSV file: a heading row (vendor paths, data labels or workspace fields), then a row per record.
+    /// The CSV file: a heading row (a registration report's headings, vendor paths, data labels
+    /// or their questions' texts, workspace fields), then a row per record.
     #[arg(long)]
     csv: PathBuf,
     /// Write the preview's CSV report: one row per record with its action and reason.
@@ -93,6 +94,16 @@ fn print(outcome: &ImportReport, connection: &str, args: &ImportArgs) {
     println!("{}: {} rows", args.csv.display(), outcome.rows);
     for column in &outcome.columns {
         println!("  column {:?}: {}", column.heading, column.matched);
+    }
+    if outcome.ids_made > 0 {
+        println!(
+            "  {} rows without an id were given one made from their confirmation number or \
+             email (file-confirmation-…, file-email-…): importing the file again updates them",
+            outcome.ids_made
+        );
+    }
+    for warning in &outcome.warnings {
+        println!("  warning: {warning}");
     }
     print_report(&outcome.run, connection, args.report.as_deref());
 }

@@ -830,8 +830,8 @@ fn import_previews_a_csv_export_first_and_stores_it_only_when_asked() {
         "column \"reg_Diet\": data label dietary (question reg_Diet) → custom.dietary",
         "column \"Badge Printed\": matches no vendor path",
         "Import preview of 'cvent'",
-        "line 4: has 8 cells, the heading row has 7",
-        "t-005: required field 'last_name' has no value",
+        "row 4: has 8 cells, the heading row has 7",
+        "t-005: row 6: required field 'last_name' has no value: column 'contact.lastName' is empty",
         "Nothing was written. Run the same command with --apply",
     ] {
         assert!(text.contains(expected), "{expected}\nin\n{text}");

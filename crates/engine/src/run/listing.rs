@@ -277,16 +277,24 @@ impl TypeRun<'_> {
     pub(super) async fn run_file(
         &mut self,
         records: Vec<VendorRecord>,
-        malformed: &[String],
+        malformed: &[(String, String)],
         state: &SyncState,
     ) -> Result<(), TypeError> {
         let data_type = self.data_type;
         let reject = ActionKind::Reject.as_str();
-        for reason in malformed {
+        for (external_id, reason) in malformed {
             if self.summary.rejected.len() < REJECTIONS_KEPT {
-                self.summary.rejected.push((String::new(), reason.clone()));
+                self.summary
+                    .rejected
+                    .push((external_id.clone(), reason.clone()));
             }
-            self.add_row(reject, "", String::new(), reason.clone(), Vec::new())?;
+            self.add_row(
+                reject,
+                external_id,
+                String::new(),
+                reason.clone(),
+                Vec::new(),
+            )?;
         }
         if !malformed.is_empty() {
             let counts = BTreeMap::from([(reject.to_string(), malformed.len() as u64)]);
