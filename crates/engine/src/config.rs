@@ -4,13 +4,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pipeline::{DataType, Filter, Mapping, StatusSelection};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 mod aventri;
 mod cvent_rest;
 mod cvent_soap;
+pub mod edit;
 mod imis;
 mod mail;
+pub mod schema;
+pub mod secrets;
 
 pub use aventri::AventriSettings;
 pub use cvent_rest::CventRestSettings;
@@ -162,11 +166,16 @@ impl VendorSettings {
 
     /// The data types this kind of connection can sync.
     pub fn data_types(&self) -> &'static [DataType] {
-        match self {
-            VendorSettings::CventRest(_) => connectors::cvent_rest::DATA_TYPES,
-            VendorSettings::CventSoap(_) => connectors::cvent_soap::DATA_TYPES,
-            VendorSettings::Aventri(_) => connectors::aventri::DATA_TYPES,
-            VendorSettings::Imis(_) => &[],
+        VendorSettings::data_types_of_kind(self.kind())
+    }
+
+    /// The data types a connection of `kind` can sync; none for an unknown kind.
+    pub fn data_types_of_kind(kind: &str) -> &'static [DataType] {
+        match kind {
+            connectors::cvent_rest::KIND => connectors::cvent_rest::DATA_TYPES,
+            connectors::cvent_soap::KIND => connectors::cvent_soap::DATA_TYPES,
+            connectors::aventri::KIND => connectors::aventri::DATA_TYPES,
+            _ => &[],
         }
     }
 }
@@ -354,34 +363,62 @@ pub struct DataConfig {
     pub guests: pipeline::rules::guests::GuestOptions,
 }
 
-#[derive(Deserialize)]
+/// The whole file as it is read: every key eventsync accepts is a field of this type or of the
+/// types it holds, and `eventsync config schema` is derived from them (`config/schema.rs`).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawConfig {
+#[schemars(
+    title = "eventsync.toml",
+    description = "The configuration of eventsync: the workspace, the mail server run summaries go through, and the connections to vendor accounts and iMIS sites."
+)]
+pub(crate) struct RawConfig {
+    /// The workspace: a SQLite file, relative to this file, or postgres://user@host/db.
+    /// `--database` overrides it; without either, eventsync.sqlite beside this file.
+    #[schemars(extend("default" = "eventsync.sqlite"))]
     database: Option<String>,
     smtp: Option<mail::RawSmtp>,
+    /// One vendor account and event each, or an iMIS site; `name` is what commands take.
     #[serde(default)]
+    #[schemars(schema_with = "schema::connections")]
     connections: Vec<RawConnection>,
 }
 
 /// The fields every connection has; the rest belong to its kind, which rejects what it does not
 /// know (so a misspelt field is an error, not silently ignored).
-#[derive(Deserialize)]
-struct RawConnection {
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct RawConnection {
+    /// The connection's name in commands (`eventsync sync <name>`), unique in the file.
     name: String,
+    /// The vendor: which of the kinds' fields the connection takes.
     kind: String,
+    /// The data types to sync; they run in reference order whatever the order given. Travel
+    /// types only when their switch (flights, hotel_requests) is on.
+    #[schemars(extend("default" = "every data type the kind has"))]
     data_types: Option<Vec<String>>,
+    /// Sync air_requests: each flight request attached to the person who travels (a guest's to
+    /// the guest). Off, they are never pulled. Needs the scope event/air-request:read.
     #[serde(default)]
     flights: bool,
+    /// Sync hotel_requests, each attached to the person who stays. Off, they are never pulled.
+    /// Needs the scope event/hotel-request:read.
     #[serde(default)]
     hotel_requests: bool,
+    /// An incremental sync asks for changes from this long before the last listing began, on
+    /// the vendor's clock, so that changes the vendor stamps late are never skipped.
     #[serde(default = "default_watermark_margin")]
     watermark_margin_seconds: u32,
+    /// Calls a full listing keeps in flight at once, each still within the account's rate
+    /// limit: a large listing is split into parts fetched side by side. 1 lists page by page.
     #[serde(default = "default_listing_concurrency")]
+    #[schemars(range(min = 1, max = 64))]
     listing_concurrency: usize,
+    /// Settings per data type, `[connections.data.<type>]`.
     #[serde(default)]
+    #[schemars(skip)]
     data: BTreeMap<String, RawDataConfig>,
     imis: Option<imis::RawFeed>,
     #[serde(flatten)]
+    #[schemars(skip)]
     vendor: toml::Table,
 }
 
@@ -393,240 +430,48 @@ fn default_listing_concurrency() -> usize {
     DEFAULT_LISTING_CONCURRENCY
 }
 
-#[derive(Deserialize)]
+/// The settings of one data type of one connection, `[connections.data.<type>]`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawDataConfig {
+pub(crate) struct RawDataConfig {
+    /// Rules from vendor paths to workspace fields; replaces the connector's default mapping
+    /// whole. Sensitive fields (date of birth, passport and national id numbers) are never
+    /// fetched: a rule that names them is a warning.
+    #[schemars(
+        with = "Option<Vec<schema::RuleSchema>>",
+        extend("default" = "the connector's default mapping")
+    )]
     mapping: Option<Vec<pipeline::Rule>>,
+    /// The vendor statuses to import, spelt exactly as the vendor does; [] imports every
+    /// status. Records already imported that leave the list are still updated.
     statuses: Option<Vec<String>>,
+    /// Conditions on mapped fields that must all hold; records left out are counted as
+    /// "filtered".
     #[serde(default)]
+    #[schemars(with = "Vec<schema::FilterSchema>")]
     filters: Vec<Filter>,
+    /// Remove workspace records the vendor no longer has, after a complete full sync only
+    /// (the first, or `sync --full`); previews list them first.
     #[serde(default)]
     remove_outdated: bool,
+    /// Data labels: the answer to an event question, or a contact custom field's value, found
+    /// by its id or code wherever it sits in the record, fills custom.<name>.
     #[serde(default)]
+    #[schemars(with = "Vec<schema::LabelSchema>")]
     labels: Vec<pipeline::rules::labels::Label>,
-    /// Addresses that receive a summary of each run of this data type.
+    /// Addresses mailed a summary of every run `eventsync serve` starts; needs [smtp].
     #[serde(default)]
+    #[schemars(with = "Vec<schema::Address>")]
     subscribers: Vec<String>,
+    /// session_registrations only: a guest's primary is registered to every session the guest
+    /// is (a derived registration `extra-invitee:<guest registration id>`).
     #[serde(default)]
     extra_invitee_registrations: bool,
+    /// session_registrations only: a guest's registrations, and those derived from them, carry
+    /// guest_tag = the guest's name.
     #[serde(default)]
     guest_enrollment_tags: bool,
 }
-
-/// One setting of `eventsync.toml`, for `eventsync config schema` and the README.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Setting {
-    /// Where it goes, as a TOML path (`<type>` stands for a data type's name).
-    pub key: &'static str,
-    /// Its value when not given.
-    pub default: &'static str,
-    pub meaning: &'static str,
-}
-
-/// Every setting eventsync reads, in file order. Vendor sign-in fields are those of Cvent REST;
-/// other kinds name theirs in the README.
-pub const SETTINGS: &[Setting] = &[
-    Setting {
-        key: "database",
-        default: "workspace.sqlite",
-        meaning: "the workspace: a SQLite file path or postgres://user@host/db (--database overrides)",
-    },
-    Setting {
-        key: "connections[].name",
-        default: "(required)",
-        meaning: "the connection's name in commands, unique in the file",
-    },
-    Setting {
-        key: "connections[].kind",
-        default: "(required)",
-        meaning: "the vendor: cvent-rest, cvent-soap or aventri",
-    },
-    Setting {
-        key: "connections[].region | base_url",
-        default: "(one required)",
-        meaning: "cvent-rest: na or eu, or the API's base URL",
-    },
-    Setting {
-        key: "connections[].event_code",
-        default: "(required)",
-        meaning: "cvent-rest: the event's code",
-    },
-    Setting {
-        key: "connections[].client_id",
-        default: "(required)",
-        meaning: "cvent-rest: the OAuth2 client id",
-    },
-    Setting {
-        key: "connections[].client_secret | client_secret_file",
-        default: "(one required)",
-        meaning: "cvent-rest: the client secret as \"${ENV_VAR}\", or a file holding it; never printed or exported",
-    },
-    Setting {
-        key: "connections[].data_types",
-        default: "every type the kind has",
-        meaning: "the data types to sync; they run in reference order whatever the order given; travel types only when their switch is on",
-    },
-    Setting {
-        key: "connections[].flights",
-        default: "false",
-        meaning: "cvent-rest: sync air_requests, each flight request attached to the person who travels (a guest's to the guest); off, they are never pulled; needs scope event/air-request:read",
-    },
-    Setting {
-        key: "connections[].hotel_requests",
-        default: "false",
-        meaning: "cvent-rest: sync hotel_requests, each attached to the person who stays; off, they are never pulled; needs scope event/hotel-request:read",
-    },
-    Setting {
-        key: "connections[].watermark_margin_seconds",
-        default: "300",
-        meaning: "an incremental sync asks for changes from this long before the last listing began, on the vendor's clock, so that changes the vendor stamps late or with a clock of its own are never skipped; records listed twice cost nothing but the page",
-    },
-    Setting {
-        key: "connections[].listing_concurrency",
-        default: "16",
-        meaning: "calls a full listing keeps in flight at once (1 to 64), each still within the account's rate limit: a large listing is split into parts fetched side by side, so it runs at the vendor's rate rather than one answer's latency; 1 lists one page at a time",
-    },
-    Setting {
-        key: "connections[].data.<type>.mapping",
-        default: "the connector's default mapping",
-        meaning: "rules { source = vendor path, target = workspace field or custom.<name>, import_empty, values }; replaces the default whole",
-    },
-    Setting {
-        key: "connections[].data.<type>.mapping[].import_empty",
-        default: "false",
-        meaning: "whether an empty vendor value clears the workspace value",
-    },
-    Setting {
-        key: "connections[].data.<type>.mapping[].values",
-        default: "none",
-        meaning: "a value map { map = { Vendor = \"workspace\" }, default = \"…\" }",
-    },
-    Setting {
-        key: "connections[].data.<type>.statuses",
-        default: "[\"Accepted\"] for people (Cvent)",
-        meaning: "the vendor statuses imported, spelt exactly as the vendor does; [] imports every status; people already imported who leave the list are still updated",
-    },
-    Setting {
-        key: "connections[].data.<type>.filters",
-        default: "[]",
-        meaning: "conditions on mapped fields that must all hold: { field, equals | one_of | contains | is_empty = true, not }; records left out are counted as filtered",
-    },
-    Setting {
-        key: "connections[].data.<type>.labels",
-        default: "[]",
-        meaning: "data labels { question = id or code, name }: the answer to that event question, or the value of that contact custom field, fills custom.<name> wherever it sits in the record; the preview shows each question's text or custom field's name",
-    },
-    Setting {
-        key: "connections[].data.<type>.remove_outdated",
-        default: "false",
-        meaning: "remove workspace records the vendor no longer has, after a complete full listing only",
-    },
-    Setting {
-        key: "connections[].data.session_registrations.extra_invitee_registrations",
-        default: "false",
-        meaning: "register each guest's primary to every session the guest is registered to: a derived registration 'extra-invitee:<guest registration id>' with via_guest_external_id, cancelled or removed with the guest's",
-    },
-    Setting {
-        key: "connections[].data.session_registrations.guest_enrollment_tags",
-        default: "false",
-        meaning: "tag a guest's session registrations (and those derived from them) with the guest's name in guest_tag",
-    },
-    Setting {
-        key: "connections[].data.<type>.subscribers",
-        default: "[]",
-        meaning: "email addresses mailed a summary of every run `eventsync serve` starts (counts per action, rejections with reasons, quota used, failures); needs [smtp]",
-    },
-    Setting {
-        key: "connections[].site_url (kind = \"imis\")",
-        default: "(required)",
-        meaning: "an iMIS site, with its virtual directory if any (https://members.example.org/imis): a destination fed from the workspace",
-    },
-    Setting {
-        key: "connections[].username, password | password_file (kind = \"imis\")",
-        default: "(required)",
-        meaning: "the iMIS user eventsync signs in as; the password as \"${ENV_VAR}\" or a file, never printed",
-    },
-    Setting {
-        key: "connections[].query_service (kind = \"imis\")",
-        default: "query",
-        meaning: "how saved queries run: query (/api/query, iMIS EMS and Cloud) or iqa (/api/iqa, iMIS 2017)",
-    },
-    Setting {
-        key: "connections[].link_secret | link_secret_file (kind = \"imis\")",
-        default: "none",
-        meaning: "the key (16+ characters) the association's website signs registration links with; without it /register is off",
-    },
-    Setting {
-        key: "connections[].imis.destination",
-        default: "(required with [connections.imis])",
-        meaning: "the kind = \"imis\" connection this connection's registrations reach as activities",
-    },
-    Setting {
-        key: "connections[].imis.activity_type",
-        default: "EVENT",
-        meaning: "the iMIS activity type (a LegacyActivityType code) of each registration's activity",
-    },
-    Setting {
-        key: "connections[].imis.product_code",
-        default: "the event code",
-        meaning: "the activity's PRODUCT_CODE, and the iMIS event id of `eventsync imis import-event` (10 characters at most)",
-    },
-    Setting {
-        key: "connections[].imis.description",
-        default: "{first_name} {last_name} registered for {event}",
-        meaning: "the activity's DESCRIPTION; {first_name}, {last_name}, {email}, {external_id} and {event} are filled in",
-    },
-    Setting {
-        key: "connections[].imis.key_field",
-        default: "UF_1",
-        meaning: "the activity's user field (UF_1, UF_2 or UF_3) that carries eventsync's key for the person",
-    },
-    Setting {
-        key: "connections[].imis.id_field",
-        default: "none",
-        meaning: "the people field that carries an iMIS id (such as custom.imis_id), for matching by id",
-    },
-    Setting {
-        key: "connections[].imis.match",
-        default: "[\"id\", \"email\"] with id_field, else [\"email\"]",
-        meaning: "how a person finds their iMIS party, in order; two parties with one email are refused, never guessed",
-    },
-    Setting {
-        key: "connections[].imis.eligibility_query",
-        default: "none: everyone the association knows may register",
-        meaning: "a saved query ($/…) taking an iMIS id or email; no row = not eligible; its columns prefill the registration",
-    },
-    Setting {
-        key: "smtp.host",
-        default: "(required with [smtp])",
-        meaning: "the mail server run summaries go through; ${ENV_VAR} is expanded",
-    },
-    Setting {
-        key: "smtp.port",
-        default: "587 for starttls, 465 for tls, 25 for none",
-        meaning: "the mail server's port",
-    },
-    Setting {
-        key: "smtp.tls",
-        default: "starttls",
-        meaning: "starttls, tls (from the first byte) or none (a relay on the same host or network only)",
-    },
-    Setting {
-        key: "smtp.username",
-        default: "none",
-        meaning: "the SMTP login; ${ENV_VAR} is expanded",
-    },
-    Setting {
-        key: "smtp.password | password_file",
-        default: "none",
-        meaning: "the SMTP password as \"${ENV_VAR}\", or a file holding it; needs username; never printed",
-    },
-    Setting {
-        key: "smtp.from",
-        default: "(required with [smtp])",
-        meaning: "the sender, e.g. eventsync <eventsync@example.org>",
-    },
-];
 
 /// The order data types are synced in, so that references resolve: places and levels before what
 /// points at them, sessions and people before their registrations.
@@ -1078,32 +923,33 @@ mod tests {
         assert!(cvent.data_types.contains(&DataType::AirRequests));
         let guests = cvent.data[&DataType::SessionRegistrations].guests;
         assert!(guests.extra_invitee_registrations && guests.guest_enrollment_tags);
-        for setting in SETTINGS {
-            let switch = setting
-                .key
-                .strip_prefix("connections[].data.session_registrations.")
-                .or_else(|| {
-                    ["connections[].flights", "connections[].hotel_requests"]
-                        .contains(&setting.key)
-                        .then(|| setting.key.trim_start_matches("connections[]."))
-                });
-            if let Some(key) = switch {
-                assert!(
-                    example.contains(&format!("{key} =")),
-                    "{key} is in the example"
-                );
-            }
+        // Every data type setting, travel switch and [smtp] key of Cvent REST is shown.
+        let schema = schema::document();
+        for setting in schema::settings(&schema) {
             let key = setting
                 .key
-                .strip_prefix("connections[].data.<type>.")
+                .strip_prefix("connections[kind=cvent-rest].data.session_registrations.")
+                .or_else(|| {
+                    [
+                        "connections[kind=cvent-rest].flights",
+                        "connections[kind=cvent-rest].hotel_requests",
+                    ]
+                    .contains(&setting.key.as_str())
+                    .then(|| {
+                        setting
+                            .key
+                            .trim_start_matches("connections[kind=cvent-rest].")
+                    })
+                })
                 .or_else(|| setting.key.strip_prefix("smtp."));
-            if let Some(key) = key {
-                let key = key.split(['[', ' ']).next().unwrap_or(key);
-                assert!(
-                    example.contains(&format!("{key} =")),
-                    "{key} is in the example"
-                );
+            let Some(key) = key else { continue };
+            if key.contains(['.', '[']) || key.ends_with("_file") {
+                continue;
             }
+            assert!(
+                example.contains(&format!("{key} =")) || example.contains(&format!("# {key} =")),
+                "{key} is in the example"
+            );
         }
     }
 

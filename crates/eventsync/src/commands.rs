@@ -653,23 +653,38 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
     })?;
     let config = global.load_for_workspace()?;
     let store = global.store(config.as_ref()).await?;
-    let columns: Vec<String> = data_type
-        .fields()
-        .iter()
-        .map(|f| f.name.to_string())
-        .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut csv = match args.format {
-        Format::Csv => Some(csv::Writer::from_writer(Vec::new())),
-        Format::Json => None,
-    };
-    match &mut csv {
-        Some(writer) => writer.write_record(&columns)?,
-        None => write!(out, "[")?,
+    match args.format {
+        Format::Json => {
+            write!(out, "[")?;
+            let mut first = true;
+            each_exported(&store, &args, data_type, |fields| {
+                if !first {
+                    write!(out, ",")?;
+                }
+                first = false;
+                writeln!(out)?;
+                serde_json::to_writer(&mut out, &fields)?;
+                Ok(())
+            })
+            .await?;
+            writeln!(out, "\n]")?;
+        }
+        Format::Csv => export_csv(&store, &args, data_type, &mut out).await?,
     }
+    out.flush().context("writing the export")?;
+    Ok(exit::SUCCESS)
+}
+
+/// Hands every exported record's fields to `each`, a page of the workspace at a time.
+async fn each_exported(
+    store: &Store,
+    args: &ExportArgs,
+    data_type: DataType,
+    mut each: impl FnMut(serde_json::Map<String, serde_json::Value>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut after: Option<String> = None;
-    let mut first = true;
     loop {
         let page = store
             .export_page(
@@ -679,57 +694,85 @@ pub async fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
                 1000,
             )
             .await?;
-        if page.is_empty() {
-            break;
-        }
-        after = page.last().map(|r| r.external_id.clone());
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.external_id.clone());
         for record in &page {
-            if !args.include_hidden && !engine::run::shown_in_agenda(data_type, record) {
-                continue;
+            if args.include_hidden || engine::run::shown_in_agenda(data_type, record) {
+                each(engine::run::export_fields(record))?;
             }
-            let fields = engine::run::export_fields(record);
-            match &mut csv {
-                Some(writer) => {
-                    let values: Vec<String> = columns
-                        .iter()
-                        .map(|c| match fields.get(c) {
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(serde_json::Value::Null) | None => String::new(),
-                            Some(other) => other.to_string(),
-                        })
-                        .collect();
-                    writer.write_record(&values)?;
-                }
-                None => {
-                    if !first {
-                        write!(out, ",")?;
-                    }
-                    writeln!(out)?;
-                    serde_json::to_writer(&mut out, &fields)?;
-                }
-            }
-            first = false;
-        }
-        // Hand each page's CSV to stdout, so memory stays flat on large exports.
-        if let Some(writer) = csv.take() {
-            let buffered = writer
-                .into_inner()
-                .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
-            out.write_all(&buffered)?;
-            csv = Some(csv::Writer::from_writer(Vec::new()));
         }
     }
-    match csv {
-        Some(writer) => {
-            let buffered = writer
-                .into_inner()
-                .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
-            out.write_all(&buffered)?;
+}
+
+/// The CSV export: the data type's fields in schema order, then every other field a record
+/// holds (its `custom.*` fields), sorted by name. Those are known only once every record has
+/// been read, so the records wait in a file meanwhile: memory stays flat on large exports, and
+/// the export is one reading of the workspace.
+async fn export_csv(
+    store: &Store,
+    args: &ExportArgs,
+    data_type: DataType,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let spool = Spool::create()?;
+    let mut lines = std::io::BufWriter::new(std::fs::File::create(&spool.0)?);
+    let mut columns: Vec<String> = data_type
+        .fields()
+        .iter()
+        .map(|f| f.name.to_string())
+        .collect();
+    let mut others = std::collections::BTreeSet::new();
+    each_exported(store, args, data_type, |fields| {
+        for name in fields.keys() {
+            if !others.contains(name) && data_type.field(name).is_none() && name != "external_id" {
+                others.insert(name.clone());
+            }
         }
-        None => writeln!(out, "\n]")?,
+        serde_json::to_writer(&mut lines, &fields)?;
+        lines.write_all(b"\n")?;
+        Ok(())
+    })
+    .await?;
+    lines.flush().context("writing the export's spool")?;
+    drop(lines);
+    columns.extend(others);
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(&columns)?;
+    let spooled = std::io::BufReader::new(std::fs::File::open(&spool.0)?);
+    for line in std::io::BufRead::lines(spooled) {
+        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line?)?;
+        let values = columns.iter().map(|column| match fields.get(column) {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        });
+        writer.write_record(values)?;
     }
-    out.flush().context("writing the export")?;
-    Ok(exit::SUCCESS)
+    writer.flush()?;
+    Ok(())
+}
+
+/// A temporary file, removed when dropped.
+struct Spool(PathBuf);
+
+impl Spool {
+    fn create() -> std::io::Result<Spool> {
+        let path = std::env::temp_dir().join(format!(
+            "eventsync-export-{}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::File::create(&path)?;
+        Ok(Spool(path))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 pub async fn runs(global: &Global, args: RunsArgs) -> anyhow::Result<u8> {

@@ -2,6 +2,7 @@
 
 mod changes;
 mod commands;
+mod config_commands;
 mod config_workbook;
 mod demo;
 mod exit;
@@ -80,7 +81,7 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Describes the configuration file.
     #[command(subcommand)]
-    Config(commands::ConfigCommand),
+    Config(config_commands::ConfigCommand),
 }
 
 /// What is logged unless `EVENTSYNC_LOG` says otherwise: warnings, but not sqlx's notes of
@@ -148,7 +149,7 @@ fn main() -> ExitCode {
             Command::Imis(command) => imis::run(&global, command).await,
             Command::Token(command) => serve::token(&global, command).await,
             Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
-            Command::Config(command) => commands::config(&global, command),
+            Command::Config(command) => config_commands::config(&global, command),
         }
     });
     runtime.block_on(global.close_stores());

@@ -2,6 +2,7 @@
 //! endpoint (region or explicit `…/api/v2`), account id, key, event id, active statuses,
 //! modified-since behaviour, presenter and person photo endpoints, `ConcurrentSessionsTitle`.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{ConfigError, Context, Secret};
@@ -27,25 +28,64 @@ pub struct AventriSettings {
 /// The fields that hold or point at the secret: never exported, never read from a workbook.
 pub(crate) const SECRET_FIELDS: &[&str] = &["key", "key_file"];
 
-#[derive(Deserialize)]
+/// The fields of a `kind = "aventri"` connection.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Raw {
+#[schemars(
+    title = "An Aventri (API v2) connection",
+    extend(
+        "allOf" = [
+            { "anyOf": [{ "required": ["region"] }, { "required": ["endpoint"] }] },
+            { "anyOf": [{ "required": ["key"] }, { "required": ["key_file"] }] },
+            { "not": { "required": ["key", "key_file"] } }
+        ],
+        "required" = ["account_id", "event_id"]
+    )
+)]
+pub(super) struct Raw {
+    /// The account's region (case is ignored); or give endpoint.
+    #[schemars(extend("enum" = ["na", "emea", "apac"]))]
     region: Option<String>,
+    /// The API's address, ending in /api/v2; wins over region.
+    #[schemars(regex(pattern = r"/api/v2/?$"))]
     endpoint: Option<String>,
+    /// The Aventri account id.
     account_id: Option<String>,
+    /// The account's API key: best "${ENV_VAR}"; "enc:v1:…" is a value encrypted with
+    /// EVENTSYNC_SECRET_KEY. Never printed or logged. Or give key_file.
     key: Option<String>,
+    /// A file holding the API key, relative to this file.
     key_file: Option<std::path::PathBuf>,
+    /// The event's id.
     event_id: Option<String>,
+    /// Registration statuses that import as active, comma separated; others import as
+    /// cancelled.
+    #[schemars(extend("default" = "Confirmed,Attended"))]
     active_statuses: Option<String>,
+    /// Hours an incremental sync looks back before the last sync's newest change.
+    #[schemars(extend("default" = 24))]
     modified_since_overlap_hours: Option<u32>,
+    /// A URL with {speakerid} where the id goes: presenter photos are fetched and checked.
+    #[schemars(regex(pattern = r"\{speakerid\}"))]
     presenter_photo_endpoint: Option<String>,
+    /// A URL with {attendeeid} where the id goes: attendee photos are fetched and checked.
+    #[schemars(regex(pattern = r"\{attendeeid\}"))]
     person_photo_endpoint: Option<String>,
+    /// The title of master sessions made for in_slot sessions that start together.
     #[serde(
         rename = "ConcurrentSessionsTitle",
         alias = "concurrent_sessions_title"
     )]
     concurrent_sessions_title: Option<String>,
+    /// The registration category whose registrations become sponsors, not people; their
+    /// subcategory is the sponsorship level.
+    #[schemars(extend("default" = "Sponsor"))]
     sponsor_category: Option<String>,
+    /// The event's offset from UTC (+HH:MM, -HH:MM or Z): Aventri's times are event-local.
+    #[schemars(
+        regex(pattern = r"^\s*(Z|[+-][0-9]+:[0-9]+)\s*$"),
+        extend("default" = "+00:00")
+    )]
     utc_offset: Option<String>,
 }
 

@@ -1,5 +1,6 @@
 //! The settings of a `kind = "cvent-rest"` connection: host, event code and OAuth2 client.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{ConfigError, Context, Secret};
@@ -16,14 +17,34 @@ pub struct CventRestSettings {
 /// The fields that hold or point at the secret: never exported, never read from a workbook.
 pub(crate) const SECRET_FIELDS: &[&str] = &["client_secret", "client_secret_file"];
 
-#[derive(Deserialize)]
+/// The fields of a `kind = "cvent-rest"` connection.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Raw {
+#[schemars(
+    title = "A Cvent REST connection",
+    extend(
+        "allOf" = [
+            { "anyOf": [{ "required": ["region"] }, { "required": ["base_url"] }] },
+            { "anyOf": [{ "required": ["client_secret"] }, { "required": ["client_secret_file"] }] },
+            { "not": { "required": ["client_secret", "client_secret_file"] } }
+        ],
+        "required" = ["event_code", "client_id"]
+    )
+)]
+pub(super) struct Raw {
+    /// The account's region (case is ignored); or give base_url.
+    #[schemars(extend("enum" = ["na", "eu"]))]
     region: Option<String>,
+    /// The API's base URL, such as https://api-platform.cvent.com/ea; wins over region.
     base_url: Option<String>,
+    /// The event's code, as Cvent shows it.
     event_code: Option<String>,
+    /// The OAuth2 client id.
     client_id: Option<String>,
+    /// The OAuth2 client secret: best "${ENV_VAR}"; "enc:v1:…" is a value encrypted with
+    /// EVENTSYNC_SECRET_KEY. Never printed or exported. Or give client_secret_file.
     client_secret: Option<String>,
+    /// A file holding the client secret, relative to this file.
     client_secret_file: Option<std::path::PathBuf>,
 }
 

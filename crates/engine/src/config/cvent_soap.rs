@@ -1,5 +1,6 @@
 //! The settings of a `kind = "cvent-soap"` connection: host, account, API user and event code.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{ConfigError, Context, Secret};
@@ -18,15 +19,36 @@ pub struct CventSoapSettings {
 /// The fields that hold or point at the secret: never exported, never read from a workbook.
 pub(crate) const SECRET_FIELDS: &[&str] = &["password", "password_file"];
 
-#[derive(Deserialize)]
+/// The fields of a `kind = "cvent-soap"` connection.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Raw {
+#[schemars(
+    title = "A Cvent SOAP (V200611) connection",
+    extend(
+        "allOf" = [
+            { "anyOf": [{ "required": ["host"] }, { "required": ["base_url"] }] },
+            { "anyOf": [{ "required": ["password"] }, { "required": ["password_file"] }] },
+            { "not": { "required": ["password", "password_file"] } }
+        ],
+        "required" = ["account_number", "user_name", "event_code"]
+    )
+)]
+pub(super) struct Raw {
+    /// Cvent's SOAP host (case is ignored; na is production); or give base_url.
+    #[schemars(extend("enum" = ["production", "na", "eu", "sandbox"]))]
     host: Option<String>,
+    /// The Login endpoint, such as https://api.cvent.com/soap/V200611.ASMX; wins over host.
     base_url: Option<String>,
+    /// The Cvent account number.
     account_number: Option<String>,
+    /// The API user; Cvent must allow this machine's IP address for it.
     user_name: Option<String>,
+    /// The API user's password: best "${ENV_VAR}"; "enc:v1:…" is a value encrypted with
+    /// EVENTSYNC_SECRET_KEY. Never printed or exported. Or give password_file.
     password: Option<String>,
+    /// A file holding the password, relative to this file.
     password_file: Option<std::path::PathBuf>,
+    /// The event's code.
     event_code: Option<String>,
 }
 

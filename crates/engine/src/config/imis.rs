@@ -27,6 +27,7 @@
 //! eligibility_query = "$/Events/Cvent/Eligible members"
 //! ```
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{ConfigError, Context, Secret};
@@ -53,15 +54,42 @@ pub(crate) const SECRET_FIELDS: &[&str] = &[
     "link_secret_file",
 ];
 
-#[derive(Deserialize)]
+/// The fields of a `kind = "imis"` connection: an association's iMIS site, a destination fed
+/// from the workspace, with no data types of its own.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Raw {
+#[schemars(
+    title = "An iMIS site",
+    extend(
+        "allOf" = [
+            { "anyOf": [{ "required": ["password"] }, { "required": ["password_file"] }] },
+            { "not": { "required": ["password", "password_file"] } },
+            { "not": { "required": ["link_secret", "link_secret_file"] } }
+        ],
+        "required" = ["site_url", "username"]
+    )
+)]
+pub(super) struct Raw {
+    /// The iMIS site, with its virtual directory if any, without /api or /token, such as
+    /// https://members.example.org/imis.
+    #[schemars(regex(pattern = r"^\s*https?://[^/\s]+"))]
     site_url: Option<String>,
+    /// The iMIS user eventsync signs in as.
     username: Option<String>,
+    /// That user's password: best "${ENV_VAR}"; "enc:v1:…" is a value encrypted with
+    /// EVENTSYNC_SECRET_KEY. Never printed. Or give password_file.
     password: Option<String>,
+    /// A file holding the password, relative to this file.
     password_file: Option<std::path::PathBuf>,
+    /// How saved queries run: query (/api/query, iMIS EMS and Cloud) or iqa (/api/iqa, iMIS
+    /// 2017).
+    #[schemars(extend("enum" = ["query", "iqa"], "default" = "query"))]
     query_service: Option<String>,
+    /// The key (16 characters or more) the association's website signs registration links
+    /// with; without it /register is off. As "${ENV_VAR}" or "enc:v1:…", or give
+    /// link_secret_file.
     link_secret: Option<String>,
+    /// A file holding the link key, relative to this file.
     link_secret_file: Option<std::path::PathBuf>,
 }
 
@@ -129,7 +157,7 @@ fn reqwest_url(text: &str) -> Option<String> {
 }
 
 /// How a person is matched with an iMIS party.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchBy {
     /// The iMIS id the person's `id_field` carries.
@@ -162,17 +190,37 @@ pub const DEFAULT_ACTIVITY_TYPE: &str = "EVENT";
 pub const DEFAULT_DESCRIPTION: &str = "{first_name} {last_name} registered for {event}";
 pub const DEFAULT_KEY_FIELD: &str = "UF_1";
 
-#[derive(Deserialize)]
+/// `[connections.imis]`: how this connection's registrations reach an iMIS site as activities.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "The iMIS feed of a connection")]
 pub(super) struct RawFeed {
+    /// The `kind = "imis"` connection this connection's registrations reach.
     destination: String,
+    /// The iMIS activity type (a LegacyActivityType code) of each registration's activity.
+    #[schemars(extend("default" = DEFAULT_ACTIVITY_TYPE))]
     activity_type: Option<String>,
+    /// The activity's PRODUCT_CODE, and the iMIS event id of `eventsync imis import-event`
+    /// (10 characters at most); the connection's event code when not given.
     product_code: Option<String>,
+    /// The activity's DESCRIPTION; {first_name}, {last_name}, {email}, {external_id} and
+    /// {event} are filled in.
+    #[schemars(extend("default" = DEFAULT_DESCRIPTION))]
     description: Option<String>,
+    /// The activity's user field that carries eventsync's key for the person (case is
+    /// ignored).
+    #[schemars(extend("enum" = ["UF_1", "UF_2", "UF_3"], "default" = DEFAULT_KEY_FIELD))]
     key_field: Option<String>,
+    /// The people field that carries an iMIS id (such as custom.imis_id), for matching by id.
     id_field: Option<String>,
+    /// How a person finds their iMIS party, in order: ["id", "email"] with id_field, else
+    /// ["email"]. Two parties with one email are refused, never guessed.
     #[serde(rename = "match")]
+    #[schemars(length(min = 1))]
     match_order: Option<Vec<MatchBy>>,
+    /// A saved query ($/…) taking an iMIS id or email: no row means not eligible; its columns
+    /// prefill the registration. Without it, everyone the association knows may register.
+    #[schemars(regex(pattern = r"^\$/"))]
     eligibility_query: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{ConfigError, Secret, expand};
@@ -29,15 +30,33 @@ pub struct Smtp {
     pub from: String,
 }
 
-#[derive(Deserialize)]
+/// `[smtp]`: the mail server run summaries (and refusal digests) go through.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "The mail server",
+    extend(
+        "not" = { "required": ["password", "password_file"] },
+        "dependencies" = { "password": ["username"], "password_file": ["username"] }
+    )
+)]
 pub(super) struct RawSmtp {
+    /// The mail server's host name; ${ENV_VAR} is expanded.
     host: String,
+    /// The mail server's port: 587 for starttls, 465 for tls, 25 for none when not given.
+    #[schemars(extend("default" = 587))]
     port: Option<u16>,
+    /// starttls, tls (from the first byte) or none (a relay on the same host or network only).
+    #[schemars(extend("enum" = ["starttls", "tls", "none"], "default" = "starttls"))]
     tls: Option<String>,
+    /// The SMTP login; ${ENV_VAR} is expanded.
     username: Option<String>,
+    /// The SMTP password: best "${ENV_VAR}"; "enc:v1:…" is a value encrypted with
+    /// EVENTSYNC_SECRET_KEY. Needs username; never printed. Or give password_file.
     password: Option<String>,
+    /// A file holding the SMTP password, relative to this file.
     password_file: Option<PathBuf>,
+    /// The sender, such as eventsync <eventsync@example.org>.
     from: String,
 }
 
