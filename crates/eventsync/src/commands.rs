@@ -129,39 +129,6 @@ pub enum Format {
     Csv,
 }
 
-#[derive(clap::Subcommand)]
-pub enum ConfigCommand {
-    /// Prints every setting of eventsync.toml with its default and meaning.
-    Schema,
-    /// Writes a connection's configuration to an XLSX workbook, one sheet per data type;
-    /// secrets are never written.
-    Export(crate::config_workbook::ExportArgs),
-    /// Reads a workbook from `config export`, checks it and shows what it changes; with
-    /// --apply, writes the changes into the configuration file.
-    Import(crate::config_workbook::ImportArgs),
-}
-
-pub fn config(global: &Global, command: ConfigCommand) -> anyhow::Result<u8> {
-    match command {
-        ConfigCommand::Export(args) => return crate::config_workbook::export(global, args),
-        ConfigCommand::Import(args) => return crate::config_workbook::import(global, args),
-        ConfigCommand::Schema => {
-            let settings = engine::config::SETTINGS;
-            if global.json {
-                println!("{}", serde_json::to_string_pretty(settings)?);
-            } else {
-                for setting in settings {
-                    println!(
-                        "{}\n    default: {}\n    {}",
-                        setting.key, setting.default, setting.meaning
-                    );
-                }
-            }
-        }
-    }
-    Ok(exit::SUCCESS)
-}
-
 #[derive(Args)]
 pub struct RunsArgs {
     /// Only this connection's runs.
