@@ -310,10 +310,13 @@ impl Context<'_> {
     ) -> Result<Secret, ConfigError> {
         let name = self.connection;
         match (inline, file) {
+            (Some(value), None) if secrets::is_sealed(&value) => Ok(Secret::new(
+                secrets::open(&value, &self.what(field), self.env)?,
+            )),
             (Some(value), None) => {
                 if !value.contains("${") {
                     self.warnings.push(format!(
-                        "connection '{name}': {field} is written in the file; prefer {field} = \"${{ENV_VAR}}\" or {field}_file"
+                        "connection '{name}': {field} is written in the file; prefer {field} = \"${{ENV_VAR}}\", {field}_file, or setting it over the API, which stores it encrypted"
                     ));
                 }
                 Ok(Secret::new(self.expand(&value, field)?))
@@ -518,13 +521,21 @@ fn expand(
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, &|name| std::env::var(name).ok())
+    }
+
+    /// Loads the file with `env` standing for the environment (`${NAME}`, the secret key).
+    pub fn load_with(
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ConfigError(format!(
                 "cannot read {}: {e} (pass --config FILE, or run `eventsync demo` to write an example)",
                 path.display()
             ))
         })?;
-        Config::parse(&text, path, &|name| std::env::var(name).ok())
+        Config::parse(&text, path, env)
     }
 
     pub fn parse(

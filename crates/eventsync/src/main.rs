@@ -82,6 +82,9 @@ enum Command {
     /// Describes the configuration file.
     #[command(subcommand)]
     Config(config_commands::ConfigCommand),
+    /// Manages the secrets stored encrypted in the configuration file.
+    #[command(subcommand)]
+    Secrets(config_commands::SecretsCommand),
 }
 
 /// What is logged unless `EVENTSYNC_LOG` says otherwise: warnings, but not sqlx's notes of
@@ -150,6 +153,7 @@ fn main() -> ExitCode {
             Command::Token(command) => serve::token(&global, command).await,
             Command::Simulate(args) => simulate::run(args).await.map(|()| exit::SUCCESS),
             Command::Config(command) => config_commands::config(&global, command),
+            Command::Secrets(command) => config_commands::secrets(&global, command),
         }
     });
     runtime.block_on(global.close_stores());

@@ -82,6 +82,9 @@ impl RawSmtp {
             SmtpTls::None => 25,
         });
         let password = match (self.password, self.password_file) {
+            (Some(value), None) if super::secrets::is_sealed(&value) => Some(Secret::new(
+                super::secrets::open(&value, "smtp: password", env)?,
+            )),
             (Some(value), None) => Some(Secret::new(expand(&value, "smtp: password", env)?)),
             (None, Some(file)) => {
                 let file = if file.is_absolute() {
