@@ -161,6 +161,13 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("cannot write the report: {0}")]
     Report(#[from] std::io::Error),
+    /// Someone asked the run to stop (`Store::request_run_cancel`); it stopped between two
+    /// pages and is recorded `cancelled`.
+    #[error(
+        "run {run_id} was cancelled on request: it stopped between two pages, what it had \
+         stored stays, and the next sync goes on from there"
+    )]
+    Cancelled { run_id: i64 },
 }
 
 /// How many rejections a summary keeps; the CSV report has them all.
@@ -295,7 +302,7 @@ pub async fn run(
                 finish(
                     store,
                     run_id,
-                    RunStatus::Failed,
+                    RunStatus::Failed.as_str(),
                     &types,
                     vec![error.to_string()],
                     None,
@@ -304,6 +311,20 @@ pub async fn run(
                 return Err(EngineError::Store(error));
             }
             Err(TypeError::Report(error)) => return Err(EngineError::Report(error)),
+            Err(TypeError::Cancelled) => {
+                let message = format!(
+                    "{data_type}: cancelled on request after {} records",
+                    summary.counts.values().sum::<u64>()
+                );
+                summary.error = Some(message.clone());
+                errors.push(message);
+                types.insert(data_type.as_str().to_string(), summary);
+                if let Some(writer) = report {
+                    writer.finish()?;
+                }
+                finish(store, run_id, CANCELLED, &types, errors, None).await;
+                return Err(EngineError::Cancelled { run_id });
+            }
             Err(TypeError::Vendor(ConnectorError::QuotaExhausted { resets_at: at })) => {
                 let message =
                     format!("{data_type}: paused — the vendor's daily quota is used up until {at}");
@@ -342,7 +363,7 @@ pub async fn run(
     finish(
         store,
         run_id,
-        status,
+        status.as_str(),
         &types,
         errors.clone(),
         resets_at.clone(),
@@ -463,11 +484,15 @@ pub(crate) async fn run_records(
             ),
             // Nothing here calls the vendor; should that change, its error is still reported.
             TypeError::Vendor(error) => (error.to_string(), EngineError::Config(error.to_string())),
+            TypeError::Cancelled => (
+                "cancelled on request".to_string(),
+                EngineError::Cancelled { run_id },
+            ),
         };
         finish(
             store,
             run_id,
-            RunStatus::Failed,
+            RunStatus::Failed.as_str(),
             &types,
             vec![message],
             None,
@@ -480,7 +505,7 @@ pub(crate) async fn run_records(
         Some(writer) => Some(writer.finish()?),
         None => None,
     };
-    finish(store, run_id, status, &types, Vec::new(), None).await;
+    finish(store, run_id, status.as_str(), &types, Vec::new(), None).await;
     Ok(RunReport {
         run_id,
         kind: file.run_kind,
@@ -528,10 +553,13 @@ async fn telling_waits<T>(
     outcome
 }
 
+/// The status a run asked to stop ends with.
+const CANCELLED: &str = "cancelled";
+
 async fn finish(
     store: &Store,
     run_id: i64,
-    status: RunStatus,
+    status: &str,
     types: &BTreeMap<String, TypeSummary>,
     errors: Vec<String>,
     resets_at: Option<String>,
@@ -546,7 +574,7 @@ async fn finish(
         })
         .collect();
     let outcome = RunOutcome {
-        status: status.as_str().into(),
+        status: status.into(),
         cursor_after: Value::Object(cursor_after),
         errors,
         resets_at,
@@ -560,6 +588,8 @@ enum TypeError {
     Vendor(ConnectorError),
     Store(StoreError),
     Report(std::io::Error),
+    /// The run was asked to stop; it stopped at a page boundary.
+    Cancelled,
 }
 
 impl From<ConnectorError> for TypeError {

@@ -1,4 +1,5 @@
-//! `serve`, `outbox` and `token create`: the long-running server and its companions.
+//! `serve`, `outbox` and `token create|list|revoke`: the long-running server and its
+//! companions.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -120,7 +121,9 @@ pub async fn outbox(global: &Global, args: OutboxArgs) -> anyhow::Result<u8> {
         })
         .await?;
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        // The API's names and times: the same item reads the same wherever it is shown.
+        let shown: Vec<serde_json::Value> = items.iter().map(server::outbox_json).collect();
+        println!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(exit::SUCCESS);
     }
     let counts = store.outbox_counts().await?;
@@ -158,37 +161,108 @@ pub async fn outbox(global: &Global, args: OutboxArgs) -> anyhow::Result<u8> {
 pub enum TokenCommand {
     /// Creates an API bearer token and prints it once; only its hash is stored.
     Create {
-        /// What the token is for, e.g. "check-in desk".
+        /// What the token is for, e.g. "check-in desk"; unique among live tokens.
         name: String,
+        /// What it may do: read (every GET of workspace data), write (read, and session
+        /// registrations, check-ins and sessions) or admin (everything: connections, runs,
+        /// tokens, outbox retries, auto sync).
+        #[arg(long, value_parser = ["read", "write", "admin"])]
+        scope: String,
+    },
+    /// Lists the tokens, revoked ones included (never the tokens themselves).
+    List,
+    /// Revokes a live token, named by its name or its id.
+    Revoke {
+        /// The token's name, or its id as `token list` shows it.
+        token: String,
     },
 }
 
 pub async fn token(global: &Global, command: TokenCommand) -> anyhow::Result<u8> {
+    let config = global.load_for_workspace()?;
+    let store = global.store(config.as_ref()).await?;
     match command {
-        TokenCommand::Create { name } => {
-            if name.trim().is_empty() {
+        TokenCommand::Create { name, scope } => {
+            let name = name.trim();
+            if name.is_empty() {
                 return Err(engine::ConfigError(
                     "give the token a name, e.g. \"check-in desk\"".into(),
                 )
                 .into());
             }
-            let config = global.load_for_workspace()?;
-            let store = global.store(config.as_ref()).await?;
+            let scope = store::TokenScope::parse(&scope).ok_or_else(|| {
+                engine::ConfigError(format!("--scope {scope}: use read, write or admin"))
+            })?;
             let token = server::new_token();
-            let stored = store
-                .add_api_token(name.trim(), &server::token_hash(&token))
-                .await?;
+            let stored = match store
+                .add_scoped_api_token(name, &server::token_hash(&token), scope)
+                .await
+            {
+                Ok(stored) => stored,
+                Err(store::StoreError::Conflict(message)) => {
+                    return Err(engine::ConfigError(message).into());
+                }
+                Err(error) => return Err(error.into()),
+            };
             if global.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"id": stored.id, "name": stored.name, "token": token})
-                );
+                let mut shown = server::token_json(&stored);
+                shown["token"] = serde_json::Value::String(token);
+                println!("{shown}");
             } else {
                 println!("{token}");
                 eprintln!(
-                    "token {} ('{}') created; it is shown only now — keep it somewhere safe",
-                    stored.id, stored.name
+                    "token {} ('{}', scope {}) created; it is shown only now — keep it somewhere safe",
+                    stored.id, stored.name, stored.scope
                 );
+            }
+            Ok(exit::SUCCESS)
+        }
+        TokenCommand::List => {
+            let tokens = store.api_tokens().await?;
+            if global.json {
+                let shown: Vec<serde_json::Value> = tokens.iter().map(server::token_json).collect();
+                println!("{}", serde_json::to_string_pretty(&shown)?);
+                return Ok(exit::SUCCESS);
+            }
+            if tokens.is_empty() {
+                println!("no tokens: create one with `eventsync token create <name> --scope read`");
+            }
+            for token in &tokens {
+                let shown = server::token_json(token);
+                println!(
+                    "{:>4}  {:<24} {:<6} created {}{}",
+                    token.id,
+                    token.name,
+                    token.scope,
+                    shown["created_at"].as_str().unwrap_or_default(),
+                    shown["revoked_at"]
+                        .as_str()
+                        .map(|at| format!("  revoked {at}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(exit::SUCCESS)
+        }
+        TokenCommand::Revoke { token } => {
+            // A live token's name first: a name may look like a number.
+            let id = match store.live_api_token(token.trim()).await? {
+                Some(found) => found.id,
+                None => token.trim().parse::<i64>().map_err(|_| {
+                    engine::ConfigError(format!(
+                        "no live token named '{token}': `eventsync token list` shows them"
+                    ))
+                })?,
+            };
+            if !store.revoke_api_token(id).await? {
+                return Err(engine::ConfigError(format!(
+                    "no live token {id}: `eventsync token list` shows them"
+                ))
+                .into());
+            }
+            if global.json {
+                println!("{}", serde_json::json!({"revoked": id}));
+            } else {
+                println!("token {id} revoked");
             }
             Ok(exit::SUCCESS)
         }

@@ -925,7 +925,7 @@ fn a_configuration_that_fails_to_load_stops_every_command() {
         &["runs"],
         &["export", "people"],
         &["outbox"],
-        &["token", "create", "desk"],
+        &["token", "create", "desk", "--scope", "read"],
         &["status"],
         &["serve", "--listen", "127.0.0.1:0"],
     ];
@@ -959,7 +959,15 @@ fn a_configuration_that_fails_to_load_stops_every_command() {
     // Without any configuration: --database names the workspace, and is enough; a --config
     // given but missing is a mistake all the same, and nothing at all is one too.
     let empty = EmptyDir::new("no-config");
-    let alone = empty.run(&["--database", "alone.sqlite", "token", "create", "desk"]);
+    let alone = empty.run(&[
+        "--database",
+        "alone.sqlite",
+        "token",
+        "create",
+        "desk",
+        "--scope",
+        "read",
+    ]);
     assert!(
         alone.status.success(),
         "{}",
@@ -985,6 +993,119 @@ fn a_configuration_that_fails_to_load_stops_every_command() {
         "{stderr}"
     );
     assert!(!empty.0.join("eventsync.sqlite").exists());
+}
+
+/// Tokens are made with a scope, listed without their secret, refused a name a live token has
+/// (exit 2, naming it), and revoked by name or id.
+#[test]
+fn tokens_are_created_with_a_scope_listed_and_revoked_by_name_or_id() {
+    let empty = EmptyDir::new("tokens");
+    let token = |args: &[&str]| {
+        empty.run(&[&["--database", "tokens.sqlite", "--json", "token"], args].concat())
+    };
+    let created = token(&["create", "check-in desk", "--scope", "write"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let created = stdout_json(&created);
+    assert_eq!(created["name"], "check-in desk");
+    assert_eq!(created["scope"], "write");
+    let secret = created["token"].as_str().expect("the token, once");
+    assert!(secret.starts_with("evs_"), "{created}");
+
+    let again = token(&["create", "check-in desk", "--scope", "read"]);
+    assert_eq!(again.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("'check-in desk' exists already"),
+        "{stderr}"
+    );
+    let unscoped = token(&["create", "reports"]);
+    assert_eq!(unscoped.status.code(), Some(2), "--scope is required");
+    let wrong = token(&["create", "reports", "--scope", "everything"]);
+    assert_eq!(wrong.status.code(), Some(2));
+
+    let ops = stdout_json(&token(&["create", "ops", "--scope", "admin"]));
+    let listed = stdout_json(&token(&["list"]));
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["scope"], "write");
+    assert_eq!(listed[1]["name"], "ops");
+    let text = serde_json::to_string(listed).expect("JSON");
+    assert!(!text.contains(secret), "a secret was listed");
+    let created_at = listed[0]["created_at"].as_str().expect("created_at");
+    assert!(
+        created_at.ends_with('Z') && created_at.len() == 20,
+        "to the second: {created_at}"
+    );
+
+    let revoked = token(&["revoke", "check-in desk"]);
+    assert!(revoked.status.success());
+    assert_eq!(stdout_json(&revoked)["revoked"], created["id"]);
+    let twice = token(&["revoke", "check-in desk"]);
+    assert_eq!(twice.status.code(), Some(2));
+    let by_id = token(&["revoke", &ops["id"].to_string()]);
+    assert!(by_id.status.success());
+    let listed = stdout_json(&token(&["list"]));
+    assert!(
+        listed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|t| t["revoked_at"].is_string()),
+        "{listed}"
+    );
+    // The name is free again once its token is revoked.
+    assert!(
+        token(&["create", "check-in desk", "--scope", "read"])
+            .status
+            .success()
+    );
+}
+
+/// Regression: `outbox --json` named an item's person `attendee_id` and its session
+/// `session_id`, with microseconds, where the API says `person_external_id` and
+/// `session_external_id`, to the second.
+#[test]
+fn outbox_json_uses_the_apis_names_and_times() {
+    let empty = EmptyDir::new("outbox-json");
+    let path = empty.0.join("outbox.sqlite");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = store::Store::open(&path.display().to_string())
+            .await
+            .expect("workspace");
+        store
+            .enqueue_outbox(&store::NewOutboxItem {
+                connection: "cvent".to_string(),
+                operation: store::OutboxOperation::Enroll,
+                session_id: Some("s-1".to_string()),
+                attendee_id: "p-1".to_string(),
+                payload: json!({}),
+                local: false,
+            })
+            .await
+            .expect("an item");
+        store.close().await;
+    });
+    let output = empty.run(&["--database", "outbox.sqlite", "--json", "outbox"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let items = stdout_json(&output);
+    let item = &items[0];
+    assert_eq!(item["person_external_id"], "p-1", "{item}");
+    assert_eq!(item["session_external_id"], "s-1", "{item}");
+    assert!(item.get("attendee_id").is_none(), "{item}");
+    let created_at = item["created_at"].as_str().expect("created_at");
+    assert!(
+        created_at.len() == 20 && created_at.ends_with('Z'),
+        "{created_at}"
+    );
 }
 
 /// Regression: `demo --dir` wrote over the configuration and workspace of the folder it was
@@ -1039,7 +1160,7 @@ fn every_command_leaves_the_workspace_whole_in_its_one_file() {
         &["runs"],
         &["export", "people"],
         &["outbox"],
-        &["token", "create", "desk"],
+        &["token", "create", "desk", "--scope", "read"],
         &["preview", "cvent", "--types", "people"],
     ];
     for args in commands {

@@ -125,7 +125,14 @@ link_secret = "${{REGISTER_LINK_SECRET}}"
         // The first sync learns the connection's event, which registration links invite to.
         hub.eventsync(&["sync", SOURCE]).await;
         let created = hub
-            .eventsync(&["--json", "token", "create", "imis browser"])
+            .eventsync(&[
+                "--json",
+                "token",
+                "create",
+                "imis browser",
+                "--scope",
+                "admin",
+            ])
             .await;
         let created: Value = serde_json::from_slice(&created.stdout).expect("the token's JSON");
         hub.api_token = created["token"].as_str().expect("a token").to_string();

@@ -94,7 +94,14 @@ fn workspace(sandbox: Value) -> Workspace {
         String::from_utf8_lossy(&synced.stderr)
     );
     let created = workspace
-        .command(&["token", "create", "schemathesis", "--json"])
+        .command(&[
+            "token",
+            "create",
+            "schemathesis",
+            "--scope",
+            "admin",
+            "--json",
+        ])
         .output()
         .expect("token create");
     let created: Value = serde_json::from_slice(&created.stdout).expect("token JSON");

@@ -161,7 +161,7 @@ async fn a_killed_server_delivers_its_outbox_and_inbox_exactly_once_after_a_rest
         String::from_utf8_lossy(&synced.stderr)
     );
     let created = setup
-        .command(&["token", "create", "kill test", "--json"])
+        .command(&["token", "create", "kill test", "--scope", "admin", "--json"])
         .output()
         .expect("token create");
     let created: Value = serde_json::from_slice(&created.stdout).expect("token JSON");

@@ -13,7 +13,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(100);
 
 /// Follows the feed until the task is aborted.
 pub async fn work(state: AppState) {
-    let destinations = match state.destinations.as_ref() {
+    let destinations = match state.destinations().as_ref() {
         Ok(destinations) if destinations.is_empty() => return,
         Ok(destinations) => destinations.clone(),
         Err(error) => {
@@ -68,7 +68,7 @@ pub(crate) struct Refusal {
 
 /// Keeps a refused delivery for the next digest, if someone would receive it.
 pub(crate) fn note_refusal(state: &AppState, item: &store::OutboxItem, reason: &str) {
-    if state.config.smtp.is_none() {
+    if state.config().smtp.is_none() {
         return;
     }
     let source = item.payload["source"]
@@ -88,7 +88,7 @@ pub(crate) fn note_refusal(state: &AppState, item: &store::OutboxItem, reason: &
 /// Mails the refusals kept since the last digest, one message per source connection, to the
 /// subscribers of its people; in the background, as run summaries are.
 fn mail_refusals(state: &AppState) {
-    let Some(smtp) = state.config.smtp.clone() else {
+    let Some(smtp) = state.config().smtp.clone() else {
         return;
     };
     let refusals = match state.refusals.lock() {
@@ -105,8 +105,12 @@ fn mail_refusals(state: &AppState) {
     for (source, refusals) in by_source {
         let to: Vec<String> = state
             .connection(&source)
-            .and_then(|connection| connection.data.get(&pipeline::DataType::People))
-            .map(|data| data.subscribers.clone())
+            .and_then(|connection| {
+                connection
+                    .data
+                    .get(&pipeline::DataType::People)
+                    .map(|data| data.subscribers.clone())
+            })
             .unwrap_or_default();
         if to.is_empty() {
             continue;

@@ -36,7 +36,7 @@ pub(crate) async fn import_event(
         return Err(ApiError::not_found(format!("no connection named '{name}'")));
     }
     let import =
-        MeetingImport::new(&state.config, &name, state.settings.retry).map_err(api_error)?;
+        MeetingImport::new(&state.config(), &name, state.settings.retry).map_err(api_error)?;
     let plan = import.plan(&state.store).await.map_err(api_error)?;
     let outcome = if request.apply {
         Some(import.apply(&plan).await.map_err(api_error)?)

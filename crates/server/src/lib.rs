@@ -25,6 +25,7 @@ pub mod runs;
 pub mod scheduler;
 pub mod security;
 mod shared_budget;
+pub mod time;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -40,6 +41,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use metrics::Metrics;
+pub use routes::{outbox_json, run_json, token_json};
 pub use security::{AllowList, new_token, token_hash};
 pub use shared_budget::share_rate_budgets;
 
@@ -89,11 +91,14 @@ impl Default for Settings {
     }
 }
 
+type Destinations = Arc<Result<Vec<destinations::Destination>, String>>;
+
 /// What every handler and worker shares. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub config: Arc<Config>,
+    /// The configuration; replaced whole when a connection is edited over the API.
+    config: Arc<std::sync::RwLock<Arc<Config>>>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub(crate) writers: Arc<outbox::Writers>,
@@ -103,8 +108,9 @@ pub struct AppState {
     pub(crate) reports: Arc<std::sync::Mutex<HashMap<i64, PathBuf>>>,
     /// Held while deciding a registration, so that two callers cannot both take the last seat.
     pub(crate) registration_lock: Arc<tokio::sync::Mutex<()>>,
-    /// The systems fed from the change feed, or why they could not be set up.
-    pub(crate) destinations: Arc<Result<Vec<destinations::Destination>, String>>,
+    /// The systems fed from the change feed, or why they could not be set up; rebuilt with the
+    /// configuration.
+    destinations: Arc<std::sync::RwLock<Destinations>>,
     /// Deliveries destinations refused since the last digest was mailed.
     pub(crate) refusals: Arc<std::sync::Mutex<Vec<feed::Refusal>>>,
 }
@@ -113,10 +119,10 @@ impl AppState {
     pub fn new(store: Store, config: Config, settings: Settings) -> AppState {
         let destinations = destinations::destinations(&config, settings.retry);
         AppState {
-            destinations: Arc::new(destinations),
+            destinations: Arc::new(std::sync::RwLock::new(Arc::new(destinations))),
             refusals: Arc::default(),
             store,
-            config: Arc::new(config),
+            config: Arc::new(std::sync::RwLock::new(Arc::new(config))),
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             writers: Arc::new(outbox::Writers::default()),
@@ -128,8 +134,38 @@ impl AppState {
         }
     }
 
-    pub(crate) fn connection(&self, name: &str) -> Option<&engine::Connection> {
-        self.config.connections.iter().find(|c| c.name == name)
+    /// The configuration as it is now. A caller keeps the snapshot it took for the whole of
+    /// what it does, so one request never sees two configurations.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts a new configuration in place (a connection added, edited or removed) and rebuilds
+    /// the destinations fed from the change feed with it.
+    pub fn replace_config(&self, config: Config) {
+        let destinations = Arc::new(destinations::destinations(&config, self.settings.retry));
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(config);
+        *self
+            .destinations
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = destinations;
+    }
+
+    pub(crate) fn destinations(&self) -> Destinations {
+        self.destinations
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn connection(&self, name: &str) -> Option<engine::Connection> {
+        self.config().connections.iter().find(|c| c.name == name).cloned()
     }
 }
 

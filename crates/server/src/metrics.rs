@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::AppState;
+use crate::error::ApiResult;
+
 /// Upper bounds of the webhook latency histogram, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
@@ -104,6 +107,113 @@ impl Metrics {
         let sum = self.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {cumulative}");
     }
+}
+
+/// Everything `/metrics` serves: the counters, then the gauges read from the store and the rate
+/// budgets at scrape time.
+pub(crate) async fn render(state: &AppState) -> ApiResult<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    state.metrics.render_counters(&mut out);
+    // Every status is written, a zero included, so that a series never vanishes.
+    let outbox_statuses = store::OutboxStatus::ALL.map(store::OutboxStatus::as_str);
+    let webhook_statuses = store::WebhookStatus::ALL.map(store::WebhookStatus::as_str);
+    let gauges = [
+        (
+            "eventsync_outbox_items",
+            "Outbox items by status.",
+            outbox_statuses,
+            state.store.outbox_counts().await?,
+        ),
+        (
+            "eventsync_webhook_deliveries",
+            "Webhook deliveries by status.",
+            webhook_statuses,
+            state.store.webhook_counts().await?,
+        ),
+    ];
+    for (name, help, statuses, counts) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for status in statuses {
+            let count = counts.get(status).copied().unwrap_or(0);
+            let _ = writeln!(out, "{name}{{status=\"{}\"}} {count}", escape(status));
+        }
+    }
+    let runs = state.store.runs(None, 1000).await?;
+    let mut by_status: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut records: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+    for run in &runs {
+        *by_status
+            .entry((run.connection.clone(), run.status.clone()))
+            .or_default() += 1;
+        *calls.entry(run.connection.clone()).or_default() += run.api_calls;
+        for (data_type, actions) in &run.counts {
+            for (action, count) in actions {
+                *records
+                    .entry((run.connection.clone(), data_type.clone(), action.clone()))
+                    .or_default() += count;
+            }
+        }
+    }
+    let name = "eventsync_runs";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Runs among the last 1000, by connection and status.\n# TYPE {name} gauge"
+    );
+    for ((connection, status), count) in by_status {
+        let _ = writeln!(
+            out,
+            "{name}{{connection=\"{}\",status=\"{}\"}} {count}",
+            escape(&connection),
+            escape(&status)
+        );
+    }
+    let name = "eventsync_run_records";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Records per action in the last 1000 runs.\n# TYPE {name} gauge"
+    );
+    for ((connection, data_type, action), count) in records {
+        let _ = writeln!(
+            out,
+            "{name}{{connection=\"{}\",data_type=\"{}\",action=\"{}\"}} {count}",
+            escape(&connection),
+            escape(&data_type),
+            escape(&action)
+        );
+    }
+    let name = "eventsync_run_api_calls";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Vendor API calls made by the last 1000 runs.\n# TYPE {name} gauge"
+    );
+    for (connection, count) in calls {
+        let _ = writeln!(
+            out,
+            "{name}{{connection=\"{}\"}} {count}",
+            escape(&connection)
+        );
+    }
+    let name = "eventsync_quota_left";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Vendor calls left today per connection's account (absent: no quota known).\n# TYPE {name} gauge"
+    );
+    for connection in &state.config().connections {
+        if let Ok(writer) = state.writers.get(state, &connection.name).await {
+            let budget = writer.budget();
+            if let Some(quota) = budget.limits().daily_quota {
+                let left = quota.saturating_sub(budget.used_today());
+                let _ = writeln!(
+                    out,
+                    "{name}{{connection=\"{}\"}} {left}",
+                    escape(&connection.name)
+                );
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A label value with Prometheus's escapes.

@@ -51,7 +51,36 @@ fn path_id(name: &str) -> Value {
     parameter(name, "path", json!({"type": "string"}), "an id")
 }
 
-fn workspace_list(summary: &str, extra: Vec<Value>) -> Value {
+/// The query parameter that filters a list on one field's exact value.
+fn field_filter(field: &pipeline::Field) -> Value {
+    use pipeline::FieldType;
+    let (schema, what) = match field.field_type {
+        FieldType::Text => (json!({"type": "string"}), "text"),
+        FieldType::Bool => (
+            json!({"type": "string", "enum": ["true", "false"]}),
+            "true or false",
+        ),
+        FieldType::Integer => (json!({"type": "integer"}), "a whole number"),
+        FieldType::Timestamp => (
+            json!({"type": "string"}),
+            "a time as the list shows it, to the second (2026-05-01T09:00:00Z)",
+        ),
+        FieldType::Enum(values) => (
+            json!({"type": "string", "enum": values}),
+            "one of its values",
+        ),
+    };
+    parameter(
+        field.name,
+        "query",
+        schema,
+        &format!("only records whose {} is exactly this ({what})", field.name),
+    )
+}
+
+/// `GET` of one data type's records: paging, a filter per field of the data type, and
+/// `include_hidden` where records may be hidden.
+fn workspace_list(list: &crate::routes::records::RecordList) -> Value {
     let mut parameters = vec![
         parameter(
             "connection",
@@ -72,11 +101,34 @@ fn workspace_list(summary: &str, extra: Vec<Value>) -> Value {
             "records per page (100)",
         ),
     ];
-    parameters.extend(extra);
+    if crate::routes::records::hides(list.data_type) {
+        parameters.push(parameter(
+            "include_hidden",
+            "query",
+            json!({"type": "string", "enum": ["true", "false"]}),
+            "include hidden records (false)",
+        ));
+    }
+    parameters.push(parameter(
+        "external_id",
+        "query",
+        json!({"type": "string"}),
+        "only the record with this id",
+    ));
+    parameters.extend(
+        list.data_type
+            .fields()
+            .iter()
+            .filter(|field| field.name != "external_id")
+            .map(field_filter),
+    );
     json!({
         "get": {
-            "summary": summary,
-            "description": "Any other parameter named after a workspace field of the data type filters on its exact value.",
+            "summary": list.summary,
+            "description": format!(
+                "The workspace's {} records in external-id order. Each field parameter filters on the field's exact value; a custom field filters as `custom.<name>=…`; all filters must hold.",
+                list.data_type
+            ),
             "parameters": parameters,
             "responses": standard(json_response("a page", list_of(json!({"$ref": "#/components/schemas/Record"}))))
         }
@@ -89,7 +141,7 @@ fn standard(ok: Value) -> Value {
         "200": ok,
         "400": error_response("the request is malformed (a NUL character or a string past its maxLength included); the message names what to fix"),
         "401": error_response("no valid bearer token"),
-        "403": error_response("the caller's address is not allowed"),
+        "403": error_response("the caller's address is not allowed, or the token's scope does not allow this operation (`x-required-scope`)"),
         "404": error_response("no such record or route")
     })
 }
@@ -379,12 +431,6 @@ pub fn document() -> Value {
                 "summary": "The events of the connections",
                 "responses": standard(json_response("the events", list_of(json!({"type": "object"}))))
             }},
-            "/v1/people": workspace_list("People (attendees)", vec![]),
-            "/v1/speakers": workspace_list("Speakers", vec![]),
-            "/v1/sessions": local_sessions(workspace_list("The agenda: sessions, hidden ones only when asked", vec![
-                parameter("include_hidden", "query", json!({"type": "string", "enum": ["true", "false"]}), "include hidden sessions")
-            ])),
-            "/v1/session-registrations": workspace_list("Session registrations as imported", vec![]),
             "/v1/people/{id}/sessions": {"get": {
                 "summary": "A person's sessions, with the state of their registration",
                 "parameters": [path_id("id"), parameter("connection", "query", json!({"type": "string"}), "the connection")],
@@ -525,6 +571,17 @@ pub fn document() -> Value {
                         "sent_at": {"type": ["string", "null"]}
                     }
                 },
+                "Token": {
+                    "type": "object",
+                    "required": ["id", "name", "scope", "created_at", "revoked_at"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "scope": {"type": "string", "enum": ["read", "write", "admin"], "description": "read: every GET of workspace data; write: also registrations, check-ins and sessions; admin: everything"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "revoked_at": {"type": ["string", "null"], "format": "date-time"}
+                    }
+                },
                 "Run": {
                     "type": "object",
                     "properties": {
@@ -554,13 +611,102 @@ pub fn document() -> Value {
             }
         }
     });
-    if let (Some(paths), Value::Object(registration)) =
-        (document["paths"].as_object_mut(), registration_paths())
-    {
-        paths.extend(registration);
+    for list in crate::routes::records::LISTS {
+        let mut path = workspace_list(list);
+        if list.data_type == pipeline::DataType::Sessions {
+            path = local_sessions(path);
+        }
+        document["paths"][list.path] = path;
+    }
+    for more in [registration_paths(), token_paths(), retry_paths()] {
+        if let (Some(paths), Value::Object(more)) = (document["paths"].as_object_mut(), more) {
+            paths.extend(more);
+        }
     }
     bound_strings(&mut document);
+    state_scopes(&mut document);
     document
+}
+
+/// Names on every API operation the token scope it needs (`x-required-scope`), as
+/// `security::scope_needed` decides it.
+fn state_scopes(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths
+        .iter_mut()
+        .filter(|(path, _)| path.starts_with("/v1/"))
+    {
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in operations.iter_mut() {
+            let Ok(method) = method.to_uppercase().parse::<axum::http::Method>() else {
+                continue;
+            };
+            if operation.is_object() && method != axum::http::Method::OPTIONS {
+                operation["x-required-scope"] =
+                    json!(crate::security::scope_needed(&method, path).as_str());
+            }
+        }
+    }
+}
+
+/// Stopping a run and sending a refused write again.
+fn retry_paths() -> Value {
+    json!({
+        "/v1/runs/{id}/cancel": {"post": {
+            "summary": "Asks a running run to stop: it stops at its next page boundary, keeps what it stored, and ends `cancelled`; the next sync goes on from there",
+            "parameters": [path_number("id")],
+            "responses": with(with(without_ok(standard(json!({}))), "202", json_response(
+                "asked; the run is `running` until it reaches a page boundary",
+                json!({"allOf": [{"$ref": "#/components/schemas/Run"}, {"type": "object", "required": ["cancel_requested"], "properties": {"cancel_requested": {"type": "boolean"}}}]}),
+            )), "409", error_response("the run has ended already"))
+        }},
+        "/v1/outbox/{id}/retry": {"post": {
+            "summary": "Sends a refused (failed) write again: it becomes pending, due now, with its attempts counted afresh",
+            "parameters": [path_number("id")],
+            "responses": with(with(without_ok(standard(json!({}))), "202", json_response(
+                "back in line",
+                json!({"$ref": "#/components/schemas/OutboxItem"}),
+            )), "409", error_response("the item is not failed"))
+        }}
+    })
+}
+
+/// The API tokens' routes.
+fn token_paths() -> Value {
+    let body = |schema: Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    json!({
+    "/v1/tokens": {
+        "get": {
+            "summary": "The API tokens, revoked ones included (never the tokens themselves)",
+            "responses": standard(json_response("the tokens", list_of(json!({"$ref": "#/components/schemas/Token"}))))
+        },
+        "post": {
+            "summary": "Creates a token; the answer is the only time it is shown",
+            "requestBody": body(json!({
+                "type": "object",
+                "required": ["name", "scope"],
+                "additionalProperties": false,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "pattern": "\\S", "description": "unique among live tokens"},
+                    "scope": {"type": "string", "enum": ["read", "write", "admin"]}
+                }
+            })),
+            "responses": with(with(with(without_ok(standard(json!({}))), "201", json_response(
+                "the token, with its secret in `token`",
+                json!({"allOf": [{"$ref": "#/components/schemas/Token"}, {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}]}),
+            )), "409", error_response("a live token has that name")), "413", error_response("the body is too large"))
+        }
+    },
+    "/v1/tokens/{id}": {"delete": {
+        "summary": "Revokes a token: it is refused from then on",
+        "parameters": [path_number("id")],
+        "responses": with(without_ok(standard(json!({}))), "204", json!({"description": "revoked"}))
+    }}
+    })
 }
 
 /// Sets every string a client sends — path and query parameters, request body members — to the

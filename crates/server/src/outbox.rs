@@ -271,7 +271,8 @@ async fn deliver_enrollment(state: &AppState, item: &OutboxItem) -> DeliveryOutc
 
 /// Brings a destination in line with the workspace record an item names.
 async fn deliver_to_destination(state: &AppState, item: &OutboxItem) -> DeliveryOutcome {
-    let destinations = match state.destinations.as_ref() {
+    let all = state.destinations();
+    let destinations = match all.as_ref() {
         Ok(destinations) => destinations,
         Err(error) => return retry_or_give_up(item, error.clone()),
     };

@@ -75,10 +75,11 @@ struct Target<'a> {
 /// The connection's target; `None` when it has no `[connections.imis]` or its site no
 /// `link_secret`, which a visitor is told no more about than about a connection that does not
 /// exist.
-fn target<'a>(state: &'a AppState, connection: &str) -> Option<Target<'a>> {
-    let source = state.connection(connection)?;
+fn target<'a>(config: &'a engine::Config, connection: &str) -> Option<Target<'a>> {
+    let find = |name: &str| config.connections.iter().find(|c| c.name == name);
+    let source = find(connection)?;
     let feed = source.imis.as_ref()?;
-    let site = state.connection(&feed.destination)?;
+    let site = find(&feed.destination)?;
     let VendorSettings::Imis(settings) = &site.vendor else {
         return None;
     };
@@ -324,7 +325,7 @@ fn site_client(
     state: &AppState,
     site: &Connection,
 ) -> Result<connectors::imis::Imis, connectors::ConnectorError> {
-    if let Ok(destinations) = state.destinations.as_ref() {
+    if let Ok(destinations) = state.destinations().as_ref() {
         for destination in destinations {
             match destination {
                 Destination::Imis(imis) if imis.name() == site.name => {
@@ -371,7 +372,8 @@ async fn follow_link(
     let Ok(Path(connection)) = connection else {
         return not_found_page();
     };
-    let Some(target) = target(&state, &connection) else {
+    let config = state.config();
+    let Some(target) = target(&config, &connection) else {
         return not_found_page();
     };
     let Some(parameters) = parameters(&uri) else {
@@ -529,7 +531,8 @@ async fn eligibility_answer(
     let Ok(Path(connection)) = connection else {
         return not_found();
     };
-    let Some(target) = target(state, &connection) else {
+    let config = state.config();
+    let Some(target) = target(&config, &connection) else {
         return not_found();
     };
     let Some(parameters) = parameters(uri) else {
@@ -570,7 +573,7 @@ async fn widget(
     let Ok(Path(connection)) = connection else {
         return not_found_page();
     };
-    if target(&state, &connection).is_none() {
+    if target(&state.config(), &connection).is_none() {
         return not_found_page();
     }
     (

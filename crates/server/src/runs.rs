@@ -78,10 +78,7 @@ pub async fn run_held(
     run_with_report(state, request, guard, held, report).await
 }
 
-fn known_connection<'a>(
-    state: &'a AppState,
-    request: &RunRequest,
-) -> Result<&'a engine::Connection, String> {
+fn known_connection(state: &AppState, request: &RunRequest) -> Result<engine::Connection, String> {
     state
         .connection(&request.connection)
         .ok_or_else(|| format!("no connection named '{}'", request.connection))
@@ -111,20 +108,60 @@ async fn run_with_report(
         report: report.clone(),
         retry: state.settings.retry,
     };
-    let outcome =
-        engine::lease::run_held(held, connection, &options, &|_| {}, LeaseTiming::from_env()).await;
+    let outcome = engine::lease::run_held(
+        held,
+        &connection,
+        &options,
+        &|_| {},
+        LeaseTiming::from_env(),
+    )
+    .await;
     match outcome {
         Ok(run_report) => {
             if request.notify {
-                mail_summary(state, connection, &request.data_types, &run_report);
+                mail_summary(state, &connection, &request.data_types, &run_report);
             }
             if let Some(spooled) = report {
                 keep_report(state, run_report.run_id, spooled).await;
             }
             Ok(run_report)
         }
+        Err(engine::RunError::Engine(engine::EngineError::Cancelled { run_id })) => {
+            tracing::info!(connection = %request.connection, run_id, "the run stopped on request");
+            if let Some(spooled) = report {
+                keep_report(state, run_id, spooled).await;
+            }
+            Err(format!("run {run_id} was cancelled"))
+        }
         Err(error) => Err(error.to_string()),
     }
+}
+
+/// Asks run `run_id` to stop at its next page boundary, wherever it runs (this server, another
+/// one on the workspace, or the command line): the store carries the request and the run looks
+/// at it between pages.
+pub async fn cancel(state: &AppState, run_id: i64) -> Result<Cancel, store::StoreError> {
+    let Some(run) = state.store.run(run_id).await? else {
+        return Ok(Cancel::Unknown);
+    };
+    if run.status == store::RUN_STATUS_RUNNING && state.store.request_run_cancel(run_id).await? {
+        return Ok(Cancel::Requested(run));
+    }
+    // Ended before or while asked: say how.
+    Ok(match state.store.run(run_id).await? {
+        Some(run) => Cancel::Ended(run),
+        None => Cancel::Unknown,
+    })
+}
+
+/// What [`cancel`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cancel {
+    /// The run was asked to stop; it is still `running` until its next page boundary.
+    Requested(store::RunSummary),
+    /// The run had ended already, with its status.
+    Ended(store::RunSummary),
+    Unknown,
 }
 
 /// Gives a finished preview's report its run's name, so that it is found again after a
@@ -320,7 +357,7 @@ async fn start_checked(
         if let Err(error) =
             run_with_report(&background, &task_request, guard, held, task_report).await
         {
-            tracing::warn!(connection = %task_request.connection, %error, "a run failed to start");
+            tracing::warn!(connection = %task_request.connection, %error, "a run ended without a report");
         }
     });
     // The engine records the run before its first vendor call, under the lease.
@@ -350,7 +387,7 @@ fn mail_summary(
     data_types: &[DataType],
     report: &RunReport,
 ) {
-    let Some(smtp) = state.config.smtp.clone() else {
+    let Some(smtp) = state.config().smtp.clone() else {
         return;
     };
     let mut to: Vec<String> = data_types

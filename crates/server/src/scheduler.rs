@@ -248,7 +248,7 @@ async fn due_streams(
     if !settings.iter().any(|s| s.enabled) {
         return Ok((due, ended));
     }
-    let plans = account_plans(&state.store, &state.config.connections, now, timeline).await?;
+    let plans = account_plans(&state.store, &state.config().connections, now, timeline).await?;
     for plan in plans.iter().filter(|plan| !plan.warnings.is_empty()) {
         tracing::debug!(account = %plan.account, warnings = ?plan.warnings, "account plan");
     }

@@ -1,13 +1,21 @@
 //! Who may call: the IP allow-list (API and webhooks), bearer tokens for the API (kept as
-//! SHA-256 hashes), and the constant-time check of a webhook's static token.
+//! SHA-256 hashes) with the scope each route needs, and the constant-time check of a webhook's
+//! static token.
+//!
+//! A route's scope is decided here and nowhere else, from the method and the matched route:
+//! `read` for the workspace as an app reads it, `write` for the registrations and check-ins an
+//! app makes, `admin` for everything else — connections, runs, tokens, the outbox's retries,
+//! auto sync, webhook deliveries, and any route this table does not name.
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
+use store::TokenScope;
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
@@ -85,7 +93,43 @@ pub async fn allow_list(
     Ok(next.run(request).await)
 }
 
-/// Requires a valid bearer token on the API routes.
+/// The routes that read the workspace as an app does.
+const WORKSPACE_READS: &[&str] = &[
+    "/v1/events",
+    "/v1/people/{id}/sessions",
+    "/v1/sessions/{id}/registrations",
+    "/v1/check-ins",
+    "/v1/outbox",
+    "/v1/outbox/{id}",
+    "/v1/changes",
+];
+
+/// The routes where an app registers people to sessions, checks them in and adds sessions.
+const WORKSPACE_WRITES: &[&str] = &[
+    "/v1/sessions",
+    "/v1/sessions/{id}/registrations",
+    "/v1/sessions/{id}/registrations/{person_id}",
+    "/v1/check-ins",
+];
+
+/// The scope a call of `method` on the matched `route` needs.
+pub fn scope_needed(method: &Method, route: &str) -> TokenScope {
+    let reads = method == Method::GET || method == Method::HEAD;
+    let lists_records = crate::routes::records::LISTS
+        .iter()
+        .any(|list| list.path == route);
+    if reads && (lists_records || WORKSPACE_READS.contains(&route)) {
+        TokenScope::Read
+    } else if (method == Method::POST || method == Method::DELETE)
+        && WORKSPACE_WRITES.contains(&route)
+    {
+        TokenScope::Write
+    } else {
+        TokenScope::Admin
+    }
+}
+
+/// Requires a valid bearer token on the API routes, of a scope that allows the route.
 pub async fn bearer(
     State(state): State<AppState>,
     request: Request,
@@ -104,14 +148,31 @@ pub async fn bearer(
             "send 'Authorization: Bearer <token>'; create a token with `eventsync token create`",
         ));
     };
-    if state
+    let Some(token) = state
         .store
         .api_token_by_hash(&token_hash(token.trim()))
         .await?
-        .is_none()
-    {
+    else {
         return Err(ApiError::unauthorized(
             "the bearer token is unknown or revoked; create one with `eventsync token create`",
+        ));
+    };
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || request.uri().path().to_string(),
+        |path| path.as_str().to_string(),
+    );
+    let needed = scope_needed(request.method(), &route);
+    if !token.scope.allows(needed) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!(
+                "{} {route} needs a token of scope {needed}; token '{}' has scope {}: create one \
+                 with `eventsync token create <name> --scope {needed}`",
+                request.method(),
+                token.name,
+                token.scope
+            ),
         ));
     }
     Ok(next.run(request).await)
@@ -150,6 +211,53 @@ mod tests {
         assert_eq!(token_hash(&first), token_hash(&first));
         assert_ne!(token_hash(&first), token_hash(&second));
         assert!(!token_hash(&first).contains(&first[4..]));
+    }
+
+    #[test]
+    fn each_route_needs_the_scope_of_what_it_does() {
+        let cases = [
+            (Method::GET, "/v1/people", TokenScope::Read),
+            (Method::GET, "/v1/sponsors", TokenScope::Read),
+            (Method::GET, "/v1/hotel-requests", TokenScope::Read),
+            (
+                Method::GET,
+                "/v1/sessions/{id}/registrations",
+                TokenScope::Read,
+            ),
+            (Method::GET, "/v1/changes", TokenScope::Read),
+            (Method::POST, "/v1/sessions", TokenScope::Write),
+            (
+                Method::POST,
+                "/v1/sessions/{id}/registrations",
+                TokenScope::Write,
+            ),
+            (
+                Method::DELETE,
+                "/v1/sessions/{id}/registrations/{person_id}",
+                TokenScope::Write,
+            ),
+            (Method::POST, "/v1/check-ins", TokenScope::Write),
+            (Method::GET, "/v1/runs", TokenScope::Admin),
+            (Method::POST, "/v1/runs", TokenScope::Admin),
+            (Method::POST, "/v1/runs/{id}/cancel", TokenScope::Admin),
+            (Method::GET, "/v1/connections", TokenScope::Admin),
+            (Method::GET, "/v1/tokens", TokenScope::Admin),
+            (Method::POST, "/v1/outbox/{id}/retry", TokenScope::Admin),
+            (Method::GET, "/v1/webhooks", TokenScope::Admin),
+            (
+                Method::PUT,
+                "/v1/connections/{connection}/data-types/{data_type}/auto-sync",
+                TokenScope::Admin,
+            ),
+            (Method::GET, "/v1/a-route-added-later", TokenScope::Admin),
+        ];
+        for (method, route, needed) in cases {
+            assert_eq!(scope_needed(&method, route), needed, "{method} {route}");
+        }
+        assert!(TokenScope::Admin.allows(TokenScope::Write));
+        assert!(TokenScope::Write.allows(TokenScope::Read));
+        assert!(!TokenScope::Write.allows(TokenScope::Admin));
+        assert!(!TokenScope::Read.allows(TokenScope::Write));
     }
 
     #[test]

@@ -36,7 +36,7 @@ struct World {
 
 fn config(sandbox: &CventRestSandbox) -> (String, Config) {
     let text = format!(
-        "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\ndata_types = [\"people\", \"sessions\", \"speakers\", \"session_registrations\"]\n",
+        "[[connections]]\nname = \"cvent\"\nkind = \"cvent-rest\"\nbase_url = \"{}\"\nevent_code = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"${{SECRET}}\"\ndata_types = [\"people\", \"sessions\", \"speakers\", \"session_registrations\", \"locations\", \"sponsor_levels\", \"sponsors\", \"air_requests\", \"hotel_requests\"]\nflights = true\nhotel_requests = true\n",
         sandbox.base_url(),
         sandbox.event_code(),
         sandbox.client_id()
@@ -422,12 +422,326 @@ async fn the_api_wants_a_token_and_answers_errors_as_json() {
         "/v1/outbox",
         "/v1/outbox/{id}",
         "/v1/webhooks",
+        "/v1/tokens",
+        "/v1/tokens/{id}",
+        "/v1/locations",
+        "/v1/sponsors",
+        "/v1/sponsor-levels",
+        "/v1/air-requests",
+        "/v1/hotel-requests",
+        "/v1/runs/{id}/cancel",
+        "/v1/outbox/{id}/retry",
     ] {
         assert!(
             document["paths"][path].is_object(),
             "{path} missing from /openapi.json"
         );
     }
+    world.finish().await;
+}
+
+/// Whether `text` is an RFC 3339 time in UTC to the second: `2026-05-01T09:00:00Z`.
+fn to_the_second(text: &str) -> bool {
+    text.len() == 20 && text.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+}
+
+/// Regression: the API wrote times with microseconds here and milliseconds there, and left a
+/// run's zero counts out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_are_shown_to_the_second_and_zero_counts_are_present() {
+    let world = World::start(30).await;
+    let run = world.sync(&["people", "sessions"]).await;
+    for key in ["started_at", "finished_at"] {
+        let at = run[key].as_str().unwrap_or_default();
+        assert!(to_the_second(at), "run {key}: {at}");
+    }
+    // A first sync updates nothing: the zero is there all the same, for every action.
+    for data_type in ["people", "sessions"] {
+        let counts = &run["counts"][data_type];
+        for action in [
+            "create",
+            "update",
+            "unchanged",
+            "cancel",
+            "reject",
+            "remove",
+            "skipped",
+            "filtered",
+        ] {
+            assert!(counts[action].is_u64(), "{data_type} {action}: {counts}");
+        }
+        assert_eq!(counts["update"], 0, "{counts}");
+    }
+    let listed = world.get("/v1/runs").await;
+    assert_eq!(listed["data"][0]["counts"], run["counts"]);
+
+    let data_types = world.get("/v1/connections/cvent/data-types").await;
+    let people = data_types["data"]
+        .as_array()
+        .and_then(|types| types.iter().find(|t| t["data_type"] == "people"))
+        .expect("people");
+    for at in [&people["last_synced_at"], &people["totals"]["counted_at"]] {
+        assert!(to_the_second(at.as_str().unwrap_or_default()), "{people}");
+    }
+    let sessions = world.get("/v1/sessions?include_hidden=true").await;
+    let session = &sessions["data"][0];
+    for key in ["starts_at", "ends_at"] {
+        let at = session[key].as_str().unwrap_or_default();
+        assert!(to_the_second(at), "session {key}: {at}");
+    }
+    // The filter takes the time as the list shows it.
+    let starts_at = session["starts_at"].as_str().expect("starts_at");
+    let id = session["external_id"].as_str().expect("id");
+    let found = world
+        .get(&format!(
+            "/v1/sessions?include_hidden=true&starts_at={starts_at}&limit=500"
+        ))
+        .await;
+    assert!(
+        found["data"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .any(|s| s["external_id"] == id),
+        "{found}"
+    );
+
+    let person = people_of(&world).await;
+    let (status, item) = world
+        .call(
+            Method::POST,
+            "/v1/check-ins",
+            Some(json!({"person_id": person, "at": "2026-05-01T09:00:00.250+02:00"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{item}");
+    assert_eq!(item["person_external_id"], person.as_str());
+    for key in ["created_at", "updated_at", "next_attempt_at"] {
+        let at = item[key].as_str().unwrap_or_default();
+        assert!(to_the_second(at), "outbox {key}: {at}");
+    }
+    assert_eq!(item["payload"]["checkIn"], "2026-05-01T07:00:00Z");
+    let tokens = world.get("/v1/tokens").await;
+    assert!(to_the_second(
+        tokens["data"][0]["created_at"].as_str().unwrap_or_default()
+    ));
+
+    // Every outbox and webhook status has its series, a zero included.
+    let metrics = reqwest::get(format!("{}/metrics", world.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "eventsync_outbox_items{status=\"failed\"} 0",
+        "eventsync_outbox_items{status=\"local\"} 0",
+        "eventsync_webhook_deliveries{status=\"done\"} 0",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+    world.finish().await;
+}
+
+async fn people_of(world: &World) -> String {
+    people(world, 1).await.remove(0)
+}
+
+/// Regression: sponsors, sponsor levels, locations and travel were synced but had no route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_synced_data_type_is_listed_filtered_and_documented() {
+    let world = World::start(60).await;
+    let all = [
+        "people",
+        "sessions",
+        "speakers",
+        "session_registrations",
+        "locations",
+        "sponsor_levels",
+        "sponsors",
+        "air_requests",
+        "hotel_requests",
+    ];
+    let run = world.sync(&all).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let document = world.get("/openapi.json").await;
+    for data_type in all {
+        let path = format!("/v1/{}", data_type.replace('_', "-"));
+        let stored = world.store.count("cvent", data_type).await.expect("count");
+        let page = world.get(&format!("{path}?limit=500")).await;
+        let records = page["data"].as_array().expect("a page");
+        assert!(stored > 0, "the sandbox has {data_type}");
+        assert_eq!(records.len() as u64, stored.min(500), "{path}");
+        assert!(records.iter().all(|r| r["connection"] == "cvent"), "{path}");
+        // Every field of the data type is a documented filter.
+        let operation = &document["paths"][&path]["get"];
+        let parameters: Vec<&str> = operation["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} is documented"))
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        for field in records[0].as_object().expect("a record").keys() {
+            if field != "connection" && !field.starts_with("custom.") {
+                assert!(parameters.contains(&field.as_str()), "{path}: {field}");
+            }
+        }
+        // One filter: the first record's id finds it alone.
+        let id = records[0]["external_id"].as_str().expect("id");
+        let found = world.get(&format!("{path}?external_id={id}")).await;
+        assert_eq!(found["data"].as_array().map(Vec::len), Some(1), "{path}");
+    }
+    let levels = world.get("/v1/sponsor-levels").await;
+    let level = levels["data"][0]["external_id"].as_str().expect("a level");
+    let sponsors = world
+        .get(&format!("/v1/sponsors?level_external_id={level}&limit=500"))
+        .await;
+    assert!(
+        sponsors["data"]
+            .as_array()
+            .expect("sponsors")
+            .iter()
+            .all(|s| s["level_external_id"] == level),
+        "{sponsors}"
+    );
+    let (status, refused) = world
+        .call(Method::GET, "/v1/sponsors?no_such_field=1", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (status, refused) = world
+        .call(Method::GET, "/v1/sponsors?include_hidden=true", None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "sponsors are never hidden: {refused}"
+    );
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_may_do_what_its_scope_allows_and_tokens_are_managed_by_admins() {
+    let world = World::start(20).await;
+    world
+        .sync(&["people", "sessions", "speakers", "session_registrations"])
+        .await;
+    let as_token = |token: String| {
+        let world = &world;
+        move |method: Method, path: &'static str, body: Option<Value>| {
+            let token = token.clone();
+            async move {
+                let url = format!("{}{path}", world.base);
+                support::call(&world.http, &token, method, url, body).await
+            }
+        }
+    };
+    // Tokens are made over the API by an admin, shown once.
+    let (status, desk) = world
+        .call(
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"name": "check-in desk", "scope": "write"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{desk}");
+    assert_eq!(desk["scope"], "write");
+    let desk_secret = desk["token"].as_str().expect("the token").to_string();
+    let (status, duplicate) = world
+        .call(
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"name": "check-in desk", "scope": "read"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{duplicate}");
+    assert_eq!(duplicate["error"]["code"], "name_taken");
+    let (status, bad) = world
+        .call(
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"name": "reports", "scope": "everything"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (_, reader) = world
+        .call(
+            Method::POST,
+            "/v1/tokens",
+            Some(json!({"name": "reports", "scope": "read"})),
+        )
+        .await;
+    let reader_secret = reader["token"].as_str().expect("the token").to_string();
+    let listed = world.get("/v1/tokens").await;
+    let text = listed.to_string();
+    assert!(!text.contains(&desk_secret) && !text.contains(&reader_secret));
+    let names: Vec<&str> = listed["data"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["tests", "check-in desk", "reports"]);
+    assert_eq!(listed["data"][0]["scope"], "admin");
+
+    let person = people(&world, 1).await.remove(0);
+    let read = as_token(reader_secret.clone());
+    let write = as_token(desk_secret.clone());
+    for path in ["/v1/people", "/v1/sessions", "/v1/check-ins", "/v1/changes"] {
+        let (status, body) = read(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "read {path}: {body}");
+    }
+    let check_in = json!({"person_id": person});
+    let (status, refused) = read(Method::POST, "/v1/check-ins", Some(check_in.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["error"]["code"], "insufficient_scope");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("needs a token of scope write") && message.contains("'reports'"),
+        "{message}"
+    );
+    let (status, body) = write(Method::POST, "/v1/check-ins", Some(check_in)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // A write token starts no sync, reads no connection, run or token.
+    let run = json!({"connection": "cvent", "kind": "sync"});
+    for (method, path, body) in [
+        (Method::POST, "/v1/runs", Some(run)),
+        (Method::GET, "/v1/runs", None),
+        (Method::GET, "/v1/connections", None),
+        (Method::GET, "/v1/tokens", None),
+        (Method::GET, "/v1/webhooks", None),
+    ] {
+        let (status, refused) = write(method.clone(), path, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {refused}");
+        let message = refused["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("scope admin"), "{message}");
+    }
+    // The document names each operation's scope.
+    let document = world.get("/openapi.json").await;
+    assert_eq!(
+        document["paths"]["/v1/check-ins"]["post"]["x-required-scope"],
+        "write"
+    );
+    assert_eq!(
+        document["paths"]["/v1/people"]["get"]["x-required-scope"],
+        "read"
+    );
+    assert_eq!(
+        document["paths"]["/v1/tokens"]["get"]["x-required-scope"],
+        "admin"
+    );
+
+    // A revoked token is refused from then on.
+    let id = desk["id"].as_i64().expect("id");
+    let (status, _) = world
+        .call(Method::DELETE, &format!("/v1/tokens/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = write(Method::GET, "/v1/people", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, again) = world
+        .call(Method::DELETE, &format!("/v1/tokens/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{again}");
     world.finish().await;
 }
 
@@ -570,6 +884,124 @@ async fn registrations_are_checked_sent_and_refusals_kept_with_their_reason() {
     assert!(view["reason"].as_str().unwrap().contains("at capacity"));
     let failed = world.get("/v1/outbox?status=failed").await;
     assert_eq!(failed["data"].as_array().map(Vec::len), Some(1));
+
+    // Once Cvent has room, the refused write is sent again on request, and only then.
+    world
+        .control(
+            Method::PATCH,
+            &format!("/sessions/{session}"),
+            json!({"capacity": 10}),
+        )
+        .await;
+    let id = refused["id"].as_i64().unwrap();
+    let (status, retried) = world
+        .call(Method::POST, &format!("/v1/outbox/{id}/retry"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{retried}");
+    assert_eq!(retried["status"], "pending");
+    assert_eq!(retried["attempts"], 0);
+    let sent = world.wait_outbox_done(id).await;
+    assert_eq!(sent["status"], "sent", "{sent}");
+    let (status, again) = world
+        .call(Method::POST, &format!("/v1/outbox/{id}/retry"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"]["code"], "not_failed");
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/v1/outbox/{}/retry", id + 1000),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    world.finish().await;
+}
+
+/// A run asked to stop stops at its next page boundary, ends `cancelled` with what it stored
+/// kept, and the next sync goes on from there to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sync_is_cancelled_at_a_page_boundary_and_the_next_goes_on() {
+    let world = World::start(1_500).await;
+    world
+        .control(
+            Method::PUT,
+            "/latency",
+            json!({"page_ms": [300, 300], "object_ms": [0, 0]}),
+        )
+        .await;
+    let (status, started) = world
+        .call(
+            Method::POST,
+            "/v1/runs",
+            Some(json!({"connection": "cvent", "kind": "sync", "data_types": ["people"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let run_id = started["run_id"].as_i64().expect("run id");
+    let (status, asked) = world
+        .call(Method::POST, &format!("/v1/runs/{run_id}/cancel"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
+    assert_eq!(asked["cancel_requested"], true);
+    let world_ref = &world;
+    let run = world
+        .wait_for(&format!("run {run_id} to stop"), || async move {
+            let run = world_ref.get(&format!("/v1/runs/{run_id}")).await;
+            (run["status"] != "running").then_some(run)
+        })
+        .await;
+    assert_eq!(run["status"], "cancelled", "{run}");
+    assert!(
+        run["errors"].to_string().contains("cancelled on request"),
+        "{run}"
+    );
+    let kept = world.store.count("cvent", "people").await.expect("count");
+    let (status, ended) = world
+        .call(Method::POST, &format!("/v1/runs/{run_id}/cancel"), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{ended}");
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/v1/runs/{}/cancel", run_id + 1000),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    world
+        .control(Method::PUT, "/latency", json!({"off": true}))
+        .await;
+    let next = world.sync(&["people"]).await;
+    assert_eq!(next["status"], "succeeded", "{next}");
+    let all = world.store.count("cvent", "people").await.expect("count");
+    assert!(
+        kept < all,
+        "the cancelled run stopped early: {kept} of {all}"
+    );
+    // Nothing was left out: a full listing finds no one to create.
+    let (status, started) = world
+        .call(
+            Method::POST,
+            "/v1/runs",
+            Some(json!({"connection": "cvent", "kind": "sync", "data_types": ["people"], "full": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let full_id = started["run_id"].as_i64().expect("run id");
+    let full = world
+        .wait_for("the full sync", || async move {
+            let run = world_ref.get(&format!("/v1/runs/{full_id}")).await;
+            (run["status"] != "running").then_some(run)
+        })
+        .await;
+    assert_eq!(full["status"], "succeeded", "{full}");
+    assert_eq!(
+        full["counts"]["people"]["create"].as_u64().unwrap_or(0),
+        0,
+        "{full}"
+    );
     world.finish().await;
 }
 

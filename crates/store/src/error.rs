@@ -13,6 +13,9 @@ pub enum StoreError {
     /// A read or write failed, or a request was invalid; the message names the operation.
     #[error("{0}")]
     Query(String),
+    /// A name that must be unique is taken; the message names it and what to do.
+    #[error("{0}")]
+    Conflict(String),
     /// The database holds something the store did not write (unparseable JSON, a negative count).
     #[error("the database holds unexpected data: {0}")]
     Corrupt(String),

@@ -40,7 +40,7 @@ pub use model::{
 pub use owner::HEARTBEAT_STALE_AFTER;
 pub use serve::{
     ApiToken, AutoSync, DeliveryOutcome, NewOutboxItem, NewWebhook, OutboxItem, OutboxOperation,
-    OutboxQuery, OutboxStatus, WebhookDelivery, WebhookOutcome, WebhookStatus,
+    OutboxQuery, OutboxStatus, TokenScope, WebhookDelivery, WebhookOutcome, WebhookStatus,
 };
 
 use postgres::PostgresStore;
@@ -650,13 +650,31 @@ impl Store {
         dispatch!(self, backend => backend.webhook_counts().await)
     }
 
-    /// Keeps a new API token by its hash (the caller hashes; the token itself is never stored).
+    /// Keeps a new API token that may do everything ([`TokenScope::Admin`]) by its hash (the
+    /// caller hashes; the token itself is never stored).
     pub async fn add_api_token(
         &self,
         name: &str,
         token_hash: &str,
     ) -> Result<ApiToken, StoreError> {
-        dispatch!(self, backend => backend.add_api_token(name, token_hash).await)
+        self.add_scoped_api_token(name, token_hash, TokenScope::Admin)
+            .await
+    }
+
+    /// Keeps a new API token of `scope` by its hash. A live token with the same name is a
+    /// [`StoreError::Conflict`].
+    pub async fn add_scoped_api_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        scope: TokenScope,
+    ) -> Result<ApiToken, StoreError> {
+        dispatch!(self, backend => backend.add_api_token(name, token_hash, scope).await)
+    }
+
+    /// The live (unrevoked) token named `name`.
+    pub async fn live_api_token(&self, name: &str) -> Result<Option<ApiToken>, StoreError> {
+        dispatch!(self, backend => backend.live_api_token(name).await)
     }
 
     /// The token with this hash, unless revoked.
@@ -674,6 +692,23 @@ impl Store {
     /// Revokes a token; `false` when there is no such live token.
     pub async fn revoke_api_token(&self, id: i64) -> Result<bool, StoreError> {
         dispatch!(self, backend => backend.revoke_api_token(id).await)
+    }
+
+    /// Puts a failed outbox item back in line, due now, with its attempts counted afresh;
+    /// `None` when there is no failed item `id`.
+    pub async fn retry_outbox(&self, id: i64) -> Result<Option<OutboxItem>, StoreError> {
+        dispatch!(self, backend => backend.retry_outbox(id).await)
+    }
+
+    /// Asks run `run_id` to stop between two pages, wherever it runs; `false` when it is not
+    /// running (unknown, or ended).
+    pub async fn request_run_cancel(&self, run_id: i64) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.request_run_cancel(run_id).await)
+    }
+
+    /// Whether someone asked run `run_id` to stop.
+    pub async fn run_cancel_requested(&self, run_id: i64) -> Result<bool, StoreError> {
+        dispatch!(self, backend => backend.run_cancel_requested(run_id).await)
     }
 
     /// The stored auto-sync settings, of one connection or all.

@@ -57,6 +57,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_change_feed.sql"),
         postgres: include_str!("../migrations/postgres/0008_change_feed.sql"),
     },
+    Migration {
+        version: 9,
+        name: "token scopes",
+        sqlite: include_str!("../migrations/sqlite/0009_token_scopes.sql"),
+        postgres: include_str!("../migrations/postgres/0009_token_scopes.sql"),
+    },
 ];
 
 pub(crate) fn latest_version() -> i64 {

@@ -62,13 +62,22 @@ pub enum OutboxStatus {
     Sending,
     /// The vendor accepted it.
     Sent,
-    /// The vendor refused it; `last_error` has the vendor's reason. Never retried.
+    /// The vendor refused it; `last_error` has the vendor's reason. Sent again only when
+    /// someone asks ([`crate::Store::retry_outbox`]).
     Failed,
     /// Concerns a record created in the workspace: kept locally, never sent.
     Local,
 }
 
 impl OutboxStatus {
+    pub const ALL: [OutboxStatus; 5] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Local,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxStatus::Pending => "pending",
@@ -174,6 +183,14 @@ pub enum WebhookStatus {
 }
 
 impl WebhookStatus {
+    pub const ALL: [WebhookStatus; 5] = [
+        WebhookStatus::Pending,
+        WebhookStatus::Processing,
+        WebhookStatus::Done,
+        WebhookStatus::Ignored,
+        WebhookStatus::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WebhookStatus::Pending => "pending",
@@ -226,14 +243,58 @@ pub enum WebhookOutcome {
     },
 }
 
+/// What an API token may do. Each scope includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Reads the workspace: every `GET` of workspace data.
+    Read,
+    /// Reads, and registers people to sessions and checks them in.
+    Write,
+    /// Everything: connections, runs, tokens, the outbox's retries, auto sync.
+    Admin,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 3] = [TokenScope::Read, TokenScope::Write, TokenScope::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+            TokenScope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TokenScope> {
+        TokenScope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == text)
+    }
+
+    /// Whether a token of this scope may do what `needed` allows.
+    pub fn allows(self, needed: TokenScope) -> bool {
+        self >= needed
+    }
+}
+
+impl std::fmt::Display for TokenScope {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
 /// An API bearer token as stored: never the token itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
+    pub scope: TokenScope,
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
+
+pub(crate) const TOKEN_COLUMNS: &str = "id, name, scope, created_at, revoked_at";
 
 /// Auto sync of one stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -754,28 +815,59 @@ macro_rules! serve_tables {
                 &self,
                 name: &str,
                 token_hash: &str,
+                scope: crate::serve::TokenScope,
             ) -> Result<crate::serve::ApiToken, crate::StoreError> {
-                let row = sqlx::query(
-                    "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3)
-                     RETURNING id, name, created_at, revoked_at",
-                )
+                let stored = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO api_tokens (name, token_hash, scope, created_at)
+                     VALUES ($1, $2, $3, $4) RETURNING {}",
+                    crate::serve::TOKEN_COLUMNS
+                )))
                 .bind(name)
                 .bind(token_hash)
+                .bind(scope.as_str())
                 .bind(crate::time::now())
                 .fetch_one(&self.$write)
+                .await;
+                match stored {
+                    Ok(row) => crate::serve::decode_token(&row),
+                    Err(error)
+                        if error
+                            .as_database_error()
+                            .is_some_and(|error| error.is_unique_violation())
+                            && self.live_api_token(name).await?.is_some() =>
+                    {
+                        Err(crate::StoreError::Conflict(format!(
+                            "a token named '{name}' exists already: choose another name, or \
+                             revoke that one first"
+                        )))
+                    }
+                    Err(error) => Err(crate::error::query_failed("storing an API token", error)),
+                }
+            }
+
+            pub(crate) async fn live_api_token(
+                &self,
+                name: &str,
+            ) -> Result<Option<crate::serve::ApiToken>, crate::StoreError> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM api_tokens WHERE name = $1 AND revoked_at IS NULL",
+                    crate::serve::TOKEN_COLUMNS
+                )))
+                .bind(name)
+                .fetch_optional(&self.$read)
                 .await
-                .map_err(|error| crate::error::query_failed("storing an API token", error))?;
-                crate::serve::decode_token(&row)
+                .map_err(|error| crate::error::query_failed("looking up an API token", error))?;
+                row.as_ref().map(crate::serve::decode_token).transpose()
             }
 
             pub(crate) async fn api_token_by_hash(
                 &self,
                 token_hash: &str,
             ) -> Result<Option<crate::serve::ApiToken>, crate::StoreError> {
-                let row = sqlx::query(
-                    "SELECT id, name, created_at, revoked_at FROM api_tokens
-                     WHERE token_hash = $1 AND revoked_at IS NULL",
-                )
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                    crate::serve::TOKEN_COLUMNS
+                )))
                 .bind(token_hash)
                 .fetch_optional(&self.$read)
                 .await
@@ -786,9 +878,10 @@ macro_rules! serve_tables {
             pub(crate) async fn api_tokens(
                 &self,
             ) -> Result<Vec<crate::serve::ApiToken>, crate::StoreError> {
-                let rows = sqlx::query(
-                    "SELECT id, name, created_at, revoked_at FROM api_tokens ORDER BY id",
-                )
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM api_tokens ORDER BY id",
+                    crate::serve::TOKEN_COLUMNS
+                )))
                 .fetch_all(&self.$read)
                 .await
                 .map_err(|error| crate::error::query_failed("listing API tokens", error))?;
@@ -807,6 +900,62 @@ macro_rules! serve_tables {
                     crate::error::query_failed(format!("revoking API token {id}"), error)
                 })?;
                 Ok(updated.rows_affected() == 1)
+            }
+
+            pub(crate) async fn retry_outbox(
+                &self,
+                id: i64,
+            ) -> Result<Option<crate::serve::OutboxItem>, crate::StoreError> {
+                let now = crate::time::now();
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1,
+                                       updated_at = $1, lease_owner = NULL, lease_until = NULL
+                     WHERE id = $2 AND status = 'failed'
+                     RETURNING {}",
+                    crate::serve::OUTBOX_COLUMNS
+                )))
+                .bind(now.as_str())
+                .bind(id)
+                .fetch_optional(&self.$write)
+                .await
+                .map_err(|error| {
+                    crate::error::query_failed(format!("retrying outbox item {id}"), error)
+                })?;
+                row.as_ref().map(crate::serve::decode_outbox).transpose()
+            }
+
+            pub(crate) async fn request_run_cancel(
+                &self,
+                run_id: i64,
+            ) -> Result<bool, crate::StoreError> {
+                let updated = sqlx::query(
+                    "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $1)
+                     WHERE id = $2 AND status = 'running'",
+                )
+                .bind(crate::time::now())
+                .bind(run_id)
+                .execute(&self.$write)
+                .await
+                .map_err(|error| {
+                    crate::error::query_failed(format!("cancelling run {run_id}"), error)
+                })?;
+                Ok(updated.rows_affected() == 1)
+            }
+
+            pub(crate) async fn run_cancel_requested(
+                &self,
+                run_id: i64,
+            ) -> Result<bool, crate::StoreError> {
+                let requested: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT cancel_requested_at FROM runs WHERE id = $1",
+                )
+                .bind(run_id)
+                .fetch_optional(&self.$read)
+                .await
+                .map_err(|error| {
+                    crate::error::query_failed(format!("reading run {run_id}"), error)
+                })?;
+                Ok(requested.flatten().is_some())
             }
 
             pub(crate) async fn auto_sync(
@@ -917,11 +1066,19 @@ where
     Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let failed = |error| query_failed("reading an API token", error);
+    let id: i64 = row.try_get(0).map_err(failed)?;
+    let scope: String = row.try_get(2).map_err(failed)?;
     Ok(ApiToken {
-        id: row.try_get(0).map_err(failed)?,
+        id,
         name: row.try_get(1).map_err(failed)?,
-        created_at: row.try_get(2).map_err(failed)?,
-        revoked_at: row.try_get(3).map_err(failed)?,
+        scope: TokenScope::parse(&scope).ok_or_else(|| {
+            corrupt(
+                &format!("API token {id}"),
+                format!("unknown scope {scope:?}"),
+            )
+        })?,
+        created_at: row.try_get(3).map_err(failed)?,
+        revoked_at: row.try_get(4).map_err(failed)?,
     })
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use store::{
-    AutoSync, DeliveryOutcome, NewOutboxItem, NewWebhook, OutboxOperation, OutboxQuery,
-    OutboxStatus, StoreError, WebhookOutcome, WebhookStatus,
+    AutoSync, DeliveryOutcome, NewOutboxItem, NewRun, NewWebhook, OutboxOperation, OutboxQuery,
+    OutboxStatus, RunOutcome, StoreError, TokenScope, WebhookOutcome, WebhookStatus,
 };
 
 mod support;
@@ -22,6 +22,9 @@ on_both_backends!(
     webhooks_are_deduplicated_by_stub_in_any_case,
     webhook_processing_is_leased_and_finished_once,
     api_tokens_are_found_by_hash_until_revoked,
+    api_tokens_keep_their_scope_and_live_names_are_unique,
+    a_running_run_can_be_asked_to_stop_and_an_ended_one_cannot,
+    a_failed_outbox_item_is_put_back_in_line_and_no_other,
     auto_sync_settings_are_replaced_per_stream,
     the_serve_tables_survive_a_reopen,
     released_claims_are_claimable_at_once,
@@ -365,6 +368,131 @@ async fn api_tokens_are_found_by_hash_until_revoked(db: TestDatabase) {
     assert!(listed[0].revoked_at.is_some());
 }
 
+async fn api_tokens_keep_their_scope_and_live_names_are_unique(db: TestDatabase) {
+    let store = &db.store;
+    let desk = store
+        .add_scoped_api_token("check-in desk", "hash-desk", TokenScope::Write)
+        .await
+        .unwrap();
+    assert_eq!(desk.scope, TokenScope::Write);
+    let found = store.api_token_by_hash("hash-desk").await.unwrap().unwrap();
+    assert_eq!(found.scope, TokenScope::Write);
+    assert_eq!(
+        store.add_api_token("ops", "hash-ops").await.unwrap().scope,
+        TokenScope::Admin,
+        "a token without a scope may do everything, as before scopes"
+    );
+    let duplicate = store
+        .add_scoped_api_token("check-in desk", "hash-other", TokenScope::Read)
+        .await;
+    assert!(
+        matches!(&duplicate, Err(StoreError::Conflict(message)) if message.contains("'check-in desk'")),
+        "{duplicate:?}"
+    );
+    assert_eq!(
+        store.live_api_token("check-in desk").await.unwrap(),
+        Some(desk.clone())
+    );
+    // Once revoked, the name is free for the token that replaces it.
+    assert!(store.revoke_api_token(desk.id).await.unwrap());
+    assert_eq!(store.live_api_token("check-in desk").await.unwrap(), None);
+    let replacement = store
+        .add_scoped_api_token("check-in desk", "hash-other", TokenScope::Read)
+        .await
+        .unwrap();
+    assert_eq!(replacement.scope, TokenScope::Read);
+    let listed = store.api_tokens().await.unwrap();
+    let scopes: Vec<(&str, TokenScope, bool)> = listed
+        .iter()
+        .map(|t| (t.name.as_str(), t.scope, t.revoked_at.is_some()))
+        .collect();
+    assert_eq!(
+        scopes,
+        vec![
+            ("check-in desk", TokenScope::Write, true),
+            ("ops", TokenScope::Admin, false),
+            ("check-in desk", TokenScope::Read, false),
+        ]
+    );
+}
+
+async fn a_running_run_can_be_asked_to_stop_and_an_ended_one_cannot(db: TestDatabase) {
+    let store = &db.store;
+    let run = |connection: &str| NewRun {
+        connection: connection.to_string(),
+        kind: "sync".to_string(),
+        data_types: vec!["people".to_string()],
+        cursor_before: json!({}),
+    };
+    let running = store.start_run(&run("cvent")).await.unwrap();
+    let ended = store.start_run(&run("aventri")).await.unwrap();
+    store
+        .finish_run(
+            ended,
+            &RunOutcome {
+                status: "succeeded".to_string(),
+                cursor_after: json!({}),
+                errors: Vec::new(),
+                resets_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!store.run_cancel_requested(running).await.unwrap());
+    assert!(store.request_run_cancel(running).await.unwrap());
+    assert!(store.run_cancel_requested(running).await.unwrap());
+    assert!(
+        store.request_run_cancel(running).await.unwrap(),
+        "asking twice is no error"
+    );
+    assert!(!store.request_run_cancel(ended).await.unwrap());
+    assert!(!store.run_cancel_requested(ended).await.unwrap());
+    assert!(!store.request_run_cancel(ended + 100).await.unwrap());
+    assert!(!store.run_cancel_requested(ended + 100).await.unwrap());
+}
+
+async fn a_failed_outbox_item_is_put_back_in_line_and_no_other(db: TestDatabase) {
+    let store = &db.store;
+    let failed = store.enqueue_outbox(&enroll("s1", "a1")).await.unwrap();
+    let waiting = store.enqueue_outbox(&enroll("s1", "a2")).await.unwrap();
+    let claimed = store.claim_outbox(1, LEASE).await.unwrap();
+    assert_eq!(claimed[0].id, failed.id);
+    store
+        .finish_outbox(
+            failed.id,
+            &DeliveryOutcome::Failed {
+                reason: "Cvent refused: session full".to_string(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.outbox_item(failed.id).await.unwrap().unwrap().status,
+        OutboxStatus::Failed
+    );
+    let retried = store
+        .retry_outbox(failed.id)
+        .await
+        .unwrap()
+        .expect("retried");
+    assert_eq!(retried.status, OutboxStatus::Pending);
+    assert_eq!(retried.attempts, 0);
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    assert!(retried.next_attempt_at <= now, "due now");
+    // Only a failed item goes back: a pending one, or one retried already, is left alone.
+    assert_eq!(store.retry_outbox(failed.id).await.unwrap(), None);
+    assert_eq!(store.retry_outbox(waiting.id).await.unwrap(), None);
+    assert_eq!(store.retry_outbox(failed.id + 100).await.unwrap(), None);
+    let due: Vec<i64> = store
+        .claim_outbox(10, LEASE)
+        .await
+        .unwrap()
+        .iter()
+        .map(|item| item.id)
+        .collect();
+    assert!(due.contains(&failed.id), "claimed again: {due:?}");
+}
+
 async fn auto_sync_settings_are_replaced_per_stream(db: TestDatabase) {
     let store = &db.store;
     let setting = |data_type: &str, enabled: bool, interval_seconds: u32| AutoSync {
@@ -516,4 +644,76 @@ async fn a_key_lock_is_held_until_released(db: TestDatabase) {
         held.release().await.unwrap();
     }
     other.close().await;
+}
+
+/// Tokens made before scopes existed may do everything after the upgrade, and two live tokens
+/// that shared a name are told apart by their id, so each can be revoked by name.
+#[tokio::test]
+async fn tokens_made_before_scopes_become_admin_with_names_made_unique() {
+    use sqlx::Connection as _;
+    let path = std::env::temp_dir().join(format!(
+        "{}.db",
+        support::unique_name("eventsync_tokens_before_scopes")
+    ));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    for (version, file) in files.iter().take(8).enumerate() {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(std::fs::read_to_string(file).unwrap()))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO schema_migrations VALUES ($1, 'before scopes', '2026-01-01T00:00:00.000000Z')")
+            .bind(version as i64 + 1)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    sqlx::raw_sql(
+        "INSERT INTO api_tokens (name, token_hash, created_at, revoked_at) VALUES
+             ('desk', 'h1', '2026-01-01T00:00:00.000000Z', NULL),
+             ('desk', 'h2', '2026-01-01T00:00:00.000000Z', NULL),
+             ('desk', 'h3', '2026-01-01T00:00:00.000000Z', '2026-01-02T00:00:00.000000Z'),
+             ('app', 'h4', '2026-01-01T00:00:00.000000Z', NULL)",
+    )
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    connection.close().await.unwrap();
+
+    let store = store::Store::open(&path.display().to_string())
+        .await
+        .unwrap();
+    let tokens = store.api_tokens().await.unwrap();
+    let seen: Vec<(&str, TokenScope)> = tokens.iter().map(|t| (t.name.as_str(), t.scope)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("desk", TokenScope::Admin),
+            ("desk #2", TokenScope::Admin),
+            ("desk", TokenScope::Admin),
+            ("app", TokenScope::Admin),
+        ]
+    );
+    assert_eq!(
+        store.api_token_by_hash("h2").await.unwrap().unwrap().name,
+        "desk #2"
+    );
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
 }

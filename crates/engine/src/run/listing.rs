@@ -220,6 +220,11 @@ impl TypeRun<'_> {
                 records: seen,
                 total: self.summary.vendor_total,
             });
+            // A page boundary: what was fetched is committed (or on its way), so a run asked to
+            // stop stops here, and its checkpoint lets the next sync go on from this page.
+            if !last && self.store.run_cancel_requested(self.run_id).await? {
+                return Err(TypeError::Cancelled);
+            }
         }
         if let Some(tally) = self.tally.take() {
             self.record_totals(&tally, seen, left_to_vendor).await?;
