@@ -65,6 +65,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<u8> {
         body_limit: args.body_limit,
         report_dir,
         scheduler: !args.no_scheduler,
+        config_path: Some(config.path.clone()),
         ..Settings::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

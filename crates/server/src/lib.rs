@@ -7,6 +7,7 @@
 //! what a dead process had claimed comes back once its lease runs out.
 
 mod changes;
+mod connections;
 pub mod error;
 mod feed;
 mod imis_routes;
@@ -71,6 +72,8 @@ pub struct Settings {
     pub refusal_digest: Duration,
     /// The shortest interval the scheduler keeps between runs of a stream, whatever is stored.
     pub min_interval: Duration,
+    /// The configuration file, which `/v1/connections` edits; without one they are refused.
+    pub config_path: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -87,6 +90,7 @@ impl Default for Settings {
             scheduler_tick: scheduler::TICK,
             refusal_digest: Duration::from_secs(300),
             min_interval: Duration::from_secs(scheduler::MIN_INTERVAL_SECONDS),
+            config_path: None,
         }
     }
 }

@@ -623,6 +623,7 @@ pub fn document() -> Value {
             paths.extend(more);
         }
     }
+    crate::connections::openapi(&mut document);
     bound_strings(&mut document);
     state_scopes(&mut document);
     document

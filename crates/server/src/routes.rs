@@ -36,6 +36,7 @@ const DEFAULT_LIMIT: u32 = 100;
 
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new()
+        .merge(crate::connections::router())
         .route("/v1/connections", get(runs::list_connections))
         .route(
             "/v1/connections/{connection}/check",
