@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Do not start auto syncs (API, outbox and webhooks still run).
     #[arg(long)]
     no_scheduler: bool,
+    /// Seconds a request may take before it is answered 503 with a JSON error.
+    #[arg(long, default_value_t = 30)]
+    request_timeout: u64,
 }
 
 pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<u8> {
@@ -66,6 +69,7 @@ pub async fn serve(global: &Global, args: ServeArgs) -> anyhow::Result<u8> {
         report_dir,
         scheduler: !args.no_scheduler,
         config_path: Some(config.path.clone()),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout.max(1)),
         ..Settings::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -6,6 +6,7 @@
 //! the process can be killed at any moment: on restart the workers pick up what was pending, and
 //! what a dead process had claimed comes back once its lease runs out.
 
+mod access;
 mod changes;
 mod connections;
 pub mod error;
@@ -74,6 +75,9 @@ pub struct Settings {
     pub min_interval: Duration,
     /// The configuration file, which `/v1/connections` edits; without one they are refused.
     pub config_path: Option<PathBuf>,
+    /// How long a request may take before it is answered with a 503 (a JSON error); a
+    /// report's body, once it has begun, streams on.
+    pub request_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -91,6 +95,7 @@ impl Default for Settings {
             refusal_digest: Duration::from_secs(300),
             min_interval: Duration::from_secs(scheduler::MIN_INTERVAL_SECONDS),
             config_path: None,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }

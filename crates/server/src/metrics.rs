@@ -1,5 +1,6 @@
 //! Prometheus metrics: the one place that names them. Counters live here; gauges (outbox and
-//! webhook backlog, runs, quota) are read from the store and the rate budgets at scrape time.
+//! webhook backlog, runs, quota, each stream's last successful sync) are read from the store and
+//! the rate budgets at scrape time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -213,8 +214,37 @@ pub(crate) async fn render(state: &AppState) -> ApiResult<String> {
             }
         }
     }
+    let name = LAST_SUCCESSFUL_SYNC;
+    let _ = writeln!(
+        out,
+        "# HELP {name} When a sync last went through the data type's listing to its end, in seconds since 1970 (absent: never).\n# TYPE {name} gauge"
+    );
+    for connection in &state.config().connections {
+        for data_type in &connection.data_types {
+            let stream = state
+                .store
+                .state(&connection.name, data_type.as_str())
+                .await?;
+            let Some(at) = stream
+                .and_then(|stream| stream.last_success_at)
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "{name}{{connection=\"{}\",data_type=\"{}\"}} {}",
+                escape(&connection.name),
+                escape(data_type.as_str()),
+                at.timestamp()
+            );
+        }
+    }
     Ok(out)
 }
+
+/// The gauge an alert watches for a stream that stopped syncing.
+pub(crate) const LAST_SUCCESSFUL_SYNC: &str = "eventsync_last_successful_sync_timestamp_seconds";
 
 /// A label value with Prometheus's escapes.
 pub(crate) fn escape(value: &str) -> String {

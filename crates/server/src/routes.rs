@@ -16,8 +16,10 @@ use axum::routing::{delete, get, post, put};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use tower_http::timeout::TimeoutLayer;
+
 use crate::error::{ApiError, ApiResult};
-use crate::{AppState, input, openapi, security, webhooks};
+use crate::{AppState, access, input, openapi, security, webhooks};
 
 mod outbox;
 pub(crate) mod records;
@@ -114,6 +116,12 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::register::router())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(middleware::map_response(access::mark_answered))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            state.settings.request_timeout,
+        ))
+        .layer(middleware::map_response(access::timeout_as_json))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -123,6 +131,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::allow_list,
         ))
+        .layer(access::log())
         .with_state(state)
 }
 

@@ -540,6 +540,22 @@ async fn times_are_shown_to_the_second_and_zero_counts_are_present() {
     ] {
         assert!(metrics.contains(line), "missing {line} in\n{metrics}");
     }
+    // When each synced stream last went through: just now for people, never for speakers.
+    let synced_at = metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(
+                "eventsync_last_successful_sync_timestamp_seconds{connection=\"cvent\",data_type=\"people\"} ",
+            )
+        })
+        .and_then(|value| value.parse::<i64>().ok())
+        .unwrap_or_else(|| panic!("no last sync for people in\n{metrics}"));
+    let age = chrono::Utc::now().timestamp() - synced_at;
+    assert!((0..120).contains(&age), "synced {age} s ago");
+    assert!(
+        !metrics.contains("data_type=\"speakers\"} "),
+        "speakers never synced: {metrics}"
+    );
     world.finish().await;
 }
 
