@@ -19,9 +19,6 @@ use serde_json::{Map, Value, json};
 
 use super::{KINDS, RawConfig, RawConnection, RawDataConfig};
 
-/// Where the schema says it is published, for `$id`; editors only use it as a name.
-pub const SCHEMA_ID: &str = "https://eventsync.dev/schema/eventsync.toml.json";
-
 /// The whole schema, as `eventsync config schema` prints it.
 pub fn document() -> Value {
     let generator = SchemaSettings::draft07()
@@ -30,9 +27,6 @@ pub fn document() -> Value {
     let mut schema = generator.into_root_schema_for::<RawConfig>().to_value();
     drop_nulls(&mut schema);
     unwrap_lines(&mut schema);
-    if let Some(object) = schema.as_object_mut() {
-        object.insert("$id".into(), json!(SCHEMA_ID));
-    }
     schema
 }
 
