@@ -401,7 +401,17 @@ fn set_keys(
 ) -> Result<(), EditError> {
     let secret_fields = super::secret_fields(kind);
     let mut key_for_secrets: Option<SecretKey> = None;
-    for (key, value) in settings {
+    // A connection reads best with its name and kind first, as the README writes them.
+    let first = ["name", "kind"];
+    let ordered = first
+        .iter()
+        .filter_map(|key| settings.get_key_value(*key))
+        .chain(
+            settings
+                .iter()
+                .filter(|(key, _)| !first.contains(&key.as_str())),
+        );
+    for (key, value) in ordered {
         let place = at
             .iter()
             .copied()

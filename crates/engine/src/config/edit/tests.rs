@@ -130,6 +130,10 @@ fn edits_keep_the_files_comments_and_other_settings() {
     assert_eq!(people.statuses.as_list(), ["Accepted", "Visited"]);
     assert!(people.remove_outdated && people.filters.len() == 1);
     assert!(config.connection("soap").is_ok());
+    assert!(
+        text.contains("[[connections]]\nname = \"soap\"\nkind = \"cvent-soap\"\n"),
+        "an added connection starts with its name and kind:\n{text}"
+    );
     assert!(leftovers(&path).is_empty(), "{:?}", leftovers(&path));
     cvent.insert("name".into(), json!("renamed"));
     let error = replace_connection(&path, "cvent", &cvent, &env).expect_err("no rename");
