@@ -9,6 +9,7 @@
 mod access;
 mod changes;
 mod connections;
+mod console;
 pub mod error;
 mod feed;
 mod imis_routes;
@@ -73,11 +74,11 @@ pub struct Settings {
     pub refusal_digest: Duration,
     /// The shortest interval the scheduler keeps between runs of a stream, whatever is stored.
     pub min_interval: Duration,
-    /// The configuration file, which `/v1/connections` edits; without one they are refused.
-    pub config_path: Option<PathBuf>,
     /// How long a request may take before it is answered with a 503 (a JSON error); a
     /// report's body, once it has begun, streams on.
     pub request_timeout: Duration,
+    /// The configuration file, which `/v1/connections` edits; without one they are refused.
+    pub config_path: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -94,8 +95,8 @@ impl Default for Settings {
             scheduler_tick: scheduler::TICK,
             refusal_digest: Duration::from_secs(300),
             min_interval: Duration::from_secs(scheduler::MIN_INTERVAL_SECONDS),
-            config_path: None,
             request_timeout: Duration::from_secs(30),
+            config_path: None,
         }
     }
 }
@@ -197,7 +198,7 @@ pub async fn serve(
     if state.settings.scheduler {
         workers.0.push(tokio::spawn(scheduler::run(state.clone())));
     }
-    let app = routes::router(state);
+    let app = app(state);
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -206,6 +207,11 @@ pub async fn serve(
     .await;
     drop(workers);
     served
+}
+
+/// Every route the server answers: the API, webhooks, registration links and the console.
+pub fn app(state: AppState) -> axum::Router {
+    console::with_console(routes::router(state.clone()), state)
 }
 
 /// Background tasks that end when this is dropped.

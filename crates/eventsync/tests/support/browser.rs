@@ -367,6 +367,45 @@ impl Page {
         Ok(())
     }
 
+    /// Types `text` into the field matching `selector`, as a keyboard does, after emptying it.
+    #[allow(dead_code)]
+    pub async fn type_into(&mut self, selector: &str, text: &str) -> Result<(), String> {
+        let expression = format!(
+            "(function () {{ const field = document.querySelector({}); if (!field) return false; \
+             field.focus(); field.value = ''; return true; }})()",
+            json!(selector)
+        );
+        if self.evaluate(&expression).await? != Value::Bool(true) {
+            return Err(format!("no field {selector} to type into"));
+        }
+        self.call("Input.insertText", json!({"text": text})).await?;
+        Ok(())
+    }
+
+    /// Presses and releases one key (`Tab`, `Enter`…) where the focus is.
+    #[allow(dead_code)]
+    pub async fn press(&mut self, key: &str, code: u32) -> Result<(), String> {
+        for kind in ["rawKeyDown", "keyUp"] {
+            self.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Shows pages as a screen `width` × `height` CSS pixels wide would (a laptop, a tablet).
+    #[allow(dead_code)]
+    pub async fn resize(&mut self, width: u32, height: u32) -> Result<(), String> {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Saves what the page shows as a PNG at `path`.
     pub async fn screenshot(&mut self, path: &Path) -> Result<(), String> {
         let answer = self

@@ -1,0 +1,458 @@
+//! Runs: the list, starting one from a button, and one run's page — its counts per action and,
+//! for a preview, the report as a filterable, paged table of what would change (old → new, and
+//! why a record is left out), with "Apply" to sync what was previewed and the downloads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Form;
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::{Api, Failure, query, segment};
+use super::connections::run_button;
+use super::layout::{self, Section, notice, number, text, when};
+
+/// Rows of a report one page shows.
+const PAGE: usize = 50;
+
+pub(crate) async fn list(
+    api: Api,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Html<String>, Failure> {
+    let connection = params.get("connection").map(String::as_str).unwrap_or("");
+    let runs = api
+        .get(&format!(
+            "/v1/runs{}",
+            query(&[("connection", connection), ("limit", "50")])
+        ))
+        .await?;
+    let runs = runs["data"].as_array().cloned().unwrap_or_default();
+    let body = html! {
+        h1 { "Runs" }
+        (notice(params.get("notice").map(String::as_str)))
+        @if runs.is_empty() {
+            p { "No runs yet. Start one from a connection's data types." }
+        } @else {
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th.num scope="col" { "Run" } th scope="col" { "Connection" } th scope="col" { "Kind" }
+                        th scope="col" { "Status" } th scope="col" { "Started" } th scope="col" { "Ended" }
+                        th scope="col" { "Records" }
+                    } }
+                    tbody {
+                        @for run in &runs {
+                            tr {
+                                td.num { a href={ "/console/runs/" (run["id"]) } { (run["id"]) } }
+                                td { (text(&run["connection"])) }
+                                td { (text(&run["kind"])) }
+                                td { (status(&run["status"])) }
+                                td { (when(&run["started_at"])) }
+                                td { (when(&run["finished_at"])) }
+                                td { (totals_line(&run["counts"])) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page("Runs", Section::Runs, body))
+}
+
+fn status(value: &Value) -> Markup {
+    let status = value.as_str().unwrap_or("unknown");
+    html! { span class={ "badge " (status) } { (status.replace('_', " ")) } }
+}
+
+/// Counts per action over every data type of a run, e.g. "12 create · 3 update".
+fn action_totals(counts: &Value) -> BTreeMap<String, u64> {
+    let mut totals = BTreeMap::new();
+    if let Some(types) = counts.as_object() {
+        for actions in types.values() {
+            for (action, count) in actions.as_object().into_iter().flatten() {
+                *totals.entry(action.clone()).or_default() += count.as_u64().unwrap_or(0);
+            }
+        }
+    }
+    totals
+}
+
+fn totals_line(counts: &Value) -> String {
+    let totals = action_totals(counts);
+    if totals.is_empty() {
+        return "—".into();
+    }
+    totals
+        .iter()
+        .map(|(action, count)| format!("{} {action}", number(*count)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StartForm {
+    connection: String,
+    kind: String,
+    data_types: String,
+    #[serde(default)]
+    full: Option<String>,
+}
+
+pub(crate) async fn start(api: Api, Form(form): Form<StartForm>) -> Result<Response, Failure> {
+    let data_types: Vec<&str> = form
+        .data_types
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let started = api
+        .post(
+            "/v1/runs",
+            json!({
+                "connection": form.connection,
+                "kind": form.kind,
+                "data_types": data_types,
+                "full": form.full.is_some(),
+            }),
+        )
+        .await?;
+    let id = started["run_id"].as_i64().unwrap_or_default();
+    Ok(Redirect::to(&format!("/console/runs/{id}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ViewerQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    data_type: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: usize,
+}
+
+pub(crate) async fn show(
+    api: Api,
+    Path(id): Path<u64>,
+    Query(viewer): Query<ViewerQuery>,
+) -> Result<Html<String>, Failure> {
+    let run = api.get(&format!("/v1/runs/{id}")).await?;
+    let running = run["status"].as_str() == Some("running");
+    let preview = run["kind"].as_str() == Some("preview");
+    let connection = run["connection"].as_str().unwrap_or_default();
+    let data_types: Vec<&str> = run["data_types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let report = if preview && !running {
+        Some(
+            api.bytes(&format!("/v1/runs/{id}/report"))
+                .await
+                .map(|(_, bytes)| bytes),
+        )
+    } else {
+        None
+    };
+    let body = html! {
+        h1 { "Run " (id) ": " (text(&run["kind"])) " of " (connection) }
+        dl.card {
+            dt { "Status" } dd { (status(&run["status"])) }
+            dt { "Data types" } dd { (data_types.join(", ")) }
+            dt { "Started" } dd { (when(&run["started_at"])) }
+            dt { "Ended" } dd { @if running { "still running: this page refreshes itself" } @else { (when(&run["finished_at"])) } }
+            dt { "Vendor calls" } dd { (text(&run["api_calls"])) }
+        }
+        h2 { "Records per action" }
+        (counts_table(&run["counts"]))
+        @if let Some(errors) = run["errors"].as_array().filter(|e| !e.is_empty()) {
+            h2 { "Errors" }
+            ul { @for error in errors { li.error { (text(error)) } } }
+        }
+        @if preview && !running {
+            div.actions {
+                (run_button(connection, "sync", &data_types, "Apply: sync these data types"))
+                a.button.secondary href={ "/console/runs/" (id) "/report?format=csv" } download { "Download CSV" }
+                a.button.secondary href={ "/console/runs/" (id) "/report?format=xlsx" } download { "Download XLSX" }
+            }
+        }
+        @match report {
+            Some(Ok(bytes)) => { (viewer_table(id, &bytes, &viewer)) }
+            Some(Err(failure)) => { p.muted { "No report for this run: " (failure.message) } }
+            None => {}
+        }
+        p { a href={ "/console/runs" (query(&[("connection", connection)])) } { "All runs of " (connection) } }
+    };
+    let page = layout::page(&format!("Run {id}"), Section::Runs, body);
+    Ok(if running {
+        layout::refreshing(page, 2)
+    } else {
+        page
+    })
+}
+
+fn counts_table(counts: &Value) -> Markup {
+    let Some(types) = counts.as_object().filter(|t| !t.is_empty()) else {
+        return html! { p.muted { "No records yet." } };
+    };
+    let actions: Vec<String> = action_totals(counts).into_keys().collect();
+    html! {
+        div.table-wrap {
+            table {
+                thead { tr { th scope="col" { "Data type" } @for action in &actions { th.num scope="col" { (action) } } } }
+                tbody {
+                    @for (data_type, by_action) in types {
+                        tr {
+                            th scope="row" { (data_type) }
+                            @for action in &actions { td.num { (number(by_action[action].as_u64().unwrap_or(0))) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The report's rows that pass the filters, one page of them, with the number that passed.
+struct Filtered {
+    headings: Vec<String>,
+    rows: Vec<Vec<String>>,
+    matched: usize,
+    actions: Vec<String>,
+    data_types: Vec<String>,
+}
+
+fn filter_report(csv_bytes: &[u8], viewer: &ViewerQuery) -> Result<Filtered, csv::Error> {
+    let mut reader = csv::Reader::from_reader(csv_bytes);
+    let headings: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+    let column = |name: &str| headings.iter().position(|h| h == name);
+    let (action_at, type_at) = (column("action"), column("data_type"));
+    let needle = viewer.q.trim().to_lowercase();
+    let skip = viewer.page * PAGE;
+    let mut filtered = Filtered {
+        headings: headings.clone(),
+        rows: Vec::new(),
+        matched: 0,
+        actions: Vec::new(),
+        data_types: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
+        let field = |at: Option<usize>| at.and_then(|at| record.get(at)).unwrap_or_default();
+        let (action, data_type) = (field(action_at), field(type_at));
+        if !filtered.actions.iter().any(|a| a == action) {
+            filtered.actions.push(action.to_string());
+        }
+        if !filtered.data_types.iter().any(|t| t == data_type) {
+            filtered.data_types.push(data_type.to_string());
+        }
+        if (!viewer.action.is_empty() && action != viewer.action)
+            || (!viewer.data_type.is_empty() && data_type != viewer.data_type)
+            || (!needle.is_empty()
+                && !record
+                    .iter()
+                    .any(|value| value.to_lowercase().contains(&needle)))
+        {
+            continue;
+        }
+        if filtered.matched >= skip && filtered.rows.len() < PAGE {
+            filtered
+                .rows
+                .push(record.iter().map(String::from).collect());
+        }
+        filtered.matched += 1;
+    }
+    Ok(filtered)
+}
+
+fn viewer_table(id: u64, report: &Bytes, viewer: &ViewerQuery) -> Markup {
+    let filtered = match filter_report(report, viewer) {
+        Ok(filtered) => filtered,
+        Err(error) => return html! { p.error { "The report could not be read: " (error) } },
+    };
+    let column = |name: &str| filtered.headings.iter().position(|h| h == name);
+    let shown = [
+        "data_type",
+        "action",
+        "external_id",
+        "changed_fields",
+        "reason",
+    ];
+    let at: Vec<Option<usize>> = shown.iter().map(|name| column(name)).collect();
+    let pages = filtered.matched.div_ceil(PAGE).max(1);
+    let link = |page: usize| {
+        format!(
+            "/console/runs/{id}{}#report",
+            query(&[
+                ("action", &viewer.action),
+                ("data_type", &viewer.data_type),
+                ("q", &viewer.q),
+                ("page", &page.to_string()),
+            ])
+        )
+    };
+    html! {
+        h2 #report { "What would change" }
+        form.filters method="get" action={ "/console/runs/" (id) "#report" } {
+            div {
+                label for="action" { "Action" }
+                select #action name="action" {
+                    option value="" { "every action" }
+                    @for action in &filtered.actions {
+                        option value=(action) selected[*action == viewer.action] { (action) }
+                    }
+                }
+            }
+            div {
+                label for="data_type" { "Data type" }
+                select #data_type name="data_type" {
+                    option value="" { "every data type" }
+                    @for data_type in &filtered.data_types {
+                        option value=(data_type) selected[*data_type == viewer.data_type] { (data_type) }
+                    }
+                }
+            }
+            div {
+                label for="q" { "Contains" }
+                input #q type="search" name="q" value=(viewer.q) placeholder="an id, a name, a reason";
+            }
+            div { button type="submit" { "Filter" } }
+        }
+        p.muted role="status" { (number(filtered.matched as u64)) " records match; page " (viewer.page + 1) " of " (pages) "." }
+        div.table-wrap {
+            table #changes {
+                thead { tr {
+                    th scope="col" { "Data type" } th scope="col" { "Action" } th scope="col" { "Record" }
+                    th scope="col" { "Changes (old → new)" } th scope="col" { "Reason" }
+                } }
+                tbody {
+                    @for row in &filtered.rows {
+                        @let cell = |i: usize| at[i].and_then(|at| row.get(at)).map(String::as_str).unwrap_or_default();
+                        tr {
+                            td { (cell(0)) }
+                            td { span class={ "badge " (cell(1)) } { (cell(1)) } }
+                            td { code { (cell(2)) } }
+                            td { (changes(cell(3))) }
+                            td { (cell(4)) }
+                        }
+                    }
+                }
+            }
+        }
+        nav.pager aria-label="Report pages" {
+            @if viewer.page > 0 { a href=(link(viewer.page - 1)) rel="prev" { "← Previous" } }
+            @if viewer.page + 1 < pages { a href=(link(viewer.page + 1)) rel="next" { "Next →" } }
+        }
+    }
+}
+
+/// "field: old → new; …" with the old value struck and the new one marked.
+fn changes(described: &str) -> Markup {
+    html! {
+        @for change in described.split("; ").filter(|c| !c.is_empty()) {
+            @match change.split_once(" → ") {
+                Some((before, after)) => {
+                    @let (field, old) = before.split_once(": ").unwrap_or(("", before));
+                    div { @if !field.is_empty() { strong { (field) } ": " } del { (old) } span.arrow { " → " } ins { (after) } }
+                }
+                None => { div { (change) } }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DownloadQuery {
+    format: Option<String>,
+}
+
+/// The report as the API serves it, downloaded with the console's sign-in.
+pub(crate) async fn download(
+    api: Api,
+    Path(id): Path<u64>,
+    Query(download): Query<DownloadQuery>,
+) -> Result<Response, Failure> {
+    let format = download.format.unwrap_or_else(|| "csv".into());
+    let (headers, bytes) = api
+        .bytes(&format!(
+            "/v1/runs/{id}/report{}",
+            query(&[("format", &format)])
+        ))
+        .await?;
+    let mut response = bytes.into_response();
+    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
+        if let Some(value) = headers.get(&name) {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    if !response.headers().contains_key(header::CONTENT_DISPOSITION) {
+        let value = format!("attachment; filename=\"run-{id}.{}\"", segment(&format));
+        if let Ok(value) = value.parse() {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = "data_type,action,external_id,changed_fields,reason,email\n\
+        people,create,a1,,,\"a@x.org\"\n\
+        people,update,a2,email: a@x → b@x,,b@x\n\
+        people,rejected,a3,,email is not an address,nope\n";
+
+    #[test]
+    fn the_viewer_filters_by_action_and_text_and_pages() {
+        let all = filter_report(REPORT.as_bytes(), &ViewerQuery::default()).unwrap();
+        assert_eq!(all.matched, 3);
+        assert_eq!(all.actions, ["create", "update", "rejected"]);
+        let updates = filter_report(
+            REPORT.as_bytes(),
+            &ViewerQuery {
+                action: "update".into(),
+                ..ViewerQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(updates.matched, 1);
+        assert_eq!(updates.rows[0][2], "a2");
+        let found = filter_report(
+            REPORT.as_bytes(),
+            &ViewerQuery {
+                q: "NOT AN ADDRESS".into(),
+                ..ViewerQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(found.rows[0][2], "a3");
+        let beyond = filter_report(
+            REPORT.as_bytes(),
+            &ViewerQuery {
+                page: 1,
+                ..ViewerQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((beyond.matched, beyond.rows.len()), (3, 0));
+    }
+
+    #[test]
+    fn changes_show_old_and_new() {
+        let markup = changes("email: a@x → b@x; note").into_string();
+        assert!(markup.contains("<del>a@x</del>"), "{markup}");
+        assert!(markup.contains("<ins>b@x</ins>"), "{markup}");
+        assert!(markup.contains("<div>note</div>"), "{markup}");
+    }
+}
