@@ -131,6 +131,18 @@ async fn first_id(base: &str, token: &str, path: &str) -> String {
 async fn write_config(workspace: &Workspace, base: &str) {
     let person = first_id(base, &workspace.token, "/v1/people?limit=1").await;
     let session = first_id(base, &workspace.token, "/v1/sessions?limit=1").await;
+    // A token of its own to revoke, so that the one the run calls with stays good.
+    let spare: Value = reqwest::Client::new()
+        .post(format!("{base}/v1/tokens"))
+        .bearer_auth(&workspace.token)
+        .json(&serde_json::json!({"name": "revoked by schemathesis", "scope": "read"}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let spare = spare["id"].as_i64().expect("token id");
     let config = format!(
         "[[operations]]\ninclude-name = \"GET /v1/people/{{id}}/sessions\"\nparameters = {{ id = \"{person}\" }}\n\n\
          [[operations]]\ninclude-name = \"GET /v1/sessions/{{id}}/registrations\"\nparameters = {{ id = \"{session}\" }}\n\n\
@@ -138,7 +150,8 @@ async fn write_config(workspace: &Workspace, base: &str) {
          [[operations]]\ninclude-name = \"DELETE /v1/sessions/{{id}}/registrations/{{person_id}}\"\nparameters = {{ id = \"{session}\", person_id = \"{person}\" }}\n\n\
          [[operations]]\ninclude-name = \"POST /v1/connections/{{connection}}/check\"\nparameters = {{ connection = \"cvent\" }}\n\n\
          [[operations]]\ninclude-name = \"GET /v1/connections/{{connection}}/data-types\"\nparameters = {{ connection = \"cvent\" }}\n\n\
-         [[operations]]\ninclude-name = \"PUT /v1/connections/{{connection}}/data-types/{{data_type}}/auto-sync\"\nparameters = {{ connection = \"cvent\", data_type = \"people\" }}\n"
+         [[operations]]\ninclude-name = \"PUT /v1/connections/{{connection}}/data-types/{{data_type}}/auto-sync\"\nparameters = {{ connection = \"cvent\", data_type = \"people\" }}\n\n\
+         [[operations]]\ninclude-name = \"DELETE /v1/tokens/{{id}}\"\nparameters = {{ id = {spare} }}\n"
     );
     std::fs::write(workspace.dir.join("schemathesis.toml"), config).expect("schemathesis.toml");
 }

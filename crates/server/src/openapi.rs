@@ -142,7 +142,9 @@ fn standard(ok: Value) -> Value {
         "400": error_response("the request is malformed (a NUL character or a string past its maxLength included); the message names what to fix"),
         "401": error_response("no valid bearer token"),
         "403": error_response("the caller's address is not allowed, or the token's scope does not allow this operation (`x-required-scope`)"),
-        "404": error_response("no such record or route")
+        "404": error_response("no such record or route"),
+        "414": {"description": "the URI is longer than the server reads"},
+        "503": error_response("the request took longer than the server's request timeout")
     })
 }
 
@@ -736,7 +738,11 @@ fn bound_strings(document: &mut Value) {
         if let Some(parameters) = item.get_mut("parameters").and_then(Value::as_array_mut) {
             for parameter in parameters {
                 let name = parameter["name"].as_str().unwrap_or_default().to_string();
+                let in_query = parameter["in"] == "query";
                 bound(&name, &mut parameter["schema"]);
+                if in_query && parameter["schema"]["maxLength"].is_number() {
+                    parameter["schema"]["maxLength"] = json!(input::max_query_chars(&name));
+                }
             }
         }
     }

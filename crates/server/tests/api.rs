@@ -624,6 +624,23 @@ async fn every_synced_data_type_is_listed_filtered_and_documented() {
         .call(Method::GET, "/v1/sponsors?no_such_field=1", None)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    // Regression: a value no record could hold, or a parameter given twice, was a silent empty
+    // page; schemathesis found both.
+    for query in [
+        "/v1/people?status=null",
+        "/v1/sessions?hidden=maybe",
+        "/v1/sessions?capacity=ten",
+        "/v1/people?status=active&status=active",
+        "/v1/sponsors?name=",
+    ] {
+        let query = if query.ends_with('=') {
+            format!("{query}{}", "n".repeat(257))
+        } else {
+            query.to_string()
+        };
+        let (status, refused) = world.call(Method::GET, &query, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {refused}");
+    }
     let (status, refused) = world
         .call(Method::GET, "/v1/sponsors?include_hidden=true", None)
         .await;

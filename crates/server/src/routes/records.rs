@@ -239,6 +239,9 @@ fn list_params(
                     || data_type.field(field).is_some()
                     || field.starts_with("custom.") =>
             {
+                if let Some(schema) = data_type.field(field) {
+                    check_filter(schema, &value)?;
+                }
                 list.filters.insert(key, value);
             }
             _ => {
@@ -249,6 +252,25 @@ fn list_params(
         }
     }
     Ok(list)
+}
+
+/// Refuses a filter value no record of the field could hold, as the document's schema does.
+fn check_filter(field: &pipeline::Field, value: &str) -> ApiResult<()> {
+    use pipeline::FieldType;
+    let name = field.name;
+    match field.field_type {
+        FieldType::Bool if value != "true" && value != "false" => Err(ApiError::invalid(format!(
+            "{name} must be true or false, not '{value}'"
+        ))),
+        FieldType::Integer if value.parse::<i64>().is_err() => Err(ApiError::invalid(format!(
+            "{name} must be a whole number, not '{value}'"
+        ))),
+        FieldType::Enum(values) if !values.contains(&value) => Err(ApiError::invalid(format!(
+            "{name} must be one of {}, not '{value}'",
+            values.join(", ")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 pub(super) async fn list_events(State(state): State<AppState>) -> ApiResult<Json<Value>> {
