@@ -35,6 +35,7 @@ mod listing;
 mod process;
 mod records;
 mod references;
+mod rejections;
 mod tally;
 
 use commit::*;
@@ -43,6 +44,7 @@ use references::*;
 use tally::*;
 
 pub use records::{export_fields, plain_fields, shown_in_agenda, to_record};
+pub use rejections::{OTHER_REASONS, RejectionGroup};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunKind {
@@ -104,8 +106,9 @@ pub struct TypeSummary {
     pub split_calls: u64,
     pub cursor_before: Option<String>,
     pub cursor_after: Option<String>,
-    /// The first rejections, with their reasons.
-    pub rejected: Vec<(String, String)>,
+    /// The rejections, those with one reason together (the first twenty reasons; the rest in
+    /// one last group).
+    pub rejected: Vec<RejectionGroup>,
     /// Each data label: the field it fills and the question's id and text, or why it fills
     /// nothing.
     pub labels: Vec<String>,

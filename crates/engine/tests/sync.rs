@@ -527,9 +527,9 @@ async fn a_malformed_record_is_rejected_with_its_reason_and_the_run_goes_on() {
     assert_eq!(report.status, RunStatus::Succeeded);
     assert_eq!(count(&report, DataType::People, "reject"), 1);
     assert_eq!(count(&report, DataType::People, "create"), 399);
-    let (id, reason) = &report.types["people"].rejected[0];
-    assert_eq!(id, &broken);
-    assert!(reason.contains("first_name"), "{reason}");
+    let group = &report.types["people"].rejected[0];
+    assert_eq!((group.example.as_str(), group.count), (broken.as_str(), 1));
+    assert!(group.reason.contains("first_name"), "{}", group.reason);
     assert_eq!(
         world.store.count("cvent", "people").await.expect("count"),
         399

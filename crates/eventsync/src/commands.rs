@@ -103,8 +103,9 @@ pub struct RunArgs {
     /// a change to a mapping, say); the first preview or sync of a data type is full anyway.
     #[arg(long)]
     full: bool,
-    /// Write a report with one row per record and every vendor field path as a column: CSV, or
-    /// an XLSX workbook when the file name ends in .xlsx.
+    /// Write a report with one row per record, its workspace values and every vendor field path
+    /// as columns: CSV (this file holds every data type, and FILE.<data type>.csv beside it one
+    /// each), or an XLSX workbook with a sheet per data type when the name ends in .xlsx.
     #[arg(long)]
     report: Option<PathBuf>,
 }
@@ -220,6 +221,7 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
     bars.clear();
     // Lets the store copy its write-ahead log into the database file before the process ends.
     store.close().await;
+    split_report(args.report.as_deref(), report.report_rows)?;
     if global.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -231,6 +233,19 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
         RunStatus::Partial => exit::PARTIAL,
         RunStatus::Failed => exit::FAILURE,
     })
+}
+
+/// Writes each data type's table of a CSV report that a run wrote into a file of its own beside
+/// it (`preview.people.csv`); a workbook has a sheet per data type already.
+pub fn split_report(report: Option<&std::path::Path>, rows: Option<u64>) -> anyhow::Result<()> {
+    match (report, rows) {
+        (Some(path), Some(_)) if !engine::report::is_xlsx(path) => {
+            engine::report::split_by_type(path)
+                .with_context(|| format!("writing the report's tables beside {}", path.display()))?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The terminal summary of a run.
@@ -287,8 +302,8 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
         for label in &summary.labels {
             println!("      label {label}");
         }
-        for (id, reason) in &summary.rejected {
-            println!("      rejected {id}: {reason}");
+        for group in &summary.rejected {
+            println!("      rejected {group}");
         }
     }
     for warning in &report.warnings {
@@ -301,7 +316,23 @@ pub fn print_report(report: &RunReport, connection: &str, csv: Option<&std::path
         println!("  The vendor's daily quota resets at {at}; run the same command then to resume.");
     }
     if let (Some(path), Some(rows)) = (csv, report.report_rows) {
-        println!("  Report: {} ({rows} rows)", path.display());
+        if engine::report::is_xlsx(path) {
+            println!(
+                "  Report: {} ({rows} rows; a sheet per data type)",
+                path.display()
+            );
+        } else {
+            println!(
+                "  Report: {} ({rows} rows, every data type)",
+                path.display()
+            );
+            for data_type in report.types.keys() {
+                let own = engine::report::type_file(path, data_type);
+                if own.is_file() {
+                    println!("          {} ({data_type} alone)", own.display());
+                }
+            }
+        }
     }
     match report.kind {
         "preview" => println!(

@@ -512,6 +512,7 @@ async fn walk(
     };
     println!("\n4. Preview: the same pipeline as a sync, but nothing is written.");
     let preview = engine::run(store, connection, &options, &|_| {}).await?;
+    crate::commands::split_report(Some(&report_path), preview.report_rows)?;
     print_report(&preview, connection_name, Some(&report_path));
 
     println!("\n5. Sync: the changes the preview showed are applied, page by page.");
@@ -544,8 +545,10 @@ async fn walk(
         );
     }
     println!(
-        "   The preview report is {}: one row per record, every {} field as a column.",
+        "   The preview report is {} (every data type) and {} (one per data type): one row \
+         per record, its workspace values beside every {} field as a column.",
         report_path.display(),
+        engine::report::type_file(&report_path, "<data type>").display(),
         sandbox.vendor()
     );
     if args.keep_running {

@@ -7,7 +7,7 @@ use clap::Args;
 use engine::ConfigError;
 use engine::import::{ImportError, ImportOptions, ImportReport};
 
-use crate::commands::{Global, print_report};
+use crate::commands::{Global, print_report, split_report};
 use crate::exit;
 
 #[derive(Args)]
@@ -50,6 +50,7 @@ pub async fn import(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
         apply: false,
     };
     let preview = run(&store, connection, &options).await?;
+    split_report(args.report.as_deref(), preview.run.report_rows)?;
     let mut outcomes = vec![preview];
     if args.apply {
         options.apply = true;

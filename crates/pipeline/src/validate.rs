@@ -71,6 +71,17 @@ pub enum RejectReason {
          it refers to first, or check that the vendor record it points to still exists"
     )]
     UnknownReference { field: String, value: String },
+    /// The record it refers to is in the same run, rejected: its reason is the cause.
+    #[error(
+        "field '{field}' refers to {target} '{value}', which was rejected itself ({cause}): \
+         correct that record and this one follows"
+    )]
+    RejectedReference {
+        field: String,
+        value: String,
+        target: String,
+        cause: String,
+    },
     #[error(
         "field '{field}' is not a field of this data type: only fields of the workspace schema \
          and custom.<name> fields can be stored"

@@ -60,8 +60,8 @@ pub fn summary(connection: &str, report: &RunReport, quota: Option<QuotaUse>) ->
             "{data_type}: {counts} ({} API calls)",
             summary.api_calls
         );
-        for (id, reason) in &summary.rejected {
-            let _ = writeln!(body, "  rejected {id}: {reason}");
+        for group in &summary.rejected {
+            let _ = writeln!(body, "  rejected {group}");
         }
         if let Some(error) = &summary.error {
             let _ = writeln!(body, "  failed: {error}");

@@ -1,8 +1,11 @@
 //! `GET /v1/runs/{id}/report`: a preview's report as CSV or as an XLSX workbook, chosen by
 //! `?format=` or else by the `Accept` header.
 //!
-//! The engine writes one CSV per run; a workbook is made from it on request, a row at a time
-//! (constant memory), in a temporary file removed once sent.
+//! The engine writes one CSV per run holding every data type's rows (a `data_type` column
+//! first, then the union of the columns; the engine's per-type files beside it are not kept),
+//! and that is the CSV served. A workbook is made from it on request — a sheet per data type
+//! with the columns its rows fill, numbers and dates typed, each sheet filtered — a row at a
+//! time (constant memory), in a temporary file removed once sent.
 
 use std::path::PathBuf;
 

@@ -288,17 +288,13 @@ impl TypeRun<'_> {
         let data_type = self.data_type;
         let reject = ActionKind::Reject.as_str();
         for (external_id, reason) in malformed {
-            if self.summary.rejected.len() < REJECTIONS_KEPT {
-                self.summary
-                    .rejected
-                    .push((external_id.clone(), reason.clone()));
-            }
+            rejections::note(&mut self.summary.rejected, external_id, reason);
             self.add_row(
                 reject,
                 external_id,
                 String::new(),
                 reason.clone(),
-                Vec::new(),
+                Cells::default(),
             )?;
         }
         if !malformed.is_empty() {
@@ -498,7 +494,7 @@ impl TypeRun<'_> {
                 id,
                 String::new(),
                 "remove outdated data: the vendor no longer lists this record".to_string(),
-                Vec::new(),
+                Cells::default(),
             )?;
         }
         Ok(outdated)

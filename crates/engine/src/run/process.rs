@@ -3,6 +3,8 @@
 
 use super::*;
 
+pub(super) use crate::report::Cells;
+
 impl TypeRun<'_> {
     /// Maps, validates and diffs one page; returns what to store and the counts per action.
     pub(super) async fn process(&mut self, page: VendorPage) -> Result<Processed, TypeError> {
@@ -28,18 +30,18 @@ impl TypeRun<'_> {
                             "the vendor sent a record that is not valid JSON: {error}"
                         )),
                     };
-                    rejections.push((rejection, Vec::new()));
+                    rejections.push((rejection, Cells::default()));
                     continue;
                 }
             };
             let flat = &flattened.flat;
-            let paths: Vec<(String, String)> = if self.report.is_some() {
-                flat.iter()
+            let mut paths = Cells::default();
+            if self.report.is_some() {
+                paths.vendor = flat
+                    .iter()
                     .map(|(path, value)| (path.to_string(), scalar_text(&value)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+                    .collect();
+            }
             let status = self
                 .status_path
                 .and_then(|path| flat.get(path))
@@ -62,6 +64,9 @@ impl TypeRun<'_> {
                         }
                     }
                 }
+            }
+            if self.report.is_some() {
+                paths.fields = field_cells(&mapped.fields);
             }
             if !nul_paths.is_empty() {
                 let id = mapped.external_id.clone().unwrap_or_default();
@@ -231,13 +236,18 @@ impl TypeRun<'_> {
                     Some(note) => format!("{note}; {edits}"),
                     None => edits,
                 };
+                // The record as the rules between data types left it (a guest's tag, say).
+                let cells = Cells {
+                    fields: field_cells(&record.fields),
+                    ..paths
+                };
                 report.add(&Row {
                     data_type: data_type.as_str().into(),
                     action: kind.as_str().into(),
                     external_id: record.external_id.clone(),
                     changes: describe_changes(&action),
                     reason,
-                    paths,
+                    cells,
                 })?;
             }
             if !matches!(action, Action::Unchanged) {
@@ -257,8 +267,14 @@ impl TypeRun<'_> {
                 .or_default() += 1;
             let id = rejection.external_id.clone().unwrap_or_default();
             let reason = rejection.reason.to_string();
-            if self.summary.rejected.len() < REJECTIONS_KEPT {
-                self.summary.rejected.push((id.clone(), reason.clone()));
+            rejections::note(&mut self.summary.rejected, &id, &reason);
+            if !id.is_empty() {
+                // What a later data type's record pointing at this one is told.
+                self.created
+                    .left_out
+                    .entry(data_type)
+                    .or_default()
+                    .insert(id.clone(), LeftOutBy::Rejected(reason.clone()));
             }
             if let Some(report) = self.report.as_deref_mut() {
                 report.add(&Row {
@@ -267,7 +283,7 @@ impl TypeRun<'_> {
                     external_id: id,
                     changes: String::new(),
                     reason,
-                    paths,
+                    cells: paths,
                 })?;
             }
         }
@@ -334,7 +350,7 @@ impl TypeRun<'_> {
         external_id: &str,
         changes: String,
         reason: String,
-        paths: Vec<(String, String)>,
+        cells: Cells,
     ) -> std::io::Result<()> {
         match self.report.as_deref_mut() {
             Some(report) => report.add(&Row {
@@ -343,7 +359,7 @@ impl TypeRun<'_> {
                 external_id: external_id.into(),
                 changes,
                 reason,
-                paths,
+                cells,
             }),
             None => Ok(()),
         }
@@ -382,7 +398,7 @@ fn feed_entry(external_id: &str, action: &Action, fields: &RawJson) -> FeedEntry
 
 /// A valid record on its way to the diff: the record, the fields to leave alone, the raw vendor
 /// record and its flattened paths for the report.
-pub(super) type Candidate = (Record, BTreeSet<String>, RawJson, Vec<(String, String)>);
+pub(super) type Candidate = (Record, BTreeSet<String>, RawJson, Cells);
 
 /// What a page comes to: the records to store, what the change feed gets for them, and the
 /// count per action.
@@ -393,11 +409,11 @@ pub(super) struct Processed {
 }
 
 /// A rejection and the record's flattened paths for the report.
-pub(super) type Rejected = (Rejection, Vec<(String, String)>);
+pub(super) type Rejected = (Rejection, Cells);
 
 /// A record left out with what it refers to: its external id, the label of the rule that left
 /// out what it refers to ([`SKIPPED`] or [`FILTERED`]), the reason and its paths.
-pub(super) type LeftOut = (String, &'static str, String, Vec<(String, String)>);
+pub(super) type LeftOut = (String, &'static str, String, Cells);
 
 /// The run's warnings: the connection's, then each data type's about its records.
 pub(super) fn with_record_warnings(
@@ -423,6 +439,24 @@ pub(super) fn drop_nul(
         },
         None => (raw, Vec::new()),
     }
+}
+
+/// A record's workspace values as the report shows them, `external_id` aside (a column of its
+/// own).
+pub(super) fn field_cells(fields: &BTreeMap<String, FieldValue>) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .filter(|(name, _)| name.as_str() != "external_id")
+        .map(|(name, value)| {
+            let text = match value {
+                FieldValue::Text(text) | FieldValue::Timestamp(text) => text.clone(),
+                FieldValue::Integer(number) => number.to_string(),
+                FieldValue::Bool(flag) => flag.to_string(),
+                FieldValue::Null => String::new(),
+            };
+            (name.clone(), text)
+        })
+        .collect()
 }
 
 pub(super) fn scalar_text(value: &pipeline::Scalar<'_>) -> String {

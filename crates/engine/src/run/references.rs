@@ -33,6 +33,8 @@ pub(super) enum LeftOutBy {
     Status,
     /// A filter, with its explanation.
     Filter(String),
+    /// Validation or a reference of its own, with the reason.
+    Rejected(String),
 }
 
 impl CreatedInPreview {
@@ -62,6 +64,9 @@ impl CreatedInPreview {
                 ),
             )),
             Some(LeftOutBy::Status) => statuses.map(|list| (SKIPPED, status_reason(list))),
+            // Rejected, not left out by a rule: the record pointing at it is rejected too, with
+            // that reason as its cause (`rejected_cause`).
+            Some(LeftOutBy::Rejected(_)) => None,
             None => match (statuses, self.filtered_types.contains(&target)) {
                 (Some(list), false) => Some((SKIPPED, status_reason(list))),
                 (Some(list), true) => Some((
@@ -75,6 +80,14 @@ impl CreatedInPreview {
                 // points at nothing; it is not guessed.
                 (None, _) => None,
             },
+        }
+    }
+
+    /// Why this run rejected the `target` record `value`, if it did.
+    pub(super) fn rejected_cause(&self, target: DataType, value: &str) -> Option<&str> {
+        match self.left_out.get(&target).and_then(|ids| ids.get(value)) {
+            Some(LeftOutBy::Rejected(reason)) => Some(reason),
+            _ => None,
         }
     }
 
@@ -150,6 +163,27 @@ impl TypeRun<'_> {
                         }) =>
                 {
                     left_out.push((candidate.0.external_id, label, reason, candidate.3));
+                }
+                Some(RejectReason::UnknownReference { field, value })
+                    if let Some((target, cause)) = references
+                        .iter()
+                        .find(|(f, _)| *f == field)
+                        .and_then(|(_, target)| {
+                            self.created
+                                .rejected_cause(*target, &value)
+                                .map(|cause| (target, cause))
+                        }) =>
+                {
+                    let rejection = Rejection {
+                        external_id: Some(candidate.0.external_id.clone()),
+                        reason: RejectReason::RejectedReference {
+                            field,
+                            value,
+                            target: singular(*target).to_string(),
+                            cause: cause.to_string(),
+                        },
+                    };
+                    rejected.push((rejection, candidate.3));
                 }
                 Some(reason) => {
                     let rejection = Rejection {
@@ -247,5 +281,20 @@ impl TypeRun<'_> {
                 guest.map_or_else(|| record.external_id.clone(), |g| g.primary_external_id);
             self.created.travellers.insert(holder);
         }
+    }
+}
+
+/// A record of `data_type`, in words: "session", "person".
+fn singular(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::People => "person",
+        DataType::Sessions => "session",
+        DataType::Speakers => "speaker",
+        DataType::SessionRegistrations => "session registration",
+        DataType::Locations => "location",
+        DataType::Sponsors => "sponsor",
+        DataType::SponsorLevels => "sponsor level",
+        DataType::AirRequests => "air request",
+        DataType::HotelRequests => "hotel request",
     }
 }
