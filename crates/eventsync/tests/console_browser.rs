@@ -27,6 +27,8 @@ use browser::{Browser, Page};
 const BINARY: &str = env!("CARGO_BIN_EXE_eventsync");
 const WEBHOOK_TOKEN: &str = "console-browser-webhook-token";
 const ATTENDEES: u64 = 120;
+/// The key secrets typed into the console are stored under (32 bytes, base64).
+const SECRET_KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
 /// A folder with `eventsync.toml` and its workspace, beside the Cvent sandbox.
 struct Desk {
@@ -59,15 +61,6 @@ impl Desk {
         std::fs::create_dir_all(&dir).expect("the workspace folder");
         let config = format!(
             r#"[[connections]]
-name = "cvent"
-kind = "cvent-rest"
-base_url = "{url}"
-event_code = "{code}"
-client_id = "{client}"
-client_secret = "${{CVENT_SECRET}}"
-data_types = ["people", "sessions", "session_registrations"]
-
-[[connections]]
 name = "cvent-old-secret"
 kind = "cvent-rest"
 base_url = "{url}"
@@ -94,6 +87,7 @@ data_types = ["people"]
             .current_dir(&self.dir)
             .env("CVENT_SECRET", self.cvent.client_secret())
             .env("EVENTSYNC_WEBHOOK_TOKEN", WEBHOOK_TOKEN)
+            .env("EVENTSYNC_SECRET_KEY", SECRET_KEY)
             .env_remove("EVENTSYNC_CONFIG")
             .env_remove("EVENTSYNC_DATABASE")
             .args(args);
@@ -135,16 +129,21 @@ data_types = ["people"]
             .await
             .expect("the server's start");
         let base = info["listening"].as_str().expect("listening").to_string();
-        self.control(
-            Method::PUT,
-            "/webhooks",
-            json!({"url": format!("{base}/webhooks/cvent/cvent"), "token": WEBHOOK_TOKEN}),
-        )
-        .await;
         Server {
             _process: process,
             base,
         }
+    }
+
+    /// Points Cvent's webhooks at the server's `cvent` connection (which must exist: Cvent
+    /// checks the address answers).
+    async fn point_webhooks(&self, server: &Server) {
+        self.control(
+            Method::PUT,
+            "/webhooks",
+            json!({"url": format!("{}/webhooks/cvent/cvent", server.base), "token": WEBHOOK_TOKEN}),
+        )
+        .await;
     }
 
     async fn control(&self, method: Method, path: &str, body: Value) -> Value {
@@ -259,6 +258,58 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
     assert!(text.contains("cvent-old-secret"), "{text}");
     shot(page, &mut shots, "03-connections").await;
 
+    // Adding the Cvent connection: a wrong data type is refused with the loader's words and
+    // nothing is written; then it is added, its secret stored encrypted.
+    let before = std::fs::read_to_string(desk.dir.join("eventsync.toml")).unwrap();
+    page.type_into("#new-name", "cvent").await.unwrap();
+    page.type_into("#new-base-url", &desk.cvent.base_url())
+        .await
+        .unwrap();
+    page.type_into("#new-region", "").await.unwrap();
+    page.type_into("#new-event", desk.cvent.event_code())
+        .await
+        .unwrap();
+    page.type_into("#new-client", desk.cvent.client_id())
+        .await
+        .unwrap();
+    page.type_into("#new-secret", desk.cvent.client_secret())
+        .await
+        .unwrap();
+    page.type_into(
+        "#new-types",
+        "people, sessions, session_registrations, guests",
+    )
+    .await
+    .unwrap();
+    let text = click(page, "#add button[type=submit]", "#add-error").await;
+    assert!(
+        text.contains("guests"),
+        "the refused data type is named: {text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(desk.dir.join("eventsync.toml")).unwrap(),
+        before,
+        "a refused connection writes nothing"
+    );
+    shot(page, &mut shots, "03b-connection-refused").await;
+    page.type_into("#new-secret", desk.cvent.client_secret())
+        .await
+        .unwrap();
+    page.type_into("#new-types", "people, sessions, session_registrations")
+        .await
+        .unwrap();
+    let text = click(page, "#add button[type=submit]", "[role=status]").await;
+    assert!(text.contains("Connection cvent added"), "{text}");
+    shot(page, &mut shots, "03c-connection-added").await;
+    desk.point_webhooks(&server).await;
+    let file = std::fs::read_to_string(desk.dir.join("eventsync.toml")).unwrap();
+    assert!(
+        !file.contains(desk.cvent.client_secret()),
+        "the secret is not kept in plain text: {file}"
+    );
+    assert!(file.contains("enc:v1:"), "{file}");
+    let text = open(page, &format!("{base}/console/connections"), "table").await;
+
     // The keyboard reaches the content first: Tab shows the skip link.
     page.press("Tab", 9).await.unwrap();
     let focused = page
@@ -340,12 +391,69 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
         .unwrap();
     assert_eq!(actions, json!(0), "only creates are shown");
     shot(page, &mut shots, "08-preview-filtered").await;
+    let preview_page = page.url().await.unwrap();
+
+    // The mapping editor: the vendor paths the preview saw are offered; the company goes to a
+    // custom field; a field the data type does not have is refused, saying so.
+    let text = open(
+        page,
+        &format!("{base}/console/connections/cvent/mapping/people"),
+        "#rules",
+    )
+    .await;
+    assert!(text.contains("default mapping"), "{text}");
+    assert!(
+        text.contains("vendor paths seen in the last preview"),
+        "{text}"
+    );
+    let blank = page
+        .evaluate("document.querySelectorAll('#rules tbody tr').length - 3")
+        .await
+        .unwrap()
+        .as_u64()
+        .expect("rows");
+    page.type_into(&format!("input[name=source_{blank}]"), "contact.company")
+        .await
+        .unwrap();
+    page.type_into(&format!("input[name=target_{blank}]"), "employer_name")
+        .await
+        .unwrap();
+    let text = click(page, "#mapping-form button[type=submit]", "#mapping-error").await;
+    assert!(
+        text.contains("employer_name"),
+        "the unknown field is named: {text}"
+    );
+    shot(page, &mut shots, "08b-mapping-refused").await;
+    page.type_into(&format!("input[name=target_{blank}]"), "custom.employer")
+        .await
+        .unwrap();
+    let text = click(page, "#mapping-form button[type=submit]", "[role=status]").await;
+    assert!(text.contains("Saved"), "{text}");
+    shot(page, &mut shots, "08c-mapping-saved").await;
+    open(page, &preview_page, "#report").await;
 
     // Apply: the sync runs, and the data types tab shows the vendor's total against ours.
     click(page, "form[action='/console/runs'] button", "dl").await;
     let text = wait_for_run(page).await;
     assert!(text.contains("sync of cvent"), "{text}");
     assert!(text.contains("succeeded"), "{text}");
+    let synced = desk
+        .api(
+            &server,
+            &admin,
+            Method::GET,
+            "/v1/people?connection=cvent&limit=5",
+            Value::Null,
+        )
+        .await;
+    assert!(
+        synced["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|person| person["custom.employer"].is_string()),
+        "the edited mapping filled the custom field: {synced}; the run: {text}"
+    );
     shot(page, &mut shots, "09-sync-run").await;
     let text = open(page, &format!("{base}/console/connections/cvent"), "table").await;
     assert!(

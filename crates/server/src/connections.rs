@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
             "/v1/connections/{connection}/data/{data_type}",
             get(get_data).put(set_data),
         )
+        .route(
+            "/v1/connections/{connection}/data/{data_type}/mapping",
+            get(mapping_in_use),
+        )
 }
 
 /// Where the configuration is, or why it cannot be edited.
@@ -180,6 +184,40 @@ async fn set_data(
     Ok(Json(data))
 }
 
+/// The mapping a data type runs with now: the configured one, or the connector's default, with
+/// the workspace fields it may fill.
+async fn mapping_in_use(
+    State(state): State<AppState>,
+    UrlPath((connection, data_type)): UrlPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let found = state
+        .connection(&connection)
+        .ok_or_else(|| ApiError::not_found(format!("no connection named '{connection}'")))?;
+    let parsed: pipeline::DataType = data_type
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no data type '{data_type}'")))?;
+    if !found.vendor.data_types().contains(&parsed) {
+        return Err(ApiError::not_found(format!(
+            "connection '{connection}' has no data type '{data_type}'"
+        )));
+    }
+    let configured = found
+        .data
+        .get(&parsed)
+        .and_then(|data| data.mapping.clone());
+    let default = configured.is_none();
+    let mapping = configured.unwrap_or_else(|| found.vendor.default_mapping(parsed));
+    Ok(Json(json!({
+        "default": default,
+        "rules": mapping.rules,
+        "fields": parsed
+            .fields()
+            .iter()
+            .map(|field| json!({"name": field.name, "required": field.required, "protected": field.protected}))
+            .collect::<Vec<_>>(),
+    })))
+}
+
 /// Adds these routes to the OpenAPI document.
 pub(crate) fn openapi(document: &mut Value) {
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
@@ -246,6 +284,24 @@ pub(crate) fn openapi(document: &mut Value) {
                     "400": error("the configuration would not load without it (an iMIS feed names it)"),
                     "404": error("no such connection"),
                     "409": error("the server has no configuration file")
+                }
+            }
+        },
+        "/v1/connections/{connection}/data/{data_type}/mapping": {
+            "get": {
+                "summary": "The mapping a data type runs with: the configured one or the connector's default, and the workspace fields it may fill",
+                "parameters": [connection, data_type],
+                "responses": {
+                    "200": answer("the mapping in use", &json!({
+                        "type": "object",
+                        "required": ["default", "rules", "fields"],
+                        "properties": {
+                            "default": {"type": "boolean"},
+                            "rules": {"type": "array", "items": {"type": "object"}},
+                            "fields": {"type": "array", "items": {"type": "object"}}
+                        }
+                    })),
+                    "404": error("no such connection or data type")
                 }
             }
         },

@@ -18,11 +18,26 @@ pub(crate) async fn list(
     api: Api,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, Failure> {
+    listing(
+        &api,
+        params.get("notice").map(String::as_str),
+        &NewConnection::default(),
+        None,
+    )
+    .await
+}
+
+async fn listing(
+    api: &Api,
+    notice_text: Option<&str>,
+    new: &NewConnection,
+    error: Option<&str>,
+) -> Result<Html<String>, Failure> {
     let connections = api.get("/v1/connections").await?;
     let rows = connections["data"].as_array().cloned().unwrap_or_default();
     let body = html! {
         h1 { "Connections" }
-        (notice(params.get("notice").map(String::as_str)))
+        (notice(notice_text))
         @if rows.is_empty() {
             p { "No connections yet." }
         } @else {
@@ -49,8 +64,146 @@ pub(crate) async fn list(
                 }
             }
         }
+        (add_form(new, error))
     };
     Ok(layout::page("Connections", Section::Connections, body))
+}
+
+/// A connection to add, as the form holds it.
+#[derive(Deserialize, Default)]
+pub(crate) struct NewConnection {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    base_url: String,
+    #[serde(default)]
+    event_code: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    data_types: String,
+    #[serde(default)]
+    more: String,
+}
+
+const KINDS: [(&str, &str); 3] = [
+    ("cvent-rest", "Cvent (REST API)"),
+    ("cvent-soap", "Cvent (SOAP API)"),
+    ("aventri", "Aventri"),
+];
+
+fn add_form(new: &NewConnection, error: Option<&str>) -> Markup {
+    let kind = if new.kind.is_empty() {
+        "cvent-rest"
+    } else {
+        new.kind.as_str()
+    };
+    let data_types = if new.data_types.is_empty() {
+        "people, sessions, speakers, session_registrations"
+    } else {
+        new.data_types.as_str()
+    };
+    html! {
+        section.card #add aria-labelledby="add-heading" {
+            h2 #add-heading { "Add a connection" }
+            @if let Some(error) = error {
+                p.error role="alert" #add-error { "Not added: " (error) }
+            }
+            form method="post" action="/console/connections" {
+                label for="new-name" { "Name" }
+                input #new-name type="text" name="name" value=(new.name) required;
+                label for="new-kind" { "Vendor" }
+                select #new-kind name="kind" {
+                    @for (value, label) in KINDS { option value=(value) selected[value == kind] { (label) } }
+                }
+                label for="new-region" { "Region (Cvent REST: na or eu), or leave empty and give the API address" }
+                input #new-region type="text" name="region" value=(new.region);
+                label for="new-base-url" { "API address (optional)" }
+                input #new-base-url type="text" name="base_url" value=(new.base_url) placeholder="https://api-platform.cvent.com/ea";
+                label for="new-event" { "Event code" }
+                input #new-event type="text" name="event_code" value=(new.event_code);
+                label for="new-client" { "Client id" }
+                input #new-client type="text" name="client_id" value=(new.client_id) autocomplete="off";
+                label for="new-secret" { "Client secret (stored encrypted, never shown again)" }
+                input #new-secret type="password" name="client_secret" autocomplete="new-password";
+                label for="new-types" { "Data types (comma-separated)" }
+                input #new-types type="text" name="data_types" value=(data_types);
+                label for="new-more" { "Other settings, one " code { "key = value" } " a line (for Cvent SOAP and Aventri: their account keys)" }
+                textarea #new-more name="more" rows="3" cols="70" { (new.more) }
+                p { button type="submit" { "Add the connection" } }
+            }
+        }
+    }
+}
+
+/// The API's body for a new connection: the form's fields, and its other settings.
+fn connection_body(new: &NewConnection) -> Result<Value, String> {
+    let mut body = serde_json::Map::new();
+    let given = |value: &str| !value.trim().is_empty();
+    body.insert("name".into(), json!(new.name.trim()));
+    body.insert("kind".into(), json!(new.kind.trim()));
+    for (key, value) in [
+        ("region", &new.region),
+        ("base_url", &new.base_url),
+        ("event_code", &new.event_code),
+        ("client_id", &new.client_id),
+        ("client_secret", &new.client_secret),
+    ] {
+        if given(value) {
+            body.insert(key.into(), json!(value.trim()));
+        }
+    }
+    let types: Vec<&str> = new
+        .data_types
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    body.insert("data_types".into(), json!(types));
+    for line in new.more.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (key, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("'{line}' is not key = value"))?;
+        let value = value.trim();
+        let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value.trim_matches('"')));
+        body.insert(key.trim().to_string(), value);
+    }
+    Ok(Value::Object(body))
+}
+
+pub(crate) async fn add(api: Api, Form(new): Form<NewConnection>) -> Result<Response, Failure> {
+    let refused = match connection_body(&new) {
+        Err(reason) => reason,
+        Ok(body) => match api.post("/v1/connections", body).await {
+            Ok(_) => {
+                let notice = format!(
+                    "Connection {} added. Check it, then preview.",
+                    new.name.trim()
+                );
+                return Ok(Redirect::to(&format!(
+                    "/console/connections/{}{}",
+                    segment(new.name.trim()),
+                    query(&[("notice", &notice)])
+                ))
+                .into_response());
+            }
+            Err(failure)
+                if failure.status.is_client_error()
+                    && !matches!(failure.status.as_u16(), 401 | 403) =>
+            {
+                failure.message
+            }
+            Err(failure) => return Err(failure),
+        },
+    };
+    let page = listing(&api, None, &new, Some(&refused)).await?;
+    Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response())
 }
 
 /// Checks a connection and shows what the vendor answered, word for word.
@@ -152,7 +305,11 @@ fn data_type_row(connection: &str, row: &Value) -> Markup {
     let interval = auto["interval_seconds"].as_u64().unwrap_or(0);
     html! {
         tr {
-            th scope="row" { (data_type) }
+            th scope="row" {
+                (data_type)
+                br;
+                a href={ "/console/connections/" (segment(connection)) "/mapping/" (segment(data_type)) } aria-label={ "Mapping of " (data_type) } { "Mapping" }
+            }
             td.num { (number(row["records"].as_u64().unwrap_or(0))) }
             td { (when(&row["last_synced_at"])) }
             td {

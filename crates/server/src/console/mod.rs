@@ -10,6 +10,7 @@
 mod api;
 mod connections;
 mod layout;
+mod mapping;
 mod outbox;
 mod runs;
 mod sign_in;
@@ -33,7 +34,10 @@ pub fn with_console(api: Router, state: AppState) -> Router {
         .route("/console/style.css", get(layout::stylesheet))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
-        .route("/console/connections", get(connections::list))
+        .route(
+            "/console/connections",
+            get(connections::list).post(connections::add),
+        )
         .route(
             "/console/connections/{connection}",
             get(connections::data_types),
@@ -45,6 +49,10 @@ pub fn with_console(api: Router, state: AppState) -> Router {
         .route(
             "/console/connections/{connection}/auto-sync",
             post(connections::auto_sync),
+        )
+        .route(
+            "/console/connections/{connection}/mapping/{data_type}",
+            get(mapping::show).post(mapping::save),
         )
         .route("/console/runs", get(runs::list).post(runs::start))
         .route("/console/runs/{id}", get(runs::show))
