@@ -291,6 +291,11 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
         before,
         "a refused connection writes nothing"
     );
+    assert_eq!(
+        page.input_value("new-name").await.unwrap(),
+        "cvent",
+        "the refused form keeps what was typed"
+    );
     shot(page, &mut shots, "03b-connection-refused").await;
     page.type_into("#new-secret", desk.cvent.client_secret())
         .await
@@ -309,6 +314,7 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
     );
     assert!(file.contains("enc:v1:"), "{file}");
     let text = open(page, &format!("{base}/console/connections"), "table").await;
+    assert!(text.contains("cvent-old-secret"), "{text}");
 
     // The keyboard reaches the content first: Tab shows the skip link.
     page.press("Tab", 9).await.unwrap();
