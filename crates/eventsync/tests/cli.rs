@@ -519,11 +519,11 @@ fn edit_workbook(
     copy.save(target).expect("save the edited workbook");
 }
 
-/// The rows of a report workbook's first sheet, as text.
+/// The rows of a report workbook's people sheet, as text.
 fn report_rows(path: &std::path::Path) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx, open_workbook};
     let mut workbook: Xlsx<_> = open_workbook(path).expect("open the report");
-    let range = workbook.worksheet_range("report").expect("report sheet");
+    let range = workbook.worksheet_range("people").expect("people sheet");
     range
         .rows()
         .map(|row| row.iter().map(|cell| cell.to_string()).collect())
@@ -627,16 +627,16 @@ fn a_mapping_edited_in_the_exported_workbook_is_imported_and_used() {
     let rows = report_rows(&workdir.path.join("preview.xlsx"));
     assert_eq!(
         rows[0][..4],
-        ["data_type", "action", "external_id", "changed_fields"]
+        ["action", "external_id", "changed_fields", "reason"]
     );
     assert_eq!(
         rows.len() as u64 - 1,
         preview["report_rows"].as_u64().expect("rows")
     );
-    let updated: Vec<&Vec<String>> = rows.iter().filter(|row| row[1] == "update").collect();
+    let updated: Vec<&Vec<String>> = rows.iter().filter(|row| row[0] == "update").collect();
     assert_eq!(updated.len() as u64, updates);
     assert!(
-        updated.iter().all(|row| row[3].contains("company")),
+        updated.iter().all(|row| row[2].contains("company")),
         "every update is the company the new mapping fills: {updated:?}"
     );
 
