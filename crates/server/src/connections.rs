@@ -335,6 +335,10 @@ pub(crate) fn openapi(document: &mut Value) {
             .flat_map(|o| o.values_mut())
         {
             operation["responses"]["401"] = error("no valid bearer token");
+            if operation["responses"].get("400").is_none() {
+                operation["responses"]["400"] =
+                    error("a name in the path is longer than allowed or holds a NUL character");
+            }
             operation["responses"]["403"] = error(
                 "the caller's address is not allowed, or the token's scope does not allow this operation (`x-required-scope`)",
             );
