@@ -623,6 +623,46 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
     }
     shot(page, &mut shots, "15-webhooks").await;
 
+    // The configuration workbook: downloaded, uploaded as it is (nothing to change), and a file
+    // that is no workbook refused, saying so.
+    let workbook = desk.dir.join("cvent.xlsx");
+    let downloaded = desk
+        .http
+        .get(format!("{base}/console/connections/cvent/workbook"))
+        .header("Cookie", format!("eventsync_console={admin}"))
+        .send()
+        .await
+        .expect("the workbook download");
+    assert!(downloaded.status().is_success(), "{downloaded:?}");
+    std::fs::write(&workbook, downloaded.bytes().await.unwrap()).unwrap();
+    open(
+        page,
+        &format!("{base}/console/connections/cvent"),
+        "#workbook-form",
+    )
+    .await;
+    page.choose_file("#workbook-file", &workbook).await.unwrap();
+    let text = click(page, "#workbook-form button[type=submit]", "[role=status]").await;
+    assert!(text.contains("nothing to change"), "{text}");
+    shot(page, &mut shots, "15b-workbook-unchanged").await;
+    open(
+        page,
+        &format!("{base}/console/connections/cvent"),
+        "#workbook-form",
+    )
+    .await;
+    page.choose_file("#workbook-file", &desk.dir.join("eventsync.toml"))
+        .await
+        .unwrap();
+    let text = click(
+        page,
+        "#workbook-form button[type=submit]",
+        "#workbook-error",
+    )
+    .await;
+    assert!(text.contains("not a workbook"), "{text}");
+    shot(page, &mut shots, "15c-workbook-refused").await;
+
     // On a tablet the data types still read, the table scrolling sideways within its frame.
     page.resize(820, 1180).await.unwrap();
     open(page, &format!("{base}/console/connections/cvent"), "table").await;

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
             "/v1/connections/{connection}/data/{data_type}/mapping",
             get(mapping_in_use),
         )
+        .merge(crate::workbooks::router())
 }
 
 /// Where the configuration is, or why it cannot be edited.

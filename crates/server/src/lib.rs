@@ -30,6 +30,7 @@ pub mod security;
 mod shared_budget;
 pub mod time;
 pub mod webhooks;
+mod workbooks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -626,6 +626,7 @@ pub fn document() -> Value {
         }
     }
     crate::connections::openapi(&mut document);
+    crate::workbooks::openapi(&mut document);
     bound_strings(&mut document);
     state_scopes(&mut document);
     document

@@ -382,6 +382,27 @@ impl Page {
         Ok(())
     }
 
+    /// Chooses `file` in the file input matching `selector`, as the file dialog would.
+    #[allow(dead_code)]
+    pub async fn choose_file(&mut self, selector: &str, file: &Path) -> Result<(), String> {
+        let found = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": format!("document.querySelector({})", json!(selector))}),
+            )
+            .await?;
+        let object = found["result"]["objectId"]
+            .as_str()
+            .ok_or_else(|| format!("no file input {selector}"))?
+            .to_string();
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({"files": [file.display().to_string()], "objectId": object}),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Presses and releases one key (`Tab`, `Enter`…) where the focus is.
     #[allow(dead_code)]
     pub async fn press(&mut self, key: &str, code: u32) -> Result<(), String> {

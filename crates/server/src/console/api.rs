@@ -85,14 +85,40 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> Result<(HeaderMap, Bytes), Failure> {
+        let body = body.map(|body| ("application/json", Bytes::from(body.to_string())));
+        self.send(method, path, body).await
+    }
+
+    /// A POST of bytes of `content_type` (an uploaded workbook) whose answer is JSON.
+    pub(crate) async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &'static str,
+        bytes: Bytes,
+    ) -> Result<Value, Failure> {
+        let (_, answer) = self
+            .send(Method::POST, path, Some((content_type, bytes)))
+            .await?;
+        serde_json::from_slice(&answer).map_err(|error| Failure {
+            status: StatusCode::BAD_GATEWAY,
+            message: format!("the API's answer to {path} is not JSON: {error}"),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&'static str, Bytes)>,
+    ) -> Result<(HeaderMap, Bytes), Failure> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
         let body = match body {
-            Some(body) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(body.to_string())
+            Some((content_type, bytes)) => {
+                request = request.header(header::CONTENT_TYPE, content_type);
+                Body::from(bytes)
             }
             None => Body::empty(),
         };

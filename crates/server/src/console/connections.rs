@@ -289,6 +289,7 @@ pub(crate) async fn data_types(
             }
         }
         (auto_sync_explained(&answer))
+        (super::workbook::card(&name))
     };
     Ok(layout::page(
         &format!("{name}: data types"),

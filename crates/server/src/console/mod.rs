@@ -15,6 +15,7 @@ mod outbox;
 mod runs;
 mod sign_in;
 mod webhooks;
+mod workbook;
 
 use axum::Router;
 use axum::middleware;
@@ -53,6 +54,10 @@ pub fn with_console(api: Router, state: AppState) -> Router {
         .route(
             "/console/connections/{connection}/mapping/{data_type}",
             get(mapping::show).post(mapping::save),
+        )
+        .route(
+            "/console/connections/{connection}/workbook",
+            get(workbook::download).post(workbook::upload),
         )
         .route("/console/runs", get(runs::list).post(runs::start))
         .route("/console/runs/{id}", get(runs::show))

@@ -3,6 +3,7 @@
 //! why a record is left out), with "Apply" to sync what was previewed and the downloads.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use axum::Form;
 use axum::body::Bytes;
@@ -126,7 +127,7 @@ pub(crate) async fn start(api: Api, Form(form): Form<StartForm>) -> Result<Respo
     Ok(Redirect::to(&format!("/console/runs/{id}")).into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub(crate) struct ViewerQuery {
     #[serde(default)]
     action: String,
@@ -154,11 +155,17 @@ pub(crate) async fn show(
         .filter_map(Value::as_str)
         .collect();
     let report = if preview && !running {
-        Some(
-            api.bytes(&format!("/v1/runs/{id}/report"))
-                .await
-                .map(|(_, bytes)| bytes),
-        )
+        Some(match api.bytes(&format!("/v1/runs/{id}/report")).await {
+            Ok((_, bytes)) => {
+                let key = ReportKey {
+                    run: id,
+                    finished_at: run["finished_at"].as_str().unwrap_or_default().to_string(),
+                    length: bytes.len(),
+                };
+                Ok(view_report(key, bytes, viewer.clone()).await)
+            }
+            Err(failure) => Err(failure),
+        })
     } else {
         None
     };
@@ -185,7 +192,7 @@ pub(crate) async fn show(
             }
         }
         @match report {
-            Some(Ok(bytes)) => { (viewer_table(id, &bytes, &viewer)) }
+            Some(Ok(filtered)) => { (viewer_table(id, filtered, &viewer)) }
             Some(Err(failure)) => { p.muted { "No report for this run: " (failure.message) } }
             None => {}
         }
@@ -230,51 +237,210 @@ struct Filtered {
     data_types: Vec<String>,
 }
 
-fn filter_report(csv_bytes: &[u8], viewer: &ViewerQuery) -> Result<Filtered, csv::Error> {
-    let mut reader = csv::Reader::from_reader(csv_bytes);
-    let headings: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-    let column = |name: &str| headings.iter().position(|h| h == name);
-    let (action_at, type_at) = (column("action"), column("data_type"));
+/// Where each row of a report starts and what its action and data type are, from one reading of
+/// the whole report. A page is then cut from the report's bytes at its rows' places, so neither
+/// the first page nor the thousandth reads the rows before it; only a text search looks at every
+/// row again. An ended run's report never changes, so the index is kept for the next request.
+struct ReportIndex {
+    headings: Vec<String>,
+    /// Each row's first byte, then the end of the last row.
+    starts: Vec<usize>,
+    /// Each row's action and data type, as positions in `actions` and `data_types`.
+    kinds: Vec<(u16, u16)>,
+    actions: Vec<String>,
+    data_types: Vec<String>,
+}
+
+/// Which report an index was read from: a run, as it ended, and the report's length.
+#[derive(Clone, PartialEq, Eq)]
+struct ReportKey {
+    run: u64,
+    finished_at: String,
+    length: usize,
+}
+
+/// How many reports' indexes are kept (a few MiB each for 100,000 records).
+const INDEXES_KEPT: usize = 4;
+
+/// The indexes of the reports viewed last, the latest last.
+static INDEXES: Mutex<Vec<(ReportKey, Arc<ReportIndex>)>> = Mutex::new(Vec::new());
+
+/// The page of `report` that `viewer` asks for, off the async workers: the index is read (the
+/// first time) and a text search made on the blocking pool.
+async fn view_report(
+    key: ReportKey,
+    report: Bytes,
+    viewer: ViewerQuery,
+) -> Result<Filtered, csv::Error> {
+    let viewed = tokio::task::spawn_blocking(move || {
+        let index = report_index(key, &report)?;
+        filter_report(&report, &index, &viewer)
+    })
+    .await;
+    viewed.unwrap_or_else(|error| Err(csv::Error::from(std::io::Error::other(error))))
+}
+
+fn report_index(key: ReportKey, report: &[u8]) -> Result<Arc<ReportIndex>, csv::Error> {
+    let kept = |indexes: &mut Vec<(ReportKey, Arc<ReportIndex>)>| {
+        indexes
+            .iter()
+            .position(|(kept, _)| *kept == key)
+            .map(|at| indexes.remove(at))
+    };
+    let mut indexes = INDEXES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (key, index) = match kept(&mut indexes) {
+        Some(found) => found,
+        None => {
+            drop(indexes);
+            let index = Arc::new(ReportIndex::read(report)?);
+            indexes = INDEXES
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            kept(&mut indexes);
+            (key, index)
+        }
+    };
+    if indexes.len() >= INDEXES_KEPT {
+        indexes.remove(0);
+    }
+    indexes.push((key, index.clone()));
+    Ok(index)
+}
+
+impl ReportIndex {
+    fn read(report: &[u8]) -> Result<ReportIndex, csv::Error> {
+        let mut reader = csv::Reader::from_reader(report);
+        let headings: Vec<String> = reader.headers()?.iter().map(String::from).collect();
+        let column = |name: &str| headings.iter().position(|h| h == name);
+        let (action_at, type_at) = (column("action"), column("data_type"));
+        let mut index = ReportIndex {
+            headings: headings.clone(),
+            starts: Vec::new(),
+            kinds: Vec::new(),
+            actions: Vec::new(),
+            data_types: Vec::new(),
+        };
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let start = reader.position().byte() as usize;
+            if !reader.read_byte_record(&mut record)? {
+                index.starts.push(report.len());
+                return Ok(index);
+            }
+            let field = |at: Option<usize>| at.and_then(|at| record.get(at)).unwrap_or_default();
+            let action = position_of(&mut index.actions, field(action_at));
+            let data_type = position_of(&mut index.data_types, field(type_at));
+            index.starts.push(start);
+            index.kinds.push((action, data_type));
+        }
+    }
+
+    /// The row `row` of `report`, read on its own from where it starts.
+    fn row(&self, report: &[u8], row: usize) -> Result<Vec<String>, csv::Error> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&report[self.starts[row]..self.starts[row + 1]]);
+        let mut record = csv::StringRecord::new();
+        reader.read_record(&mut record)?;
+        Ok(record.iter().map(String::from).collect())
+    }
+}
+
+/// `value`'s place in `values`, added at the end when new.
+fn position_of(values: &mut Vec<String>, value: &[u8]) -> u16 {
+    let value = String::from_utf8_lossy(value);
+    match values.iter().position(|known| *known == value) {
+        Some(at) => at as u16,
+        None => {
+            values.push(value.into_owned());
+            (values.len() - 1) as u16
+        }
+    }
+}
+
+/// Whether a row's CSV text may hold a field containing `needle` (already lower case), said
+/// without reading its fields: a row of ASCII text holds each field's text as it is (but for a
+/// doubled quote), so one without the needle anywhere cannot have it in a field. Other rows, and
+/// needles with a quote or beyond ASCII, are left to the field-by-field check.
+fn may_contain(raw: &[u8], needle: &str, lowered: &mut Vec<u8>) -> bool {
+    if !needle.is_ascii() || needle.contains('"') || !raw.is_ascii() {
+        return true;
+    }
+    lowered.clear();
+    lowered.extend_from_slice(raw);
+    lowered.make_ascii_lowercase();
+    match std::str::from_utf8(lowered) {
+        Ok(text) => text.contains(needle),
+        Err(_) => true,
+    }
+}
+
+fn filter_report(
+    report: &[u8],
+    index: &ReportIndex,
+    viewer: &ViewerQuery,
+) -> Result<Filtered, csv::Error> {
+    // A filter naming a value no row has (`None`) matches nothing.
+    let wanted = |values: &[String], chosen: &str| {
+        if chosen.is_empty() {
+            Some(None)
+        } else {
+            values
+                .iter()
+                .position(|value| value == chosen)
+                .map(|at| Some(at as u16))
+        }
+    };
     let needle = viewer.q.trim().to_lowercase();
     let skip = viewer.page * PAGE;
     let mut filtered = Filtered {
-        headings: headings.clone(),
+        headings: index.headings.clone(),
         rows: Vec::new(),
         matched: 0,
-        actions: Vec::new(),
-        data_types: Vec::new(),
+        actions: index.actions.clone(),
+        data_types: index.data_types.clone(),
     };
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record)? {
-        let field = |at: Option<usize>| at.and_then(|at| record.get(at)).unwrap_or_default();
-        let (action, data_type) = (field(action_at), field(type_at));
-        if !filtered.actions.iter().any(|a| a == action) {
-            filtered.actions.push(action.to_string());
-        }
-        if !filtered.data_types.iter().any(|t| t == data_type) {
-            filtered.data_types.push(data_type.to_string());
-        }
-        if (!viewer.action.is_empty() && action != viewer.action)
-            || (!viewer.data_type.is_empty() && data_type != viewer.data_type)
-            || (!needle.is_empty()
-                && !record
-                    .iter()
-                    .any(|value| value.to_lowercase().contains(&needle)))
+    let (Some(action), Some(data_type)) = (
+        wanted(&index.actions, &viewer.action),
+        wanted(&index.data_types, &viewer.data_type),
+    ) else {
+        return Ok(filtered);
+    };
+    let mut lowered = Vec::new();
+    for (row, &(row_action, row_type)) in index.kinds.iter().enumerate() {
+        if action.is_some_and(|action| action != row_action)
+            || data_type.is_some_and(|data_type| data_type != row_type)
         {
             continue;
         }
-        if filtered.matched >= skip && filtered.rows.len() < PAGE {
-            filtered
-                .rows
-                .push(record.iter().map(String::from).collect());
+        let shown = filtered.matched >= skip && filtered.rows.len() < PAGE;
+        if !needle.is_empty() {
+            let raw = &report[index.starts[row]..index.starts[row + 1]];
+            if !may_contain(raw, &needle, &mut lowered) {
+                continue;
+            }
+            let values = index.row(report, row)?;
+            if !values
+                .iter()
+                .any(|value| value.to_lowercase().contains(&needle))
+            {
+                continue;
+            }
+            if shown {
+                filtered.rows.push(values);
+            }
+        } else if shown {
+            filtered.rows.push(index.row(report, row)?);
         }
         filtered.matched += 1;
     }
     Ok(filtered)
 }
 
-fn viewer_table(id: u64, report: &Bytes, viewer: &ViewerQuery) -> Markup {
-    let filtered = match filter_report(report, viewer) {
+fn viewer_table(id: u64, filtered: Result<Filtered, csv::Error>, viewer: &ViewerQuery) -> Markup {
+    let filtered = match filtered {
         Ok(filtered) => filtered,
         Err(error) => return html! { p.error { "The report could not be read: " (error) } },
     };
@@ -413,6 +579,10 @@ mod tests {
         people,update,a2,email: a@x → b@x,,b@x\n\
         people,rejected,a3,,email is not an address,nope\n";
 
+    fn filter_report(report: &[u8], viewer: &ViewerQuery) -> Result<Filtered, csv::Error> {
+        super::filter_report(report, &ReportIndex::read(report)?, viewer)
+    }
+
     #[test]
     fn the_viewer_filters_by_action_and_text_and_pages() {
         let all = filter_report(REPORT.as_bytes(), &ViewerQuery::default()).unwrap();
@@ -446,6 +616,73 @@ mod tests {
         )
         .unwrap();
         assert_eq!((beyond.matched, beyond.rows.len()), (3, 0));
+    }
+
+    /// Rows are cut from the report at their places: a quoted line break or quote inside a
+    /// field must not move the next row, and a search must still find text the CSV writes
+    /// differently (a doubled quote) or that only matches once lower-cased beyond ASCII.
+    #[test]
+    fn rows_are_found_at_their_places_and_searched_field_by_field() {
+        let mut report = String::from("data_type,action,external_id,reason\n");
+        for n in 0..(PAGE * 2 + 7) {
+            report.push_str(&format!(
+                "people,{},p{n},\"line one\nline \"\"two\"\"\"\n",
+                if n % 2 == 0 { "create" } else { "update" }
+            ));
+        }
+        report.push_str("sessions,create,s1,ÉCOLE\n");
+        let bytes = report.as_bytes();
+        let index = ReportIndex::read(bytes).unwrap();
+        assert_eq!(index.kinds.len(), PAGE * 2 + 8);
+        assert_eq!(index.actions, ["create", "update"]);
+        assert_eq!(index.data_types, ["people", "sessions"]);
+        let last = filter_report(
+            bytes,
+            &ViewerQuery {
+                page: 2,
+                ..ViewerQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(last.matched, PAGE * 2 + 8);
+        assert_eq!(last.rows.len(), 8);
+        assert_eq!(last.rows[0][2], format!("p{}", PAGE * 2));
+        assert_eq!(last.rows[0][3], "line one\nline \"two\"");
+        let updates = filter_report(
+            bytes,
+            &ViewerQuery {
+                action: "update".into(),
+                page: 1,
+                ..ViewerQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(updates.matched, PAGE + 3);
+        assert_eq!(updates.rows[0][2], format!("p{}", PAGE * 2 + 1));
+        let search = |q: &str| {
+            filter_report(
+                bytes,
+                &ViewerQuery {
+                    q: q.into(),
+                    ..ViewerQuery::default()
+                },
+            )
+            .unwrap()
+            .matched
+        };
+        assert_eq!(search("LINE \"TWO\""), PAGE * 2 + 7);
+        assert_eq!(search("école"), 1);
+        assert_eq!(search("P99"), 1);
+        assert_eq!(search("create,p1"), 0, "a match never spans two fields");
+        let none = filter_report(
+            bytes,
+            &ViewerQuery {
+                action: "remove".into(),
+                ..ViewerQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((none.matched, none.actions.len()), (0, 2));
     }
 
     #[test]
