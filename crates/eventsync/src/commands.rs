@@ -240,8 +240,9 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
 pub fn split_report(report: Option<&std::path::Path>, rows: Option<u64>) -> anyhow::Result<()> {
     match (report, rows) {
         (Some(path), Some(_)) if !engine::report::is_xlsx(path) => {
-            engine::report::split_by_type(path)
-                .with_context(|| format!("writing the report's tables beside {}", path.display()))?;
+            engine::report::split_by_type(path).with_context(|| {
+                format!("writing the report's tables beside {}", path.display())
+            })?;
             Ok(())
         }
         _ => Ok(()),
