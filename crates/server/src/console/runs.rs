@@ -360,19 +360,27 @@ fn position_of(values: &mut Vec<String>, value: &[u8]) -> u16 {
     }
 }
 
+/// The characters beyond ASCII whose lower case holds an ASCII letter: KELVIN SIGN (k) and
+/// LATIN CAPITAL LETTER I WITH DOT ABOVE (i and a combining dot).
+const LOWERED_TO_ASCII: [char; 2] = ['\u{212A}', '\u{130}'];
+
 /// Whether a row's CSV text may hold a field containing `needle` (already lower case), said
-/// without reading its fields: a row of ASCII text holds each field's text as it is (but for a
-/// doubled quote), so one without the needle anywhere cannot have it in a field. Other rows, and
-/// needles with a quote or beyond ASCII, are left to the field-by-field check.
+/// without reading its fields. The CSV holds each field's text as it is (but for a doubled
+/// quote), and an ASCII needle found in a lower-cased field comes from ASCII letters of that
+/// field (but for [`LOWERED_TO_ASCII`]), which ASCII lower-casing of the whole row finds too.
+/// Needles with a quote or beyond ASCII are left to the field-by-field check.
 fn may_contain(raw: &[u8], needle: &str, lowered: &mut Vec<u8>) -> bool {
-    if !needle.is_ascii() || needle.contains('"') || !raw.is_ascii() {
+    if !needle.is_ascii() || needle.contains('"') {
         return true;
     }
     lowered.clear();
     lowered.extend_from_slice(raw);
     lowered.make_ascii_lowercase();
     match std::str::from_utf8(lowered) {
-        Ok(text) => text.contains(needle),
+        Ok(text) => {
+            text.contains(needle)
+                || (!raw.is_ascii() && LOWERED_TO_ASCII.iter().any(|&c| text.contains(c)))
+        }
         Err(_) => true,
     }
 }
@@ -631,9 +639,11 @@ mod tests {
             ));
         }
         report.push_str("sessions,create,s1,ÉCOLE\n");
+        report.push_str("sessions,update,s2,Zoë SCHMIDT\n");
+        report.push_str("sessions,update,s3,\u{212A}ELVIN\n");
         let bytes = report.as_bytes();
         let index = ReportIndex::read(bytes).unwrap();
-        assert_eq!(index.kinds.len(), PAGE * 2 + 8);
+        assert_eq!(index.kinds.len(), PAGE * 2 + 10);
         assert_eq!(index.actions, ["create", "update"]);
         assert_eq!(index.data_types, ["people", "sessions"]);
         let last = filter_report(
@@ -644,8 +654,8 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(last.matched, PAGE * 2 + 8);
-        assert_eq!(last.rows.len(), 8);
+        assert_eq!(last.matched, PAGE * 2 + 10);
+        assert_eq!(last.rows.len(), 10);
         assert_eq!(last.rows[0][2], format!("p{}", PAGE * 2));
         assert_eq!(last.rows[0][3], "line one\nline \"two\"");
         let updates = filter_report(
@@ -657,7 +667,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(updates.matched, PAGE + 3);
+        assert_eq!(updates.matched, PAGE + 5);
         assert_eq!(updates.rows[0][2], format!("p{}", PAGE * 2 + 1));
         let search = |q: &str| {
             filter_report(
@@ -673,6 +683,8 @@ mod tests {
         assert_eq!(search("LINE \"TWO\""), PAGE * 2 + 7);
         assert_eq!(search("école"), 1);
         assert_eq!(search("P99"), 1);
+        assert_eq!(search("schmidt"), 1);
+        assert_eq!(search("kelvin"), 1);
         assert_eq!(search("create,p1"), 0, "a match never spans two fields");
         let none = filter_report(
             bytes,
@@ -683,6 +695,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!((none.matched, none.actions.len()), (0, 2));
+    }
+
+    /// The search's shortcut over a whole row holds only while no other character's lower
+    /// case brings in an ASCII letter.
+    #[test]
+    fn only_the_listed_characters_lower_case_to_ascii() {
+        let found: Vec<char> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.to_lowercase().any(|lower| lower.is_ascii()))
+            .collect();
+        assert_eq!(
+            found,
+            LOWERED_TO_ASCII.iter().rev().copied().collect::<Vec<_>>()
+        );
     }
 
     #[test]
