@@ -310,9 +310,11 @@ impl Context<'_> {
     ) -> Result<Secret, ConfigError> {
         let name = self.connection;
         match (inline, file) {
-            (Some(value), None) if secrets::is_sealed(&value) => Ok(Secret::new(
-                secrets::open(&value, &self.what(field), self.env)?,
-            )),
+            (Some(value), None) if secrets::is_sealed(&value) => Ok(Secret::new(secrets::open(
+                &value,
+                &self.what(field),
+                self.env,
+            )?)),
             (Some(value), None) => {
                 if !value.contains("${") {
                     self.warnings.push(format!(

@@ -273,13 +273,20 @@ pub async fn run(
             listing_concurrency: connection.listing_concurrency,
         };
         let calls_before = connector.calls();
-        let outcome = telling_waits(
-            &connector,
-            *data_type,
-            progress,
-            job.run(options.full, progress),
-        )
-        .await;
+        // Between two data types is a page boundary too: a run asked to stop starts no other.
+        let outcome = match store.run_cancel_requested(run_id).await {
+            Ok(true) => Err(TypeError::Cancelled),
+            Ok(false) => {
+                telling_waits(
+                    &connector,
+                    *data_type,
+                    progress,
+                    job.run(options.full, progress),
+                )
+                .await
+            }
+            Err(error) => Err(TypeError::Store(error)),
+        };
         // Whatever happened, the page commit still in flight lands before the run moves on.
         let outcome = match (outcome, job.land().await) {
             (Err(error), _) => Err(error),

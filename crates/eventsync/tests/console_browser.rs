@@ -663,6 +663,25 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
     assert!(text.contains("not a workbook"), "{text}");
     shot(page, &mut shots, "15c-workbook-refused").await;
 
+    // A slow sync is cancelled from its page: it stops at the next page boundary.
+    desk.control(
+        Method::PUT,
+        "/latency",
+        json!({"page_ms": [1500, 1500], "object_ms": [0, 0]}),
+    )
+    .await;
+    open(page, &format!("{base}/console/connections/cvent"), "table").await;
+    click(page, "button[aria-label^='Sync all']", "dl").await;
+    let text = page.text().await.unwrap();
+    assert!(text.contains("still running"), "{text}");
+    shot(page, &mut shots, "15d-run-running").await;
+    click(page, "form[action$='/cancel'] button", "dl").await;
+    let text = wait_for_run(page).await;
+    assert!(text.contains("cancelled"), "{text}");
+    shot(page, &mut shots, "15e-run-cancelled").await;
+    desk.control(Method::PUT, "/latency", json!({"off": true}))
+        .await;
+
     // On a tablet the data types still read, the table scrolling sideways within its frame.
     page.resize(820, 1180).await.unwrap();
     open(page, &format!("{base}/console/connections/cvent"), "table").await;

@@ -176,7 +176,11 @@ impl AppState {
     }
 
     pub(crate) fn connection(&self, name: &str) -> Option<engine::Connection> {
-        self.config().connections.iter().find(|c| c.name == name).cloned()
+        self.config()
+            .connections
+            .iter()
+            .find(|c| c.name == name)
+            .cloned()
     }
 }
 

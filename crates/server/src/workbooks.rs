@@ -194,7 +194,7 @@ pub(crate) fn openapi(document: &mut Value) {
         "post": {
             "summary": "What a workbook (edited or not) changes in the connection's configuration; with apply=true, writes it",
             "parameters": [connection, {"name": "apply", "in": "query", "required": false, "schema": {"type": "string", "enum": ["true", "false"]}}],
-            "requestBody": {"required": true, "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}},
+            "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": common(json!({
                 "200": {"description": "the changes, whether they were written, and warnings", "content": {"application/json": {"schema": {
                     "type": "object",

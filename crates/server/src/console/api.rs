@@ -164,6 +164,17 @@ impl FromRequestParts<Router> for Api {
     }
 }
 
+/// A file the API answered, handed on to the browser with its type and name.
+pub(crate) fn download(headers: &HeaderMap, bytes: Bytes) -> Response {
+    let mut response = bytes.into_response();
+    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
+        if let Some(value) = headers.get(&name) {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+}
+
 /// A cookie's value from the request's `Cookie` headers.
 pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

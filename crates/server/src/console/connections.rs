@@ -318,7 +318,7 @@ fn data_type_row(connection: &str, row: &Value) -> Markup {
                     Some(vendor) => { (number(vendor)) " at the vendor, " (number(totals["workspace"].as_u64().unwrap_or(0))) " here" }
                     None => { span.muted { "vendor total not counted yet" } }
                 }
-                @if let Some(explanation) = totals["explanation"].as_str() { br; span.muted { (explanation) } }
+                @if let Some(explanation) = totals["explanation"].as_str() { details { summary { "The difference explained" } span.muted { (explanation) } } }
             }
             td {
                 form.inline method="post" action={ "/console/connections/" (segment(connection)) "/auto-sync" } {

@@ -62,6 +62,7 @@ pub fn with_console(api: Router, state: AppState) -> Router {
         .route("/console/runs", get(runs::list).post(runs::start))
         .route("/console/runs/{id}", get(runs::show))
         .route("/console/runs/{id}/report", get(runs::download))
+        .route("/console/runs/{id}/cancel", post(runs::cancel))
         .route("/console/outbox", get(outbox::list))
         .route("/console/outbox/{id}/retry", post(outbox::retry))
         .route("/console/webhooks", get(webhooks::list))

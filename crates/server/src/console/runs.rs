@@ -178,6 +178,11 @@ pub(crate) async fn show(
             dt { "Ended" } dd { @if running { "still running: this page refreshes itself" } @else { (when(&run["finished_at"])) } }
             dt { "Vendor calls" } dd { (text(&run["api_calls"])) }
         }
+        @if running {
+            form.inline method="post" action={ "/console/runs/" (id) "/cancel" } {
+                button.secondary type="submit" { "Cancel this run" }
+            }
+        }
         h2 { "Records per action" }
         (counts_table(&run["counts"]))
         @if let Some(errors) = run["errors"].as_array().filter(|e| !e.is_empty()) {
@@ -543,6 +548,13 @@ fn changes(described: &str) -> Markup {
     }
 }
 
+/// Asks a running run to stop at its next page boundary; what it stored stays.
+pub(crate) async fn cancel(api: Api, Path(id): Path<u64>) -> Result<Response, Failure> {
+    api.post(&format!("/v1/runs/{id}/cancel"), json!({}))
+        .await?;
+    Ok(Redirect::to(&format!("/console/runs/{id}")).into_response())
+}
+
 #[derive(Deserialize)]
 pub(crate) struct DownloadQuery {
     format: Option<String>,
@@ -561,12 +573,7 @@ pub(crate) async fn download(
             query(&[("format", &format)])
         ))
         .await?;
-    let mut response = bytes.into_response();
-    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
-        if let Some(value) = headers.get(&name) {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
+    let mut response = super::api::download(&headers, bytes);
     if !response.headers().contains_key(header::CONTENT_DISPOSITION) {
         let value = format!("attachment; filename=\"run-{id}.{}\"", segment(&format));
         if let Ok(value) = value.parse() {

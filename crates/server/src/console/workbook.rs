@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
@@ -26,13 +25,7 @@ pub(crate) async fn download(
     Path(connection): Path<String>,
 ) -> Result<Response, Failure> {
     let (headers, bytes) = api.bytes(&api_path(&connection)).await?;
-    let mut response = bytes.into_response();
-    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
-        if let Some(value) = headers.get(&name) {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
-    Ok(response)
+    Ok(super::api::download(&headers, bytes))
 }
 
 /// The upload form, shown on the connection's data types page.
