@@ -469,8 +469,8 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                 "connection": connection.name,
                 "data_type": data_type.as_str(),
                 "records": records,
-                "last_sync": state.last_success_at,
-                "last_attempt": state.last_attempt_at,
+                "last_synced_at": state.last_success_at.as_deref().map(server::time::seconds),
+                "last_attempt_at": state.last_attempt_at.as_deref().map(server::time::seconds),
                 "cursor": state.cursor,
                 "resumable": state.checkpoint.is_some(),
                 "last_run": last_run.map(|r| serde_json::json!({"id": r.id, "kind": r.kind, "status": r.status})),
@@ -515,7 +515,10 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                 run["status"].as_str().unwrap_or("")
             ),
         };
-        let mut last_sync = row["last_sync"].as_str().unwrap_or("never").to_string();
+        let mut last_sync = row["last_synced_at"]
+            .as_str()
+            .unwrap_or("never")
+            .to_string();
         if row["resumable"] == true {
             last_sync.push_str(" (resumable)");
         }
@@ -779,7 +782,9 @@ pub async fn runs(global: &Global, args: RunsArgs) -> anyhow::Result<u8> {
     let store = global.store(config.as_ref()).await?;
     let runs = store.runs(args.connection.as_deref(), args.limit).await?;
     if global.json {
-        println!("{}", serde_json::to_string(&runs)?);
+        // As the API shows runs: times to the second, every action counted.
+        let shown: Vec<serde_json::Value> = runs.iter().map(server::run_json).collect();
+        println!("{}", serde_json::to_string(&shown)?);
         return Ok(exit::SUCCESS);
     }
     println!(

@@ -252,6 +252,20 @@ fn a_sync_killed_mid_run_is_finished_by_the_next_without_duplicates_or_gaps() {
         ["succeeded", "interrupted"],
         "newest first; the killed run is marked"
     );
+    // The API's vocabulary: times to the second, every action counted, zeros included.
+    let newest = &runs[0];
+    let started = newest["started_at"].as_str().expect("started_at");
+    assert!(started.len() == 20 && started.ends_with('Z'), "{started}");
+    assert_eq!(newest["counts"]["people"]["remove"], 0, "{newest}");
+    let status = stdout_json(&workdir.run(&sandbox, &["--json", "status"]));
+    let people = status
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|row| row["data_type"] == "people")
+        .expect("people's status");
+    let synced = people["last_synced_at"].as_str().expect("last_synced_at");
+    assert!(synced.len() == 20 && synced.ends_with('Z'), "{synced}");
 }
 
 #[test]

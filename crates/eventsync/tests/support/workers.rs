@@ -247,7 +247,7 @@ impl Workspace {
     /// A new API token.
     pub fn token(&self) -> String {
         let output = self
-            .command(&["--json", "token", "create", "workers"])
+            .command(&["--json", "token", "create", "workers", "--scope", "admin"])
             .output()
             .expect("token create");
         assert!(
