@@ -417,7 +417,7 @@ pub fn document() -> Value {
             }},
             "/v1/runs/{id}/report": {"get": {
                 "summary": "A preview's report, one row per record",
-                "description": "CSV or an XLSX workbook with the same rows and columns: `format` chooses; without it, the `Accept` header does (text/csv or the XLSX media type), and CSV when neither says.",
+                "description": "CSV or an XLSX workbook with the same rows and columns: `format` chooses; without it, the `Accept` header does (text/csv or the XLSX media type), and CSV when neither says. The CSV report answers one `Range: bytes=first-last` with those bytes (206), so a reader can fetch rows at places it knows.",
                 "parameters": [path_number("id"), parameter("format", "query", json!({"type": "string", "enum": ["csv", "xlsx"]}), "csv or xlsx; overrides Accept")],
                 "responses": with(
                     with(standard(json!({"description": "the report", "content": {
@@ -426,6 +426,8 @@ pub fn document() -> Value {
                     }})), "406", error_response("the Accept header names neither text/csv nor the XLSX media type")),
                     "500", error_response("the report file could not be read")).as_object().cloned().map(|mut responses| {
                         responses.insert("409".into(), error_response("the run is still going: its report is ready when it ends"));
+                        responses.insert("206".into(), json!({"description": "the bytes of the CSV report a `Range: bytes=first-last` header asked for (one range), with `Content-Range`", "content": {"text/csv": {"schema": {"type": "string"}}}}));
+                        responses.insert("416".into(), json!({"description": "the range asked for starts past the CSV report's end; `Content-Range` gives its length"}));
                         Value::Object(responses)
                     }).unwrap_or_default()
             }},

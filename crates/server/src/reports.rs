@@ -86,6 +86,14 @@ pub(crate) async fn run_report(
             "no report for run {id}: reports exist for previews started through the server"
         ))
     })?;
+    if format == Format::Csv
+        && let Some(range) = headers
+            .get(header::RANGE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(byte_range)
+    {
+        return csv_part(&path, range).await;
+    }
     let (body, content_type, extension) = match format {
         Format::Csv => (
             tokio::fs::read(&path)
@@ -107,6 +115,62 @@ pub(crate) async fn run_report(
         body,
     )
         .into_response())
+}
+
+/// `bytes=first-last` or `bytes=first-`: one range, the only kind the report is asked for in
+/// (the console reads a page of rows at their places). Anything else is answered whole.
+fn byte_range(value: &str) -> Option<(u64, Option<u64>)> {
+    let (first, last) = value.strip_prefix("bytes=")?.split_once('-')?;
+    let first = first.trim().parse().ok()?;
+    let last = match last.trim() {
+        "" => None,
+        last => Some(last.parse().ok()?),
+    };
+    (last.is_none_or(|last| last >= first)).then_some((first, last))
+}
+
+/// Part of the CSV report: a 206 with its place in the whole, or a 416 past its end.
+async fn csv_part(
+    path: &std::path::Path,
+    (first, last): (u64, Option<u64>),
+) -> ApiResult<Response> {
+    let path = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+        use std::io::{Read, Seek};
+        let mut file = std::fs::File::open(&path)?;
+        let total = file.metadata()?.len();
+        if first >= total {
+            return Ok((total, None));
+        }
+        let last = last.map_or(total - 1, |last| last.min(total - 1));
+        file.seek(std::io::SeekFrom::Start(first))?;
+        let mut part = Vec::with_capacity((last - first + 1) as usize);
+        file.take(last - first + 1).read_to_end(&mut part)?;
+        Ok((total, Some((last, part))))
+    })
+    .await
+    .map_err(|error| ApiError::internal("reading the report", error))?
+    .map_err(|error| ApiError::internal("reading the report", error))?;
+    Ok(match read {
+        (total, None) => (
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            [(header::CONTENT_RANGE, format!("bytes */{total}"))],
+        )
+            .into_response(),
+        (total, Some((last, part))) => (
+            StatusCode::PARTIAL_CONTENT,
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_RANGE,
+                    format!("bytes {first}-{last}/{total}"),
+                ),
+                (header::ACCEPT_RANGES, "bytes".to_string()),
+            ],
+            part,
+        )
+            .into_response(),
+    })
 }
 
 /// The CSV report at `csv` as a workbook's bytes.
@@ -147,5 +211,31 @@ mod tests {
         assert_eq!(format(None, &accept("*/*")).ok(), Some(Format::Csv));
         assert!(format(None, &accept("application/json")).is_err());
         assert!(format(Some("pdf"), &none).is_err());
+    }
+
+    #[test]
+    fn one_byte_range_is_read_and_anything_else_is_not() {
+        assert_eq!(byte_range("bytes=0-0"), Some((0, Some(0))));
+        assert_eq!(byte_range("bytes=10-"), Some((10, None)));
+        assert_eq!(byte_range("bytes=5-4"), None);
+        assert_eq!(byte_range("bytes=0-1,5-6"), None);
+        assert_eq!(byte_range("items=0-1"), None);
+    }
+
+    #[tokio::test]
+    async fn a_range_of_the_report_is_its_bytes_with_their_place() {
+        let path = std::env::temp_dir().join(format!("eventsync-range-{}.csv", std::process::id()));
+        std::fs::write(&path, "action,id\ncreate,1\n").expect("a report");
+        let part = csv_part(&path, (11, Some(18))).await.expect("a part");
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 11-18/19");
+        let body = axum::body::to_bytes(part.into_body(), 100)
+            .await
+            .expect("the body");
+        assert_eq!(&body[..], b"reate,1\n");
+        let past = csv_part(&path, (19, None)).await.expect("an answer");
+        assert_eq!(past.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(past.headers()[header::CONTENT_RANGE], "bytes */19");
+        let _ = std::fs::remove_file(&path);
     }
 }

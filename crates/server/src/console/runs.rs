@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{Api, Failure, query, segment};
+use super::api::{Api, Failure, Ranged, query, segment};
 use super::connections::run_button;
 use super::layout::{self, Section, notice, number, text, when};
 
@@ -155,17 +155,8 @@ pub(crate) async fn show(
         .filter_map(Value::as_str)
         .collect();
     let report = if preview && !running {
-        Some(match api.bytes(&format!("/v1/runs/{id}/report")).await {
-            Ok((_, bytes)) => {
-                let key = ReportKey {
-                    run: id,
-                    finished_at: run["finished_at"].as_str().unwrap_or_default().to_string(),
-                    length: bytes.len(),
-                };
-                Ok(view_report(key, bytes, viewer.clone()).await)
-            }
-            Err(failure) => Err(failure),
-        })
+        let finished_at = run["finished_at"].as_str().unwrap_or_default();
+        Some(view(&api, id, finished_at, &viewer).await)
     } else {
         None
     };
@@ -285,6 +276,87 @@ async fn view_report(
     viewed.unwrap_or_else(|error| Err(csv::Error::from(std::io::Error::other(error))))
 }
 
+/// The page of a run's report `viewer` asks for. The report's length comes first, with its
+/// first byte: when its index is kept and no text is searched, only the bytes of the page's rows
+/// are asked for; otherwise the whole report, which the index is read from (the first time).
+async fn view(
+    api: &Api,
+    run: u64,
+    finished_at: &str,
+    viewer: &ViewerQuery,
+) -> Result<Result<Filtered, csv::Error>, Failure> {
+    let path = format!("/v1/runs/{run}/report");
+    let whole = match api.range(&path, 0, 0).await? {
+        Ranged::Whole(bytes) => bytes,
+        Ranged::Part { total, .. } => {
+            let key = ReportKey {
+                run,
+                finished_at: finished_at.to_string(),
+                length: total,
+            };
+            if viewer.q.trim().is_empty()
+                && let Some(index) = kept_index(&key)
+            {
+                return page_by_range(api, &path, &index, viewer).await.map(Ok);
+            }
+            api.bytes(&path).await?.1
+        }
+    };
+    let key = ReportKey {
+        run,
+        finished_at: finished_at.to_string(),
+        length: whole.len(),
+    };
+    Ok(view_report(key, whole, viewer.clone()).await)
+}
+
+/// A page without a text search, from the index and the bytes of its rows alone.
+async fn page_by_range(
+    api: &Api,
+    path: &str,
+    index: &ReportIndex,
+    viewer: &ViewerQuery,
+) -> Result<Filtered, Failure> {
+    let (rows, matched) = index.page(viewer);
+    let mut filtered = Filtered {
+        headings: index.headings.clone(),
+        rows: Vec::new(),
+        matched,
+        actions: index.actions.clone(),
+        data_types: index.data_types.clone(),
+    };
+    let (Some(&first), Some(&last)) = (rows.first(), rows.last()) else {
+        return Ok(filtered);
+    };
+    let (start, end) = (index.starts[first], index.starts[last + 1]);
+    let bytes = match api.range(path, start, end - 1).await? {
+        Ranged::Part { bytes, .. } => bytes,
+        Ranged::Whole(bytes) => bytes.slice(start..end),
+    };
+    for row in rows {
+        match index.row_at(&bytes, start, row) {
+            Ok(values) => filtered.rows.push(values),
+            Err(error) => {
+                return Err(Failure {
+                    status: axum::http::StatusCode::BAD_GATEWAY,
+                    message: format!("the report could not be read: {error}"),
+                });
+            }
+        }
+    }
+    Ok(filtered)
+}
+
+/// The index kept for `key`, if it is.
+fn kept_index(key: &ReportKey) -> Option<Arc<ReportIndex>> {
+    INDEXES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .find(|(kept, _)| kept == key)
+        .map(|(_, index)| index.clone())
+}
+
 fn report_index(key: ReportKey, report: &[u8]) -> Result<Arc<ReportIndex>, csv::Error> {
     let kept = |indexes: &mut Vec<(ReportKey, Arc<ReportIndex>)>| {
         indexes
@@ -344,12 +416,55 @@ impl ReportIndex {
 
     /// The row `row` of `report`, read on its own from where it starts.
     fn row(&self, report: &[u8], row: usize) -> Result<Vec<String>, csv::Error> {
+        self.row_at(report, 0, row)
+    }
+
+    /// The row `row`, from `bytes`: the report's bytes from `base` on.
+    fn row_at(&self, bytes: &[u8], base: usize, row: usize) -> Result<Vec<String>, csv::Error> {
+        let (start, end) = (self.starts[row] - base, self.starts[row + 1] - base);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
-            .from_reader(&report[self.starts[row]..self.starts[row + 1]]);
+            .from_reader(&bytes[start..end]);
         let mut record = csv::StringRecord::new();
         reader.read_record(&mut record)?;
         Ok(record.iter().map(String::from).collect())
+    }
+}
+
+impl ReportIndex {
+    /// Without a text search: the rows of the page `viewer` asks for, and how many rows match.
+    fn page(&self, viewer: &ViewerQuery) -> (Vec<usize>, usize) {
+        let wanted = |values: &[String], chosen: &str| {
+            if chosen.is_empty() {
+                Some(None)
+            } else {
+                values
+                    .iter()
+                    .position(|value| value == chosen)
+                    .map(|at| Some(at as u16))
+            }
+        };
+        let (Some(action), Some(data_type)) = (
+            wanted(&self.actions, &viewer.action),
+            wanted(&self.data_types, &viewer.data_type),
+        ) else {
+            return (Vec::new(), 0);
+        };
+        let skip = viewer.page * PAGE;
+        let mut rows = Vec::new();
+        let mut matched = 0;
+        for (row, &(row_action, row_type)) in self.kinds.iter().enumerate() {
+            if action.is_some_and(|action| action != row_action)
+                || data_type.is_some_and(|data_type| data_type != row_type)
+            {
+                continue;
+            }
+            if matched >= skip && rows.len() < PAGE {
+                rows.push(row);
+            }
+            matched += 1;
+        }
+        (rows, matched)
     }
 }
 
@@ -596,6 +711,35 @@ mod tests {
 
     fn filter_report(report: &[u8], viewer: &ViewerQuery) -> Result<Filtered, csv::Error> {
         super::filter_report(report, &ReportIndex::read(report)?, viewer)
+    }
+
+    #[test]
+    fn a_page_read_from_its_rows_bytes_alone_is_the_page_read_from_the_whole() {
+        let report = REPORT.as_bytes();
+        let index = ReportIndex::read(report).unwrap();
+        for viewer in [
+            ViewerQuery::default(),
+            ViewerQuery {
+                action: "update".into(),
+                ..ViewerQuery::default()
+            },
+            ViewerQuery {
+                action: "nothing like it".into(),
+                ..ViewerQuery::default()
+            },
+        ] {
+            let whole = filter_report(report, &viewer).unwrap();
+            let (rows, matched) = index.page(&viewer);
+            assert_eq!(matched, whole.matched);
+            let from_parts: Vec<Vec<String>> = rows
+                .iter()
+                .map(|&row| {
+                    let (start, end) = (index.starts[row], index.starts[row + 1]);
+                    index.row_at(&report[start..end], start, row).unwrap()
+                })
+                .collect();
+            assert_eq!(from_parts, whole.rows);
+        }
     }
 
     #[test]
