@@ -220,6 +220,11 @@ mod tests {
         assert_eq!(byte_range("bytes=5-4"), None);
         assert_eq!(byte_range("bytes=0-1,5-6"), None);
         assert_eq!(byte_range("items=0-1"), None);
+        // Past what a file can be, or not a number: answered whole, never a panic.
+        assert_eq!(byte_range("bytes=99999999999999999999999-"), None);
+        assert_eq!(byte_range("bytes=-5"), None);
+        assert_eq!(byte_range("bytes=0-\u{0}"), None);
+        assert_eq!(byte_range("bytes=٣-٤"), None);
     }
 
     #[tokio::test]

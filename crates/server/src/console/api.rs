@@ -235,7 +235,7 @@ impl IntoResponse for Failure {
         let body = maud::html! {
             h1 { (title) }
             p.error role="alert" { (self.message) }
-            p { a href="javascript:history.back()" { "Back" } " · " a href="/console/connections" { "Connections" } }
+            p { a href="/console/connections" { "Connections" } " · " a href="/console/runs" { "Runs" } }
         };
         (status, layout::page(title, layout::Section::None, body)).into_response()
     }
