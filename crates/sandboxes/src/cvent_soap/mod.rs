@@ -29,7 +29,8 @@ pub mod control;
 pub mod dataset;
 pub mod generate;
 mod service;
-pub mod xml;
+/// The element tree the service reads requests into (shared with the connector).
+pub use soap_xml as xml;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

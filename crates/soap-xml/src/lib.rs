@@ -1,5 +1,7 @@
-//! A small element tree for SOAP bodies: parsing requests (with namespaces resolved) and writing
-//! responses with every scalar as an attribute, as Cvent's V200611 service does.
+//! A small element tree for SOAP envelopes: a document parsed with its namespaces resolved into
+//! elements that keep their attributes by local name, and the escaping of text written back.
+//! Cvent's V200611 service puts every scalar in an attribute, so this is all either side of that
+//! conversation needs: the connector reads answers with it, the sandbox reads requests.
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -43,7 +45,7 @@ impl Element {
     }
 }
 
-/// Why a request body is not a SOAP envelope the service understands.
+/// Why a document is not the XML it claims to be.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct XmlError(pub String);
