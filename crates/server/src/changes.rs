@@ -6,33 +6,87 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Query, State};
 use pipeline::DataType;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{FeedQuery, MAX_FEED_PAGE};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::openapi::literal_schema;
 use crate::routes::query_params;
 
 /// Changes one call returns when the caller names no limit.
 const DEFAULT_LIMIT: u32 = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct ChangesParams {
+pub(crate) struct ChangesParams {
+    /// Only changes after this position (the `next` of the previous page); 0 from the start.
+    #[param(minimum = 0)]
     after: Option<i64>,
+    /// Comma-separated data types; all when absent.
     types: Option<String>,
+    /// The connection.
     connection: Option<String>,
+    /// How many (100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
+
+/// A page of the change feed.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChangePage {
+    data: Vec<Change>,
+    /// The position to ask after for the next page; `null` at the end.
+    next: Option<i64>,
+    /// The feed's last position.
+    position: i64,
+}
+
+/// One change as `engine::changes::change_json` writes it.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub(crate) struct Change(Value);
+
+impl PartialSchema for Change {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "required": ["position", "connection", "data_type", "external_id", "action", "before", "after", "run_id", "at"],
+            "properties": {
+                "position": {"type": "integer"},
+                "connection": {"type": "string"},
+                "data_type": {"type": "string"},
+                "external_id": {"type": "string"},
+                "action": {"type": "string", "enum": ["create", "update", "cancel", "remove"]},
+                "before": {"type": ["object", "null"]},
+                "after": {"type": ["object", "null"]},
+                "run_id": {"type": ["integer", "null"]},
+                "at": {"type": "string", "format": "date-time"}
+            }
+        }))
+    }
+}
+
+impl ToSchema for Change {}
 
 /// The changes after `after` (0: from the start), of the data types in `types` (comma
 /// separated; all when absent), oldest first. `next` is the position to ask after for the
 /// next page, or `null` once the caller has reached the end (`position`, the feed's last).
+#[utoipa::path(
+    get,
+    path = "/v1/changes",
+    summary = "The workspace's change feed, oldest first: every change a sync, webhook, import or API call applied",
+    params(ChangesParams),
+    responses((status = 200, description = "the changes", body = ChangePage))
+)]
 pub(crate) async fn list_changes(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ChangePage>> {
     let params: ChangesParams = query_params(params)?;
     let after = params.after.unwrap_or(0);
     if after < 0 {
@@ -78,8 +132,13 @@ pub(crate) async fn list_changes(
     let next = (changes.len() == limit as usize)
         .then(|| changes.last().map(|change| change.position))
         .flatten();
-    let data: Vec<Value> = changes.iter().map(engine::changes::change_json).collect();
-    Ok(Json(
-        json!({"data": data, "next": next, "position": position}),
-    ))
+    let data = changes
+        .iter()
+        .map(|change| Change(engine::changes::change_json(change)))
+        .collect();
+    Ok(Json(ChangePage {
+        data,
+        next,
+        position,
+    }))
 }

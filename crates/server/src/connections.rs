@@ -7,37 +7,99 @@
 //! encrypted under `EVENTSYNC_SECRET_KEY` (or `EVENTSYNC_SECRET_KEY_FILE`), and answers only
 //! say whether each is set (`"client_secret": {"set": true}`).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use engine::config::edit::{self, EditError};
 use serde_json::{Map, Value, json};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
+use crate::openapi::literal_schema;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/connections", post(add_connection))
-        .route(
-            "/v1/connections/{connection}",
-            get(get_connection)
-                .put(replace_connection)
-                .delete(remove_connection),
-        )
-        .route(
-            "/v1/connections/{connection}/data/{data_type}",
-            get(get_data).put(set_data),
-        )
-        .route(
-            "/v1/connections/{connection}/data/{data_type}/mapping",
-            get(mapping_in_use),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_connection))
+        .routes(routes!(
+            get_connection,
+            replace_connection,
+            remove_connection
+        ))
+        .routes(routes!(get_data, set_data))
+        .routes(routes!(mapping_in_use))
         .merge(crate::workbooks::router())
 }
+
+/// A connection's keys as a client sends them.
+pub(crate) struct ConnectionSettings;
+
+impl PartialSchema for ConnectionSettings {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "description": "A connection's keys as in [[connections]] of eventsync.toml (name, kind, the kind's fields, data_types, data, imis…); `eventsync config schema` describes them. A secret given (client_secret, password, key, link_secret) is stored encrypted unless it is a ${NAME} reference; null removes a key.",
+            "additionalProperties": true
+        }))
+    }
+}
+
+impl ToSchema for ConnectionSettings {}
+
+/// A connection as `engine::config::edit::connection_view` shows it.
+pub(crate) struct ConnectionShown;
+
+impl PartialSchema for ConnectionShown {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "description": "The connection as eventsync.toml has it (${NAME} references unexpanded); each secret is shown as {\"set\": true|false}, never its value.",
+            "additionalProperties": true
+        }))
+    }
+}
+
+impl ToSchema for ConnectionShown {}
+
+/// One data type's settings, as sent and as `engine::config::edit::data_view` shows them.
+pub(crate) struct DataSettings;
+
+impl PartialSchema for DataSettings {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "description": "[connections.data.<type>]: statuses, filters, mapping, labels, remove_outdated, subscribers, and on session_registrations the guest switches.",
+            "additionalProperties": true
+        }))
+    }
+}
+
+impl ToSchema for DataSettings {}
+
+/// The answer of [`mapping_in_use`], written out beside it: its rules are the mapping crate's
+/// values.
+pub(crate) struct MappingInUse;
+
+impl PartialSchema for MappingInUse {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "required": ["default", "rules", "fields"],
+            "properties": {
+                "default": {"type": "boolean"},
+                "rules": {"type": "array", "items": {"type": "object"}},
+                "fields": {"type": "array", "items": {"type": "object"}}
+            }
+        }))
+    }
+}
+
+impl ToSchema for MappingInUse {}
 
 /// Where the configuration is, or why it cannot be edited.
 fn config_path(state: &AppState) -> ApiResult<std::path::PathBuf> {
@@ -97,6 +159,17 @@ async fn view(state: &AppState, connection: String) -> ApiResult<Value> {
         .map_err(api_error)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/connections",
+    summary = "Adds a connection to eventsync.toml, checked as loading the file checks it",
+    request_body = ConnectionSettings,
+    responses(
+        (status = 201, description = "the connection as stored, secrets shown as set or not", body = ConnectionShown),
+        (status = 400, description = "the configuration would not load: the loader's message", body = ErrorAnswer),
+        (status = 409, description = "a connection has that name, no secret key is configured, or the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn add_connection(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -115,6 +188,17 @@ async fn add_connection(
     Ok((StatusCode::CREATED, Json(view(&state, name).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/connections/{connection}",
+    summary = "A connection's settings, secrets shown only as set or not",
+    params(("connection" = String, Path, description = "an id")),
+    responses(
+        (status = 200, description = "the connection", body = ConnectionShown),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+        (status = 409, description = "the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn get_connection(
     State(state): State<AppState>,
     UrlPath(connection): UrlPath<String>,
@@ -122,6 +206,19 @@ async fn get_connection(
     Ok(Json(view(&state, connection).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/connections/{connection}",
+    summary = "Replaces a connection's settings; secrets and data are kept unless given",
+    params(("connection" = String, Path, description = "an id")),
+    request_body = ConnectionSettings,
+    responses(
+        (status = 200, description = "the connection as stored", body = ConnectionShown),
+        (status = 400, description = "the edit would make a configuration eventsync refuses (the loader's message), or the body is malformed", body = ErrorAnswer),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+        (status = 409, description = "no secret key is configured to store a secret with, or the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn replace_connection(
     State(state): State<AppState>,
     UrlPath(connection): UrlPath<String>,
@@ -136,6 +233,18 @@ async fn replace_connection(
     Ok(Json(view(&state, connection).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/connections/{connection}",
+    summary = "Removes a connection from eventsync.toml",
+    params(("connection" = String, Path, description = "an id")),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 400, description = "the configuration would not load without it (an iMIS feed names it)", body = ErrorAnswer),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+        (status = 409, description = "the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn remove_connection(
     State(state): State<AppState>,
     UrlPath(connection): UrlPath<String>,
@@ -147,6 +256,20 @@ async fn remove_connection(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/connections/{connection}/data/{data_type}",
+    summary = "One data type's settings as eventsync.toml gives them ({} when it gives none)",
+    params(
+        ("connection" = String, Path, description = "an id"),
+        ("data_type" = String, Path, description = "an id"),
+    ),
+    responses(
+        (status = 200, description = "the data type's settings", body = DataSettings),
+        (status = 404, description = "no such connection or data type", body = ErrorAnswer),
+        (status = 409, description = "the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn get_data(
     State(state): State<AppState>,
     UrlPath((connection, data_type)): UrlPath<(String, String)>,
@@ -170,6 +293,22 @@ async fn get_data(
     Ok(Json(data))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/connections/{connection}/data/{data_type}",
+    summary = "Replaces one data type's settings, checked as loading the file checks them",
+    params(
+        ("connection" = String, Path, description = "an id"),
+        ("data_type" = String, Path, description = "an id"),
+    ),
+    request_body = DataSettings,
+    responses(
+        (status = 200, description = "the data type's settings as stored", body = DataSettings),
+        (status = 400, description = "the edit would make a configuration eventsync refuses (the loader's message), or the body is malformed", body = ErrorAnswer),
+        (status = 404, description = "no such connection or data type", body = ErrorAnswer),
+        (status = 409, description = "no secret key is configured to store a secret with, or the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn set_data(
     State(state): State<AppState>,
     UrlPath((connection, data_type)): UrlPath<(String, String)>,
@@ -187,6 +326,19 @@ async fn set_data(
 
 /// The mapping a data type runs with now: the configured one, or the connector's default, with
 /// the workspace fields it may fill.
+#[utoipa::path(
+    get,
+    path = "/v1/connections/{connection}/data/{data_type}/mapping",
+    summary = "The mapping a data type runs with: the configured one or the connector's default, and the workspace fields it may fill",
+    params(
+        ("connection" = String, Path, description = "an id"),
+        ("data_type" = String, Path, description = "an id"),
+    ),
+    responses(
+        (status = 200, description = "the mapping in use", body = MappingInUse),
+        (status = 404, description = "no such connection or data type", body = ErrorAnswer),
+    )
+)]
 async fn mapping_in_use(
     State(state): State<AppState>,
     UrlPath((connection, data_type)): UrlPath<(String, String)>,
@@ -217,143 +369,4 @@ async fn mapping_in_use(
             .map(|field| json!({"name": field.name, "required": field.required, "protected": field.protected}))
             .collect::<Vec<_>>(),
     })))
-}
-
-/// Adds these routes to the OpenAPI document.
-pub(crate) fn openapi(document: &mut Value) {
-    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let settings = json!({
-        "type": "object",
-        "description": "A connection's keys as in [[connections]] of eventsync.toml (name, kind, the kind's fields, data_types, data, imis…); `eventsync config schema` describes them. A secret given (client_secret, password, key, link_secret) is stored encrypted unless it is a ${NAME} reference; null removes a key.",
-        "additionalProperties": true
-    });
-    let shown = json!({
-        "type": "object",
-        "description": "The connection as eventsync.toml has it (${NAME} references unexpanded); each secret is shown as {\"set\": true|false}, never its value.",
-        "additionalProperties": true
-    });
-    let data = json!({
-        "type": "object",
-        "description": "[connections.data.<type>]: statuses, filters, mapping, labels, remove_outdated, subscribers, and on session_registrations the guest switches.",
-        "additionalProperties": true
-    });
-    let connection = json!({"name": "connection", "in": "path", "required": true, "schema": {"type": "string", "maxLength": crate::input::IDENTIFIER_MAX}});
-    let data_type = json!({"name": "data_type", "in": "path", "required": true, "schema": {"type": "string", "maxLength": crate::input::IDENTIFIER_MAX}});
-    let body = |schema: &Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
-    let answer = |description: &str, schema: &Value| json!({"description": description, "content": {"application/json": {"schema": schema}}});
-    let edited = |ok: Value| {
-        json!({
-            "200": ok,
-            "400": error("the edit would make a configuration eventsync refuses (the loader's message), or the body is malformed"),
-            "404": error("no such connection"),
-            "409": error("no secret key is configured to store a secret with, or the server has no configuration file")
-        })
-    };
-    let mut paths = json!({
-        "/v1/connections": {
-            "post": {
-                "summary": "Adds a connection to eventsync.toml, checked as loading the file checks it",
-                "requestBody": body(&settings),
-                "responses": {
-                    "201": answer("the connection as stored, secrets shown as set or not", &shown),
-                    "400": error("the configuration would not load: the loader's message"),
-                    "409": error("a connection has that name, no secret key is configured, or the server has no configuration file")
-                }
-            }
-        },
-        "/v1/connections/{connection}": {
-            "get": {
-                "summary": "A connection's settings, secrets shown only as set or not",
-                "parameters": [connection],
-                "responses": {
-                    "200": answer("the connection", &shown),
-                    "404": error("no such connection"),
-                    "409": error("the server has no configuration file")
-                }
-            },
-            "put": {
-                "summary": "Replaces a connection's settings; secrets and data are kept unless given",
-                "parameters": [connection],
-                "requestBody": body(&settings),
-                "responses": edited(answer("the connection as stored", &shown))
-            },
-            "delete": {
-                "summary": "Removes a connection from eventsync.toml",
-                "parameters": [connection],
-                "responses": {
-                    "204": {"description": "removed"},
-                    "400": error("the configuration would not load without it (an iMIS feed names it)"),
-                    "404": error("no such connection"),
-                    "409": error("the server has no configuration file")
-                }
-            }
-        },
-        "/v1/connections/{connection}/data/{data_type}/mapping": {
-            "get": {
-                "summary": "The mapping a data type runs with: the configured one or the connector's default, and the workspace fields it may fill",
-                "parameters": [connection, data_type],
-                "responses": {
-                    "200": answer("the mapping in use", &json!({
-                        "type": "object",
-                        "required": ["default", "rules", "fields"],
-                        "properties": {
-                            "default": {"type": "boolean"},
-                            "rules": {"type": "array", "items": {"type": "object"}},
-                            "fields": {"type": "array", "items": {"type": "object"}}
-                        }
-                    })),
-                    "404": error("no such connection or data type")
-                }
-            }
-        },
-        "/v1/connections/{connection}/data/{data_type}": {
-            "get": {
-                "summary": "One data type's settings as eventsync.toml gives them ({} when it gives none)",
-                "parameters": [connection, data_type],
-                "responses": {
-                    "200": answer("the data type's settings", &data),
-                    "404": error("no such connection or data type"),
-                    "409": error("the server has no configuration file")
-                }
-            },
-            "put": {
-                "summary": "Replaces one data type's settings, checked as loading the file checks them",
-                "parameters": [connection, data_type],
-                "requestBody": body(&data),
-                "responses": edited(answer("the data type's settings as stored", &data))
-            }
-        }
-    });
-    // Every operation sits behind the bearer check and the token's scope.
-    for item in paths
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|p| p.values_mut())
-    {
-        for operation in item
-            .as_object_mut()
-            .into_iter()
-            .flat_map(|o| o.values_mut())
-        {
-            operation["responses"]["401"] = error("no valid bearer token");
-            if operation["responses"].get("400").is_none() {
-                operation["responses"]["400"] =
-                    error("a name in the path is longer than allowed or holds a NUL character");
-            }
-            operation["responses"]["403"] = error(
-                "the caller's address is not allowed, or the token's scope does not allow this operation (`x-required-scope`)",
-            );
-        }
-    }
-    let Some(existing) = document.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    if let Value::Object(paths) = paths {
-        for (path, operations) in paths {
-            let item = existing.entry(path).or_insert_with(|| json!({}));
-            if let (Some(item), Value::Object(operations)) = (item.as_object_mut(), operations) {
-                item.extend(operations);
-            }
-        }
-    }
 }

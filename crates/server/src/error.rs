@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An error the API answers with `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -63,9 +64,30 @@ impl From<store::StoreError> for ApiError {
     }
 }
 
+/// The body of every error answer; `Error` in the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorAnswer {
+    #[schema(inline)]
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ErrorDetail {
+    /// Stable, for programs: `not_found`, `invalid_request`, `session_full`…
+    code: &'static str,
+    /// For people: what happened and what to do.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorAnswer {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }

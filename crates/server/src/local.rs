@@ -16,21 +16,27 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use store::{RawJson, StoredRecord};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::records::Record;
 
 /// What `POST /v1/sessions` takes.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewSession {
+pub(crate) struct NewSession {
     connection: Option<String>,
+    #[schema(min_length = 1, pattern = r"\S")]
     title: String,
+    #[schema(format = DateTime)]
     starts_at: String,
+    #[schema(format = DateTime)]
     ends_at: String,
     code: Option<String>,
     description: Option<String>,
     location: Option<String>,
+    #[schema(maximum = 4294967295_u64)]
     capacity: Option<u32>,
     #[serde(default)]
     hidden: bool,
@@ -97,6 +103,14 @@ fn stored_fields(values: Vec<(&str, FieldValue)>) -> Map<String, Value> {
 }
 
 /// `POST /v1/sessions`: creates a session in the workspace only.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions",
+    summary = "Creates a session in the workspace only: never sent to the vendor, never removed by a sync; registrations to it stay in the workspace",
+    request_body = NewSession,
+    responses((status = 201, description = "the session, with its workspace id (local-…)", body = Record,
+        headers(("Location" = String, description = "the session's place in the list"))))
+)]
 pub(crate) async fn create_session(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,

@@ -21,24 +21,26 @@
 //! Pages are small, server-rendered and escaped, with no script; what went wrong at a vendor
 //! goes to the log, never onto a page.
 
-use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use connectors::cvent_rest::InviteeContact;
 use destinations::Destination;
 use destinations::imis::eligibility::{self, Decision, Member, Prefill};
 use engine::config::{ImisFeed, ImisSettings};
 use engine::{Connection, VendorSettings};
 use hmac::{Hmac, Mac};
-use serde_json::json;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Required, Type};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorAnswer};
 use crate::outbox::Writer;
 
 /// The longest a link may live: the website makes one as it shows the page.
@@ -53,11 +55,49 @@ const MEMBER_MAX: usize = 256;
 
 const WIDGET: &str = include_str!("register/widget.js");
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register/{connection}", get(follow_link))
-        .route("/register/{connection}/eligibility", get(check_eligibility))
-        .route("/register/{connection}/widget.js", get(widget))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(follow_link))
+        .routes(routes!(check_eligibility))
+        .routes(routes!(widget))
+}
+
+/// The query of a signed link, as [`LINK_PARAMETERS`] names it: every part required.
+struct LinkParams;
+
+impl IntoParams for LinkParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        LINK_PARAMETERS
+            .iter()
+            .map(|(name, description)| {
+                let schema = if *name == "expires" {
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0))
+                } else {
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                };
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::True)
+                    .description(Some(*description))
+                    .schema(Some(schema))
+                    .build()
+            })
+            .collect()
+    }
+}
+
+/// Whether the member of a link may register.
+#[derive(serde::Serialize, ToSchema)]
+struct Eligibility {
+    eligible: bool,
+    /// Why not, for the member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 // ---- the link ----------------------------------------------------------------------------------
@@ -359,6 +399,31 @@ async fn event_title(state: &AppState, connection: &str) -> Option<String> {
 
 // ---- GET /register/{connection} ----------------------------------------------------------------
 
+#[utoipa::path(
+    get,
+    path = "/register/{connection}",
+    summary = "Follows a registration link the association's website signed: checks the signature, the expiry and the nonce (once), asks iMIS whether the member may register, invites them at Cvent with their details and sends them to their registration page",
+    security(()),
+    params(("connection" = String, Path, description = "an id"), LinkParams),
+    responses(
+        (status = 303, description = "to the member's Cvent registration page (the same one when they are invited or registered already)",
+            headers(("Location" = String))),
+        (status = 200, description = "the member may not register for this event (a page with the id not-eligible)", body = String, content_type = "text/html"),
+        (status = 400, description = "the link is damaged, or expires more than an hour ahead", body = String, content_type = "text/html"),
+        (status = 403, description = "the signature is missing or wrong (an HTML page), or the caller's address is not allowed (JSON)", content(
+            (String = "text/html"),
+            (ErrorAnswer = "application/json"),
+        )),
+        (status = 404, description = "no registration at this connection", body = String, content_type = "text/html"),
+        (status = 409, description = "the link was used already", body = String, content_type = "text/html"),
+        (status = 410, description = "the link has expired", body = String, content_type = "text/html"),
+        (status = 422, description = "the association's records cannot prefill the registration (two records for one person, or no name or email)", body = String, content_type = "text/html"),
+        (status = 500, description = "the workspace database failed; the server log has the details", body = String, content_type = "text/html"),
+        (status = 501, description = "registration links need a Cvent REST connection", body = String, content_type = "text/html"),
+        (status = 502, description = "iMIS or Cvent did not answer; the server log has the details", body = String, content_type = "text/html"),
+        (status = 503, description = "a browser's prefetch (Sec-Purpose: prefetch) or a HEAD: nothing is checked and the link stays unused"),
+    )
+)]
 async fn follow_link(
     State(state): State<AppState>,
     connection: Result<Path<String>, PathRejection>,
@@ -507,6 +572,23 @@ async fn invite(state: &AppState, connection: &str, prefill: &Prefill) -> Respon
 
 // ---- GET /register/{connection}/eligibility ----------------------------------------------------
 
+#[utoipa::path(
+    get,
+    path = "/register/{connection}/eligibility",
+    summary = "Whether the member of a signed registration link may register, without using the link up; for the website's widget, from any origin",
+    security(()),
+    params(("connection" = String, Path, description = "an id"), LinkParams),
+    responses(
+        (status = 200, description = "the answer", body = Eligibility,
+            headers(("Access-Control-Allow-Origin" = String, description = "`*`"))),
+        (status = 400, description = "the link is damaged, or expires more than an hour ahead", body = ErrorAnswer),
+        (status = 403, description = "the signature is missing or wrong, or the caller's address is not allowed", body = ErrorAnswer),
+        (status = 404, description = "no registration at this connection", body = ErrorAnswer),
+        (status = 410, description = "the link has expired", body = ErrorAnswer),
+        (status = 501, description = "registration links need a Cvent REST connection", body = ErrorAnswer),
+        (status = 502, description = "iMIS did not answer", body = ErrorAnswer),
+    )
+)]
 async fn check_eligibility(
     State(state): State<AppState>,
     connection: Result<Path<String>, PathRejection>,
@@ -551,10 +633,14 @@ async fn eligibility_answer(
         .into_response();
     }
     let answer = match decide(state, &target, &link.member).await {
-        Ok(Outcome::Eligible(_)) => json!({"eligible": true}),
-        Ok(Outcome::NotEligible(message) | Outcome::Refused(message)) => {
-            json!({"eligible": false, "message": message})
-        }
+        Ok(Outcome::Eligible(_)) => Eligibility {
+            eligible: true,
+            message: None,
+        },
+        Ok(Outcome::NotEligible(message) | Outcome::Refused(message)) => Eligibility {
+            eligible: false,
+            message: Some(message),
+        },
         Err(error) => {
             tracing::warn!(%error, %connection, site = %target.site.name, "iMIS did not decide an eligibility check");
             return ApiError::new(StatusCode::BAD_GATEWAY, "unavailable", UNAVAILABLE)
@@ -566,6 +652,18 @@ async fn eligibility_answer(
 
 // ---- GET /register/{connection}/widget.js ------------------------------------------------------
 
+#[utoipa::path(
+    get,
+    path = "/register/{connection}/widget.js",
+    summary = "The script a page of the association's website embeds to show the Register link (docs/registration-links.md)",
+    security(()),
+    params(("connection" = String, Path, description = "an id")),
+    responses(
+        (status = 200, description = "the script, cacheable for an hour", body = String, content_type = "text/javascript"),
+        (status = 403, description = "the caller's address is not allowed", body = ErrorAnswer),
+        (status = 404, description = "no registration at this connection", body = String, content_type = "text/html"),
+    )
+)]
 async fn widget(
     State(state): State<AppState>,
     connection: Result<Path<String>, PathRejection>,

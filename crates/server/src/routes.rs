@@ -1,24 +1,25 @@
 //! The HTTP routes: the API under `/v1` (bearer token), Cvent webhooks under `/webhooks`, and
 //! `/healthz`, `/metrics`, `/openapi.json`. Every route sits behind the IP allow-list, every
-//! error is JSON.
+//! error is JSON. Routes are registered through utoipa-axum's `OpenApiRouter`, which collects
+//! each handler's `#[utoipa::path]` into the OpenAPI document as it adds the route.
 
 use std::collections::HashMap;
 
-use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::{Extension, Json, Router};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
-
+use serde_json::{Map, Value};
 use tower_http::timeout::TimeoutLayer;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
 use crate::{AppState, access, input, openapi, security, webhooks};
 
 mod outbox;
@@ -36,86 +37,17 @@ pub use tokens::token_json;
 const MAX_LIMIT: u32 = 500;
 const DEFAULT_LIMIT: u32 = 100;
 
+/// The server's router, with the OpenAPI document of its routes at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let mut api = Router::new()
-        .merge(crate::connections::router())
-        .route("/v1/connections", get(runs::list_connections))
-        .route(
-            "/v1/connections/{connection}/check",
-            post(runs::check_connection),
-        )
-        .route(
-            "/v1/connections/{connection}/imis/import-event",
-            post(crate::imis_routes::import_event),
-        )
-        .route(
-            "/v1/connections/{connection}/data-types",
-            get(runs::data_types),
-        )
-        .route(
-            "/v1/connections/{connection}/data-types/{data_type}/auto-sync",
-            put(runs::set_auto_sync),
-        )
-        .route("/v1/runs", get(runs::list_runs).post(runs::start_run))
-        .route("/v1/runs/{id}", get(runs::get_run))
-        .route("/v1/runs/{id}/report", get(runs::run_report))
-        .route("/v1/runs/{id}/cancel", post(runs::cancel_run))
-        .route("/v1/events", get(records::list_events))
-        .route(
-            "/v1/people/{id}/sessions",
-            get(registrations::person_sessions),
-        )
-        .route("/v1/sessions", post(crate::local::create_session))
-        .route(
-            "/v1/sessions/{id}/registrations",
-            get(registrations::session_registrations).post(registrations::register),
-        )
-        .route(
-            "/v1/sessions/{id}/registrations/{person_id}",
-            delete(registrations::unregister),
-        )
-        .route(
-            "/v1/check-ins",
-            get(registrations::list_check_ins).post(registrations::check_in),
-        )
-        .route("/v1/outbox", get(outbox::list_outbox))
-        .route("/v1/outbox/{id}", get(outbox::get_outbox_item))
-        .route("/v1/outbox/{id}/retry", post(outbox::retry_outbox_item))
-        .route("/v1/webhooks", get(outbox::list_webhooks))
-        .route("/v1/changes", get(crate::changes::list_changes))
-        .route(
-            "/v1/tokens",
-            get(tokens::list_tokens).post(tokens::create_token),
-        )
-        .route("/v1/tokens/{id}", delete(tokens::revoke_token));
-    for list in records::LISTS {
-        let data_type = list.data_type;
-        api = api.route(
-            list.path,
-            get(move |state, query| records::list(state, query, data_type)),
-        );
-    }
-    let api = api
-        // Inside the token check: only a caller let in learns what is wrong with its input.
-        .route_layer(middleware::from_fn(input::check_request))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::bearer,
-        ));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi_document))
-        .route(
-            "/webhooks/cvent/{connection}",
-            get(webhooks::validate)
-                .post(webhooks::receive)
-                .route_layer(middleware::from_fn(input::check_request)),
-        )
-        .merge(api)
-        .merge(crate::register::router())
+    let (router, document) = routes(&state).split_for_parts();
+    let document = openapi::complete(document);
+    let document = Document(Bytes::from(document.to_json().expect(
+        "the OpenAPI document serializes: it holds only strings, numbers and maps",
+    )));
+    router
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(Extension(document))
         .layer(middleware::map_response(access::mark_answered))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -133,6 +65,65 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(access::log())
         .with_state(state)
+}
+
+/// Every route the server answers, each registered together with its documentation: a route
+/// cannot be added here without its `#[utoipa::path]` (or, for the record lists, the operation
+/// `records::list_route` builds).
+pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let mut api = OpenApiRouter::new()
+        .merge(crate::connections::router())
+        .routes(utoipa_axum::routes!(runs::list_connections))
+        .routes(utoipa_axum::routes!(runs::check_connection))
+        .routes(utoipa_axum::routes!(crate::imis_routes::import_event))
+        .routes(utoipa_axum::routes!(runs::data_types))
+        .routes(utoipa_axum::routes!(runs::set_auto_sync))
+        .routes(utoipa_axum::routes!(runs::list_runs, runs::start_run))
+        .routes(utoipa_axum::routes!(runs::get_run))
+        .routes(utoipa_axum::routes!(runs::run_report))
+        .routes(utoipa_axum::routes!(runs::cancel_run))
+        .routes(utoipa_axum::routes!(records::list_events))
+        .routes(utoipa_axum::routes!(registrations::person_sessions))
+        .routes(utoipa_axum::routes!(crate::local::create_session))
+        .routes(utoipa_axum::routes!(
+            registrations::session_registrations,
+            registrations::register
+        ))
+        .routes(utoipa_axum::routes!(registrations::unregister))
+        .routes(utoipa_axum::routes!(
+            registrations::list_check_ins,
+            registrations::check_in
+        ))
+        .routes(utoipa_axum::routes!(outbox::list_outbox))
+        .routes(utoipa_axum::routes!(outbox::get_outbox_item))
+        .routes(utoipa_axum::routes!(outbox::retry_outbox_item))
+        .routes(utoipa_axum::routes!(outbox::list_webhooks))
+        .routes(utoipa_axum::routes!(crate::changes::list_changes))
+        .routes(utoipa_axum::routes!(
+            tokens::list_tokens,
+            tokens::create_token
+        ))
+        .routes(utoipa_axum::routes!(tokens::revoke_token));
+    for list in records::LISTS {
+        api = api.routes(records::list_route(list));
+    }
+    let api = api
+        // Inside the token check: only a caller let in learns what is wrong with its input.
+        .route_layer(middleware::from_fn(input::check_request))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::bearer,
+        ));
+    OpenApiRouter::with_openapi(openapi::root())
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(metrics))
+        .routes(utoipa_axum::routes!(openapi_document))
+        .routes(
+            utoipa_axum::routes!(webhooks::validate, webhooks::receive)
+                .map(|routes| routes.route_layer(middleware::from_fn(input::check_request))),
+        )
+        .merge(api)
+        .merge(crate::register::router())
 }
 
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -184,15 +175,53 @@ pub(crate) fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>
 
 // ---- infrastructure ---------------------------------------------------------------------------
 
-async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// What `/healthz` answers when the server and its database are up.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// `ok`.
+    status: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    summary = "Whether the server and its database answer",
+    security(()),
+    responses(
+        (status = 200, description = "healthy", body = Health),
+        (status = 403, description = "the caller's address is not allowed", body = ErrorAnswer),
+    )
+)]
+async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.store.schema_version().await?;
-    Ok(Json(json!({"status": "ok"})))
+    Ok(Json(Health { status: "ok" }))
 }
 
-async fn openapi_document() -> Json<Value> {
-    Json(openapi::document())
+/// The OpenAPI document as served, made once when the router is.
+#[derive(Clone)]
+struct Document(Bytes);
+
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    summary = "This document",
+    security(()),
+    responses((status = 200, description = "the document", body = Object))
+)]
+async fn openapi_document(Extension(Document(document)): Extension<Document>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    summary = "Prometheus metrics",
+    security(()),
+    responses(
+        (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+        (status = 403, description = "the caller's address is not allowed", body = ErrorAnswer),
+    )
+)]
 async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
     let text = crate::metrics::render(&state).await?;
     Ok((
@@ -206,6 +235,27 @@ async fn metrics(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 // ---- shared by the routes ----------------------------------------------------------------------
+
+/// One page of a list: its items, and what to ask `after` for to get the next page (`null`
+/// once there is none).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Page<T, N> {
+    pub data: Vec<T>,
+    #[schema(required = true, schema_with = cursor)]
+    pub next: Option<N>,
+}
+
+/// A list's cursor: an external id, or an item's number; `null` on the last page.
+fn cursor() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type, schema::SchemaType};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::String,
+            Type::Integer,
+            Type::Null,
+        ]))
+        .build()
+}
 
 fn connection_of(state: &AppState, name: &str) -> ApiResult<engine::Connection> {
     state

@@ -24,8 +24,13 @@ use pipeline::DataType;
 use serde_json::{Value, json};
 use store::{NewWebhook, WebhookDelivery, WebhookOutcome};
 
+use serde::Serialize;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
+use crate::openapi::literal_schema;
 use crate::runs::{RunRequest, run_held};
 use crate::security::secrets_match;
 
@@ -82,14 +87,61 @@ fn authorize(state: &AppState, connection: &str, headers: &HeaderMap) -> ApiResu
     Ok(())
 }
 
+/// The answer to Cvent's validation call.
+#[derive(Serialize, ToSchema)]
+pub struct Validated {
+    ok: bool,
+}
+
+/// The answer to a delivery: stored, or known already by its message stub.
+#[derive(Serialize, ToSchema)]
+pub struct Received {
+    received: bool,
+    duplicate: bool,
+}
+
+/// A Cvent webhook envelope, as [`read_envelope`] reads it; the body is kept whole.
+pub struct WebhookEnvelope;
+
+impl PartialSchema for WebhookEnvelope {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "required": ["eventType", "messageStub", "message"],
+            "properties": {
+                "eventType": {"type": "string"},
+                "messageTime": {"type": "string"},
+                "messageStub": {"type": "string"},
+                "message": {"type": "array", "items": {"type": "object"}}
+            }
+        }))
+    }
+}
+
+impl ToSchema for WebhookEnvelope {}
+
 /// Cvent's validation call when a webhook is set up.
+#[utoipa::path(
+    get,
+    path = "/webhooks/cvent/{connection}",
+    summary = "Cvent's validation call",
+    security(("webhook" = [])),
+    params(("connection" = String, Path, description = "an id")),
+    responses(
+        (status = 200, description = "acknowledged", body = Validated),
+        (status = 400, description = "a NUL character or an overlong value in the path", body = ErrorAnswer),
+        (status = 401, description = "the Authorization header does not carry the webhook token", body = ErrorAnswer),
+        (status = 403, description = "webhooks are off, or the caller's address is not allowed", body = ErrorAnswer),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+    )
+)]
 pub async fn validate(
     State(state): State<AppState>,
     Path(connection): Path<String>,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Validated>> {
     authorize(&state, &connection, &headers)?;
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(Validated { ok: true }))
 }
 
 /// A checked envelope.
@@ -131,12 +183,28 @@ pub fn read_envelope(body: &Value) -> Result<Envelope, String> {
 }
 
 /// Persists a delivery and acknowledges it; processing happens in the background.
+#[utoipa::path(
+    post,
+    path = "/webhooks/cvent/{connection}",
+    summary = "A Cvent webhook delivery",
+    security(("webhook" = [])),
+    params(("connection" = String, Path, description = "an id")),
+    request_body = WebhookEnvelope,
+    responses(
+        (status = 200, description = "acknowledged", body = Received),
+        (status = 400, description = "not a Cvent webhook envelope, or a NUL character or an overlong envelope field in it", body = ErrorAnswer),
+        (status = 401, description = "the Authorization header does not carry the webhook token", body = ErrorAnswer),
+        (status = 403, description = "webhooks are off, or the caller's address is not allowed", body = ErrorAnswer),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+        (status = 413, description = "the body is too large", body = ErrorAnswer),
+    )
+)]
 pub async fn receive(
     State(state): State<AppState>,
     Path(connection): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Received>> {
     authorize(&state, &connection, &headers)?;
     let mut body: Value = serde_json::from_slice(&body)
         .map_err(|error| ApiError::invalid(format!("the body is not JSON: {error}")))?;
@@ -170,7 +238,10 @@ pub async fn receive(
                 .fetch_add(1, Ordering::Relaxed);
         }
     }
-    Ok(Json(json!({"received": true, "duplicate": id.is_none()})))
+    Ok(Json(Received {
+        received: true,
+        duplicate: id.is_none(),
+    }))
 }
 
 /// Processes deliveries until the task is aborted.

@@ -7,26 +7,66 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use engine::workbook::{self, WorkbookError};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/v1/connections/{connection}/workbook",
-        get(export).post(import),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(export, import))
+}
+
+/// What a workbook changes in the connection's configuration.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WorkbookImport)]
+pub(crate) struct ImportAnswer {
+    connection: String,
+    changes: Vec<Change>,
+    /// Whether the changes were written.
+    applied: bool,
+    warnings: Vec<String>,
+}
+
+/// One change: in words, and as `engine::workbook` describes it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WorkbookChange)]
+pub(crate) struct Change {
+    change: String,
+    detail: Value,
+}
+
+/// `apply`, read by [`import`] from the query by hand to name what is wrong with it.
+struct ApplyParam;
+
+impl IntoParams for ApplyParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("apply")
+                .parameter_in(ParameterIn::Query)
+                .description(Some("write the changes (false)"))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["true", "false"])),
+                ))
+                .build(),
+        ]
+    }
 }
 
 /// A file of this process's own in the temporary folder, removed when dropped.
@@ -63,6 +103,16 @@ fn api_error(error: WorkbookError, upload: &std::path::Path) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/connections/{connection}/workbook",
+    summary = "The connection's configuration as an XLSX workbook: a connection sheet (never secrets) and a sheet per data type",
+    params(("connection" = String, Path, description = "an id")),
+    responses(
+        (status = 200, description = "the workbook", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+    )
+)]
 async fn export(
     State(state): State<AppState>,
     Path(connection): Path<String>,
@@ -97,12 +147,28 @@ async fn export(
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/connections/{connection}/workbook",
+    summary = "What a workbook (edited or not) changes in the connection's configuration; with apply=true, writes it",
+    params(
+        ("connection" = String, Path, description = "an id"),
+        ApplyParam,
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "the changes, whether they were written, and warnings", body = ImportAnswer),
+        (status = 400, description = "the file is not a workbook eventsync reads, or it would make a configuration eventsync refuses (the reason, with sheet, row and column)", body = ErrorAnswer),
+        (status = 404, description = "no such connection", body = ErrorAnswer),
+        (status = 409, description = "the server has no configuration file", body = ErrorAnswer),
+    )
+)]
 async fn import(
     State(state): State<AppState>,
     Path(connection): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ImportAnswer>> {
     let body = body.map_err(|rejection| {
         ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
     })?;
@@ -148,15 +214,19 @@ async fn import(
                     .map_err(|error| ApiError::invalid(error.0))?,
             );
         }
-        let answer = json!({
-            "connection": name,
-            "changes": plan.changes.iter().map(|change| json!({
-                "change": change.to_string(),
-                "detail": change,
-            })).collect::<Vec<_>>(),
-            "applied": reloaded.is_some(),
-            "warnings": plan.warnings,
-        });
+        let answer = ImportAnswer {
+            connection: name,
+            changes: plan
+                .changes
+                .iter()
+                .map(|change| Change {
+                    change: change.to_string(),
+                    detail: serde_json::to_value(change).unwrap_or(Value::Null),
+                })
+                .collect(),
+            applied: reloaded.is_some(),
+            warnings: plan.warnings,
+        };
         Ok::<_, ApiError>((answer, reloaded))
     })
     .await
@@ -165,53 +235,4 @@ async fn import(
         state.replace_config(config);
     }
     Ok(Json(answer))
-}
-
-/// Adds these routes to the OpenAPI document.
-pub(crate) fn openapi(document: &mut Value) {
-    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let connection = json!({"name": "connection", "in": "path", "required": true, "schema": {"type": "string", "maxLength": crate::input::IDENTIFIER_MAX}});
-    let common = |mut responses: Value| {
-        responses["401"] = error("no valid bearer token");
-        responses["403"] = error(
-            "the caller's address is not allowed, or the token's scope does not allow this operation",
-        );
-        responses["404"] = error("no such connection");
-        if responses.get("400").is_none() {
-            responses["400"] =
-                error("a name in the path is longer than allowed or holds a NUL character");
-        }
-        responses
-    };
-    let item = json!({
-        "get": {
-            "summary": "The connection's configuration as an XLSX workbook: a connection sheet (never secrets) and a sheet per data type",
-            "parameters": [connection],
-            "responses": common(json!({
-                "200": {"description": "the workbook", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
-            }))
-        },
-        "post": {
-            "summary": "What a workbook (edited or not) changes in the connection's configuration; with apply=true, writes it",
-            "parameters": [connection, {"name": "apply", "in": "query", "required": false, "schema": {"type": "string", "enum": ["true", "false"]}}],
-            "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-            "responses": common(json!({
-                "200": {"description": "the changes, whether they were written, and warnings", "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "required": ["connection", "changes", "applied", "warnings"],
-                    "properties": {
-                        "connection": {"type": "string"},
-                        "changes": {"type": "array", "items": {"type": "object"}},
-                        "applied": {"type": "boolean"},
-                        "warnings": {"type": "array", "items": {"type": "string"}}
-                    }
-                }}}},
-                "400": error("the file is not a workbook eventsync reads, or it would make a configuration eventsync refuses (the reason, with sheet, row and column)"),
-                "409": error("the server has no configuration file")
-            }))
-        }
-    });
-    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
-        paths.insert("/v1/connections/{connection}/workbook".into(), item);
-    }
 }

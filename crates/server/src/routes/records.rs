@@ -6,11 +6,21 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::routing::get;
 use pipeline::DataType;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use store::StoredRecord;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem, Paths,
+};
+use utoipa::openapi::{
+    ContentBuilder, ObjectBuilder, RefOr, ResponseBuilder, ResponsesBuilder, Schema, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::UtoipaMethodRouter;
 
-use super::{DEFAULT_LIMIT, MAX_LIMIT, workspace_connection};
+use super::{DEFAULT_LIMIT, MAX_LIMIT, Page, workspace_connection};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 
@@ -82,13 +92,144 @@ pub(crate) fn hides(data_type: DataType) -> bool {
     data_type.field("hidden").is_some()
 }
 
+/// A list route, registered with its operation: the parameters are the data type's fields, so
+/// the operation is built from `pipeline`'s schema of the data type rather than annotated.
+pub(super) fn list_route(route: &'static RecordList) -> UtoipaMethodRouter<AppState> {
+    let data_type = route.data_type;
+    let operation = OperationBuilder::new()
+        .summary(Some(route.summary))
+        .description(Some(format!(
+            "The workspace's {data_type} records in external-id order. Each field parameter filters on the field's exact value; a custom field filters as `custom.<name>=…`; all filters must hold."
+        )))
+        .parameters(Some(list_parameters(data_type)))
+        .responses(
+            ResponsesBuilder::new()
+                .response(
+                    "200",
+                    ResponseBuilder::new().description("a page").content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(<Page<Record, String> as PartialSchema>::schema()))
+                            .build(),
+                    ),
+                )
+                .build(),
+        )
+        .build();
+    let paths = Paths::builder()
+        .path(route.path, PathItem::new(HttpMethod::Get, operation))
+        .build();
+    let handler = get(move |state, query| list(state, query, data_type));
+    (Vec::new(), paths, handler)
+}
+
+/// The query parameters of a data type's list, as [`list_params`] reads them.
+fn list_parameters(data_type: DataType) -> Vec<Parameter> {
+    let parameter = |name: &str, schema: ObjectBuilder, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .schema(Some(schema))
+            .description(Some(description))
+            .build()
+    };
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let mut parameters = vec![
+        parameter(
+            "connection",
+            text(),
+            "the connection; may be left out when only one is configured",
+        ),
+        parameter("after", text(), "the `next` of the previous page"),
+        parameter(
+            "limit",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(MAX_LIMIT)),
+            &format!("records per page ({DEFAULT_LIMIT})"),
+        ),
+    ];
+    if hides(data_type) {
+        parameters.push(parameter(
+            INCLUDE_HIDDEN,
+            text().enum_values(Some(["true", "false"])),
+            "include hidden records (false)",
+        ));
+    }
+    parameters.push(parameter(
+        "external_id",
+        text(),
+        "only the record with this id",
+    ));
+    for field in data_type
+        .fields()
+        .iter()
+        .filter(|field| field.name != "external_id")
+    {
+        let (schema, what) = field_filter(field);
+        parameters.push(parameter(
+            field.name,
+            schema,
+            &format!("only records whose {} is exactly this ({what})", field.name),
+        ));
+    }
+    parameters
+}
+
+/// The schema of a filter on one field's exact value, as [`check_filter`] holds it, and what
+/// it takes in words.
+fn field_filter(field: &pipeline::Field) -> (ObjectBuilder, &'static str) {
+    use pipeline::FieldType;
+    let text = ObjectBuilder::new().schema_type(Type::String);
+    match field.field_type {
+        FieldType::Text => (text, "text"),
+        FieldType::Bool => (text.enum_values(Some(["true", "false"])), "true or false"),
+        FieldType::Integer => (
+            ObjectBuilder::new().schema_type(Type::Integer),
+            "a whole number",
+        ),
+        FieldType::Timestamp => (
+            text,
+            "a time as the list shows it, to the second (2026-05-01T09:00:00Z)",
+        ),
+        FieldType::Enum(values) => (
+            text.enum_values(Some(values.iter().copied())),
+            "one of its values",
+        ),
+    }
+}
+
+/// A record as the API shows it ([`record_json`]): the data type's fields by name, a custom
+/// field as `custom.<name>`, and the connection it belongs to. `Record` in the document.
+pub(crate) struct Record;
+
+impl PartialSchema for Record {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property(
+                "external_id",
+                ObjectBuilder::new().schema_type(Type::String),
+            )
+            .property("connection", ObjectBuilder::new().schema_type(Type::String))
+            .required("external_id")
+            .required("connection")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Record {}
+
 /// `GET` of any data type's list: paging (`connection`, `after`, `limit`), exact-value filters
 /// on its fields, and `include_hidden` where records may be hidden.
 pub(super) async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
     data_type: DataType,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<Value, String>>> {
     let flags: &[&str] = if hides(data_type) {
         &[INCLUDE_HIDDEN]
     } else {
@@ -115,7 +256,10 @@ pub(super) async fn list(
         &|record| include_hidden || record["hidden"] != Value::Bool(true),
     )
     .await?;
-    Ok(Json(json!({"data": listing.data, "next": listing.next})))
+    Ok(Json(Page {
+        data: listing.data,
+        next: listing.next,
+    }))
 }
 
 /// A record as the API shows it.
@@ -273,21 +417,37 @@ fn check_filter(field: &pipeline::Field, value: &str) -> ApiResult<()> {
     }
 }
 
-pub(super) async fn list_events(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// A connection's event, as its connection's facts name it.
+#[derive(Serialize, ToSchema)]
+pub(super) struct Event {
+    connection: String,
+    external_id: String,
+    title: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    summary = "The events of the connections",
+    responses((status = 200, description = "the events", body = Page<Event, String>))
+)]
+pub(super) async fn list_events(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Page<Event, String>>> {
     let mut data = Vec::new();
     for connection in &state.config().connections {
         let facts = state.store.connection_facts(&connection.name).await?;
         if let Some(facts) = facts
             && let Some(event_id) = facts["event_id"].as_str()
         {
-            data.push(json!({
-                "connection": connection.name,
-                "external_id": event_id,
-                "title": facts["event_title"].as_str(),
-            }));
+            data.push(Event {
+                connection: connection.name.clone(),
+                external_id: event_id.to_string(),
+                title: facts["event_title"].as_str().map(str::to_string),
+            });
         }
     }
-    Ok(Json(json!({"data": data, "next": null})))
+    Ok(Json(Page { data, next: None }))
 }
 
 #[cfg(test)]

@@ -12,15 +12,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pipeline::DataType;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{NewOutboxItem, OutboxItem, OutboxOperation, OutboxQuery, OutboxStatus, StoredRecord};
+use utoipa::openapi::{ObjectBuilder, Schema, Type};
+use utoipa::{IntoParams, ToSchema};
 
-use super::outbox::{OutboxParams, outbox_json};
-use super::records::{list_records, record_json};
-use super::{MAX_LIMIT, json_body, page_limit, query_params, workspace_connection};
+use super::outbox::OutboxItemView;
+use super::records::{Record, list_records, record_json};
+use super::{MAX_LIMIT, Page, json_body, page_limit, query_params, workspace_connection};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
 
 /// One person's registration to a session as the app sees it: imported from the vendor, or
 /// written from the app and on its way (or refused).
@@ -42,16 +44,51 @@ impl RegistrationView {
         )
     }
 
-    fn to_json(&self, connection: &str) -> Value {
-        json!({
-            "connection": connection,
-            "person_external_id": self.person_id,
-            "session_external_id": self.session_id,
-            "state": self.state,
-            "reason": self.reason,
-            "outbox_id": self.outbox_id,
-        })
+    fn shown(&self, connection: &str) -> Registration {
+        Registration {
+            connection: connection.to_string(),
+            person_external_id: self.person_id.clone(),
+            session_external_id: self.session_id.clone(),
+            state: self.state.clone(),
+            reason: self.reason.clone(),
+            outbox_id: self.outbox_id,
+        }
     }
+}
+
+/// A registration as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Registration {
+    connection: String,
+    person_external_id: String,
+    session_external_id: String,
+    #[schema(schema_with = registration_states)]
+    state: String,
+    reason: Option<String>,
+    outbox_id: Option<i64>,
+}
+
+fn registration_states() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([
+            "registered",
+            "waitlisted",
+            "pending",
+            "sending",
+            "sent",
+            "failed",
+            "local",
+        ]))
+        .into()
+}
+
+/// One of a person's sessions: their registration, and the session when the workspace has it.
+#[derive(Serialize, ToSchema)]
+pub(super) struct PersonSession {
+    registration: Registration,
+    #[schema(value_type = Option<Record>)]
+    session: Option<Value>,
 }
 
 /// Every registration of the connection matching `session` and/or `person`, imported ones
@@ -160,30 +197,48 @@ fn apply_write(views: &mut BTreeMap<(String, String), RegistrationView>, item: &
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}/registrations",
+    summary = "A session's registrations: imported, and written from the app with their delivery state",
+    params(("id" = String, Path, description = "an id"), ConnectionQuery),
+    responses((status = 200, description = "the registrations", body = Page<Registration, String>))
+)]
 pub(super) async fn session_registrations(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<Registration, String>>> {
     let query: ConnectionQuery = query_params(params)?;
     let connection = workspace_connection(&state, query.connection.as_deref())?;
     find_record(&state, &connection, DataType::Sessions, &session_id).await?;
     let views = registrations(&state, &connection, Some(&session_id), None).await?;
-    let data: Vec<Value> = views.iter().map(|v| v.to_json(&connection)).collect();
-    Ok(Json(json!({"data": data, "next": null})))
+    Ok(Json(Page {
+        data: views.iter().map(|v| v.shown(&connection)).collect(),
+        next: None,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct ConnectionQuery {
+pub(super) struct ConnectionQuery {
+    /// The connection.
     connection: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/people/{id}/sessions",
+    summary = "A person's sessions, with the state of their registration",
+    params(("id" = String, Path, description = "an id"), ConnectionQuery),
+    responses((status = 200, description = "the sessions", body = Page<PersonSession, String>))
+)]
 pub(super) async fn person_sessions(
     State(state): State<AppState>,
     Path(person_id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<PersonSession, String>>> {
     let query: ConnectionQuery = query_params(params)?;
     let connection = workspace_connection(&state, query.connection.as_deref())?;
     find_record(&state, &connection, DataType::People, &person_id).await?;
@@ -193,17 +248,17 @@ pub(super) async fn person_sessions(
         .store
         .records(&connection, DataType::Sessions.as_str(), &ids)
         .await?;
-    let data: Vec<Value> = views
+    let data = views
         .iter()
         .filter(|view| view.counts_as_registered() || view.state == "failed")
-        .map(|view| {
-            json!({
-                "registration": view.to_json(&connection),
-                "session": sessions.get(&view.session_id).map(|s| record_json(&connection, s)),
-            })
+        .map(|view| PersonSession {
+            registration: view.shown(&connection),
+            session: sessions
+                .get(&view.session_id)
+                .map(|s| record_json(&connection, s)),
         })
         .collect();
-    Ok(Json(json!({"data": data, "next": null})))
+    Ok(Json(Page { data, next: None }))
 }
 
 async fn find_record(
@@ -228,13 +283,25 @@ async fn find_record(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RegisterBody {
+pub(super) struct RegisterBody {
     person_id: String,
     connection: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/{id}/registrations",
+    summary = "Registers a person, checked against the session's capacity, and sends it to the vendor",
+    params(("id" = String, Path, description = "an id")),
+    request_body = RegisterBody,
+    responses(
+        (status = 202, description = "stored in the outbox; the worker sends it to the vendor", body = OutboxItemView),
+        (status = 201, description = "registered to a session created in the workspace: recorded there only, nothing is sent", body = Registration),
+        (status = 409, description = "already registered, or the session is full", body = ErrorAnswer),
+    )
+)]
 pub(super) async fn register(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -294,9 +361,23 @@ pub(super) async fn register(
     // Released only once the registration is stored, so the next decision counts it.
     seats.release().await?;
     state.wake_outbox.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(outbox_json(&item))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(OutboxItemView::from(&item))).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/sessions/{id}/registrations/{person_id}",
+    summary = "Unregisters a person and sends it to the vendor (from a session created in the workspace: removed there, nothing is sent)",
+    params(
+        ("id" = String, Path, description = "an id"),
+        ("person_id" = String, Path, description = "an id"),
+        ConnectionQuery,
+    ),
+    responses(
+        (status = 202, description = "stored in the outbox; the worker sends it to the vendor", body = OutboxItemView),
+        (status = 204, description = "removed from a session created in the workspace"),
+    )
+)]
 pub(super) async fn unregister(
     State(state): State<AppState>,
     Path((session_id, person_id)): Path<(String, String)>,
@@ -326,18 +407,26 @@ pub(super) async fn unregister(
         })
         .await?;
     state.wake_outbox.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(outbox_json(&item))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(OutboxItemView::from(&item))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckInBody {
+pub(super) struct CheckInBody {
     person_id: String,
     connection: Option<String>,
     /// RFC 3339; now when absent.
+    #[schema(format = DateTime)]
     at: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/check-ins",
+    summary = "Checks a person in; sent to the vendor in batches of up to 100",
+    request_body = CheckInBody,
+    responses((status = 202, description = "stored in the outbox; the worker sends it to the vendor", body = OutboxItemView))
+)]
 pub(super) async fn check_in(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -367,14 +456,37 @@ pub(super) async fn check_in(
         })
         .await?;
     state.wake_outbox.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(outbox_json(&item))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(OutboxItemView::from(&item))).into_response())
 }
 
+/// What the check-ins list takes.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CheckInParams {
+    /// The connection.
+    connection: Option<String>,
+    /// One person's.
+    person_id: Option<String>,
+    /// The `next` of the previous page.
+    after: Option<i64>,
+    /// How many (100).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/check-ins",
+    summary = "Check-ins written from the app, with their delivery state",
+    params(CheckInParams),
+    responses((status = 200, description = "the check-ins", body = Page<OutboxItemView, i64>))
+)]
 pub(super) async fn list_check_ins(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    let query: OutboxParams = query_params(params)?;
+) -> ApiResult<Json<Page<OutboxItemView, i64>>> {
+    let query: CheckInParams = query_params(params)?;
     let limit = page_limit(query.limit)?;
     let mut data = Vec::new();
     let mut after_id = query.after;
@@ -393,7 +505,7 @@ pub(super) async fn list_check_ins(
         for item in &items {
             after_id = Some(item.id);
             if item.operation == OutboxOperation::CheckIn {
-                data.push(outbox_json(item));
+                data.push(OutboxItemView::from(item));
                 if data.len() == limit as usize {
                     next = Some(item.id);
                     break 'pages;
@@ -404,5 +516,5 @@ pub(super) async fn list_check_ins(
             break;
         }
     }
-    Ok(Json(json!({"data": data, "next": next})))
+    Ok(Json(Page { data, next }))
 }

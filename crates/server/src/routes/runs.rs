@@ -2,7 +2,7 @@
 //! connection's check, its data types with their auto-sync settings and the account's plan, and
 //! runs — started, listed, cancelled, and a preview's report.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -12,34 +12,92 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::RunKind;
 use pipeline::DataType;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::{connection_of, json_body, page_limit, parse_id, query_params};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
+use crate::openapi::literal_schema;
 use crate::runs::RunRequest;
 use crate::scheduler::{self, Account};
 
-pub(super) async fn list_connections(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+/// A configured connection as the list shows it: never its secrets.
+#[derive(Serialize, ToSchema)]
+pub(super) struct ConnectionSummary {
+    name: String,
+    kind: String,
+    data_types: Vec<String>,
+    event_id: Option<String>,
+    event_title: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct ConnectionList {
+    data: Vec<ConnectionSummary>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/connections",
+    summary = "The configured connections (never their secrets)",
+    responses((status = 200, description = "the connections", body = ConnectionList))
+)]
+pub(super) async fn list_connections(
+    State(state): State<AppState>,
+) -> ApiResult<Json<ConnectionList>> {
     let mut data = Vec::new();
     for connection in &state.config().connections {
         let facts = state.store.connection_facts(&connection.name).await?;
-        data.push(json!({
-            "name": connection.name,
-            "kind": connection.kind(),
-            "data_types": connection.data_types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-            "event_id": facts.as_ref().and_then(|f| f["event_id"].as_str()),
-            "event_title": facts.as_ref().and_then(|f| f["event_title"].as_str()),
-        }));
+        let fact = |key: &str| {
+            facts
+                .as_ref()
+                .and_then(|f| f[key].as_str())
+                .map(str::to_string)
+        };
+        data.push(ConnectionSummary {
+            name: connection.name.clone(),
+            kind: connection.kind().to_string(),
+            data_types: connection
+                .data_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+            event_id: fact("event_id"),
+            event_title: fact("event_title"),
+        });
     }
-    Ok(Json(json!({"data": data})))
+    Ok(Json(ConnectionList { data }))
 }
 
+/// What a connection's check found.
+#[derive(Serialize, ToSchema)]
+pub(super) struct CheckAnswer {
+    /// Whether every finding is.
+    ok: bool,
+    findings: Vec<Finding>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(super) struct Finding {
+    ok: bool,
+    subject: String,
+    detail: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/connections/{connection}/check",
+    summary = "Checks credentials, tier, event code and a read per data type",
+    params(("connection" = String, Path, description = "an id")),
+    responses((status = 200, description = "the findings", body = CheckAnswer))
+)]
 pub(super) async fn check_connection(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CheckAnswer>> {
     let connection = connection_of(&state, &name)?;
     let facts = state
         .store
@@ -50,14 +108,28 @@ pub(super) async fn check_connection(
         destinations::check_connection(&state.config(), &connection, facts, state.settings.retry)
             .await
             .map_err(ApiError::invalid)?;
-    let findings: Vec<Value> = report
+    let findings = report
         .findings
         .iter()
-        .map(|f| json!({"ok": f.ok, "subject": f.subject, "detail": f.detail}))
+        .map(|f| Finding {
+            ok: f.ok,
+            subject: f.subject.to_string(),
+            detail: f.detail.to_string(),
+        })
         .collect();
-    Ok(Json(json!({"ok": report.ok(), "findings": findings})))
+    Ok(Json(CheckAnswer {
+        ok: report.ok(),
+        findings,
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/connections/{connection}/data-types",
+    summary = "Per data type: records, last synced, auto-sync settings; the recommended interval and the vendor account's plan, with their arithmetic",
+    params(("connection" = String, Path, description = "an id")),
+    responses((status = 200, description = "the data types", body = DataTypesAnswer))
+)]
 pub(super) async fn data_types(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -132,20 +204,46 @@ async fn account_plan_of(
     Ok(plans.into_iter().find(|plan| plan.account == account))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AutoSyncBody {
+pub(super) struct AutoSyncBody {
     enabled: bool,
-    /// `None` (null or left out): the account plan sets the interval.
+    /// Set by hand, it wins over the account plan; null or left out, the plan sets it.
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 4294967295_u64)]
     interval_seconds: Option<u32>,
 }
 
+/// One data type's auto-sync setting as stored.
+#[derive(Serialize, ToSchema)]
+pub(super) struct AutoSyncAnswer {
+    connection: String,
+    data_type: String,
+    enabled: bool,
+    /// 0 when the account plan sets it.
+    interval_seconds: u32,
+    updated_at: String,
+    planned: bool,
+    /// E.g. the intervals set by hand together pass the account's quota.
+    plan_warnings: Vec<String>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/v1/connections/{connection}/data-types/{data_type}/auto-sync",
+    summary = "Turns auto sync of one data type on or off and sets its interval (null: the account plan's)",
+    params(
+        ("connection" = String, Path, description = "an id"),
+        ("data_type" = String, Path, description = "an id"),
+    ),
+    request_body = AutoSyncBody,
+    responses((status = 200, description = "the stored setting", body = AutoSyncAnswer))
+)]
 pub(super) async fn set_auto_sync(
     State(state): State<AppState>,
     Path((name, data_type)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AutoSyncAnswer>> {
     let connection = connection_of(&state, &name)?;
     let body: AutoSyncBody = json_body(body)?;
     let parsed: DataType = data_type
@@ -180,53 +278,107 @@ pub(super) async fn set_auto_sync(
         .await?
         .map(|plan| plan.warnings)
         .unwrap_or_default();
-    let mut answer = json!(stored);
-    answer["updated_at"] = Value::String(crate::time::seconds(&stored.updated_at));
-    answer["planned"] = json!(stored.interval_seconds == scheduler::PLANNED);
-    answer["plan_warnings"] = json!(warnings);
-    Ok(Json(answer))
+    Ok(Json(AutoSyncAnswer {
+        planned: stored.interval_seconds == scheduler::PLANNED,
+        updated_at: crate::time::seconds(&stored.updated_at),
+        connection: stored.connection,
+        data_type: stored.data_type,
+        enabled: stored.enabled,
+        interval_seconds: stored.interval_seconds,
+        plan_warnings: warnings,
+    }))
 }
 
-#[derive(Deserialize)]
-struct RunsQuery {
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct RunsQuery {
+    /// Only this connection's runs.
     connection: Option<String>,
+    /// How many (100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub(super) struct RunList {
+    data: Vec<Run>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/runs",
+    summary = "Run history, newest first",
+    params(RunsQuery),
+    responses((status = 200, description = "the runs", body = RunList))
+)]
 pub(super) async fn list_runs(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RunList>> {
     let query: RunsQuery = query_params(query)?;
     let limit = page_limit(query.limit)?;
     let runs = state.store.runs(query.connection.as_deref(), limit).await?;
-    let data: Vec<Value> = runs.iter().map(run_json).collect();
-    Ok(Json(json!({"data": data})))
+    Ok(Json(RunList {
+        data: runs.iter().map(Run::from).collect(),
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/runs/{id}",
+    summary = "One run: status, counts per data type and action, calls, errors",
+    params(("id" = i64, Path, description = "a positive number", minimum = 1)),
+    responses((status = 200, description = "the run", body = Run))
+)]
 pub(super) async fn get_run(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Run>> {
     let id = parse_id(&id, "run")?;
     let run = state
         .store
         .run(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no run {id}")))?;
-    Ok(Json(run_json(&run)))
+    Ok(Json(Run::from(&run)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StartRunBody {
+pub(super) struct StartRunBody {
     connection: String,
+    #[schema(schema_with = run_kinds)]
     kind: String,
     data_types: Option<Vec<String>>,
     #[serde(default)]
     full: bool,
 }
 
+/// The kinds a run may be started as.
+fn run_kinds() -> Schema {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["preview", "sync"]))
+        .into()
+}
+
+/// The answer to a run started.
+#[derive(Serialize, ToSchema)]
+pub(super) struct RunStarted {
+    run_id: i64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/v1/runs",
+    summary = "Starts a preview or a sync",
+    request_body = StartRunBody,
+    responses(
+        (status = 202, description = "the run started", body = RunStarted,
+            headers(("Location" = String, description = "the run's own route"))),
+        (status = 409, description = "the connection has a run going", body = ErrorAnswer),
+    )
+)]
 pub(super) async fn start_run(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -278,7 +430,7 @@ pub(super) async fn start_run(
         Ok(crate::runs::Started::Run(run_id)) => Ok((
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/v1/runs/{run_id}"))],
-            Json(json!({"run_id": run_id})),
+            Json(RunStarted { run_id }),
         )
             .into_response()),
         Ok(crate::runs::Started::Busy(message)) => {
@@ -301,38 +453,99 @@ async fn totals_json(state: &AppState, connection: &str, data_type: DataType) ->
 /// A run as the API shows it: times to the second, and every action counted for every data
 /// type of the run, zeros included.
 pub fn run_json(run: &store::RunSummary) -> Value {
-    let mut shown = json!(run);
-    for key in ["started_at", "finished_at", "resets_at"] {
-        if let Some(at) = shown[key].as_str() {
-            shown[key] = Value::String(crate::time::seconds(at));
+    json!(Run::from(run))
+}
+
+/// A run as the API shows it; `Run` in the OpenAPI document.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Run {
+    id: i64,
+    connection: String,
+    /// `preview` or `sync`.
+    kind: String,
+    data_types: Vec<String>,
+    /// `running` until the run finishes.
+    status: String,
+    started_at: String,
+    finished_at: Option<String>,
+    /// Data type → action → records, every action of every data type of the run counted.
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
+    api_calls: u64,
+    /// Where the vendor listing stood before the run.
+    cursor_before: Value,
+    /// Where it stood after; `null` while the run goes on.
+    cursor_after: Value,
+    errors: Vec<String>,
+    resets_at: Option<String>,
+}
+
+impl From<&store::RunSummary> for Run {
+    fn from(run: &store::RunSummary) -> Run {
+        let seconds = |at: &str| crate::time::seconds(at);
+        Run {
+            id: run.id,
+            connection: run.connection.clone(),
+            kind: run.kind.clone(),
+            data_types: run.data_types.clone(),
+            status: run.status.clone(),
+            started_at: seconds(&run.started_at),
+            finished_at: run.finished_at.as_deref().map(seconds),
+            counts: every_count(run),
+            api_calls: run.api_calls,
+            cursor_before: run.cursor_before.clone(),
+            cursor_after: run.cursor_after.clone(),
+            errors: run.errors.clone(),
+            resets_at: run.resets_at.as_deref().map(seconds),
         }
     }
+}
+
+/// The run's counts with every action of every data type of the run, zeros included.
+fn every_count(run: &store::RunSummary) -> BTreeMap<String, BTreeMap<String, u64>> {
     let actions = pipeline::ActionKind::ALL
         .iter()
         .map(|action| action.as_str())
         .chain([engine::run::SKIPPED, engine::run::FILTERED]);
-    let mut counts = serde_json::Map::new();
+    let mut counts = BTreeMap::new();
     for data_type in &run.data_types {
         let known = run.counts.get(data_type);
-        let mut of_type: serde_json::Map<String, Value> = actions
+        let mut of_type: BTreeMap<String, u64> = actions
             .clone()
-            .map(|action| (action.to_string(), Value::from(0u64)))
+            .map(|action| (action.to_string(), 0))
             .collect();
         for (action, count) in known.into_iter().flatten() {
-            of_type.insert(action.clone(), Value::from(*count));
+            of_type.insert(action.clone(), *count);
         }
-        counts.insert(data_type.clone(), Value::Object(of_type));
+        counts.insert(data_type.clone(), of_type);
     }
     for (data_type, of_type) in &run.counts {
         counts
             .entry(data_type.clone())
-            .or_insert_with(|| json!(of_type));
+            .or_insert_with(|| of_type.clone());
     }
-    shown["counts"] = Value::Object(counts);
-    shown
+    counts
+}
+
+/// A run asked to stop.
+#[derive(Serialize, ToSchema)]
+pub(super) struct CancelRequested {
+    #[serde(flatten)]
+    run: Run,
+    /// Always true: the run is `running` until it reaches a page boundary.
+    cancel_requested: bool,
 }
 
 /// `POST /v1/runs/{id}/cancel`: the run stops at its next page boundary and ends `cancelled`.
+#[utoipa::path(
+    post,
+    path = "/v1/runs/{id}/cancel",
+    summary = "Asks a running run to stop: it stops at its next page boundary, keeps what it stored, and ends `cancelled`; the next sync goes on from there",
+    params(("id" = i64, Path, description = "a positive number", minimum = 1)),
+    responses(
+        (status = 202, description = "asked; the run is `running` until it reaches a page boundary", body = CancelRequested),
+        (status = 409, description = "the run has ended already", body = ErrorAnswer),
+    )
+)]
 pub(super) async fn cancel_run(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -340,8 +553,10 @@ pub(super) async fn cancel_run(
     let id = parse_id(&id, "run")?;
     match crate::runs::cancel(&state, id).await? {
         crate::runs::Cancel::Requested(run) => {
-            let mut shown = run_json(&run);
-            shown["cancel_requested"] = Value::Bool(true);
+            let shown = CancelRequested {
+                run: Run::from(&run),
+                cancel_requested: true,
+            };
             Ok((StatusCode::ACCEPTED, Json(shown)).into_response())
         }
         crate::runs::Cancel::Ended(run) => Err(ApiError::conflict(
@@ -352,6 +567,40 @@ pub(super) async fn cancel_run(
     }
 }
 
+/// What the report's route takes in its query.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ReportQuery {
+    /// csv or xlsx; overrides Accept.
+    #[param(schema_with = report_formats)]
+    format: Option<String>,
+}
+
+fn report_formats() -> Schema {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["csv", "xlsx"]))
+        .into()
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/runs/{id}/report",
+    summary = "A preview's report, one row per record",
+    description = "CSV or an XLSX workbook with the same rows and columns: `format` chooses; without it, the `Accept` header does (text/csv or the XLSX media type), and CSV when neither says. The CSV report answers one `Range: bytes=first-last` with those bytes (206), so a reader can fetch rows at places it knows.",
+    params(("id" = i64, Path, description = "a positive number", minimum = 1), ReportQuery),
+    responses(
+        (status = 200, description = "the report", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 206, description = "the bytes of the CSV report a `Range: bytes=first-last` header asked for (one range), with `Content-Range`", body = String, content_type = "text/csv"),
+        (status = 406, description = "the Accept header names neither text/csv nor the XLSX media type", body = ErrorAnswer),
+        (status = 409, description = "the run is still going: its report is ready when it ends", body = ErrorAnswer),
+        (status = 416, description = "the range asked for starts past the CSV report's end; `Content-Range` gives its length"),
+        (status = 500, description = "the report file could not be read", body = ErrorAnswer),
+    )
+)]
 pub(super) async fn run_report(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -359,11 +608,113 @@ pub(super) async fn run_report(
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "run")?;
-    crate::reports::run_report(
-        &state,
-        id,
-        query.get("format").map(String::as_str),
-        &headers,
-    )
-    .await
+    let query: ReportQuery = query_params(query)?;
+    crate::reports::run_report(&state, id, query.format.as_deref(), &headers).await
+}
+
+/// The answer of `GET /v1/connections/{connection}/data-types`, made of the engine's totals and
+/// the scheduler's plan; its schema is written out here, beside the handler that builds it.
+pub(super) struct DataTypesAnswer;
+
+impl PartialSchema for DataTypesAnswer {
+    fn schema() -> RefOr<Schema> {
+        literal_schema(json!({
+            "type": "object",
+            "properties": {
+                "data": {"type": "array", "items": {"type": "object", "properties": {
+                    "data_type": {"type": "string"},
+                    "records": {"type": "integer"},
+                    "last_synced_at": {"type": ["string", "null"]},
+                    "totals": totals_schema(),
+                    "auto_sync": {"type": "object", "properties": {
+                        "enabled": {"type": "boolean"},
+                        "interval_seconds": {"type": "integer", "description": "the interval in force: set by hand, or the account plan's"},
+                        "planned": {"type": "boolean", "description": "whether the account plan sets the interval"}
+                    }}
+                }}},
+                "auto_sync_end": {"anyOf": [{"type": "null"}, {
+                    "type": "object",
+                    "description": "auto sync stops 7 days after the event's end date; null when the vendor gave none",
+                    "required": ["event_end", "stops_at", "stopped", "reason"],
+                    "properties": {
+                        "event_end": {"type": "string"}, "stops_at": {"type": "string"},
+                        "stopped": {"type": "boolean"}, "reason": {"type": "string"}
+                    }
+                }]},
+                "recommended_interval": {"type": "object", "properties": {
+                    "interval_seconds": {"type": "integer"},
+                    "steps": {"type": "array", "items": {"type": "string"}}
+                }},
+                "account_plan": {"anyOf": [{"type": "null"}, account_plan_schema()]}
+            }
+        }))
+    }
+}
+
+impl ToSchema for DataTypesAnswer {}
+
+/// A data type's monitoring totals (`engine::totals::Totals`): the vendor's count from the last
+/// whole full listing against the workspace's, the difference explained.
+fn totals_schema() -> Value {
+    let count_or_null = json!({"type": ["integer", "null"], "minimum": 0});
+    json!({
+        "type": "object",
+        "required": ["vendor", "workspace", "counted_at", "counted_by_run", "left_out",
+                     "not_yet_synced", "beyond_vendor_count", "explanation"],
+        "properties": {
+            "vendor": count_or_null,
+            "workspace": {"type": "integer", "minimum": 0},
+            "counted_at": {"type": ["string", "null"]},
+            "counted_by_run": {"type": ["integer", "null"]},
+            "left_out": {"type": "object", "properties": {
+                "by_status": count_or_null,
+                "by_filters": {"type": "integer", "minimum": 0},
+                "rejected": {"type": "integer", "minimum": 0},
+                "derived": {"type": "integer", "minimum": 0}
+            }},
+            "not_yet_synced": count_or_null,
+            "beyond_vendor_count": count_or_null,
+            "explanation": {"type": "string"}
+        }
+    })
+}
+
+/// A vendor account's auto-sync plan (`scheduler::plan::AccountPlan`).
+fn account_plan_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "the vendor account's daily quota shared out among its events' auto syncs",
+        "required": ["account", "daily_quota", "per_second", "budget", "spent_today", "pace",
+                     "planned_calls_a_day", "events", "warnings", "steps"],
+        "properties": {
+            "account": {"type": "string"},
+            "daily_quota": {"type": ["integer", "null"]},
+            "per_second": {"type": "number"},
+            "budget": {"type": "integer", "description": "auto sync's share of a day's calls"},
+            "spent_today": {"type": "integer", "description": "calls the account's sync runs spent since the quota reset"},
+            "pace": {"type": "integer", "description": "calls a day auto sync may spend at for the rest of the day"},
+            "planned_calls_a_day": {"type": "integer"},
+            "events": {"type": "array", "items": {
+                "type": "object",
+                "required": ["connection", "people", "data_types", "timing", "weight", "explicit",
+                             "interval_seconds", "syncs_a_day", "calls_a_day"],
+                "properties": {
+                    "connection": {"type": "string"},
+                    "people": {"type": "integer"},
+                    "data_types": {"type": "integer"},
+                    "timing": {"type": "object", "required": ["state"], "properties": {
+                        "state": {"enum": ["unknown", "starts_in", "running", "over"]},
+                        "days": {"type": "number"}
+                    }},
+                    "weight": {"type": "number"},
+                    "explicit": {"type": "boolean", "description": "the interval was set by hand"},
+                    "interval_seconds": {"type": "integer"},
+                    "syncs_a_day": {"type": "integer"},
+                    "calls_a_day": {"type": "integer"}
+                }
+            }},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "steps": {"type": "array", "items": {"type": "string"}}
+        }
+    })
 }

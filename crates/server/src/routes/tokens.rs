@@ -7,39 +7,102 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{ApiToken, StoreError, TokenScope};
+use utoipa::ToSchema;
+use utoipa::openapi::{ObjectBuilder, Schema, Type};
 
-use super::{json_body, parse_id};
+use super::{Page, json_body, parse_id};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorAnswer};
 use crate::security::{new_token, token_hash};
 
 /// A token as the API and `eventsync token list --json` show it: never its secret or hash.
 pub fn token_json(token: &ApiToken) -> Value {
-    json!({
-        "id": token.id,
-        "name": token.name,
-        "scope": token.scope,
-        "created_at": crate::time::seconds(&token.created_at),
-        "revoked_at": token.revoked_at.as_deref().map(crate::time::seconds),
-    })
+    json!(TokenView::from(token))
 }
 
-pub(super) async fn list_tokens(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let tokens = state.store.api_tokens().await?;
-    let data: Vec<Value> = tokens.iter().map(token_json).collect();
-    Ok(Json(json!({"data": data, "next": null})))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewTokenBody {
+/// An API token; `Token` in the document.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token)]
+pub(super) struct TokenView {
+    id: i64,
     name: String,
+    /// read: every GET of workspace data; write: also registrations, check-ins and sessions;
+    /// admin: everything.
+    #[schema(schema_with = scopes)]
+    scope: TokenScope,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    revoked_at: Option<String>,
+}
+
+fn scopes() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["read", "write", "admin"]))
+        .into()
+}
+
+impl From<&ApiToken> for TokenView {
+    fn from(token: &ApiToken) -> TokenView {
+        TokenView {
+            id: token.id,
+            name: token.name.clone(),
+            scope: token.scope,
+            created_at: crate::time::seconds(&token.created_at),
+            revoked_at: token.revoked_at.as_deref().map(crate::time::seconds),
+        }
+    }
+}
+
+/// A token just made, with its secret: the only time it is shown.
+#[derive(Serialize, ToSchema)]
+pub(super) struct NewToken {
+    #[serde(flatten)]
+    listed: TokenView,
+    /// The bearer token itself.
+    token: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/v1/tokens",
+    summary = "The API tokens, revoked ones included (never the tokens themselves)",
+    responses((status = 200, description = "the tokens", body = Page<TokenView, String>))
+)]
+pub(super) async fn list_tokens(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Page<TokenView, String>>> {
+    let tokens = state.store.api_tokens().await?;
+    Ok(Json(Page {
+        data: tokens.iter().map(TokenView::from).collect(),
+        next: None,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewTokenBody {
+    /// Unique among live tokens.
+    #[schema(min_length = 1, pattern = r"\S")]
+    name: String,
+    #[schema(schema_with = scopes)]
     scope: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tokens",
+    summary = "Creates a token; the answer is the only time it is shown",
+    request_body = NewTokenBody,
+    responses(
+        (status = 201, description = "the token, with its secret in `token`", body = NewToken),
+        (status = 409, description = "a live token has that name", body = ErrorAnswer),
+    )
+)]
 pub(super) async fn create_token(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -69,11 +132,20 @@ pub(super) async fn create_token(
         }
         Err(error) => return Err(error.into()),
     };
-    let mut shown = token_json(&stored);
-    shown["token"] = Value::String(token);
+    let shown = NewToken {
+        listed: TokenView::from(&stored),
+        token,
+    };
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/tokens/{id}",
+    summary = "Revokes a token: it is refused from then on",
+    params(("id" = i64, Path, description = "a positive number", minimum = 1)),
+    responses((status = 204, description = "revoked"))
+)]
 pub(super) async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
