@@ -123,6 +123,17 @@ impl VendorRecord {
     }
 }
 
+/// A list of answers in a vendor's records, with each question's id and text beside its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuestionAnswers {
+    pub paths: pipeline::rules::labels::AnswerPaths,
+    /// The list is an object keyed by question id (`responses.<id>`), not a list whose
+    /// positions move when the vendor's form does.
+    pub keyed_by_id: bool,
+    /// Data labels can name these questions (their answers are found by question id).
+    pub labels: bool,
+}
+
 /// One page as the vendor served it.
 #[derive(Debug, Clone)]
 pub struct VendorPage {

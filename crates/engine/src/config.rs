@@ -164,6 +164,17 @@ impl VendorSettings {
         }
     }
 
+    /// Where a data type's records hold answers to the vendor's questions, with each question's
+    /// id and text beside the answer; empty when they hold none.
+    pub fn question_answers(&self, data_type: DataType) -> &'static [connectors::QuestionAnswers] {
+        match self {
+            VendorSettings::CventRest(_) => connectors::cvent_rest::question_answers(data_type),
+            VendorSettings::CventSoap(_) => connectors::cvent_soap::question_answers(data_type),
+            VendorSettings::Aventri(_) => connectors::aventri::question_answers(data_type),
+            VendorSettings::Imis(_) => &[],
+        }
+    }
+
     /// The data types this kind of connection can sync.
     pub fn data_types(&self) -> &'static [DataType] {
         VendorSettings::data_types_of_kind(self.kind())

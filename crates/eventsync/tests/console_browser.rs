@@ -412,6 +412,24 @@ async fn an_event_manager_runs_the_integration_from_the_console() {
         text.contains("vendor paths seen in the last preview"),
         "{text}"
     );
+    // An answer's path is shown with the sandbox's question text, read from the preview.
+    assert!(
+        text.contains("Do you have any dietary restrictions?"),
+        "{text}"
+    );
+    let offered = page
+        .evaluate("Array.from(document.querySelectorAll('#paths option')).some(o => o.value.startsWith('answers.') && o.label.includes('Do you have any dietary restrictions?'))")
+        .await
+        .unwrap();
+    assert_eq!(
+        offered,
+        json!(true),
+        "an answer's path is offered with its question"
+    );
+    page.evaluate("document.querySelector('#questions').scrollIntoView()")
+        .await
+        .unwrap();
+    shot(page, &mut shots, "08a-mapping-questions").await;
     let blank = page
         .evaluate("document.querySelectorAll('#rules tbody tr').length - 3")
         .await

@@ -574,9 +574,17 @@ impl Live {
         let (Some(name), Some(parent)) = (segments.next(), segments.next()) else {
             return false;
         };
-        template.starts_with("/attendees")
-            && parent == "contact"
-            && self.spec.defines_property("contact", name)
+        if !template.starts_with("/attendees") {
+            return false;
+        }
+        if parent == "contact" {
+            return self.spec.defines_property("contact", name);
+        }
+        // `expand=answers.question` shows an answer's question whole, as the event question
+        // it refers to (`event-question.json`), where the answer's schema names only its id.
+        parent == "question"
+            && pointer.contains("/answers/")
+            && self.spec.defines_property("event-question.json", name)
     }
 
     /// Like [`conforms`](Self::conforms) for a list, also recording a failure when the list is
@@ -920,6 +928,72 @@ async fn custom_fields_and_event_questions_conform() {
     let filter = live.event_filter();
     let reply = live.get("/event-questions", &[("filter", &filter)]).await;
     live.conforms_with_items("/event-questions", "GET", &reply);
+    live.finish();
+}
+
+#[tokio::test]
+async fn attendee_answers_expand_their_questions() {
+    let Some(mut live) = Live::start().await else {
+        return;
+    };
+    let filter = live.event_filter();
+    let reply = live.get("/event-questions", &[("filter", &filter)]).await;
+    let questions = live.conforms_with_items("/event-questions", "GET", &reply);
+    let query = [
+        ("filter", filter.as_str()),
+        ("limit", "50"),
+        ("expand", "answers.question"),
+    ];
+    let reply = live.get("/attendees", &query).await;
+    let attendees = live.conforms_with_items("/attendees", "GET", &reply);
+    let answers: Vec<&Value> = attendees
+        .iter()
+        .flat_map(|attendee| attendee["answers"].as_array().into_iter().flatten())
+        .collect();
+    if answers.is_empty() {
+        live.note("no attendee of the first page answered a question");
+    }
+    for answer in answers {
+        let id = &answer["question"]["id"];
+        match questions.iter().find(|question| &question["id"] == id) {
+            Some(question) if &answer["question"] == question => {}
+            _ => live.note(format!(
+                "expand=answers.question shows question {id} as {}, not as /event-questions lists it",
+                answer["question"]
+            )),
+        }
+    }
+    let body = json!({ "filter": live.event_filter() });
+    let reply = live.post("/attendees/filter", &query[1..], &body).await;
+    let attendees = live.conforms_with_items("/attendees/filter", "POST", &reply);
+    if let Some(id) = first_id(&attendees) {
+        let reply = live
+            .get(
+                &format!("/attendees/{id}"),
+                &[("expand", "answers.question")],
+            )
+            .await;
+        live.conforms("/attendees/{id}", "GET", 200, &reply);
+    }
+    // Without the expansion an answer names its question by id alone, as the schema has it.
+    let reply = live.get("/attendees", &query[..2]).await;
+    for attendee in live.conforms_with_items("/attendees", "GET", &reply) {
+        for answer in attendee["answers"].as_array().into_iter().flatten() {
+            if answer["question"].as_object().map(|q| q.len()) != Some(1) {
+                live.note(format!(
+                    "an unexpanded answer's question is {}",
+                    answer["question"]
+                ));
+            }
+        }
+    }
+    let reply = live.get("/attendees", &[("expand", "answers.text")]).await;
+    if reply.status != 400 {
+        live.note(format!(
+            "expand=answers.text (not in the spec's enum) gave {}, expected 400",
+            reply.status
+        ));
+    }
     live.finish();
 }
 

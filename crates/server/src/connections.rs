@@ -81,19 +81,31 @@ impl PartialSchema for DataSettings {
 
 impl ToSchema for DataSettings {}
 
-/// The answer of [`mapping_in_use`], written out beside it: its rules are the mapping crate's
-/// values.
+/// The answer of [`mapping_in_use`], written out beside it: its rules and answers are the
+/// mapping crate's and the connectors' values.
 pub(crate) struct MappingInUse;
 
 impl PartialSchema for MappingInUse {
     fn schema() -> RefOr<Schema> {
         literal_schema(json!({
             "type": "object",
-            "required": ["default", "rules", "fields"],
+            "required": ["default", "rules", "fields", "answers"],
             "properties": {
                 "default": {"type": "boolean"},
                 "rules": {"type": "array", "items": {"type": "object"}},
-                "fields": {"type": "array", "items": {"type": "object"}}
+                "fields": {"type": "array", "items": {"type": "object"}},
+                "answers": {
+                    "type": "array",
+                    "description": "Where the data type's vendor records hold answers to questions: the list's path, and within each answer the paths of the question's id, the question's text and the value; keyed_by_id when the list is keyed by question id rather than by position; labels when data labels can name its questions",
+                    "items": {"type": "object", "properties": {
+                        "list": {"type": "string"},
+                        "question_id": {"type": "string"},
+                        "question_text": {"type": "string"},
+                        "value": {"type": "string"},
+                        "keyed_by_id": {"type": "boolean"},
+                        "labels": {"type": "boolean"}
+                    }}
+                }
             }
         }))
     }
@@ -325,7 +337,7 @@ async fn set_data(
 }
 
 /// The mapping a data type runs with now: the configured one, or the connector's default, with
-/// the workspace fields it may fill.
+/// the workspace fields it may fill and where its vendor records hold answers to questions.
 #[utoipa::path(
     get,
     path = "/v1/connections/{connection}/data/{data_type}/mapping",
@@ -367,6 +379,19 @@ async fn mapping_in_use(
             .fields()
             .iter()
             .map(|field| json!({"name": field.name, "required": field.required, "protected": field.protected}))
+            .collect::<Vec<_>>(),
+        "answers": found
+            .vendor
+            .question_answers(parsed)
+            .iter()
+            .map(|answers| json!({
+                "list": answers.paths.list,
+                "question_id": answers.paths.question_id,
+                "question_text": answers.paths.question_text,
+                "value": answers.paths.value,
+                "keyed_by_id": answers.keyed_by_id,
+                "labels": answers.labels,
+            }))
             .collect::<Vec<_>>(),
     })))
 }

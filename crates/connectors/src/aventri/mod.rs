@@ -175,6 +175,28 @@ pub fn status_path(data_type: DataType) -> Option<&'static str> {
     (data_type == DataType::People).then_some("registrationstatus")
 }
 
+/// Registrations keep their answers in `responses`, an object keyed by question id, each
+/// holding the question's id, its name (the text asked) and the response.
+const RESPONSES: [crate::QuestionAnswers; 1] = [crate::QuestionAnswers {
+    paths: pipeline::rules::labels::AnswerPaths {
+        list: "responses",
+        question_id: "questionid",
+        question_text: "name",
+        value: "response",
+    },
+    keyed_by_id: true,
+    labels: false,
+}];
+
+/// Where a data type's records hold answers to the event's questions: people and sponsors are
+/// both registrations.
+pub fn question_answers(data_type: DataType) -> &'static [crate::QuestionAnswers] {
+    match data_type {
+        DataType::People | DataType::Sponsors => &RESPONSES,
+        _ => &[],
+    }
+}
+
 pub fn supports_incremental(data_type: DataType) -> bool {
     matches!(
         data_type,

@@ -8,6 +8,8 @@
 //! - Paging: `limit=200` (the maximum) and `paging.nextToken` until it is absent; an empty last
 //!   page and a missing `totalCount` are normal. Filters go through the `POST …/filter` endpoints,
 //!   which accept longer filters than a query string.
+//! - Answers: attendees are listed with `expand=answers.question`, so each answer holds its
+//!   question's text and code, not its id alone.
 //! - Incremental pulls: `lastModified ge '<cursor>'` — records at the boundary come back again and
 //!   diff as unchanged, so nothing modified in the same millisecond as the cursor is ever missed.
 //! - Travel (`event-travel/air-requests`, `…/hotel-requests`): one item per attendee holding
@@ -86,17 +88,20 @@ pub fn status_path(data_type: DataType) -> Option<&'static str> {
     (data_type == DataType::People).then_some("status")
 }
 
-/// Attendees answer event questions in `answers[]` (`{question: {id}, value: [text…]}`) and
-/// fill their contact's custom fields in `contact.customFields[]` (`{id, name, value: [text…]}`).
+/// Attendees answer event questions in `answers[]` (`{question: {id, text, code, …}, value:
+/// [text…]}`, the question expanded) and fill their contact's custom fields in
+/// `contact.customFields[]` (`{id, name, value: [text…]}`).
 const PEOPLE_ANSWERS: [pipeline::rules::labels::AnswerPaths; 2] = [
     pipeline::rules::labels::AnswerPaths {
         list: "answers",
         question_id: "question.id",
+        question_text: "question.text",
         value: "value",
     },
     pipeline::rules::labels::AnswerPaths {
         list: "contact.customFields",
         question_id: "id",
+        question_text: "name",
         value: "value",
     },
 ];
@@ -105,6 +110,28 @@ const PEOPLE_ANSWERS: [pipeline::rules::labels::AnswerPaths; 2] = [
 pub fn answer_paths(data_type: DataType) -> &'static [pipeline::rules::labels::AnswerPaths] {
     match data_type {
         DataType::People => &PEOPLE_ANSWERS,
+        _ => &[],
+    }
+}
+
+const PEOPLE_QUESTION_ANSWERS: [crate::QuestionAnswers; 2] = [
+    crate::QuestionAnswers {
+        paths: PEOPLE_ANSWERS[0],
+        keyed_by_id: false,
+        labels: true,
+    },
+    crate::QuestionAnswers {
+        paths: PEOPLE_ANSWERS[1],
+        keyed_by_id: false,
+        labels: true,
+    },
+];
+
+/// Where a data type's records hold answers with their questions' texts: the answers data
+/// labels can name.
+pub fn question_answers(data_type: DataType) -> &'static [crate::QuestionAnswers] {
+    match data_type {
+        DataType::People => &PEOPLE_QUESTION_ANSWERS,
         _ => &[],
     }
 }
@@ -804,6 +831,8 @@ struct Endpoint {
     by_created: bool,
     /// A range of creation times, as filter clauses, that this listing is limited to.
     created_range: Option<String>,
+    /// What each item shows whole instead of by id (`expand`).
+    expand: Option<&'static str>,
 }
 
 impl Endpoint {
@@ -818,6 +847,7 @@ impl Endpoint {
             attendee_filter: None,
             by_created,
             created_range: None,
+            expand: None,
         };
         let scoped = |suffix: &str, paged: bool| Endpoint {
             method: Method::GET,
@@ -829,6 +859,7 @@ impl Endpoint {
             attendee_filter: None,
             by_created: false,
             created_range: None,
+            expand: None,
         };
         if let Some((suffix, details)) = travel::listing(data_type) {
             return Endpoint {
@@ -839,7 +870,13 @@ impl Endpoint {
         }
         match data_type {
             // The filters of attendees, sessions and enrollments take `created`; speakers' not.
-            DataType::People => filtered("/attendees/filter", true),
+            // Each answer with its question's text and code beside it, so the preview shows
+            // which question an `answers.<n>` path answers (the expansion needs
+            // event/events:read, which reading the event already does).
+            DataType::People => Endpoint {
+                expand: Some("answers.question"),
+                ..filtered("/attendees/filter", true)
+            },
             DataType::Sessions => filtered("/sessions/filter", true),
             DataType::Speakers => filtered("/speakers/filter", false),
             DataType::SessionRegistrations => filtered("/sessions/enrollment/filter", true),
@@ -872,6 +909,9 @@ impl Endpoint {
             }
             if let Some(filter) = &self.attendee_filter {
                 query.push(("filter", filter.clone()));
+            }
+            if let Some(expand) = self.expand {
+                query.push(("expand", expand.to_string()));
             }
         }
         let body = match (&self.event_filter, token) {

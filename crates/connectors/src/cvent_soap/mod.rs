@@ -133,6 +133,27 @@ pub fn supports_incremental(data_type: DataType) -> bool {
     matches!(data_type, DataType::People | DataType::SessionRegistrations)
 }
 
+/// A registration's answers are its `EventSurveyDetail` rows, each with the question's id and
+/// text beside the `Answer` rows (`eventsurveydetail.<n>.answer.<m>.answertext`).
+const SURVEY_ANSWERS: [crate::QuestionAnswers; 1] = [crate::QuestionAnswers {
+    paths: pipeline::rules::labels::AnswerPaths {
+        list: "eventsurveydetail",
+        question_id: "questionid",
+        question_text: "questiontext",
+        value: "answer",
+    },
+    keyed_by_id: false,
+    labels: false,
+}];
+
+/// Where a data type's records hold answers to the event's questions.
+pub fn question_answers(data_type: DataType) -> &'static [crate::QuestionAnswers] {
+    match data_type {
+        DataType::People => &SURVEY_ANSWERS,
+        _ => &[],
+    }
+}
+
 /// A connection's settings.
 #[derive(Debug, Clone)]
 pub struct CventSoapConfig {

@@ -30,12 +30,14 @@ pub struct Question {
     pub text: String,
 }
 
-/// Where a vendor record keeps its answers: the list, and within each answer the question's id
-/// and the answer's value (text, or a list of texts).
+/// Where a vendor record keeps its answers: the list, and within each answer the question's id,
+/// the question's text (where the vendor sends it beside the answer) and the answer's value
+/// (text, or a list of texts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnswerPaths {
     pub list: &'static str,
     pub question_id: &'static str,
+    pub question_text: &'static str,
     pub value: &'static str,
 }
 
@@ -163,6 +165,7 @@ mod tests {
     const PATHS: AnswerPaths = AnswerPaths {
         list: "answers",
         question_id: "question.id",
+        question_text: "question.text",
         value: "value",
     };
 

@@ -31,9 +31,10 @@ use crate::cvent_rest::wire::{
     ContactLinks, ContactType, CustomField, CustomFieldDetails, CustomFieldValue, Enrollment,
     Event, EventLinks, EventQuestion, Exhibitor, ExhibitorAddress, ExhibitorLinks,
     ExternalReference, HotelRequest, HotelRequestDetail, HotelRoomRate, IdName, IdRef, Leg, Link,
-    LocationRef, Lookup, OptOut, Passport, Planner, RegistrationType, Session, SessionCategory,
-    SessionLocation, SessionSpeaker, Speaker, SpeakerCategory, SpeakerSession, SponsorshipLevel,
-    Stakeholder, Text, Venue, attendee_status, enrollment_status, session_status, travel_status,
+    LocationRef, Lookup, OptOut, Passport, Planner, QuestionRef, RegistrationType, Session,
+    SessionCategory, SessionLocation, SessionSpeaker, Speaker, SpeakerCategory, SpeakerSession,
+    SponsorshipLevel, Stakeholder, Text, Venue, attendee_status, enrollment_status, session_status,
+    travel_status,
 };
 use crate::seeded::{draw, indexed_uuid, mix, unscramble62};
 
@@ -2165,9 +2166,7 @@ impl Generator {
                 }
             };
             answers.push(Answer {
-                question: IdRef {
-                    id: self.question_ids[position].clone(),
-                },
+                question: QuestionRef::new(self.question_ids[position].clone()),
                 value,
             });
         }

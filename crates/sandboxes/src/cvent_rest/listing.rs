@@ -53,6 +53,8 @@ pub struct Query {
     pub sort: Vec<(String, bool)>,
     /// Whether sensitive contact fields may be returned.
     pub sensitive: bool,
+    /// Whether each answer's question is shown whole (`expand=answers.question`).
+    pub expand_questions: bool,
 }
 
 /// Where a listing stands: its query and the position its next page starts at.
@@ -423,6 +425,7 @@ fn walk_attendees(
         None => Box::new(start..dataset.part_end(part)),
     };
     let mut coverage = Coverage::new(dataset, Lazy::Attendees, start, narrow_used);
+    let questions = query.expand_questions.then(|| questions_by_id(dataset));
     for position in positions {
         if let Some(window) = &created
             && dataset
@@ -443,6 +446,9 @@ fn walk_attendees(
             if !query.sensitive {
                 attendee.to_mut().contact.strip_sensitive();
             }
+            if let Some(questions) = &questions {
+                expand_questions(attendee.to_mut(), questions);
+            }
             if !visit(
                 Position {
                     record: position,
@@ -459,6 +465,23 @@ fn walk_attendees(
     }
     coverage.finish(dataset);
     true
+}
+
+/// Every event question by id, shared by the answers that expand it.
+pub fn questions_by_id(dataset: &Dataset) -> HashMap<String, Arc<EventQuestion>> {
+    dataset
+        .event_questions
+        .iter()
+        .map(|question| (question.id.clone(), Arc::new(question.clone())))
+        .collect()
+}
+
+/// Shows each answer's question whole, as `expand=answers.question` asks; an answer to a
+/// question the event no longer has keeps its bare id.
+pub fn expand_questions(attendee: &mut Attendee, questions: &HashMap<String, Arc<EventQuestion>>) {
+    for answer in &mut attendee.answers {
+        answer.question.expanded = questions.get(&answer.question.id).cloned();
+    }
 }
 
 /// The creation times a query's matches must fall within, from its `created` bounds, widened by

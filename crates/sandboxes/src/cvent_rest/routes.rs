@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{MatchedPath, Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -304,6 +304,8 @@ struct Listing {
     sort_fields: &'static [&'static str],
     /// Whether `after`/`before` are accepted.
     window: bool,
+    /// The query string as sent, for the parameters that may be repeated (`expand`).
+    raw_query: Option<String>,
 }
 
 fn listing<T: Filterable>(
@@ -316,6 +318,7 @@ fn listing<T: Filterable>(
         filter_fields: T::FILTER_FIELDS,
         sort_fields,
         window,
+        raw_query: None,
     }
 }
 
@@ -347,6 +350,12 @@ fn serve_listing(
             Ok(query) => query,
             Err(BadListing(reason)) => return bad_request("query", &reason),
         };
+        if spec.collection == Collection::Attendees {
+            query.expand_questions = match attendee_expansions(spec.raw_query.as_deref(), grant) {
+                Ok(expand) => expand,
+                Err(refusal) => return refusal,
+            };
+        }
         query.sensitive |= faults.sensitive_without_scope;
         (None, first_cursor(&data, query, event_scope))
     };
@@ -393,7 +402,38 @@ fn build_query(
         limit,
         sort,
         sensitive: grant.is_some_and(|g| g.has(SENSITIVE_SCOPE)),
+        expand_questions: false,
     })
+}
+
+/// The `expand` values of an attendee request (an array, so `expand=a&expand=b`), each one of
+/// the spec's enum and needing its own scope ("the respective scopes for each expansion are
+/// required"); whether `answers.question` is among them. `registrationType` is accepted and
+/// changes nothing: an attendee's registration type already holds its id, code and name.
+fn attendee_expansions(raw_query: Option<&str>, grant: Option<&Grant>) -> Result<bool, Response> {
+    let mut questions = false;
+    let values = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "expand")
+        .map(|(_, value)| value.into_owned());
+    for value in values {
+        let scope = match value.as_str() {
+            "answers.question" => {
+                questions = true;
+                "event/events:read"
+            }
+            "registrationType" => "event/registration-types:read",
+            other => {
+                return Err(bad_request(
+                    "expand",
+                    &format!("expand must be answers.question or registrationType, got '{other}'"),
+                ));
+            }
+        };
+        if grant.is_some_and(|g| !g.has(scope)) {
+            return Err(error(StatusCode::FORBIDDEN, "Access Forbidden"));
+        }
+    }
+    Ok(questions)
 }
 
 /// Travel endpoints accept only `attendee.id eq|ne`, joined by `or`, at most 17 terms.
@@ -476,8 +516,10 @@ macro_rules! list_handlers {
             State(shared): State<Shared_>,
             grant: Option<axum::Extension<Grant>>,
             Query(params): Params,
+            RawQuery(raw): RawQuery,
         ) -> Response {
-            let spec = listing::<$record>($collection, $sort, $window);
+            let mut spec = listing::<$record>($collection, $sort, $window);
+            spec.raw_query = raw;
             serve_listing(&shared, spec, &params, None, grant.as_deref(), None)
         }
 
@@ -485,13 +527,15 @@ macro_rules! list_handlers {
             State(shared): State<Shared_>,
             grant: Option<axum::Extension<Grant>>,
             Query(params): Params,
+            RawQuery(raw): RawQuery,
             body: Bytes,
         ) -> Response {
             let body_filter = match parse_filter_body(&body) {
                 Ok(filter) => filter,
                 Err(response) => return response,
             };
-            let spec = listing::<$record>($collection, $sort, $window);
+            let mut spec = listing::<$record>($collection, $sort, $window);
+            spec.raw_query = raw;
             serve_listing(&shared, spec, &params, body_filter, grant.as_deref(), None)
         }
     };
@@ -612,7 +656,12 @@ async fn get_attendee(
     State(shared): State<Shared_>,
     grant: Option<axum::Extension<Grant>>,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    let expand_questions = match attendee_expansions(raw.as_deref(), grant.as_deref()) {
+        Ok(expand) => expand,
+        Err(refusal) => return refusal,
+    };
     let data = shared.read_data();
     let Some((_, attendee)) = data.attendee_by_id(&id) else {
         return not_found_body();
@@ -620,6 +669,9 @@ async fn get_attendee(
     let mut attendee = attendee.into_owned();
     if !grant.is_some_and(|g| g.has(SENSITIVE_SCOPE)) {
         attendee.contact.strip_sensitive();
+    }
+    if expand_questions {
+        super::listing::expand_questions(&mut attendee, &super::listing::questions_by_id(&data));
     }
     axum::Json(attendee).into_response()
 }

@@ -415,8 +415,37 @@ pub struct CustomFieldValue {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Answer {
-    pub question: IdRef,
+    pub question: QuestionRef,
     pub value: Vec<Text>,
+}
+
+/// The question an answer refers to: `{"id"}` as stored, or the whole event question when a
+/// listing asks `expand=answers.question` ("the expanded entity is retrieved and displayed
+/// inline"). Only the id is ever read from a request body.
+#[derive(Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(default)]
+pub struct QuestionRef {
+    pub id: String,
+    #[serde(skip)]
+    pub expanded: Option<std::sync::Arc<EventQuestion>>,
+}
+
+impl QuestionRef {
+    pub fn new(id: impl Into<String>) -> Self {
+        QuestionRef {
+            id: id.into(),
+            expanded: None,
+        }
+    }
+}
+
+impl Serialize for QuestionRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.expanded {
+            Some(question) => question.serialize(serializer),
+            None => IdRef::new(self.id.as_str()).serialize(serializer),
+        }
+    }
 }
 
 /// Values of the custom field `id` among `fields`, for `customField.{id}` filters.
@@ -580,7 +609,7 @@ mod tests {
                 ..Contact::default()
             },
             answers: vec![Answer {
-                question: IdRef::new("q1"),
+                question: QuestionRef::new("q1"),
                 value: vec!["Vegan".into(), "Nuts".into()],
             }],
             status: attendee_status::ACCEPTED.into(),
