@@ -8,7 +8,8 @@ use crate::run::plain_fields;
 
 /// One change as JSON: position, connection, data type, external id, action, the changed
 /// fields before and after (plain values; a create has every field after, a removal neither),
-/// the run that applied it (`null` for the API) and when.
+/// the run that applied it (`null` for the API) and when, to the second as every time the API and
+/// the command line show.
 pub fn change_json(change: &FeedChange) -> Value {
     let side = |values: &Option<Value>| match values {
         Some(Value::Object(fields)) => Value::Object(plain_fields(fields)),
@@ -23,8 +24,19 @@ pub fn change_json(change: &FeedChange) -> Value {
         "before": side(&change.before),
         "after": side(&change.after),
         "run_id": change.run_id,
-        "at": change.at,
+        "at": to_the_second(&change.at),
     })
+}
+
+/// An RFC 3339 time in UTC to the second; text that is not one is shown as it is.
+fn to_the_second(stamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stamp).map_or_else(
+        |_| stamp.to_string(),
+        |at| {
+            at.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        },
+    )
 }
 
 /// The names of the fields a change touched, in order.
@@ -43,4 +55,27 @@ pub fn changed_fields(change: &FeedChange) -> Vec<String> {
         }
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: the feed showed the store's microseconds where every other time is to the
+    /// second.
+    #[test]
+    fn a_change_is_timed_to_the_second() {
+        let change = FeedChange {
+            position: 1,
+            connection: "cvent".into(),
+            data_type: "people".into(),
+            external_id: "p-1".into(),
+            action: store::FeedAction::Create,
+            before: None,
+            after: None,
+            run_id: None,
+            at: "2026-05-01T09:30:15.123456Z".into(),
+        };
+        assert_eq!(change_json(&change)["at"], "2026-05-01T09:30:15Z");
+    }
 }

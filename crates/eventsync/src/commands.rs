@@ -86,6 +86,21 @@ impl Global {
     }
 }
 
+/// The configured connection of that name; a name the configuration does not hold is
+/// `not_found`, as the API answers it, and still exits with USAGE.
+pub(crate) fn connection<'a>(
+    config: &'a Config,
+    name: &str,
+) -> anyhow::Result<&'a engine::Connection> {
+    config.connection(name).map_err(|error| {
+        if config.connections.iter().any(|c| c.name == name) {
+            anyhow::Error::new(error)
+        } else {
+            anyhow::Error::new(crate::failure::Refusal::not_found(error.0))
+        }
+    })
+}
+
 #[derive(Args)]
 pub struct CheckArgs {
     /// The connection's name in the configuration.
@@ -142,7 +157,7 @@ pub struct RunsArgs {
 
 pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
-    let connection = config.connection(&args.connection)?;
+    let connection = connection(&config, &args.connection)?;
     let report =
         destinations::check_connection(&config, connection, Default::default(), Default::default())
             .await
@@ -181,7 +196,7 @@ pub async fn check(global: &Global, args: CheckArgs) -> anyhow::Result<u8> {
 
 pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Result<u8> {
     let config = global.load()?;
-    let connection = config.connection(&args.connection)?;
+    let connection = connection(&config, &args.connection)?;
     let data_types = if args.types.is_empty() {
         connection.data_types.clone()
     } else {
@@ -223,7 +238,7 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
     store.close().await;
     split_report(args.report.as_deref(), report.report_rows)?;
     if global.json {
-        println!("{}", serde_json::to_string(&report)?);
+        println!("{}", run_report_json(&report));
     } else {
         print_report(&report, &connection.name, args.report.as_deref());
     }
@@ -233,6 +248,44 @@ pub async fn run(global: &Global, args: RunArgs, kind: RunKind) -> anyhow::Resul
         RunStatus::Partial => exit::PARTIAL,
         RunStatus::Failed => exit::FAILURE,
     })
+}
+
+/// A run's report as `--json` prints it, in the API's vocabulary: every action counted for every
+/// data type, zeros included (as `GET /v1/runs/{id}` counts them), and times to the second.
+pub fn run_report_json(report: &RunReport) -> serde_json::Value {
+    let mut shown = serde_json::json!(report);
+    if let Some(types) = shown["types"].as_object_mut() {
+        for summary in types.values_mut() {
+            let counts = &mut summary["counts"];
+            for action in counted_actions() {
+                if counts.get(action).is_none() {
+                    counts[action] = serde_json::Value::from(0u64);
+                }
+            }
+        }
+    }
+    if let Some(at) = shown["resets_at"].as_str() {
+        shown["resets_at"] = serde_json::Value::String(server::time::seconds(at));
+    }
+    shown
+}
+
+/// The actions a run counts, as the API lists them for every data type of a run.
+fn counted_actions() -> impl Iterator<Item = &'static str> {
+    pipeline::ActionKind::ALL
+        .iter()
+        .map(|action| action.as_str())
+        .chain([engine::run::SKIPPED, engine::run::FILTERED])
+}
+
+/// A data type's monitoring totals, with the time of the count to the second, as the API's
+/// `GET /v1/connections/{name}/data-types` shows them.
+fn totals_json(totals: &engine::totals::Totals) -> serde_json::Value {
+    let mut shown = serde_json::json!(totals);
+    if let Some(at) = shown["counted_at"].as_str() {
+        shown["counted_at"] = serde_json::Value::String(server::time::seconds(at));
+    }
+    shown
 }
 
 /// Writes each data type's table of a CSV report that a run wrote into a file of its own beside
@@ -493,7 +546,7 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                     "event": planned,
                     "warnings": plan.warnings,
                 })),
-                "totals": totals,
+                "totals": totals_json(&totals),
             }));
         }
     }
@@ -702,10 +755,26 @@ async fn each_exported(
         after = Some(last.external_id.clone());
         for record in &page {
             if args.include_hidden || engine::run::shown_in_agenda(data_type, record) {
-                each(engine::run::export_fields(record))?;
+                each(exported_fields(record))?;
             }
         }
     }
+}
+
+/// A record's fields as the API's records routes show them: plain values, times to the second.
+fn exported_fields(record: &store::StoredRecord) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = engine::run::export_fields(record);
+    for (name, stored) in &record.fields {
+        if let Ok(pipeline::FieldValue::Timestamp(at)) =
+            serde_json::from_value::<pipeline::FieldValue>(stored.clone())
+        {
+            fields.insert(
+                name.clone(),
+                serde_json::Value::String(server::time::seconds(&at)),
+            );
+        }
+    }
+    fields
 }
 
 /// The CSV export: the data type's fields in schema order, then every other field a record

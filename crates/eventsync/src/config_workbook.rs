@@ -32,6 +32,7 @@ pub struct ImportArgs {
 
 pub fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
+    crate::commands::connection(&config, &args.connection)?;
     workbook::export(&config, &args.connection, &args.xlsx)?;
     if global.json {
         println!(
@@ -56,6 +57,7 @@ pub fn export(global: &Global, args: ExportArgs) -> anyhow::Result<u8> {
 
 pub fn import(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
+    crate::commands::connection(&config, &args.connection)?;
     let plan = workbook::plan_import(&config, &args.connection, &args.xlsx, &|name| {
         std::env::var(name).ok()
     })?;

@@ -17,12 +17,14 @@ pub const HELP: &str = "Exit codes: 0 success, 1 failure, 2 bad usage or configu
 3 paused until the vendor's daily quota resets, 4 partly done (some data types failed, or a check found problems), \
 5 another run of the connection is going.";
 
-/// Configuration mistakes, a configuration workbook's included, exit with USAGE; a run refused
-/// because another holds its connection with BUSY; everything else with FAILURE.
+/// Configuration mistakes, a configuration workbook's included, and refusals of what the command
+/// line named exit with USAGE; a run refused because another holds its connection with BUSY;
+/// everything else with FAILURE.
 pub fn code_for(error: &anyhow::Error) -> u8 {
     if let Some(engine::RunError::InProgress(_)) = error.downcast_ref::<engine::RunError>() {
         BUSY
     } else if error.downcast_ref::<engine::ConfigError>().is_some()
+        || error.downcast_ref::<crate::failure::Refusal>().is_some()
         || error
             .downcast_ref::<engine::workbook::WorkbookError>()
             .is_some()

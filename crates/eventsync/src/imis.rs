@@ -35,6 +35,7 @@ pub async fn run(global: &Global, command: ImisCommand) -> anyhow::Result<u8> {
 
 async fn import_event(global: &Global, args: ImportEventArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
+    crate::commands::connection(&config, &args.connection)?;
     let import =
         MeetingImport::new(&config, &args.connection, Default::default()).map_err(to_anyhow)?;
     let store = global.store(Some(&config)).await?;

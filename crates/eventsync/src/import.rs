@@ -31,7 +31,7 @@ pub struct ImportArgs {
 
 pub async fn import(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
     let config = global.load()?;
-    let connection = config.connection(&args.connection)?;
+    let connection = crate::commands::connection(&config, &args.connection)?;
     let types: Vec<String> = args.types.split(',').map(str::to_string).collect();
     let data_types =
         engine::config::parse_data_types(&types, &connection.data_types, &connection.name)?;
@@ -59,7 +59,14 @@ pub async fn import(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
     }
     store.close().await;
     if global.json {
-        println!("{}", serde_json::to_string(&outcomes)?);
+        // Each run's report as `preview --json` and `sync --json` print it.
+        let mut shown = Vec::new();
+        for outcome in &outcomes {
+            let mut one = serde_json::to_value(outcome)?;
+            one["run"] = crate::commands::run_report_json(&outcome.run);
+            shown.push(one);
+        }
+        println!("{}", serde_json::Value::Array(shown));
     } else {
         for outcome in &outcomes {
             print(outcome, &connection.name, &args);

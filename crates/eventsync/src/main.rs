@@ -6,6 +6,7 @@ mod config_commands;
 mod config_workbook;
 mod demo;
 mod exit;
+mod failure;
 mod imis;
 mod import;
 mod serve;
@@ -38,7 +39,8 @@ struct Cli {
         hide_env_values = true
     )]
     database: Option<String>,
-    /// Print machine-readable JSON instead of text.
+    /// Print machine-readable JSON instead of text; a failure is then the API's error body,
+    /// {"error": {"code", "message"}}, on stderr.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -96,7 +98,14 @@ const DEFAULT_LOG: &str = "warn,sqlx::query=error";
 const DEMO_LOG: &str = "error";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Read from the words themselves: clap has not parsed them when it refuses them, and
+    // `simulate` has a `--json` of its own.
+    let json = failure::json_requested(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return refuse_command_line(&error, json),
+    };
     // The demo explains what happens itself: the server it runs inside logs errors only.
     let default_log = match cli.command {
         Command::Demo(_) => DEMO_LOG,
@@ -123,8 +132,11 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
-            return ExitCode::from(exit::FAILURE);
+            let failure = failure::Failure::of(
+                &anyhow::Error::new(error).context("could not start the async runtime"),
+            );
+            failure.print(json);
+            return ExitCode::from(failure.exit);
         }
     };
     let global = commands::Global {
@@ -160,10 +172,30 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(exit::code_for(&error))
+            let failure = failure::Failure::of(&error);
+            failure.print(json);
+            ExitCode::from(failure.exit)
         }
     }
+}
+
+/// A command line clap cannot read. Help and the version are printed as asked, whatever else the
+/// line holds; a mistake is explained as clap explains it, or under `--json` as the API's error
+/// body, and exits with USAGE (2) either way.
+fn refuse_command_line(error: &clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if shown || !json {
+        let _ = error.print();
+        return ExitCode::from(if shown { exit::SUCCESS } else { exit::USAGE });
+    }
+    let failure = failure::Failure::usage(error);
+    failure.print(true);
+    ExitCode::from(failure.exit)
 }
 
 /// Lets SIGPIPE end the process, as it ends other command-line tools, for the commands whose

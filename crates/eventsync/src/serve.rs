@@ -205,7 +205,7 @@ pub async fn token(global: &Global, command: TokenCommand) -> anyhow::Result<u8>
             {
                 Ok(stored) => stored,
                 Err(store::StoreError::Conflict(message)) => {
-                    return Err(engine::ConfigError(message).into());
+                    return Err(crate::failure::Refusal::name_taken(message).into());
                 }
                 Err(error) => return Err(error.into()),
             };
@@ -253,13 +253,13 @@ pub async fn token(global: &Global, command: TokenCommand) -> anyhow::Result<u8>
             let id = match store.live_api_token(token.trim()).await? {
                 Some(found) => found.id,
                 None => token.trim().parse::<i64>().map_err(|_| {
-                    engine::ConfigError(format!(
+                    crate::failure::Refusal::not_found(format!(
                         "no live token named '{token}': `eventsync token list` shows them"
                     ))
                 })?,
             };
             if !store.revoke_api_token(id).await? {
-                return Err(engine::ConfigError(format!(
+                return Err(crate::failure::Refusal::not_found(format!(
                     "no live token {id}: `eventsync token list` shows them"
                 ))
                 .into());
