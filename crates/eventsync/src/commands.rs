@@ -471,6 +471,19 @@ impl Bars {
     }
 }
 
+/// A stream's auto sync as `GET /v1/connections/{c}/data-types` shows it: always an object, off
+/// when never set, with the account plan's interval unless one was chosen.
+fn auto_sync_json(setting: Option<&store::AutoSync>, planned: Option<u64>) -> serde_json::Value {
+    let explicit = setting
+        .map(|s| s.interval_seconds)
+        .filter(|interval| *interval != server::scheduler::PLANNED);
+    serde_json::json!({
+        "enabled": setting.is_some_and(|s| s.enabled),
+        "interval_seconds": explicit.map(u64::from).or(planned),
+        "planned": explicit.is_none(),
+    })
+}
+
 pub async fn status(global: &Global) -> anyhow::Result<u8> {
     let config = global.load()?;
     let store = global.store(Some(&config)).await?;
@@ -528,15 +541,11 @@ pub async fn status(global: &Global) -> anyhow::Result<u8> {
                 "resumable": state.checkpoint.is_some(),
                 "last_run": last_run.map(|r| serde_json::json!({"id": r.id, "kind": r.kind, "status": r.status})),
                 "calls_today": calls_today,
-                "auto_sync": auto_sync.iter().find(|s| s.data_type == data_type.as_str()).map(|s| serde_json::json!({
-                    "enabled": s.enabled,
-                    "interval_seconds": match s.interval_seconds {
-                        server::scheduler::PLANNED => planned.map(|event| event.interval_seconds),
-                        explicit => Some(u64::from(explicit)),
-                    },
-                    "planned": s.interval_seconds == server::scheduler::PLANNED,
-                    "end": server::scheduler::auto_sync_end(&facts, chrono::Utc::now()),
-                })),
+                "auto_sync": auto_sync_json(
+                    auto_sync.iter().find(|s| s.data_type == data_type.as_str()),
+                    planned.map(|event| event.interval_seconds),
+                ),
+                "auto_sync_end": server::scheduler::auto_sync_end(&facts, chrono::Utc::now()),
                 "account_plan": plan.map(|plan| serde_json::json!({
                     "account": plan.account,
                     "budget": plan.budget,

@@ -489,7 +489,7 @@ fn status_says_why_auto_sync_stopped_after_the_event() {
         .find(|row| row["data_type"] == "people")
         .expect("people");
     assert_eq!(people["auto_sync"]["enabled"], true, "{people}");
-    assert_eq!(people["auto_sync"]["end"]["stopped"], true, "{people}");
+    assert_eq!(people["auto_sync_end"]["stopped"], true, "{people}");
 }
 
 /// Copies a workbook cell by cell, as a person editing it in a spreadsheet would leave it,
