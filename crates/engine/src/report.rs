@@ -7,6 +7,9 @@
 //!   `data_type` column first, the union of the columns after —, the file the server keeps per
 //!   run and answers `GET /v1/runs/{id}/report` from. [`split_by_type`] then writes each data
 //!   type's table on its own beside it, `preview.<data type>.csv`, as the command line does.
+//!   Its index, `preview.csv.index` (`index`), says where each row starts, its action and data
+//!   type, and holds its values lower-cased to search: a reader pages, filters and searches the
+//!   report without reading it whole.
 //! - An XLSX report (`.xlsx`) is one workbook with a sheet per data type, the header row frozen
 //!   and filtering on; numbers and dates in the record columns are written as numbers and
 //!   dates (`xlsx`), and a sheet longer than Excel's 1,048,576 rows goes on in `people 2`, ….
@@ -16,9 +19,13 @@
 //! file per data type as they come and the tables are written at the end, a row at a time;
 //! memory stays flat at any size.
 
+mod index;
 mod xlsx;
 
+pub use index::{Found, Query, ReportIndex, build as build_index, index_file};
 pub use xlsx::{Typed, is_xlsx, typed};
+
+use index::IndexWriter;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -210,14 +217,28 @@ impl ReportWriter {
             all_vendor.extend(vendor);
         }
         let all_vendor: Vec<String> = all_vendor.into_iter().collect();
-        let mut whole = csv::Writer::from_path(&self.target)?;
-        whole.write_record(header(&all_fields, &all_vendor, true))?;
+        // Each record is handed on whole (the writer flushed after it), so the count of bytes
+        // handed on is where the next one starts.
+        let mut whole = csv::Writer::from_writer(Counted {
+            inner: BufWriter::new(File::create(&self.target)?),
+            written: 0,
+        });
+        let headings = header(&all_fields, &all_vendor, true);
+        whole.write_record(&headings)?;
+        whole.flush()?;
+        let mut index = IndexWriter::create(&self.target, &headings)?;
         for (_, spool) in &self.spools {
             for row in spooled(spool)? {
-                whole.write_record(values(row?, &all_fields, &all_vendor, true))?;
+                let start = whole.get_ref().written;
+                let values = values(row?, &all_fields, &all_vendor, true);
+                whole.write_record(&values)?;
+                whole.flush()?;
+                index.add(start, &values)?;
             }
         }
-        whole.flush()
+        let mut counted = whole.into_inner().map_err(|error| error.into_error())?;
+        counted.inner.flush()?;
+        index.finish(counted.written)
     }
 }
 
@@ -226,6 +247,25 @@ impl Drop for ReportWriter {
         for (_, spool) in &self.spools {
             let _ = std::fs::remove_file(&spool.path);
         }
+    }
+}
+
+/// A writer that counts the bytes it is handed. Its `flush` leaves `inner` alone: the CSV
+/// writer flushes after every record, and the file is flushed once at the end.
+struct Counted<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.written += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

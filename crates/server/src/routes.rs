@@ -81,6 +81,7 @@ pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(runs::list_runs, runs::start_run))
         .routes(utoipa_axum::routes!(runs::get_run))
         .routes(utoipa_axum::routes!(runs::run_report))
+        .routes(utoipa_axum::routes!(crate::reports::report_rows))
         .routes(utoipa_axum::routes!(runs::cancel_run))
         .routes(utoipa_axum::routes!(records::list_events))
         .routes(utoipa_axum::routes!(registrations::person_sessions))

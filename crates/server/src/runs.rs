@@ -169,6 +169,9 @@ pub enum Cancel {
 /// a reader that has just been told the old name still opens it.
 async fn keep_report(state: &AppState, run_id: i64, spooled: PathBuf) {
     let path = stored_report_path(state, run_id);
+    let spooled_index = engine::report::index_file(&spooled);
+    // The index first, so that the report is not found under its run's name without it.
+    let _ = tokio::fs::hard_link(&spooled_index, engine::report::index_file(&path)).await;
     let kept = match tokio::fs::hard_link(&spooled, &path).await {
         Ok(()) => path,
         Err(error) => {
@@ -183,6 +186,7 @@ async fn keep_report(state: &AppState, run_id: i64, spooled: PathBuf) {
             if let Err(error) = tokio::fs::remove_file(&spooled).await {
                 tracing::warn!(%error, run_id, "the report's spool name stays behind");
             }
+            let _ = tokio::fs::remove_file(&spooled_index).await;
         });
     }
 }

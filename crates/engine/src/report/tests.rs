@@ -199,7 +199,7 @@ fn a_csv_report_is_the_whole_table_and_a_file_per_data_type_beside_it() {
         types,
         ["people", "people", "sessions", "session_registrations"]
     );
-    // No spool is left behind.
+    // No spool is left behind; the index is beside the whole table.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("folder")
         .map(|entry| {
@@ -215,6 +215,7 @@ fn a_csv_report_is_the_whole_table_and_a_file_per_data_type_beside_it() {
         names,
         [
             "preview.csv",
+            "preview.csv.index",
             "preview.people.csv",
             "preview.session_registrations.csv",
             "preview.sessions.csv"

@@ -29,12 +29,6 @@ pub(crate) struct Api {
     peer: Option<ConnectInfo<SocketAddr>>,
 }
 
-/// A part of a file the API served, with the whole file's length; or the whole file.
-pub(crate) enum Ranged {
-    Part { total: usize, bytes: Bytes },
-    Whole(Bytes),
-}
-
 /// An API call that did not succeed: its status and the API's own message.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -85,27 +79,6 @@ impl Api {
         self.call(Method::GET, path, None).await
     }
 
-    /// Bytes `first` to `last` (inclusive) of a file the API serves, or the whole file when the
-    /// API answers it whole.
-    pub(crate) async fn range(
-        &self,
-        path: &str,
-        first: usize,
-        last: usize,
-    ) -> Result<Ranged, Failure> {
-        let range = format!("bytes={first}-{last}");
-        let (headers, bytes) = self.send(Method::GET, path, None, Some(&range)).await?;
-        let total = headers
-            .get(header::CONTENT_RANGE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.rsplit_once('/'))
-            .and_then(|(_, total)| total.parse().ok());
-        Ok(match total {
-            Some(total) => Ranged::Part { total, bytes },
-            None => Ranged::Whole(bytes),
-        })
-    }
-
     async fn call(
         &self,
         method: Method,
@@ -113,7 +86,7 @@ impl Api {
         body: Option<Value>,
     ) -> Result<(HeaderMap, Bytes), Failure> {
         let body = body.map(|body| ("application/json", Bytes::from(body.to_string())));
-        self.send(method, path, body, None).await
+        self.send(method, path, body).await
     }
 
     /// A POST of bytes of `content_type` (an uploaded workbook) whose answer is JSON.
@@ -124,7 +97,7 @@ impl Api {
         bytes: Bytes,
     ) -> Result<Value, Failure> {
         let (_, answer) = self
-            .send(Method::POST, path, Some((content_type, bytes)), None)
+            .send(Method::POST, path, Some((content_type, bytes)))
             .await?;
         serde_json::from_slice(&answer).map_err(|error| Failure {
             status: StatusCode::BAD_GATEWAY,
@@ -137,15 +110,11 @@ impl Api {
         method: Method,
         path: &str,
         body: Option<(&'static str, Bytes)>,
-        range: Option<&str>,
     ) -> Result<(HeaderMap, Bytes), Failure> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
-        if let Some(range) = range {
-            request = request.header(header::RANGE, range);
-        }
         let body = match body {
             Some((content_type, bytes)) => {
                 request = request.header(header::CONTENT_TYPE, content_type);

@@ -3,10 +3,8 @@
 //! why a record is left out), with "Apply" to sync what was previewed and the downloads.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
 
 use axum::Form;
-use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -14,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{Api, Failure, Ranged, query, segment};
+use super::api::{Api, Failure, query, segment};
 use super::connections::run_button;
 use super::layout::{self, Section, notice, number, text, when};
 
@@ -155,8 +153,7 @@ pub(crate) async fn show(
         .filter_map(Value::as_str)
         .collect();
     let report = if preview && !running {
-        let finished_at = run["finished_at"].as_str().unwrap_or_default();
-        Some(view(&api, id, finished_at, &viewer).await)
+        Some(view(&api, id, &viewer).await)
     } else {
         None
     };
@@ -188,7 +185,12 @@ pub(crate) async fn show(
             }
         }
         @match report {
-            Some(Ok(filtered)) => { (viewer_table(id, filtered, &viewer)) }
+            Some(Ok(filtered)) => { (viewer_table(id, &filtered, &viewer)) }
+            Some(Err(failure)) if failure.status == axum::http::StatusCode::BAD_REQUEST => {
+                h2 #report { "What would change" }
+                p.error role="alert" { "The report cannot be filtered so: " (failure.message) }
+                p { a href={ "/console/runs/" (id) "#report" } { "Show every record" } }
+            }
             Some(Err(failure)) => { p.muted { "No report for this run: " (failure.message) } }
             None => {}
         }
@@ -224,7 +226,9 @@ fn counts_table(counts: &Value) -> Markup {
     }
 }
 
-/// The report's rows that pass the filters, one page of them, with the number that passed.
+/// A page of the report's rows that pass the viewer's filters, as the API gave it, with the
+/// number that passed and the actions and data types to filter by.
+#[derive(Default)]
 struct Filtered {
     headings: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -233,345 +237,53 @@ struct Filtered {
     data_types: Vec<String>,
 }
 
-/// Where each row of a report starts and what its action and data type are, from one reading of
-/// the whole report. A page is then cut from the report's bytes at its rows' places, so neither
-/// the first page nor the thousandth reads the rows before it; only a text search looks at every
-/// row again. An ended run's report never changes, so the index is kept for the next request.
-struct ReportIndex {
-    headings: Vec<String>,
-    /// Each row's first byte, then the end of the last row.
-    starts: Vec<usize>,
-    /// Each row's action and data type, as positions in `actions` and `data_types`.
-    kinds: Vec<(u16, u16)>,
-    actions: Vec<String>,
-    data_types: Vec<String>,
-}
-
-/// Which report an index was read from: a run, as it ended, and the report's length.
-#[derive(Clone, PartialEq, Eq)]
-struct ReportKey {
-    run: u64,
-    finished_at: String,
-    length: usize,
-}
-
-/// How many reports' indexes are kept (a few MiB each for 100,000 records).
-const INDEXES_KEPT: usize = 4;
-
-/// The indexes of the reports viewed last, the latest last.
-static INDEXES: Mutex<Vec<(ReportKey, Arc<ReportIndex>)>> = Mutex::new(Vec::new());
-
-/// The page of `report` that `viewer` asks for, off the async workers: the index is read (the
-/// first time) and a text search made on the blocking pool.
-async fn view_report(
-    key: ReportKey,
-    report: Bytes,
-    viewer: ViewerQuery,
-) -> Result<Filtered, csv::Error> {
-    let viewed = tokio::task::spawn_blocking(move || {
-        let index = report_index(key, &report)?;
-        filter_report(&report, &index, &viewer)
-    })
-    .await;
-    viewed.unwrap_or_else(|error| Err(csv::Error::from(std::io::Error::other(error))))
-}
-
-/// The page of a run's report `viewer` asks for. The report's length comes first, with its
-/// first byte: when its index is kept and no text is searched, only the bytes of the page's rows
-/// are asked for; otherwise the whole report, which the index is read from (the first time).
-async fn view(
-    api: &Api,
-    run: u64,
-    finished_at: &str,
-    viewer: &ViewerQuery,
-) -> Result<Result<Filtered, csv::Error>, Failure> {
-    let path = format!("/v1/runs/{run}/report");
-    let whole = match api.range(&path, 0, 0).await? {
-        Ranged::Whole(bytes) => bytes,
-        Ranged::Part { total, .. } => {
-            let key = ReportKey {
-                run,
-                finished_at: finished_at.to_string(),
-                length: total,
-            };
-            if viewer.q.trim().is_empty()
-                && let Some(index) = kept_index(&key)
-            {
-                return page_by_range(api, &path, &index, viewer).await.map(Ok);
-            }
-            api.bytes(&path).await?.1
-        }
-    };
-    let key = ReportKey {
-        run,
-        finished_at: finished_at.to_string(),
-        length: whole.len(),
-    };
-    Ok(view_report(key, whole, viewer.clone()).await)
-}
-
-/// A page without a text search, from the index and the bytes of its rows alone.
-async fn page_by_range(
-    api: &Api,
-    path: &str,
-    index: &ReportIndex,
-    viewer: &ViewerQuery,
-) -> Result<Filtered, Failure> {
-    let (rows, matched) = index.page(viewer);
-    let mut filtered = Filtered {
-        headings: index.headings.clone(),
-        rows: Vec::new(),
-        matched,
-        actions: index.actions.clone(),
-        data_types: index.data_types.clone(),
-    };
-    let (Some(&first), Some(&last)) = (rows.first(), rows.last()) else {
-        return Ok(filtered);
-    };
-    let (start, end) = (index.starts[first], index.starts[last + 1]);
-    let bytes = match api.range(path, start, end - 1).await? {
-        Ranged::Part { bytes, .. } => bytes,
-        Ranged::Whole(bytes) => bytes.slice(start..end),
-    };
-    for row in rows {
-        match index.row_at(&bytes, start, row) {
-            Ok(values) => filtered.rows.push(values),
-            Err(error) => {
-                return Err(Failure {
-                    status: axum::http::StatusCode::BAD_GATEWAY,
-                    message: format!("the report could not be read: {error}"),
-                });
-            }
-        }
-    }
-    Ok(filtered)
-}
-
-/// The index kept for `key`, if it is.
-fn kept_index(key: &ReportKey) -> Option<Arc<ReportIndex>> {
-    INDEXES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-        .find(|(kept, _)| kept == key)
-        .map(|(_, index)| index.clone())
-}
-
-fn report_index(key: ReportKey, report: &[u8]) -> Result<Arc<ReportIndex>, csv::Error> {
-    let kept = |indexes: &mut Vec<(ReportKey, Arc<ReportIndex>)>| {
-        indexes
-            .iter()
-            .position(|(kept, _)| *kept == key)
-            .map(|at| indexes.remove(at))
-    };
-    let mut indexes = INDEXES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (key, index) = match kept(&mut indexes) {
-        Some(found) => found,
-        None => {
-            drop(indexes);
-            let index = Arc::new(ReportIndex::read(report)?);
-            indexes = INDEXES
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            kept(&mut indexes);
-            (key, index)
-        }
-    };
-    if indexes.len() >= INDEXES_KEPT {
-        indexes.remove(0);
-    }
-    indexes.push((key, index.clone()));
-    Ok(index)
-}
-
-impl ReportIndex {
-    fn read(report: &[u8]) -> Result<ReportIndex, csv::Error> {
-        let mut reader = csv::Reader::from_reader(report);
-        let headings: Vec<String> = reader.headers()?.iter().map(String::from).collect();
-        let column = |name: &str| headings.iter().position(|h| h == name);
-        let (action_at, type_at) = (column("action"), column("data_type"));
-        let mut index = ReportIndex {
-            headings: headings.clone(),
-            starts: Vec::new(),
-            kinds: Vec::new(),
-            actions: Vec::new(),
-            data_types: Vec::new(),
+impl Filtered {
+    /// The answer of `GET /v1/runs/{id}/report/rows`.
+    fn from_answer(answer: &Value) -> Filtered {
+        let texts = |value: &Value| -> Vec<String> {
+            value
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|text| text.as_str().unwrap_or_default().to_string())
+                .collect()
         };
-        let mut record = csv::ByteRecord::new();
-        loop {
-            let start = reader.position().byte() as usize;
-            if !reader.read_byte_record(&mut record)? {
-                index.starts.push(report.len());
-                return Ok(index);
-            }
-            let field = |at: Option<usize>| at.and_then(|at| record.get(at)).unwrap_or_default();
-            let action = position_of(&mut index.actions, field(action_at));
-            let data_type = position_of(&mut index.data_types, field(type_at));
-            index.starts.push(start);
-            index.kinds.push((action, data_type));
-        }
-    }
-
-    /// The row `row` of `report`, read on its own from where it starts.
-    fn row(&self, report: &[u8], row: usize) -> Result<Vec<String>, csv::Error> {
-        self.row_at(report, 0, row)
-    }
-
-    /// The row `row`, from `bytes`: the report's bytes from `base` on.
-    fn row_at(&self, bytes: &[u8], base: usize, row: usize) -> Result<Vec<String>, csv::Error> {
-        let (start, end) = (self.starts[row] - base, self.starts[row + 1] - base);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(&bytes[start..end]);
-        let mut record = csv::StringRecord::new();
-        reader.read_record(&mut record)?;
-        Ok(record.iter().map(String::from).collect())
-    }
-}
-
-impl ReportIndex {
-    /// Without a text search: the rows of the page `viewer` asks for, and how many rows match.
-    fn page(&self, viewer: &ViewerQuery) -> (Vec<usize>, usize) {
-        let wanted = |values: &[String], chosen: &str| {
-            if chosen.is_empty() {
-                Some(None)
-            } else {
-                values
-                    .iter()
-                    .position(|value| value == chosen)
-                    .map(|at| Some(at as u16))
-            }
-        };
-        let (Some(action), Some(data_type)) = (
-            wanted(&self.actions, &viewer.action),
-            wanted(&self.data_types, &viewer.data_type),
-        ) else {
-            return (Vec::new(), 0);
-        };
-        let skip = viewer.page * PAGE;
-        let mut rows = Vec::new();
-        let mut matched = 0;
-        for (row, &(row_action, row_type)) in self.kinds.iter().enumerate() {
-            if action.is_some_and(|action| action != row_action)
-                || data_type.is_some_and(|data_type| data_type != row_type)
-            {
-                continue;
-            }
-            if matched >= skip && rows.len() < PAGE {
-                rows.push(row);
-            }
-            matched += 1;
-        }
-        (rows, matched)
-    }
-}
-
-/// `value`'s place in `values`, added at the end when new.
-fn position_of(values: &mut Vec<String>, value: &[u8]) -> u16 {
-    let value = String::from_utf8_lossy(value);
-    match values.iter().position(|known| *known == value) {
-        Some(at) => at as u16,
-        None => {
-            values.push(value.into_owned());
-            (values.len() - 1) as u16
+        Filtered {
+            headings: texts(&answer["columns"]),
+            rows: answer["rows"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(texts)
+                .collect(),
+            matched: answer["matched"].as_u64().unwrap_or(0) as usize,
+            actions: texts(&answer["actions"]),
+            data_types: texts(&answer["data_types"]),
         }
     }
 }
 
-/// The characters beyond ASCII whose lower case holds an ASCII letter: KELVIN SIGN (k) and
-/// LATIN CAPITAL LETTER I WITH DOT ABOVE (i and a combining dot).
-const LOWERED_TO_ASCII: [char; 2] = ['\u{212A}', '\u{130}'];
-
-/// Whether a row's CSV text may hold a field containing `needle` (already lower case), said
-/// without reading its fields. The CSV holds each field's text as it is (but for a doubled
-/// quote), and an ASCII needle found in a lower-cased field comes from ASCII letters of that
-/// field (but for [`LOWERED_TO_ASCII`]), which ASCII lower-casing of the whole row finds too.
-/// Needles with a quote or beyond ASCII are left to the field-by-field check.
-fn may_contain(raw: &[u8], needle: &str, lowered: &mut Vec<u8>) -> bool {
-    if !needle.is_ascii() || needle.contains('"') {
-        return true;
-    }
-    lowered.clear();
-    lowered.extend_from_slice(raw);
-    lowered.make_ascii_lowercase();
-    match std::str::from_utf8(lowered) {
-        Ok(text) => {
-            text.contains(needle)
-                || (!raw.is_ascii() && LOWERED_TO_ASCII.iter().any(|&c| text.contains(c)))
-        }
-        Err(_) => true,
-    }
+/// The page of a run's report `viewer` asks for: the API filters, searches and pages it from the
+/// report's index, so a page costs the same whatever the report's size.
+async fn view(api: &Api, run: u64, viewer: &ViewerQuery) -> Result<Filtered, Failure> {
+    let offset = viewer.page.saturating_mul(PAGE).to_string();
+    let limit = PAGE.to_string();
+    let answer = api
+        .get(&format!(
+            "/v1/runs/{run}/report/rows{}",
+            query(&[
+                ("action", &viewer.action),
+                ("data_type", &viewer.data_type),
+                ("q", &viewer.q),
+                ("offset", &offset),
+                ("limit", &limit),
+            ])
+        ))
+        .await?;
+    Ok(Filtered::from_answer(&answer))
 }
 
-fn filter_report(
-    report: &[u8],
-    index: &ReportIndex,
-    viewer: &ViewerQuery,
-) -> Result<Filtered, csv::Error> {
-    // A filter naming a value no row has (`None`) matches nothing.
-    let wanted = |values: &[String], chosen: &str| {
-        if chosen.is_empty() {
-            Some(None)
-        } else {
-            values
-                .iter()
-                .position(|value| value == chosen)
-                .map(|at| Some(at as u16))
-        }
-    };
-    let needle = viewer.q.trim().to_lowercase();
-    let skip = viewer.page * PAGE;
-    let mut filtered = Filtered {
-        headings: index.headings.clone(),
-        rows: Vec::new(),
-        matched: 0,
-        actions: index.actions.clone(),
-        data_types: index.data_types.clone(),
-    };
-    let (Some(action), Some(data_type)) = (
-        wanted(&index.actions, &viewer.action),
-        wanted(&index.data_types, &viewer.data_type),
-    ) else {
-        return Ok(filtered);
-    };
-    let mut lowered = Vec::new();
-    for (row, &(row_action, row_type)) in index.kinds.iter().enumerate() {
-        if action.is_some_and(|action| action != row_action)
-            || data_type.is_some_and(|data_type| data_type != row_type)
-        {
-            continue;
-        }
-        let shown = filtered.matched >= skip && filtered.rows.len() < PAGE;
-        if !needle.is_empty() {
-            let raw = &report[index.starts[row]..index.starts[row + 1]];
-            if !may_contain(raw, &needle, &mut lowered) {
-                continue;
-            }
-            let values = index.row(report, row)?;
-            if !values
-                .iter()
-                .any(|value| value.to_lowercase().contains(&needle))
-            {
-                continue;
-            }
-            if shown {
-                filtered.rows.push(values);
-            }
-        } else if shown {
-            filtered.rows.push(index.row(report, row)?);
-        }
-        filtered.matched += 1;
-    }
-    Ok(filtered)
-}
-
-fn viewer_table(id: u64, filtered: Result<Filtered, csv::Error>, viewer: &ViewerQuery) -> Markup {
-    let filtered = match filtered {
-        Ok(filtered) => filtered,
-        Err(error) => return html! { p.error { "The report could not be read: " (error) } },
-    };
+fn viewer_table(id: u64, filtered: &Filtered, viewer: &ViewerQuery) -> Markup {
     let column = |name: &str| filtered.headings.iter().position(|h| h == name);
     let shown = [
         "data_type",
@@ -704,161 +416,42 @@ pub(crate) async fn download(
 mod tests {
     use super::*;
 
-    const REPORT: &str = "data_type,action,external_id,changed_fields,reason,email\n\
-        people,create,a1,,,\"a@x.org\"\n\
-        people,update,a2,email: a@x → b@x,,b@x\n\
-        people,rejected,a3,,email is not an address,nope\n";
-
-    fn filter_report(report: &[u8], viewer: &ViewerQuery) -> Result<Filtered, csv::Error> {
-        super::filter_report(report, &ReportIndex::read(report)?, viewer)
-    }
-
     #[test]
-    fn a_page_read_from_its_rows_bytes_alone_is_the_page_read_from_the_whole() {
-        let report = REPORT.as_bytes();
-        let index = ReportIndex::read(report).unwrap();
-        for viewer in [
-            ViewerQuery::default(),
-            ViewerQuery {
-                action: "update".into(),
-                ..ViewerQuery::default()
-            },
-            ViewerQuery {
-                action: "nothing like it".into(),
-                ..ViewerQuery::default()
-            },
-        ] {
-            let whole = filter_report(report, &viewer).unwrap();
-            let (rows, matched) = index.page(&viewer);
-            assert_eq!(matched, whole.matched);
-            let from_parts: Vec<Vec<String>> = rows
-                .iter()
-                .map(|&row| {
-                    let (start, end) = (index.starts[row], index.starts[row + 1]);
-                    index.row_at(&report[start..end], start, row).unwrap()
-                })
-                .collect();
-            assert_eq!(from_parts, whole.rows);
-        }
-    }
-
-    #[test]
-    fn the_viewer_filters_by_action_and_text_and_pages() {
-        let all = filter_report(REPORT.as_bytes(), &ViewerQuery::default()).unwrap();
-        assert_eq!(all.matched, 3);
-        assert_eq!(all.actions, ["create", "update", "rejected"]);
-        let updates = filter_report(
-            REPORT.as_bytes(),
-            &ViewerQuery {
-                action: "update".into(),
-                ..ViewerQuery::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(updates.matched, 1);
-        assert_eq!(updates.rows[0][2], "a2");
-        let found = filter_report(
-            REPORT.as_bytes(),
-            &ViewerQuery {
-                q: "NOT AN ADDRESS".into(),
-                ..ViewerQuery::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(found.rows[0][2], "a3");
-        let beyond = filter_report(
-            REPORT.as_bytes(),
-            &ViewerQuery {
-                page: 1,
-                ..ViewerQuery::default()
-            },
-        )
-        .unwrap();
-        assert_eq!((beyond.matched, beyond.rows.len()), (3, 0));
-    }
-
-    /// Rows are cut from the report at their places: a quoted line break or quote inside a
-    /// field must not move the next row, and a search must still find text the CSV writes
-    /// differently (a doubled quote) or that only matches once lower-cased beyond ASCII.
-    #[test]
-    fn rows_are_found_at_their_places_and_searched_field_by_field() {
-        let mut report = String::from("data_type,action,external_id,reason\n");
-        for n in 0..(PAGE * 2 + 7) {
-            report.push_str(&format!(
-                "people,{},p{n},\"line one\nline \"\"two\"\"\"\n",
-                if n % 2 == 0 { "create" } else { "update" }
-            ));
-        }
-        report.push_str("sessions,create,s1,ÉCOLE\n");
-        report.push_str("sessions,update,s2,Zoë SCHMIDT\n");
-        report.push_str("sessions,update,s3,\u{212A}ELVIN\n");
-        let bytes = report.as_bytes();
-        let index = ReportIndex::read(bytes).unwrap();
-        assert_eq!(index.kinds.len(), PAGE * 2 + 10);
-        assert_eq!(index.actions, ["create", "update"]);
-        assert_eq!(index.data_types, ["people", "sessions"]);
-        let last = filter_report(
-            bytes,
-            &ViewerQuery {
-                page: 2,
-                ..ViewerQuery::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(last.matched, PAGE * 2 + 10);
-        assert_eq!(last.rows.len(), 10);
-        assert_eq!(last.rows[0][2], format!("p{}", PAGE * 2));
-        assert_eq!(last.rows[0][3], "line one\nline \"two\"");
-        let updates = filter_report(
-            bytes,
-            &ViewerQuery {
-                action: "update".into(),
-                page: 1,
-                ..ViewerQuery::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(updates.matched, PAGE + 5);
-        assert_eq!(updates.rows[0][2], format!("p{}", PAGE * 2 + 1));
-        let search = |q: &str| {
-            filter_report(
-                bytes,
-                &ViewerQuery {
-                    q: q.into(),
-                    ..ViewerQuery::default()
-                },
-            )
-            .unwrap()
-            .matched
+    fn a_page_is_read_from_the_apis_answer() {
+        let answer = json!({
+            "run_id": 2,
+            "columns": ["data_type", "action", "external_id", "changed_fields", "reason"],
+            "rows": [["people", "update", "a2", "email: a@x → b@x", ""]],
+            "matched": 51,
+            "offset": 50,
+            "limit": 50,
+            "actions": ["create", "update"],
+            "data_types": ["people"],
+        });
+        let filtered = Filtered::from_answer(&answer);
+        assert_eq!(filtered.matched, 51);
+        assert_eq!(filtered.rows[0][2], "a2");
+        assert_eq!(filtered.actions, ["create", "update"]);
+        let viewer = ViewerQuery {
+            action: "update".into(),
+            page: 1,
+            ..ViewerQuery::default()
         };
-        assert_eq!(search("LINE \"TWO\""), PAGE * 2 + 7);
-        assert_eq!(search("école"), 1);
-        assert_eq!(search("P99"), 1);
-        assert_eq!(search("schmidt"), 1);
-        assert_eq!(search("kelvin"), 1);
-        assert_eq!(search("create,p1"), 0, "a match never spans two fields");
-        let none = filter_report(
-            bytes,
-            &ViewerQuery {
-                action: "remove".into(),
-                ..ViewerQuery::default()
-            },
-        )
-        .unwrap();
-        assert_eq!((none.matched, none.actions.len()), (0, 2));
-    }
-
-    /// The search's shortcut over a whole row holds only while no other character's lower
-    /// case brings in an ASCII letter.
-    #[test]
-    fn only_the_listed_characters_lower_case_to_ascii() {
-        let found: Vec<char> = (0x80..=0x10FFFF)
-            .filter_map(char::from_u32)
-            .filter(|c| c.to_lowercase().any(|lower| lower.is_ascii()))
-            .collect();
-        assert_eq!(
-            found,
-            LOWERED_TO_ASCII.iter().rev().copied().collect::<Vec<_>>()
+        let markup = viewer_table(2, &filtered, &viewer).into_string();
+        assert!(markup.contains("<code>a2</code>"), "{markup}");
+        assert!(
+            markup.contains("51 records match; page 2 of 2."),
+            "{markup}"
+        );
+        assert!(
+            markup
+                .contains("href=\"/console/runs/2?action=update&amp;page=0#report\" rel=\"prev\""),
+            "{markup}"
+        );
+        assert!(!markup.contains("rel=\"next\""), "{markup}");
+        assert!(
+            markup.contains("<option value=\"update\" selected>update</option>"),
+            "{markup}"
         );
     }
 
