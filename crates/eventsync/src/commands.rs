@@ -289,8 +289,17 @@ fn totals_json(totals: &engine::totals::Totals) -> serde_json::Value {
 }
 
 /// Writes each data type's table of a CSV report that a run wrote into a file of its own beside
-/// it (`preview.people.csv`); a workbook has a sheet per data type already.
+/// it (`preview.people.csv`); a workbook has a sheet per data type already. The report's index
+/// serves the server's viewer, not someone opening the file, so it is not left beside it.
 pub fn split_report(report: Option<&std::path::Path>, rows: Option<u64>) -> anyhow::Result<()> {
+    if let Some(path) = report {
+        let index = engine::report::index_file(path);
+        if let Err(error) = std::fs::remove_file(&index)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            anyhow::bail!("removing {}: {error}", index.display());
+        }
+    }
     match (report, rows) {
         (Some(path), Some(_)) if !engine::report::is_xlsx(path) => {
             engine::report::split_by_type(path).with_context(|| {

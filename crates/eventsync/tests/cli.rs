@@ -317,6 +317,10 @@ fn commands_explain_what_is_wrong_and_exit_with_documented_codes() {
         50
     );
     assert!(workdir.path.join("preview.csv").exists());
+    assert!(
+        !workdir.path.join("preview.csv.index").exists(),
+        "the server's index of a report is not left beside the user's file"
+    );
     let export = workdir.run(&sandbox, &["export", "people", "--format", "csv"]);
     assert_eq!(
         String::from_utf8_lossy(&export.stdout).lines().count(),

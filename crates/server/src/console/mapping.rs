@@ -42,6 +42,13 @@ const REPORT_COLUMNS: [&str; 5] = [
 /// The prefix of the report's columns holding mapped workspace values, not vendor paths.
 const WORKSPACE_COLUMNS: &str = "workspace.";
 
+/// How many of the data type's rows of the last preview are read for the paths, questions and
+/// examples offered: enough to see every question of a registration path, few enough that the
+/// editor opens at once for an event of any size.
+const SAMPLE_ROWS: usize = 2_000;
+/// Rows asked for at a time (the report route's most).
+const SAMPLE_PAGE: usize = 500;
+
 /// How many characters of an example value are shown.
 const EXAMPLE_CHARS: usize = 40;
 
@@ -272,6 +279,9 @@ struct SeenQuestion {
 struct Seen {
     paths: Vec<SeenPath>,
     questions: Vec<SeenQuestion>,
+    /// The data type's rows read, and how many the report has.
+    records_read: u64,
+    records: u64,
 }
 
 impl Seen {
@@ -280,12 +290,16 @@ impl Seen {
     }
 }
 
-/// Reads a preview report (CSV, `data_type` column first when it holds several data types) for
-/// the vendor paths `data_type`'s rows fill, an example value of each, and the questions the
-/// answers among them answer, their texts read from the same row.
-fn read_seen(report: &[u8], data_type: &str, lists: &[AnswerList]) -> Result<Seen, csv::Error> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(report);
-    let headings = reader.headers()?.clone();
+/// Reads rows of a preview report (its `columns`, `data_type` among them when it holds several
+/// data types) for the vendor paths `data_type`'s rows fill, an example value of each, and the
+/// questions the answers among them answer, their texts read from the same row.
+fn read_seen(
+    columns: &[String],
+    rows: &[Vec<String>],
+    data_type: &str,
+    lists: &[AnswerList],
+) -> Seen {
+    let headings = columns;
     let type_column = headings.iter().position(|h| h == "data_type");
     let position = |name: &str| headings.iter().position(|h| h == name);
     struct Column {
@@ -297,7 +311,7 @@ fn read_seen(report: &[u8], data_type: &str, lists: &[AnswerList]) -> Result<See
     let mut columns: Vec<Column> = headings
         .iter()
         .enumerate()
-        .filter(|(_, h)| !REPORT_COLUMNS.contains(h) && !h.starts_with(WORKSPACE_COLUMNS))
+        .filter(|(_, h)| !REPORT_COLUMNS.contains(&h.as_str()) && !h.starts_with(WORKSPACE_COLUMNS))
         .map(|(index, heading)| {
             let answer = answer_at(heading, lists);
             let question = answer.as_ref().and_then(|at| {
@@ -320,19 +334,13 @@ fn read_seen(report: &[u8], data_type: &str, lists: &[AnswerList]) -> Result<See
             }
         })
         .collect();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            // A report cut short (it is being written, or was read in part) ends here.
-            Err(_) => break,
-        }
-        if type_column.is_some_and(|at| record.get(at) != Some(data_type)) {
+    for record in rows {
+        let record = |at: usize| record.get(at).map(String::as_str);
+        if type_column.is_some_and(|at| record(at) != Some(data_type)) {
             continue;
         }
         for column in &mut columns {
-            let value = record.get(column.index).unwrap_or_default();
+            let value = record(column.index).unwrap_or_default();
             if value.is_empty() {
                 continue;
             }
@@ -343,7 +351,7 @@ fn read_seen(report: &[u8], data_type: &str, lists: &[AnswerList]) -> Result<See
             let Some((id_at, text_at)) = column.question else {
                 continue;
             };
-            let id = record.get(id_at).unwrap_or_default();
+            let id = record(id_at).unwrap_or_default();
             if id.is_empty() {
                 continue;
             }
@@ -351,7 +359,7 @@ fn read_seen(report: &[u8], data_type: &str, lists: &[AnswerList]) -> Result<See
                 Some(asked) => asked.rows += 1,
                 None => column.seen.questions.push(Asked {
                     id: id.to_string(),
-                    text: record.get(text_at).unwrap_or_default().to_string(),
+                    text: record(text_at).unwrap_or_default().to_string(),
                     rows: 1,
                     example: value.to_string(),
                 }),
@@ -413,7 +421,11 @@ fn read_seen(report: &[u8], data_type: &str, lists: &[AnswerList]) -> Result<See
         question.answers = answers.iter().map(|(answer, _)| answer.clone()).collect();
     }
     questions.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| a.text.cmp(&b.text)));
-    Ok(Seen { paths, questions })
+    Seen {
+        paths,
+        questions,
+        ..Seen::default()
+    }
 }
 
 /// What the connection's last finished preview of `data_type` saw, from its report.
@@ -437,17 +449,47 @@ async fn seen(api: &Api, connection: &str, data_type: &str, lists: &[AnswerList]
     let Some(id) = preview.and_then(|run| run["id"].as_i64()) else {
         return Seen::default();
     };
-    let Ok((_, report)) = api.bytes(&format!("/v1/runs/{id}/report")).await else {
-        return Seen::default();
-    };
-    let data_type = data_type.to_string();
-    let lists = lists.to_vec();
-    // Every row is read: a large event's report takes a moment, so off the async workers.
-    tokio::task::spawn_blocking(move || read_seen(&report, &data_type, &lists))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default()
+    let mut columns = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut matched = 0;
+    while rows.len() < SAMPLE_ROWS {
+        let offset = rows.len().to_string();
+        let Ok(page) = api
+            .get(&format!(
+                "/v1/runs/{id}/report/rows{}",
+                query(&[
+                    ("data_type", data_type),
+                    ("offset", &offset),
+                    ("limit", &SAMPLE_PAGE.to_string()),
+                ])
+            ))
+            .await
+        else {
+            break;
+        };
+        matched = page["matched"].as_u64().unwrap_or(0);
+        columns = strings(&page["columns"]);
+        let before = rows.len();
+        rows.extend(page["rows"].as_array().into_iter().flatten().map(strings));
+        if rows.len() == before || rows.len() as u64 >= matched {
+            break;
+        }
+    }
+    Seen {
+        records_read: rows.len() as u64,
+        records: matched,
+        ..read_seen(&columns, &rows, data_type, lists)
+    }
+}
+
+/// A JSON list of strings as text; anything else in it as empty text.
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| item.as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 /// At most [`EXAMPLE_CHARS`] characters of a value.
@@ -736,7 +778,12 @@ fn render(
             @if seen.paths.is_empty() {
                 p.muted { "Run a preview of " (data_type) " to have the vendor paths it sees offered here, with the questions their answers answer." }
             } @else {
-                p.muted { (seen.paths.len()) " vendor paths seen in the last preview are offered as you type, each with its question or an example value." }
+                p.muted {
+                    (seen.paths.len()) " vendor paths seen in the last preview are offered as you type, each with its question or an example value."
+                    @if seen.records > seen.records_read {
+                        " They were read from its first " (number(seen.records_read)) " of " (number(seen.records)) " records of " (data_type) "; counts below are of those."
+                    }
+                }
             }
             section.card {
                 h2 { "What is imported" }
@@ -1071,6 +1118,24 @@ mod tests {
     }
 
     /// Cvent REST's lists of answers, as the mapping answer gives them.
+    /// What a CSV report's rows show, as the editor reads them from the report's rows route.
+    fn seen_in(report: &str, data_type: &str, lists: &[AnswerList]) -> Seen {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(report.as_bytes());
+        let columns: Vec<String> = reader
+            .headers()
+            .expect("headings")
+            .iter()
+            .map(String::from)
+            .collect();
+        let rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|record| record.expect("a row").iter().map(String::from).collect())
+            .collect();
+        read_seen(&columns, &rows, data_type, lists)
+    }
+
     fn cvent_lists() -> Vec<AnswerList> {
         answer_lists(&json!({"answers": [
             {"list": "answers", "question_id": "question.id", "question_text": "question.text",
@@ -1092,7 +1157,7 @@ sessions,create,s1,,,,,,,,,,,,,,,Keynote
 
     #[test]
     fn question_texts_are_read_beside_the_answers_of_each_row() {
-        let seen = read_seen(REPORT.as_bytes(), "people", &cvent_lists()).expect("reads");
+        let seen = seen_in(REPORT, "people", &cvent_lists());
         let paths: Vec<&str> = seen.paths.iter().map(|p| p.path.as_str()).collect();
         // Workspace columns and the session's path are not the people's vendor paths.
         assert!(!paths.contains(&"workspace.first_name"), "{paths:?}");
@@ -1164,7 +1229,7 @@ sessions,create,s1,,,,,,,,,,,,,,,Keynote
             connection: "cvent",
             data_type: "people",
             in_use: &in_use,
-            seen: read_seen(REPORT.as_bytes(), "people", &lists).expect("reads"),
+            seen: seen_in(REPORT, "people", &lists),
             lists,
         };
         let editor = Editor {
@@ -1208,7 +1273,7 @@ sessions,create,s1,,,,,,,,,,,,,,,Keynote
 action,external_id,changed_fields,reason,responses.4711.name,responses.4711.questionid,responses.4711.response,eventsurveydetail.0.answer.0.answertext,eventsurveydetail.0.questionid,eventsurveydetail.0.questiontext
 create,1,,,Dietary requirements,4711,Vegan,Fish,Q-7,Topics of interest
 ";
-        let seen = read_seen(report.as_bytes(), "people", &lists).expect("reads");
+        let seen = seen_in(report, "people", &lists);
         let asked = |path: &str| seen.path(path).and_then(SeenPath::asked);
         assert_eq!(
             asked("responses.4711.response").as_deref(),
@@ -1228,7 +1293,7 @@ create,1,,,Dietary requirements,4711,Vegan,Fish,Q-7,Topics of interest
 
     #[test]
     fn a_question_becomes_a_data_label_replacing_the_rule_that_read_its_position() {
-        let seen = read_seen(REPORT.as_bytes(), "people", &cvent_lists()).expect("reads");
+        let seen = seen_in(REPORT, "people", &cvent_lists());
         let question = |id: &str| {
             seen.questions
                 .iter()
@@ -1320,7 +1385,7 @@ create,1,,,Dietary requirements,4711,Vegan,Fish,Q-7,Topics of interest
         assert!(warned[0].contains("position in a list"));
         assert!(warned[1].contains("sensitive"));
         // With the preview's rows, the warning names the question and offers a label.
-        let seen = read_seen(REPORT.as_bytes(), "people", &cvent_lists()).expect("reads");
+        let seen = seen_in(REPORT, "people", &cvent_lists());
         let warned = warnings(&rows[..1], &seen, &cvent_lists());
         assert!(
             warned[0].contains("(“Dietary requirements” in most records")
