@@ -195,9 +195,13 @@ async fn bench() {
         .add_api_token("console-bench", &server::token_hash(&token))
         .await
         .expect("token");
+    // The console's mapping editor reads a data type's settings as the file has them.
+    let config_file = dir.join("eventsync.toml");
+    std::fs::write(&config_file, &text).expect("eventsync.toml");
     let settings = Settings {
         report_dir: dir.join("reports"),
         scheduler: false,
+        config_path: Some(config_file),
         ..Settings::default()
     };
     let base = start_server(AppState::new(
@@ -249,6 +253,10 @@ async fn bench() {
         (
             "a connection's data types",
             format!("/console/connections/{CONNECTION}"),
+        ),
+        (
+            "mapping editor of people",
+            format!("/console/connections/{CONNECTION}/mapping/people"),
         ),
         ("runs", "/console/runs".to_string()),
         ("preview: first page", format!("/console/runs/{preview}")),

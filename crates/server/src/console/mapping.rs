@@ -45,7 +45,7 @@ const WORKSPACE_COLUMNS: &str = "workspace.";
 /// How many of the data type's rows of the last preview are read for the paths, questions and
 /// examples offered: enough to see every question of a registration path, few enough that the
 /// editor opens at once for an event of any size.
-const SAMPLE_ROWS: usize = 2_000;
+const SAMPLE_ROWS: usize = 1_000;
 /// Rows asked for at a time (the report route's most).
 const SAMPLE_PAGE: usize = 500;
 

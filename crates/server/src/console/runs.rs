@@ -345,7 +345,11 @@ fn viewer_table(id: u64, filtered: &Filtered, viewer: &ViewerQuery) -> Markup {
                         tr {
                             td { (cell(0)) }
                             td { span class={ "badge " (cell(1)) } { (cell(1)) } }
-                            td { code { (cell(2)) } }
+                            td {
+                                code { (cell(2)) }
+                                @let label = record_label(&filtered.headings, row);
+                                @if !label.is_empty() { br; span.muted { (label) } }
+                            }
                             td { (changes(cell(3))) }
                             td { (cell(4)) }
                         }
@@ -358,6 +362,33 @@ fn viewer_table(id: u64, filtered: &Filtered, viewer: &ViewerQuery) -> Markup {
             @if viewer.page + 1 < pages { a href=(link(viewer.page + 1)) rel="next" { "Next →" } }
         }
     }
+}
+
+/// Who or what a report row is, from its mapped workspace values: a person's name and email, a
+/// session's or sponsor's name; empty when the row holds none of them.
+fn record_label(headings: &[String], row: &[String]) -> String {
+    let value = |field: &str| {
+        headings
+            .iter()
+            .position(|h| h.strip_prefix("workspace.") == Some(field))
+            .and_then(|at| row.get(at))
+            .map(|v| v.trim())
+            .unwrap_or_default()
+    };
+    let person = [value("first_name"), value("last_name")]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = [person.as_str(), value("name"), value("title")]
+        .into_iter()
+        .find(|name| !name.is_empty())
+        .unwrap_or_default();
+    [name, value("email")]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// "field: old → new; …" with the old value struck and the new one marked.
@@ -415,6 +446,41 @@ pub(crate) async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_is_named_by_its_workspace_values() {
+        let headings: Vec<String> = [
+            "data_type",
+            "external_id",
+            "workspace.first_name",
+            "workspace.last_name",
+            "workspace.email",
+            "workspace.name",
+            "first_name",
+        ]
+        .map(String::from)
+        .to_vec();
+        let row = |values: [&str; 7]| values.map(String::from).to_vec();
+        let person = row([
+            "people",
+            "a1",
+            "Ada",
+            "Lovelace",
+            "ada@example.org",
+            "",
+            "x",
+        ]);
+        assert_eq!(
+            record_label(&headings, &person),
+            "Ada Lovelace · ada@example.org"
+        );
+        let session = row(["sessions", "s1", "", "", "", "Keynote", ""]);
+        assert_eq!(record_label(&headings, &session), "Keynote");
+        // A vendor path of the same name is not a workspace value.
+        let unnamed = row(["people", "a2", "", "", "", "", "Ben"]);
+        assert_eq!(record_label(&headings, &unnamed), "");
+        assert_eq!(record_label(&[], &[]), "");
+    }
 
     #[test]
     fn a_page_is_read_from_the_apis_answer() {
