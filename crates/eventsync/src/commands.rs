@@ -773,26 +773,10 @@ async fn each_exported(
         after = Some(last.external_id.clone());
         for record in &page {
             if args.include_hidden || engine::run::shown_in_agenda(data_type, record) {
-                each(exported_fields(record))?;
+                each(server::record_fields(record))?;
             }
         }
     }
-}
-
-/// A record's fields as the API's records routes show them: plain values, times to the second.
-fn exported_fields(record: &store::StoredRecord) -> serde_json::Map<String, serde_json::Value> {
-    let mut fields = engine::run::export_fields(record);
-    for (name, stored) in &record.fields {
-        if let Ok(pipeline::FieldValue::Timestamp(at)) =
-            serde_json::from_value::<pipeline::FieldValue>(stored.clone())
-        {
-            fields.insert(
-                name.clone(),
-                serde_json::Value::String(server::time::seconds(&at)),
-            );
-        }
-    }
-    fields
 }
 
 /// The CSV export: the data type's fields in schema order, then every other field a record

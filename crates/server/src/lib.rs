@@ -45,7 +45,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use metrics::Metrics;
-pub use routes::{outbox_json, run_json, token_json};
+pub use routes::{outbox_json, record_fields, run_json, token_json};
 pub use security::{AllowList, new_token, token_hash};
 pub use shared_budget::share_rate_budgets;
 

@@ -29,6 +29,7 @@ mod runs;
 mod tokens;
 
 pub use outbox::outbox_json;
+pub use records::record_fields;
 pub(crate) use records::record_json;
 pub use runs::run_json;
 pub use tokens::token_json;

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use pipeline::DataType;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use store::StoredRecord;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem, Paths,
@@ -264,8 +264,14 @@ pub(super) async fn list(
 
 /// A record as the API shows it.
 pub(crate) fn record_json(connection: &str, record: &StoredRecord) -> Value {
+    let mut fields = record_fields(record);
+    fields.insert("connection".into(), Value::String(connection.to_string()));
+    Value::Object(fields)
+}
+
+/// A record's fields as the API and exports show them: plain values, times to the second.
+pub fn record_fields(record: &StoredRecord) -> Map<String, Value> {
     let mut fields = engine::run::export_fields(record);
-    // Times are shown to the second, as everywhere in the API.
     for (name, stored) in &record.fields {
         if let Ok(pipeline::FieldValue::Timestamp(at)) =
             serde_json::from_value::<pipeline::FieldValue>(stored.clone())
@@ -273,8 +279,7 @@ pub(crate) fn record_json(connection: &str, record: &StoredRecord) -> Value {
             fields.insert(name.clone(), Value::String(crate::time::seconds(&at)));
         }
     }
-    fields.insert("connection".into(), Value::String(connection.to_string()));
-    Value::Object(fields)
+    fields
 }
 
 fn plain_text(value: &Value) -> Option<String> {
