@@ -111,13 +111,18 @@ fn main() -> ExitCode {
         Command::Demo(_) => DEMO_LOG,
         _ => DEFAULT_LOG,
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EVENTSYNC_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    // Under `--json` a log line is a JSON object too, so stderr stays one object a line.
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     if matches!(
         cli.command,
         Command::Status

@@ -475,6 +475,24 @@ fn an_unreachable_vendor_is_reported_in_the_results_with_their_exit_codes() {
     assert_eq!(check["ok"], false, "{check}");
     assert!(check["findings"].to_string().contains(&address), "{check}");
 
+    // What the command logs on the way is a JSON object a line as well.
+    let logged = Command::new(BINARY)
+        .current_dir(&folder.0)
+        .env_remove("EVENTSYNC_CONFIG")
+        .env_remove("EVENTSYNC_DATABASE")
+        .env("EVENTSYNC_LOG", "debug")
+        .env("CLI_JSON_SECRET", "secret")
+        .args(["--json", "check", "cvent"])
+        .output()
+        .expect("run eventsync");
+    let stderr = String::from_utf8_lossy(&logged.stderr);
+    assert!(stderr.lines().count() > 0, "debug logs something");
+    for line in stderr.lines() {
+        let entry: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+        assert!(entry["level"].is_string(), "{line}");
+    }
+
     for kind in ["preview", "sync"] {
         let args = &["--json", kind, "cvent"];
         let output = run(args);
