@@ -1,31 +1,65 @@
 //! The change feed as its readers see it (`GET /v1/changes`, `eventsync changes`): each change
 //! with its fields' values plain, as records are exported.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use store::FeedChange;
+use utoipa::ToSchema;
 
 use crate::run::plain_fields;
 
-/// One change as JSON: position, connection, data type, external id, action, the changed
-/// fields before and after (plain values; a create has every field after, a removal neither),
-/// the run that applied it (`null` for the API) and when, to the second as every time the API and
-/// the command line show.
+/// One change as its readers see it: position, connection, data type, external id, action, the
+/// changed fields before and after (plain values; a create has every field after, a removal
+/// neither), the run that applied it (`null` for the API) and when, to the second as every time
+/// the API and the command line show. `Change` in the OpenAPI document.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = Change)]
+pub struct ShownChange {
+    pub position: i64,
+    pub connection: String,
+    pub data_type: String,
+    pub external_id: String,
+    #[schema(schema_with = change_actions)]
+    pub action: &'static str,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<Map<String, Value>>,
+    pub run_id: Option<i64>,
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+fn change_actions() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["create", "update", "cancel", "remove"]))
+        .build()
+}
+
+impl From<&FeedChange> for ShownChange {
+    fn from(change: &FeedChange) -> Self {
+        let side = |values: &Option<Value>| match values {
+            Some(Value::Object(fields)) => Some(plain_fields(fields)),
+            _ => None,
+        };
+        ShownChange {
+            position: change.position,
+            connection: change.connection.clone(),
+            data_type: change.data_type.clone(),
+            external_id: change.external_id.clone(),
+            action: change.action.as_str(),
+            before: side(&change.before),
+            after: side(&change.after),
+            run_id: change.run_id,
+            at: to_the_second(&change.at),
+        }
+    }
+}
+
+/// One change as JSON ([`ShownChange`]).
 pub fn change_json(change: &FeedChange) -> Value {
-    let side = |values: &Option<Value>| match values {
-        Some(Value::Object(fields)) => Value::Object(plain_fields(fields)),
-        _ => Value::Null,
-    };
-    json!({
-        "position": change.position,
-        "connection": change.connection,
-        "data_type": change.data_type,
-        "external_id": change.external_id,
-        "action": change.action.as_str(),
-        "before": side(&change.before),
-        "after": side(&change.after),
-        "run_id": change.run_id,
-        "at": to_the_second(&change.at),
-    })
+    json!(ShownChange::from(change))
 }
 
 /// An RFC 3339 time in UTC to the second; text that is not one is shown as it is.

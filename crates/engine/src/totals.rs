@@ -9,9 +9,10 @@
 
 use serde::Serialize;
 use store::{Store, StoreError, VendorTotals};
+use utoipa::ToSchema;
 
 /// One data type's totals, compared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Totals {
     /// The vendor's number of records, when known.
     pub vendor: Option<u64>,
@@ -34,7 +35,8 @@ pub struct Totals {
 }
 
 /// Vendor records kept out of the workspace, and why.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = TotalsLeftOut)]
 pub struct LeftOut {
     /// By the status rule (a status not imported); `None` when the vendor did not count them.
     pub by_status: Option<u64>,

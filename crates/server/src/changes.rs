@@ -5,16 +5,14 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
+use engine::changes::ShownChange;
 use pipeline::DataType;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use store::{FeedQuery, MAX_FEED_PAGE};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::openapi::literal_schema;
 use crate::routes::query_params;
 
 /// Changes one call returns when the caller names no limit.
@@ -39,39 +37,12 @@ pub(crate) struct ChangesParams {
 /// A page of the change feed.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ChangePage {
-    data: Vec<Change>,
+    data: Vec<ShownChange>,
     /// The position to ask after for the next page; `null` at the end.
     next: Option<i64>,
     /// The feed's last position.
     position: i64,
 }
-
-/// One change as `engine::changes::change_json` writes it.
-#[derive(Serialize)]
-#[serde(transparent)]
-pub(crate) struct Change(Value);
-
-impl PartialSchema for Change {
-    fn schema() -> RefOr<Schema> {
-        literal_schema(json!({
-            "type": "object",
-            "required": ["position", "connection", "data_type", "external_id", "action", "before", "after", "run_id", "at"],
-            "properties": {
-                "position": {"type": "integer"},
-                "connection": {"type": "string"},
-                "data_type": {"type": "string"},
-                "external_id": {"type": "string"},
-                "action": {"type": "string", "enum": ["create", "update", "cancel", "remove"]},
-                "before": {"type": ["object", "null"]},
-                "after": {"type": ["object", "null"]},
-                "run_id": {"type": ["integer", "null"]},
-                "at": {"type": "string", "format": "date-time"}
-            }
-        }))
-    }
-}
-
-impl ToSchema for Change {}
 
 /// The changes after `after` (0: from the start), of the data types in `types` (comma
 /// separated; all when absent), oldest first. `next` is the position to ask after for the
@@ -132,10 +103,7 @@ pub(crate) async fn list_changes(
     let next = (changes.len() == limit as usize)
         .then(|| changes.last().map(|change| change.position))
         .flatten();
-    let data = changes
-        .iter()
-        .map(|change| Change(engine::changes::change_json(change)))
-        .collect();
+    let data = changes.iter().map(ShownChange::from).collect();
     Ok(Json(ChangePage {
         data,
         next,

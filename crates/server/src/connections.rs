@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::workbooks::router())
 }
 
+// Written out: a free-form TOML-shaped object; `eventsync config schema` describes its keys.
 /// A connection's keys as a client sends them.
 pub(crate) struct ConnectionSettings;
 
@@ -51,6 +52,7 @@ impl PartialSchema for ConnectionSettings {
 
 impl ToSchema for ConnectionSettings {}
 
+// Written out: a free-form TOML-shaped object; `eventsync config schema` describes its keys.
 /// A connection as `engine::config::edit::connection_view` shows it.
 pub(crate) struct ConnectionShown;
 
@@ -66,6 +68,7 @@ impl PartialSchema for ConnectionShown {
 
 impl ToSchema for ConnectionShown {}
 
+// Written out: a free-form TOML-shaped object; `eventsync config schema` describes its keys.
 /// One data type's settings, as sent and as `engine::config::edit::data_view` shows them.
 pub(crate) struct DataSettings;
 

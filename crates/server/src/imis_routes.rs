@@ -10,13 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use destinations::imis::meeting::{MeetingError, MeetingImport, MeetingOutcome, MeetingPlan};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorAnswer};
-use crate::openapi::literal_schema;
 use crate::routes::json_body;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -28,7 +25,8 @@ pub(crate) struct ImportEventRequest {
 }
 
 /// The plan, and what applying it did (`null` unless applied).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ImisImport)]
 pub(crate) struct ImportAnswer {
     plan: MeetingPlan,
     outcome: Option<MeetingOutcome>,
@@ -80,85 +78,5 @@ fn api_error(error: MeetingError) -> ApiError {
             ApiError::new(StatusCode::BAD_GATEWAY, "imis_error", error.to_string())
         }
         MeetingError::Store(error) => error.into(),
-    }
-}
-
-/// The schema of the answer, written out: the plan and the outcome are `destinations`' types.
-impl PartialSchema for ImportAnswer {
-    fn schema() -> RefOr<Schema> {
-        let text_or_null = json!({"type": ["string", "null"]});
-        let action = json!({"type": "string", "enum": ["create", "update", "unchanged"]});
-        let fields = json!({"type": "array", "items": {"type": "string", "enum": ["name", "description", "start", "end"]}});
-        let function = json!({
-            "type": "object",
-            "required": ["code", "function_id", "session_external_id", "name", "action", "changes"],
-            "properties": {
-                "code": {"type": "string", "maxLength": 20},
-                "function_id": {"type": "string", "description": "EVENTID/CODE"},
-                "session_external_id": {"type": "string"},
-                "name": {"type": "string"},
-                "description": text_or_null,
-                "start": text_or_null,
-                "end": text_or_null,
-                "action": action,
-                "changes": fields,
-                "code_note": {"type": ["string", "null"], "description": "why the code is not the session's own"}
-            }
-        });
-        let plan = json!({
-            "type": "object",
-            "required": ["connection", "site", "event_id", "action", "event", "changes", "dates", "functions", "kept_in_imis", "left_out", "counts", "warnings"],
-            "properties": {
-                "connection": {"type": "string"},
-                "site": {"type": "string", "description": "the iMIS site's connection"},
-                "event_id": {"type": "string", "maxLength": 10},
-                "action": action,
-                "event": {"type": "object", "properties": {
-                    "name": {"type": "string"},
-                    "description": text_or_null,
-                    "start": text_or_null,
-                    "end": text_or_null
-                }},
-                "changes": fields,
-                "dates": {"type": "object", "required": ["utc_offset", "from", "note"], "properties": {
-                    "utc_offset": {"type": "string"},
-                    "from": {"type": "string", "enum": ["connection", "event", "utc"]},
-                    "note": {"type": "string"}
-                }},
-                "functions": {"type": "array", "items": function},
-                "kept_in_imis": {"type": "array", "items": {"type": "object", "properties": {
-                    "code": {"type": "string"},
-                    "function_id": {"type": "string"},
-                    "name": {"type": "string"}
-                }}},
-                "left_out": {"type": "object", "properties": {"hidden": {"type": "integer", "minimum": 0}}},
-                "counts": {"type": "object", "properties": {
-                    "create": {"type": "integer", "minimum": 0},
-                    "update": {"type": "integer", "minimum": 0},
-                    "unchanged": {"type": "integer", "minimum": 0},
-                    "kept_in_imis": {"type": "integer", "minimum": 0}
-                }},
-                "warnings": {"type": "array", "items": {"type": "string"}}
-            }
-        });
-        let outcome = json!({
-            "type": ["object", "null"],
-            "properties": {
-                "event": action,
-                "functions_created": {"type": "integer", "minimum": 0},
-                "functions_updated": {"type": "integer", "minimum": 0}
-            }
-        });
-        literal_schema(json!({
-            "type": "object",
-            "required": ["plan", "outcome"],
-            "properties": {"plan": plan, "outcome": outcome}
-        }))
-    }
-}
-
-impl ToSchema for ImportAnswer {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "ImisImport".into()
     }
 }

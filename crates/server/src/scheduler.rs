@@ -58,7 +58,8 @@ pub struct Account {
 }
 
 /// A recommended interval and the arithmetic behind it, for people to check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = RecommendedInterval)]
 pub struct Recommendation {
     pub interval_seconds: u64,
     pub steps: Vec<String>,
@@ -140,8 +141,9 @@ pub fn next_due(
     }
 }
 
-/// When auto sync of a connection ends, from the event's end date the connection learnt.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// When auto sync of a connection ends, from the event's end date the connection learnt: a week
+/// after it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AutoSyncEnd {
     /// The event's end as the vendor gave it.
     pub event_end: String,

@@ -34,6 +34,7 @@ use pipeline::DataType;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use store::{Store, StoreError};
+use utoipa::ToSchema;
 
 /// The longest `EventId` iMIS stores.
 pub const EVENT_ID_MAX_CHARS: usize = 10;
@@ -67,8 +68,9 @@ pub enum MeetingError {
 }
 
 /// What the plan does to the event or to one function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ImisAction)]
 pub enum Action {
     Create,
     Update,
@@ -86,7 +88,8 @@ impl Action {
 }
 
 /// The offset dates are written at, and why that one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisSiteTime)]
 pub struct SiteTime {
     /// Such as `+02:00`.
     pub utc_offset: String,
@@ -98,7 +101,8 @@ pub struct SiteTime {
 }
 
 /// The event as it goes to iMIS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisPlannedEvent)]
 pub struct PlannedEvent {
     pub name: String,
     pub description: Option<String>,
@@ -107,8 +111,10 @@ pub struct PlannedEvent {
 }
 
 /// One session as an iMIS function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisFunction)]
 pub struct PlannedFunction {
+    #[schema(max_length = 20)]
     pub code: String,
     /// `EVENTID/CODE`.
     pub function_id: String,
@@ -125,7 +131,8 @@ pub struct PlannedFunction {
 }
 
 /// A function iMIS holds that no session of the workspace matches: left as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisKeptFunction)]
 pub struct KeptFunction {
     pub code: String,
     pub function_id: String,
@@ -133,14 +140,16 @@ pub struct KeptFunction {
 }
 
 /// Sessions of the workspace that do not become functions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisLeftOut)]
 pub struct LeftOut {
     /// Hidden from the agenda: cancelled at the vendor.
     pub hidden: usize,
 }
 
 /// How many functions each action touches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisFunctionCounts)]
 pub struct FunctionCounts {
     pub create: usize,
     pub update: usize,
@@ -149,12 +158,14 @@ pub struct FunctionCounts {
 }
 
 /// What importing the event would do, found before anything is written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ImisMeetingPlan)]
 pub struct MeetingPlan {
     /// The source connection.
     pub connection: String,
     /// The iMIS site's connection.
     pub site: String,
+    #[schema(max_length = 10)]
     pub event_id: String,
     pub action: Action,
     pub event: PlannedEvent,
@@ -180,7 +191,8 @@ impl MeetingPlan {
 }
 
 /// What applying a plan did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ImisMeetingOutcome)]
 pub struct MeetingOutcome {
     /// `create`, `update` or `unchanged`, as iMIS was found when saving.
     pub event: Action,

@@ -14,13 +14,12 @@ use engine::RunKind;
 use pipeline::DataType;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa::openapi::Schema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{connection_of, json_body, page_limit, parse_id, query_params};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorAnswer};
-use crate::openapi::literal_schema;
 use crate::runs::RunRequest;
 use crate::scheduler::{self, Account};
 
@@ -133,7 +132,7 @@ pub(super) async fn check_connection(
 pub(super) async fn data_types(
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<DataTypesAnswer>> {
     let connection = connection_of(&state, &name)?;
     let settings = state.store.auto_sync(Some(&name)).await?;
     let facts = state
@@ -161,30 +160,27 @@ pub(super) async fn data_types(
         let explicit = setting
             .map(|s| s.interval_seconds)
             .filter(|interval| *interval != scheduler::PLANNED);
-        data.push(json!({
-            "data_type": data_type.as_str(),
-            "records": state.store.count(&name, data_type.as_str()).await?,
-            "last_synced_at": stream
+        data.push(DataTypeShown {
+            data_type: data_type.as_str().to_string(),
+            records: state.store.count(&name, data_type.as_str()).await?,
+            last_synced_at: stream
                 .as_ref()
                 .and_then(|s| s.last_success_at.as_deref())
                 .map(crate::time::seconds),
-            "totals": totals_json(&state, &name, *data_type).await?,
-            "auto_sync": {
-                "enabled": setting.is_some_and(|s| s.enabled),
-                "interval_seconds": explicit.map_or(planned_interval, u64::from),
-                "planned": explicit.is_none(),
+            totals: totals_shown(&state, &name, *data_type).await?,
+            auto_sync: AutoSyncShown {
+                enabled: setting.is_some_and(|s| s.enabled),
+                interval_seconds: explicit.map_or(planned_interval, u64::from),
+                planned: explicit.is_none(),
             },
-        }));
+        });
     }
-    Ok(Json(json!({
-        "data": data,
-        "auto_sync_end": scheduler::auto_sync_end(&facts, chrono::Utc::now()),
-        "recommended_interval": {
-            "interval_seconds": recommendation.interval_seconds,
-            "steps": recommendation.steps,
-        },
-        "account_plan": plan,
-    })))
+    Ok(Json(DataTypesAnswer {
+        data,
+        auto_sync_end: scheduler::auto_sync_end(&facts, chrono::Utc::now()),
+        recommended_interval: recommendation,
+        account_plan: plan,
+    }))
 }
 
 /// The plan of the vendor account `connection` uses, `None` while none of the account's
@@ -441,13 +437,14 @@ pub(super) async fn start_run(
 }
 
 /// A data type's monitoring totals, with the time of the count to the second.
-async fn totals_json(state: &AppState, connection: &str, data_type: DataType) -> ApiResult<Value> {
-    let totals = engine::totals::of(&state.store, connection, data_type.as_str()).await?;
-    let mut shown = json!(totals);
-    if let Some(at) = shown["counted_at"].as_str() {
-        shown["counted_at"] = Value::String(crate::time::seconds(at));
-    }
-    Ok(shown)
+async fn totals_shown(
+    state: &AppState,
+    connection: &str,
+    data_type: DataType,
+) -> ApiResult<engine::totals::Totals> {
+    let mut totals = engine::totals::of(&state.store, connection, data_type.as_str()).await?;
+    totals.counted_at = totals.counted_at.as_deref().map(crate::time::seconds);
+    Ok(totals)
 }
 
 /// A run as the API shows it: times to the second, and every action counted for every data
@@ -612,109 +609,34 @@ pub(super) async fn run_report(
     crate::reports::run_report(&state, id, query.format.as_deref(), &headers).await
 }
 
-/// The answer of `GET /v1/connections/{connection}/data-types`, made of the engine's totals and
-/// the scheduler's plan; its schema is written out here, beside the handler that builds it.
-pub(super) struct DataTypesAnswer;
-
-impl PartialSchema for DataTypesAnswer {
-    fn schema() -> RefOr<Schema> {
-        literal_schema(json!({
-            "type": "object",
-            "properties": {
-                "data": {"type": "array", "items": {"type": "object", "properties": {
-                    "data_type": {"type": "string"},
-                    "records": {"type": "integer"},
-                    "last_synced_at": {"type": ["string", "null"]},
-                    "totals": totals_schema(),
-                    "auto_sync": {"type": "object", "properties": {
-                        "enabled": {"type": "boolean"},
-                        "interval_seconds": {"type": "integer", "description": "the interval in force: set by hand, or the account plan's"},
-                        "planned": {"type": "boolean", "description": "whether the account plan sets the interval"}
-                    }}
-                }}},
-                "auto_sync_end": {"anyOf": [{"type": "null"}, {
-                    "type": "object",
-                    "description": "auto sync stops 7 days after the event's end date; null when the vendor gave none",
-                    "required": ["event_end", "stops_at", "stopped", "reason"],
-                    "properties": {
-                        "event_end": {"type": "string"}, "stops_at": {"type": "string"},
-                        "stopped": {"type": "boolean"}, "reason": {"type": "string"}
-                    }
-                }]},
-                "recommended_interval": {"type": "object", "properties": {
-                    "interval_seconds": {"type": "integer"},
-                    "steps": {"type": "array", "items": {"type": "string"}}
-                }},
-                "account_plan": {"anyOf": [{"type": "null"}, account_plan_schema()]}
-            }
-        }))
-    }
+/// The answer of `GET /v1/connections/{connection}/data-types`: the connection's data types,
+/// when auto sync ends, the recommended interval and the vendor account's plan.
+#[derive(Serialize, ToSchema)]
+pub(super) struct DataTypesAnswer {
+    data: Vec<DataTypeShown>,
+    /// Auto sync stops 7 days after the event's end date; null when the vendor gave none.
+    auto_sync_end: Option<scheduler::AutoSyncEnd>,
+    recommended_interval: scheduler::Recommendation,
+    /// Null while none of the account's connections has auto sync on.
+    account_plan: Option<scheduler::AccountPlan>,
 }
 
-impl ToSchema for DataTypesAnswer {}
-
-/// A data type's monitoring totals (`engine::totals::Totals`): the vendor's count from the last
-/// whole full listing against the workspace's, the difference explained.
-fn totals_schema() -> Value {
-    let count_or_null = json!({"type": ["integer", "null"], "minimum": 0});
-    json!({
-        "type": "object",
-        "required": ["vendor", "workspace", "counted_at", "counted_by_run", "left_out",
-                     "not_yet_synced", "beyond_vendor_count", "explanation"],
-        "properties": {
-            "vendor": count_or_null,
-            "workspace": {"type": "integer", "minimum": 0},
-            "counted_at": {"type": ["string", "null"]},
-            "counted_by_run": {"type": ["integer", "null"]},
-            "left_out": {"type": "object", "properties": {
-                "by_status": count_or_null,
-                "by_filters": {"type": "integer", "minimum": 0},
-                "rejected": {"type": "integer", "minimum": 0},
-                "derived": {"type": "integer", "minimum": 0}
-            }},
-            "not_yet_synced": count_or_null,
-            "beyond_vendor_count": count_or_null,
-            "explanation": {"type": "string"}
-        }
-    })
+/// One data type of a connection: its records, last sync, monitoring totals and auto sync.
+#[derive(Serialize, ToSchema)]
+struct DataTypeShown {
+    data_type: String,
+    records: u64,
+    last_synced_at: Option<String>,
+    totals: engine::totals::Totals,
+    auto_sync: AutoSyncShown,
 }
 
-/// A vendor account's auto-sync plan (`scheduler::plan::AccountPlan`).
-fn account_plan_schema() -> Value {
-    json!({
-        "type": "object",
-        "description": "the vendor account's daily quota shared out among its events' auto syncs",
-        "required": ["account", "daily_quota", "per_second", "budget", "spent_today", "pace",
-                     "planned_calls_a_day", "events", "warnings", "steps"],
-        "properties": {
-            "account": {"type": "string"},
-            "daily_quota": {"type": ["integer", "null"]},
-            "per_second": {"type": "number"},
-            "budget": {"type": "integer", "description": "auto sync's share of a day's calls"},
-            "spent_today": {"type": "integer", "description": "calls the account's sync runs spent since the quota reset"},
-            "pace": {"type": "integer", "description": "calls a day auto sync may spend at for the rest of the day"},
-            "planned_calls_a_day": {"type": "integer"},
-            "events": {"type": "array", "items": {
-                "type": "object",
-                "required": ["connection", "people", "data_types", "timing", "weight", "explicit",
-                             "interval_seconds", "syncs_a_day", "calls_a_day"],
-                "properties": {
-                    "connection": {"type": "string"},
-                    "people": {"type": "integer"},
-                    "data_types": {"type": "integer"},
-                    "timing": {"type": "object", "required": ["state"], "properties": {
-                        "state": {"enum": ["unknown", "starts_in", "running", "over"]},
-                        "days": {"type": "number"}
-                    }},
-                    "weight": {"type": "number"},
-                    "explicit": {"type": "boolean", "description": "the interval was set by hand"},
-                    "interval_seconds": {"type": "integer"},
-                    "syncs_a_day": {"type": "integer"},
-                    "calls_a_day": {"type": "integer"}
-                }
-            }},
-            "warnings": {"type": "array", "items": {"type": "string"}},
-            "steps": {"type": "array", "items": {"type": "string"}}
-        }
-    })
+/// A data type's auto sync as it runs.
+#[derive(Serialize, ToSchema)]
+struct AutoSyncShown {
+    enabled: bool,
+    /// The interval in force: set by hand, or the account plan's.
+    interval_seconds: u64,
+    /// Whether the account plan sets the interval.
+    planned: bool,
 }

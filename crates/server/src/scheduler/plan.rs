@@ -27,6 +27,7 @@
 //!    the budget cannot give one sync a day still gets one, and the plan warns.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::MIN_INTERVAL_SECONDS;
 
@@ -45,7 +46,7 @@ const DAY_SECONDS: u64 = 86_400;
 const MAX_SIZE_WEIGHT: f64 = 10.0;
 
 /// Where an event stands in time, from the connection's facts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case", tag = "state", content = "days")]
 pub enum EventTiming {
     /// The vendor gave no start date: treated as starting now.
@@ -104,7 +105,8 @@ pub struct AccountLoad {
 }
 
 /// One event's share of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = AccountPlanEvent)]
 pub struct PlannedEvent {
     pub connection: String,
     pub people: u64,
@@ -119,8 +121,9 @@ pub struct PlannedEvent {
     pub calls_a_day: u64,
 }
 
-/// The account's plan and the arithmetic behind it, for people to check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The vendor account's daily quota shared out among its events' auto syncs, and the arithmetic
+/// behind it, for people to check.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AccountPlan {
     pub account: String,
     pub daily_quota: Option<u64>,
