@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::exit;
 
@@ -71,8 +71,13 @@ impl Failure {
     }
 
     /// The API's error body.
+    /// The API's error body, `server::error::ErrorAnswer`.
     pub fn json(&self) -> Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        serde_json::to_value(server::error::ErrorAnswer::new(
+            self.code,
+            self.message.as_str(),
+        ))
+        .unwrap_or(Value::Null)
     }
 
     /// Writes the failure to stderr: JSON on one line, or `error: …` for people. A stderr that
@@ -150,6 +155,7 @@ pub fn json_requested(args: &[std::ffi::OsString]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn clap_usage_becomes_one_line_naming_the_mistake_and_the_usage() {

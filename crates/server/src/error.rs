@@ -80,15 +80,21 @@ struct ErrorDetail {
     message: String,
 }
 
+impl ErrorAnswer {
+    /// The body for `code` and `message`; the command line writes the same one under `--json`.
+    pub fn new(code: &'static str, message: impl Into<String>) -> ErrorAnswer {
+        ErrorAnswer {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorAnswer {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-            },
-        };
-        (self.status, Json(body)).into_response()
+        (self.status, Json(ErrorAnswer::new(self.code, self.message))).into_response()
     }
 }
 
