@@ -551,6 +551,12 @@ async fn walk(
         engine::report::type_file(&report_path, "<data type>").display(),
         sandbox.vendor()
     );
+    println!(
+        "   The console: `cargo run --release -- --config {config} token create \"me\" --scope admin`, \
+         then `cargo run --release -- --config {config} serve` and sign in at http://127.0.0.1:8080/ \
+         with the token (`demo --keep-running` keeps the sandbox up for its Preview and Sync).",
+        config = config_path.display()
+    );
     if args.keep_running {
         println!(
             "\nThe sandbox keeps running at {}; press Ctrl-C to stop.",

@@ -1162,6 +1162,13 @@ fn the_demo_does_not_replace_a_configuration_unless_forced() {
         std::fs::read_to_string(&config).expect("config"),
         "# mine\n"
     );
+    // Its last words lead to the console, with the token it needs.
+    let said = String::from_utf8_lossy(&forced.stdout);
+    assert!(
+        said.contains("token create \"me\" --scope admin")
+            && said.contains("http://127.0.0.1:8080/"),
+        "{said}"
+    );
 }
 
 /// Regression: every command left `-wal` and `-shm` files beside the workspace, so a copy of
