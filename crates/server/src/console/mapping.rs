@@ -23,6 +23,7 @@ use serde_json::{Map, Value, json};
 
 use super::api::{Api, Failure, query, segment};
 use super::layout::{self, Section, notice, number, text};
+use super::runs::ReportPage;
 
 /// The value map's key for every vendor value it does not name.
 const ANY: &str = "*";
@@ -454,7 +455,7 @@ async fn seen(api: &Api, connection: &str, data_type: &str, lists: &[AnswerList]
     let mut matched = 0;
     while rows.len() < SAMPLE_ROWS {
         let offset = rows.len().to_string();
-        let Ok(page) = api
+        let Ok(answer) = api
             .get(&format!(
                 "/v1/runs/{id}/report/rows{}",
                 query(&[
@@ -467,29 +468,20 @@ async fn seen(api: &Api, connection: &str, data_type: &str, lists: &[AnswerList]
         else {
             break;
         };
-        matched = page["matched"].as_u64().unwrap_or(0);
-        columns = strings(&page["columns"]);
+        let page = ReportPage::from_answer(&answer);
+        matched = page.matched;
+        columns = page.headings;
         let before = rows.len();
-        rows.extend(page["rows"].as_array().into_iter().flatten().map(strings));
-        if rows.len() == before || rows.len() as u64 >= matched {
+        rows.extend(page.rows);
+        if rows.len() == before || rows.len() >= matched {
             break;
         }
     }
     Seen {
         records_read: rows.len() as u64,
-        records: matched,
+        records: matched as u64,
         ..read_seen(&columns, &rows, data_type, lists)
     }
-}
-
-/// A JSON list of strings as text; anything else in it as empty text.
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|item| item.as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 /// At most [`EXAMPLE_CHARS`] characters of a value.

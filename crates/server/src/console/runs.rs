@@ -226,20 +226,21 @@ fn counts_table(counts: &Value) -> Markup {
     }
 }
 
-/// A page of the report's rows that pass the viewer's filters, as the API gave it, with the
-/// number that passed and the actions and data types to filter by.
+/// A page of a report's rows that pass the filters asked for, as `GET /v1/runs/{id}/report/rows`
+/// gave it, with the number that passed and the actions and data types to filter by. The
+/// preview viewer shows it; the mapping editor reads its rows for the vendor paths seen.
 #[derive(Default)]
-struct Filtered {
-    headings: Vec<String>,
-    rows: Vec<Vec<String>>,
-    matched: usize,
+pub(super) struct ReportPage {
+    pub(super) headings: Vec<String>,
+    pub(super) rows: Vec<Vec<String>>,
+    pub(super) matched: usize,
     actions: Vec<String>,
     data_types: Vec<String>,
 }
 
-impl Filtered {
+impl ReportPage {
     /// The answer of `GET /v1/runs/{id}/report/rows`.
-    fn from_answer(answer: &Value) -> Filtered {
+    pub(super) fn from_answer(answer: &Value) -> ReportPage {
         let texts = |value: &Value| -> Vec<String> {
             value
                 .as_array()
@@ -248,7 +249,7 @@ impl Filtered {
                 .map(|text| text.as_str().unwrap_or_default().to_string())
                 .collect()
         };
-        Filtered {
+        ReportPage {
             headings: texts(&answer["columns"]),
             rows: answer["rows"]
                 .as_array()
@@ -265,7 +266,7 @@ impl Filtered {
 
 /// The page of a run's report `viewer` asks for: the API filters, searches and pages it from the
 /// report's index, so a page costs the same whatever the report's size.
-async fn view(api: &Api, run: u64, viewer: &ViewerQuery) -> Result<Filtered, Failure> {
+async fn view(api: &Api, run: u64, viewer: &ViewerQuery) -> Result<ReportPage, Failure> {
     let offset = viewer.page.saturating_mul(PAGE).to_string();
     let limit = PAGE.to_string();
     let answer = api
@@ -280,10 +281,10 @@ async fn view(api: &Api, run: u64, viewer: &ViewerQuery) -> Result<Filtered, Fai
             ])
         ))
         .await?;
-    Ok(Filtered::from_answer(&answer))
+    Ok(ReportPage::from_answer(&answer))
 }
 
-fn viewer_table(id: u64, filtered: &Filtered, viewer: &ViewerQuery) -> Markup {
+fn viewer_table(id: u64, filtered: &ReportPage, viewer: &ViewerQuery) -> Markup {
     let column = |name: &str| filtered.headings.iter().position(|h| h == name);
     let shown = [
         "data_type",
@@ -494,7 +495,7 @@ mod tests {
             "actions": ["create", "update"],
             "data_types": ["people"],
         });
-        let filtered = Filtered::from_answer(&answer);
+        let filtered = ReportPage::from_answer(&answer);
         assert_eq!(filtered.matched, 51);
         assert_eq!(filtered.rows[0][2], "a2");
         assert_eq!(filtered.actions, ["create", "update"]);
