@@ -48,7 +48,7 @@ pub(crate) async fn list(
                     thead { tr {
                         th.num scope="col" { "Item" } th scope="col" { "Connection" } th scope="col" { "Operation" }
                         th scope="col" { "Person" } th scope="col" { "Session" } th scope="col" { "Status" }
-                        th.num scope="col" { "Attempts" } th scope="col" { "Last error" } th scope="col" { "Updated" } th scope="col" { "" }
+                        th.num scope="col" { "Attempts" } th scope="col" { "Last error" } th scope="col" { "Updated" }
                     } }
                     tbody {
                         @for item in &items {
@@ -59,17 +59,18 @@ pub(crate) async fn list(
                                 td { (text(&item["operation"])) }
                                 td { code { (text(person(item))) } }
                                 td { (text(session(item))) }
-                                td { span class={ "badge " (status) } { (status) } }
-                                td.num { (text(&item["attempts"])) }
-                                td { @if let Some(error) = item["last_error"].as_str() { span.error { (error) } } @else { "—" } }
-                                td { (when(&item["updated_at"])) }
+                                // Retry sits with the status it changes, in view however wide the error.
                                 td {
+                                    span class={ "badge " (status) } { (status) }
                                     @if status == "failed" {
                                         form.inline method="post" action={ "/console/outbox/" (text(&item["id"])) "/retry" } {
                                             button.secondary type="submit" aria-label={ "Retry item " (text(&item["id"])) } { "Retry" }
                                         }
                                     }
                                 }
+                                td.num { (text(&item["attempts"])) }
+                                td { @if let Some(error) = item["last_error"].as_str() { span.error { (error) } } @else { "—" } }
+                                td { (when(&item["updated_at"])) }
                             }
                         }
                     }
