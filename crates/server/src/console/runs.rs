@@ -82,16 +82,16 @@ fn action_totals(counts: &Value) -> BTreeMap<String, u64> {
     totals
 }
 
+/// The run's actions that happened, e.g. "12 create · 3 update"; the API counts every action,
+/// zeros included, and a list of runs reads better without them.
 fn totals_line(counts: &Value) -> String {
-    let totals = action_totals(counts);
-    if totals.is_empty() {
-        return "—".into();
-    }
-    totals
+    let line = action_totals(counts)
         .iter()
+        .filter(|(_, count)| **count > 0)
         .map(|(action, count)| format!("{} {action}", number(*count)))
         .collect::<Vec<_>>()
-        .join(" · ")
+        .join(" · ");
+    if line.is_empty() { "—".into() } else { line }
 }
 
 #[derive(Deserialize)]
@@ -447,6 +447,17 @@ pub(crate) async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runs_line_names_the_actions_that_happened() {
+        let counts = json!({
+            "people": {"create": 2, "update": 0, "cancel": 1},
+            "sessions": {"create": 1000, "update": 0},
+        });
+        assert_eq!(totals_line(&counts), "1 cancel · 1,002 create");
+        assert_eq!(totals_line(&json!({"people": {"create": 0}})), "—");
+        assert_eq!(totals_line(&json!({})), "—");
+    }
 
     #[test]
     fn a_row_is_named_by_its_workspace_values() {
